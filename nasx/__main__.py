@@ -1,0 +1,7 @@
+"""``python -m nasx``."""
+
+import sys
+
+from nasx.cli.main import main
+
+sys.exit(main())

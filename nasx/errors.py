@@ -1,0 +1,55 @@
+"""The one user-facing exception family of nasx.
+
+Every error a user can cause is a ``NasxError``: the CLI prints ``str(err)`` on one line and exits 2
+(traceback only with ``--debug``). Messages name the file, the key, the rule and the value.
+"""
+
+from __future__ import annotations
+
+
+class NasxError(Exception):
+    """Base of every user-facing error; its message is one line."""
+
+    def __init__(self, message: str, *, file: str | None = None, key: str | None = None) -> None:
+        parts = []
+        if file:
+            parts.append(str(file))
+        if key:
+            parts.append(f"key '{key}'")
+        prefix = ": ".join(parts)
+        text = f"{prefix}: {message}" if prefix else message
+        super().__init__(" ".join(text.split()))  # always one line
+        self.file = file
+        self.key = key
+
+
+class SpaceError(NasxError):
+    """A search-space file is malformed or violates a rule."""
+
+
+class InvalidSample(NasxError):
+    """A sampled value set decodes to no valid architecture (the sampler rejects it)."""
+
+
+class SamplingError(NasxError):
+    """The sampler could not produce the requested number of architectures."""
+
+
+class StoreError(NasxError):
+    """A run folder is missing, corrupt, or holds a different run."""
+
+
+class DataError(NasxError):
+    """A data set is missing or laid out wrongly."""
+
+
+class TrainError(NasxError):
+    """A training recipe or a training run is invalid."""
+
+
+class AnalysisError(NasxError):
+    """Runs cannot be analysed (empty, nothing finished, incompatible metrics)."""
+
+
+class ExportError(NasxError):
+    """An export cannot be made (failed trial, unknown id, unwritable folder)."""

@@ -1,0 +1,1 @@
+"""Training: recipe (torch-free), job types (torch-free), trainer (imports torch lazily)."""

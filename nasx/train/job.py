@@ -1,0 +1,39 @@
+"""What a worker receives and returns: plain, serialisable, torch-free.
+
+The driver (execute layer) builds a :class:`TrialJob` per trial; ``nasx.train.trainer.train_trial``
+turns it into a :class:`TrialResult`. Only the driver writes to the run store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+FinalStatus = Literal["done", "failed", "diverged"]
+
+
+@dataclass(frozen=True)
+class TrialJob:
+    """One trial to train: its architecture, its resolved recipe, its seed."""
+
+    trial_id: int
+    spec: dict[str, Any]  # ArchSpec.to_dict()
+    recipe: dict[str, Any]  # Recipe.to_dict()
+    seed: int
+    return_weights: bool = False  # ship the trained weights back (safetensors bytes)
+
+
+@dataclass
+class TrialResult:
+    """What came of a trial. ``error`` is the final test top-1 error in percent."""
+
+    trial_id: int
+    status: FinalStatus
+    error: float | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    curves: list[dict[str, Any]] = field(default_factory=list)  # one dict per epoch
+    device: str = ""
+    host: str = ""
+    seconds: float = 0.0
+    message: str | None = None
+    weights: bytes | None = None  # safetensors.torch.save(state_dict) when asked
