@@ -37,6 +37,11 @@ class Recipe:
     amp: bool = True  # bf16 autocast on CUDA (ignored on CPU)
     channels_last: bool = True  # on CUDA
     eval_every: int = 1  # test every k epochs (the last epoch is always tested)
+    threads: int = 0  # torch CPU threads per trial; 0 = $NASX_THREADS, $OMP_NUM_THREADS or min(4, cores)
+    compile: bool = False  # torch.compile the model (CUDA only)
+    synthetic_train: int = 50000  # images in the synthetic training set (data: synthetic)
+    synthetic_test: int = 10000  # images in the synthetic test set
+    synthetic_classes: int = 10  # classes of the synthetic data set
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict (stored with every trial)."""
@@ -98,6 +103,10 @@ class Recipe:
             ("data", self.data in ("digits", "cifar10", "imagefolder", "synthetic"),
              "must be digits, cifar10, imagefolder or synthetic"),
             ("eval_every", self.eval_every >= 1, "must be >= 1"),
+            ("threads", self.threads >= 0, "must be >= 0"),
+            ("synthetic_train", self.synthetic_train >= 1, "must be >= 1"),
+            ("synthetic_test", self.synthetic_test >= 1, "must be >= 1"),
+            ("synthetic_classes", self.synthetic_classes >= 2, "must be >= 2"),
         ]
         for key, ok, rule in rules:
             if not ok:
