@@ -1,0 +1,78 @@
+"""Typed, checked access to a family's value dict (shared by every family decoder).
+
+Wrong types raise :class:`SpaceError` naming the key; values of the right type that give no network
+(a depth of 0, a width multiplier <= 0) raise :class:`InvalidSample`, so the sampler can reject them.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from nasx.errors import InvalidSample, SpaceError
+
+
+class ValueReader:
+    """Reads keys of one family's merged values (user values over the family defaults)."""
+
+    def __init__(self, family: str, values: Mapping[str, Any]) -> None:
+        self.family = family
+        self.values = values
+
+    def has(self, key: str) -> bool:
+        """Whether ``key`` is set (and not None)."""
+        return self.values.get(key) is not None
+
+    def raw(self, key: str) -> Any:
+        """The value of ``key``; SpaceError when it is missing."""
+        value = self.values.get(key)
+        if value is None:
+            raise SpaceError(f"family '{self.family}': required value is missing", key=key)
+        return value
+
+    def int(self, key: str, *, lo: int | None = None) -> int:
+        """An integer value (integral floats accepted), at least ``lo``."""
+        value = self.raw(key)
+        integral = not isinstance(value, bool) and (
+            isinstance(value, numbers.Integral)
+            or (isinstance(value, numbers.Real) and float(value).is_integer())
+        )
+        if not integral:
+            raise SpaceError(
+                f"family '{self.family}': must be an integer, got {value!r}", key=key
+            )
+        out = int(value)
+        if lo is not None and out < lo:
+            raise InvalidSample(f"family '{self.family}': must be >= {lo}, got {out}", key=key)
+        return out
+
+    def float(self, key: str, *, lo: float | None = None, gt: float | None = None) -> float:
+        """A finite real value, at least ``lo`` / greater than ``gt``."""
+        value = self.raw(key)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise SpaceError(f"family '{self.family}': must be a number, got {value!r}", key=key)
+        out = float(value)
+        if not math.isfinite(out):
+            raise SpaceError(f"family '{self.family}': must be finite, got {value!r}", key=key)
+        if lo is not None and out < lo:
+            raise InvalidSample(f"family '{self.family}': must be >= {lo}, got {out:g}", key=key)
+        if gt is not None and out <= gt:
+            raise InvalidSample(f"family '{self.family}': must be > {gt}, got {out:g}", key=key)
+        return out
+
+    def choice(self, key: str, options: Sequence[str]) -> str:
+        """A string that is one of ``options``."""
+        value = self.raw(key)
+        if not isinstance(value, str) or value not in options:
+            raise SpaceError(
+                f"family '{self.family}': must be one of {', '.join(options)}, got {value!r}",
+                key=key,
+            )
+        return value
+
+    def stage_key(self, key: str, index: int) -> str:
+        """The key that holds per-stage ``key`` of stage ``index`` (1-based), or its broadcast."""
+        suffixed = f"{key}_{index}"
+        return suffixed if self.has(suffixed) else key
