@@ -1,0 +1,172 @@
+"""The in-memory data set every loader produces, the per-worker cache, and the tensor pipeline.
+
+Data sets that fit in memory sit whole on the training device as normalised float tensors: a batch
+is an index into them, so there are no DataLoader worker processes and no host-device copies inside
+the step loop. Torch is imported inside functions only (``nasx.data`` is importable by the driver).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from nasx.errors import DataError
+
+if TYPE_CHECKING:
+    import torch
+
+
+@dataclass(frozen=True)
+class RawData:
+    """A data set as read from disk: uint8 or [0, 1] float images (N, C, H, W), int labels."""
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    num_classes: int
+    flip: bool  # horizontal flip preserves the label (not for digits)
+    crop: bool  # random crop with padding preserves the label
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Train/test tensors, normalised, on the training device; labels are int64."""
+
+    name: str
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    num_classes: int
+    in_channels: int
+    resolution: int
+    flip: bool
+    crop: bool
+
+    def tensors(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(x_train, y_train, x_test, y_test)."""
+        return self.x_train, self.y_train, self.x_test, self.y_test
+
+    def subset_train(self, fraction: float, seed: int = 0) -> Dataset:
+        """The same data set with a seeded random ``fraction`` of the training images."""
+        import torch
+
+        if fraction >= 1.0:
+            return self
+        n = self.x_train.shape[0]
+        keep = max(1, int(round(n * fraction)))
+        gen = torch.Generator().manual_seed(seed)
+        idx = torch.randperm(n, generator=gen)[:keep].sort().values.to(self.x_train.device)
+        return Dataset(
+            name=self.name, x_train=self.x_train[idx], y_train=self.y_train[idx],
+            x_test=self.x_test, y_test=self.y_test, num_classes=self.num_classes,
+            in_channels=self.in_channels, resolution=self.resolution, flip=self.flip,
+            crop=self.crop,
+        )
+
+
+class DataCache:
+    """Loaded data sets kept alive between trials in one worker (LRU, ``max_items`` entries).
+
+    Keyed by (data, data_dir, resolution, in_channels, device) plus, for synthetic data, its sizes.
+    """
+
+    def __init__(self, max_items: int = 2) -> None:
+        self.max_items = max(1, max_items)
+        self._items: OrderedDict[tuple[object, ...], Dataset] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get_or_load(self, key: tuple[object, ...], load: Callable[[], Dataset]) -> Dataset:
+        """The cached data set for ``key``, loading (and maybe evicting the oldest) on a miss."""
+        if key in self._items:
+            self.hits += 1
+            self._items.move_to_end(key)
+            return self._items[key]
+        self.misses += 1
+        ds = load()
+        self._items[key] = ds
+        while len(self._items) > self.max_items:
+            self._items.popitem(last=False)
+        return ds
+
+    def clear(self) -> None:
+        """Drop every cached data set (frees device memory)."""
+        self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def _normalise_(x_train: torch.Tensor, x_test: torch.Tensor, chunk: int) -> None:
+    """Standardise both sets in place with the training set's per-channel mean and std."""
+    import torch
+
+    total = torch.zeros(x_train.shape[1], dtype=torch.float64, device=x_train.device)
+    total_sq = torch.zeros_like(total)
+    for part in x_train.split(chunk):
+        p = part.double()
+        total += p.sum(dim=(0, 2, 3))
+        total_sq += (p * p).sum(dim=(0, 2, 3))
+    count = x_train.shape[0] * x_train.shape[2] * x_train.shape[3]
+    mean = total / count
+    std = (total_sq / count - mean * mean).clamp_min(1e-12).sqrt()
+    mean_f, std_f = mean.float().view(1, -1, 1, 1), std.float().view(1, -1, 1, 1)
+    for x in (x_train, x_test):
+        for part in x.split(chunk):
+            part.sub_(mean_f).div_(std_f)
+
+
+def to_dataset(
+    raw: RawData, resolution: int, in_channels: int, device: str | torch.device, *, chunk: int = 4096
+) -> Dataset:
+    """Scale to [0, 1], adapt channels, resize (bilinear), standardise with the training-set stats.
+
+    The statistics are taken after resizing, so the training tensors have mean 0 and std 1 per channel.
+    """
+    import torch
+    import torch.nn.functional as F  # noqa: N812
+
+    have = raw.x_train.shape[1]
+    if have != in_channels and not (have == 1 and in_channels == 3):
+        raise DataError(
+            f"the spec asks in_channels {in_channels} but the data has {have} channel(s) "
+            "(only 1 -> 3 replication is supported)", file=raw.name, key="in_channels",
+        )
+    if resolution < 1:
+        raise DataError(f"resolution must be >= 1; got {resolution}", key="resolution")
+    scale = 255.0 if raw.x_train.dtype == np.uint8 else 1.0
+
+    def convert(x: np.ndarray) -> torch.Tensor:
+        out = torch.empty((x.shape[0], in_channels, resolution, resolution), device=device)
+        for i in range(0, x.shape[0], chunk):
+            # Convert per chunk on the target device: the float copy of a whole upsampled set
+            # would otherwise exist twice (host and device).
+            part = torch.from_numpy(np.ascontiguousarray(x[i : i + chunk])).to(device)
+            part = part.float() / scale
+            if part.shape[1] != in_channels:
+                part = part.expand(-1, in_channels, -1, -1)
+            if part.shape[-2:] != (resolution, resolution):
+                part = F.interpolate(
+                    part, size=(resolution, resolution), mode="bilinear", align_corners=False,
+                    antialias=resolution < part.shape[-1],
+                )
+            out[i : i + chunk] = part
+        return out
+
+    def labels(y: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.asarray(y, dtype=np.int64)).to(device)
+
+    x_train, x_test = convert(raw.x_train), convert(raw.x_test)
+    _normalise_(x_train, x_test, chunk)
+    return Dataset(
+        name=raw.name, x_train=x_train, y_train=labels(raw.y_train),
+        x_test=x_test, y_test=labels(raw.y_test), num_classes=raw.num_classes,
+        in_channels=in_channels, resolution=resolution, flip=raw.flip, crop=raw.crop,
+    )

@@ -1,0 +1,152 @@
+"""``train_trial``: one TrialJob in, one TrialResult out, never an exception.
+
+Resolves the recipe and the ArchSpec, seeds, picks the device, loads (or reuses) the data, builds the
+model and runs :func:`nasx.train.loop.fit`. A NaN/inf loss ends the trial ``diverged``; any error
+(user error or a crash inside the model) ends it ``failed`` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from typing import TYPE_CHECKING, Any
+
+from nasx.arch.spec import ArchSpec
+from nasx.errors import DataError, NasxError, TrainError
+from nasx.train.job import TrialJob, TrialResult
+from nasx.train.recipe import Recipe
+
+if TYPE_CHECKING:
+    import torch
+
+    from nasx.data.base import DataCache
+    from nasx.train.loop import OnEpoch
+
+MAX_MESSAGE = 500
+
+
+def pick_device(name: str) -> torch.device:
+    """``auto`` -> cuda if available else cpu; an unavailable CUDA device is a TrainError."""
+    import torch
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise TrainError(f"not a device (auto, cpu, cuda, cuda:N); got {name!r}", key="device") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise TrainError(f"CUDA is not available on {socket.gethostname()}; got {name!r}",
+                             key="device")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise TrainError(f"only {torch.cuda.device_count()} CUDA device(s); got {name!r}",
+                             key="device")
+    elif dev.type != "cpu":
+        raise TrainError(f"unsupported device type (auto, cpu, cuda, cuda:N); got {name!r}",
+                         key="device")
+    return dev
+
+
+def describe_device(dev: torch.device) -> str:
+    """'cpu' or e.g. 'cuda:0 NVIDIA H100 80GB HBM3'."""
+    import torch
+
+    if dev.type != "cuda":
+        return dev.type
+    index = dev.index if dev.index is not None else torch.cuda.current_device()
+    return f"cuda:{index} {torch.cuda.get_device_name(index)}"
+
+
+def thread_count(recipe: Recipe, environ: dict[str, str] | None = None) -> int:
+    """CPU threads for one trial: recipe.threads, else $NASX_THREADS, $OMP_NUM_THREADS, min(4, cores)."""
+    if recipe.threads > 0:
+        return recipe.threads
+    env = os.environ if environ is None else environ
+    for var in ("NASX_THREADS", "OMP_NUM_THREADS"):  # Ray sets OMP_NUM_THREADS to the task's CPUs
+        value = env.get(var)
+        if value:
+            try:
+                n = int(value)
+            except ValueError:
+                raise TrainError(f"must be a positive integer; got {value!r}", key=var) from None
+            if n < 1:
+                raise TrainError(f"must be a positive integer; got {value!r}", key=var)
+            return n
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _build_model(spec: ArchSpec, seed: int) -> torch.nn.Module:
+    """The seam to the models layer (tests substitute tiny modules here)."""
+    from nasx.models import build_model
+
+    return build_model(spec, init=True, seed=seed)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(f"{type(exc).__name__}: {exc}".split()) if not isinstance(exc, NasxError) else str(exc)
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
+
+
+def _weights(model: torch.nn.Module) -> bytes:
+    """safetensors bytes of the state dict (CPU, contiguous, unshared copies)."""
+    from safetensors.torch import save
+
+    state = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
+    return save(state)
+
+
+def train_trial(
+    job: TrialJob, cache: DataCache | None = None, on_epoch: OnEpoch | None = None
+) -> TrialResult:
+    """Train one trial; ``on_epoch(epoch, record) -> False`` stops it early (status done)."""
+    start = time.perf_counter()
+    result = TrialResult(trial_id=job.trial_id, status="failed", host=socket.gethostname())
+    model: Any = None
+    try:
+        import torch
+
+        from nasx.data import load_dataset
+        from nasx.train.loop import fit
+
+        recipe = Recipe.from_dict(job.recipe)
+        try:
+            spec = ArchSpec.from_dict(job.spec)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise TrainError(f"not an ArchSpec ({_one_line(exc)})", key="spec") from None
+        device = pick_device(recipe.device)
+        result.device = describe_device(device)
+        torch.set_num_threads(thread_count(recipe))
+        data = load_dataset(recipe, spec.resolution, spec.in_channels, device, cache)
+        if spec.num_classes != data.num_classes:
+            raise DataError(
+                f"the spec has num_classes {spec.num_classes} but data '{data.name}' has "
+                f"{data.num_classes} classes", key="num_classes",
+            )
+        torch.manual_seed(job.seed)  # dropout (and any module-default init) use the global generator
+        model = _build_model(spec, job.seed).to(device)
+        outcome = fit(model, data, recipe, seed=job.seed, device=device, on_epoch=on_epoch)
+        result.status = outcome.status  # type: ignore[assignment]
+        result.curves, result.metrics, result.message = outcome.curves, outcome.metrics, outcome.message
+        if outcome.status == "done":
+            result.error = outcome.metrics.get("test_error")
+            if job.return_weights:
+                result.weights = _weights(model)
+    except Exception as exc:  # noqa: BLE001 - a trial must never take its worker down
+        result.status = "failed"
+        result.message = _one_line(exc)
+    finally:
+        del model
+        _release_cuda()
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _release_cuda() -> None:
+    """Return cached CUDA blocks so the next trial in this worker starts from a clean pool."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.empty_cache()
