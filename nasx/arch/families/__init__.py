@@ -9,14 +9,18 @@ set that gives no valid network raises :class:`~nasx.errors.InvalidSample`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
-from nasx.arch.families import regnet
+from nasx.arch.families import anynet, efficientnet, mobilenetv2, regnet, resnext
 from nasx.arch.families.base import INPUT_DEFAULTS, Family
 from nasx.arch.spec import ArchSpec
 from nasx.errors import SpaceError
 
-FAMILIES: Mapping[str, Family] = {f.name: f for f in (regnet.FAMILY,)}
+FAMILIES: Mapping[str, Family] = MappingProxyType({
+    f.name: f
+    for f in (anynet.FAMILY, regnet.FAMILY, resnext.FAMILY, efficientnet.FAMILY, mobilenetv2.FAMILY)
+})
 
 __all__ = ["FAMILIES", "INPUT_DEFAULTS", "Family", "decode", "get_family"]
 

@@ -65,8 +65,17 @@ class Family:
             )
 
     def merged(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """User values over the family defaults and the input defaults."""
-        return {**INPUT_DEFAULTS, **self.defaults, **values}
+        """User values over the family defaults and the input defaults.
+
+        A per-stage key the user gives unsuffixed (for every stage) drops the family's per-stage
+        defaults of that key, so the broadcast value is not shadowed by them.
+        """
+        broadcast = {k for k in values if k in self.per_stage_keys}
+        defaults = {
+            k: v for k, v in self.defaults.items()
+            if not ((m := _STAGE_KEY.match(k)) and m["base"] in broadcast)
+        }
+        return {**INPUT_DEFAULTS, **defaults, **values}
 
     def decode(self, values: Mapping[str, Any]) -> ArchSpec:
         """Check the keys, merge defaults and build the ArchSpec."""
