@@ -1,0 +1,137 @@
+"""Every number a report shows, computed from validated runs into one JSON-able dict.
+
+The population of a run is its finished trials of origin ``sampled``; trials of origin ``refine``
+(suggested by an optimiser, not drawn from the space) get their own EDF and are left out of the
+population EDF, the normalised EDF, the good ranges, the trends and the comparisons.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nasx.analysis.compare import compare
+from nasx.analysis.edf import edf, normalized_edf
+from nasx.analysis.load import RunData
+from nasx.analysis.ranges import best_of_k, good_ranges
+from nasx.analysis.trends import COMPLEXITY, pareto_front, stage_profiles, trend, varying_columns
+
+NORMALIZE = ("flops", "params", "none")
+
+
+def clean(obj: Any) -> Any:
+    """Make ``obj`` strict-JSON-able: numpy scalars to Python, NaN/inf to None."""
+    if isinstance(obj, dict):
+        return {str(k): clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [clean(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return clean(obj.tolist())
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def recipe_summary(frame: pd.DataFrame) -> dict[str, Any]:
+    """Recipe keys shared by every finished trial, and the keys that vary (sampled hparams)."""
+    recipes = [r for r in frame["recipe"] if isinstance(r, dict)]
+    if not recipes:
+        return {"common": {}, "varying": {}}
+    keys = sorted(set().union(*recipes))
+    common, varying = {}, {}
+    for k in keys:
+        vals = {repr(r.get(k)) for r in recipes}
+        if len(vals) == 1:
+            common[k] = recipes[0].get(k)
+        else:
+            varying[k] = sorted(vals)[:20]
+    return {"common": common, "varying": varying}
+
+
+def population(run: RunData) -> tuple[pd.DataFrame, str]:
+    """The frame the distribution statistics use, and a word on what it is."""
+    if len(run.sampled):
+        return run.sampled, "sampled"
+    return run.done, "all finished trials (the run has no finished sampled trial)"
+
+
+def _run_summary(run: RunData, normalize: str, bins: int, seed: int, alpha: float,
+                 lohi: tuple[float, float] | None, top_frac: float) -> dict[str, Any]:
+    pop, what = population(run)
+    err = pop["error"].to_numpy(dtype=float)
+    out: dict[str, Any] = {
+        "name": run.name, "root": str(run.root), "meta": run.meta, "population": what,
+        "counts": {**run.counts, "finished_sampled": len(run.sampled),
+                   "finished_refine": len(run.refined), "total": len(run.frame)},
+        "ids": pop["id"].astype(int).tolist(),
+        "edf": edf(err, alpha=alpha).to_dict(),
+        "refine_edf": (edf(run.refined["error"].to_numpy(dtype=float), alpha=alpha).to_dict()
+                       if len(run.refined) else None),
+        "best_of_k": best_of_k(err),
+        "recipe": recipe_summary(run.done),
+        "space_file": run.meta.get("space_file"),
+        "space_sha256": run.meta.get("space_sha256"),
+        "space_text": run.space_text,
+    }
+    if normalize != "none" and lohi is not None:
+        nedf, b, w = normalized_edf(err, pop[normalize].to_numpy(dtype=float), bins, normalize,
+                                    alpha, lo=lohi[0], hi=lohi[1])
+        out["normalized"] = {"edf": nedf.to_dict(), "bins": b.to_dict(), "weights": w.tolist(),
+                             "weights_sum": float(w.sum())}
+    else:
+        out["normalized"] = None
+    params = varying_columns(pop)
+    out["parameters"] = params
+    cols = ["id", "origin", "error", *COMPLEXITY, *params]
+    out["points"] = run.done[cols].to_dict(orient="records")
+    out["good_ranges"] = good_ranges(pop, params + list(COMPLEXITY), seed=seed)
+    out["trends"] = [trend(pop, c) for c in params + list(COMPLEXITY)]
+    out["stage_profiles"] = stage_profiles(run.done, top_frac)
+    out["pareto_flops"] = pareto_front(run.done, "flops")
+    best = run.done.sort_values(["error", "id"]).head(10)
+    out["best"] = [{"id": int(r["id"]), "error": float(r["error"]), "flops": int(r["flops"]),
+                    "params": int(r["params"]), "acts": int(r["acts"]), "origin": r["origin"]}
+                   for _, r in best.iterrows()]
+    return out
+
+
+def space_diff(a: RunData, b: RunData) -> str:
+    """Unified diff of two runs' space files ('' when identical)."""
+    return "".join(difflib.unified_diff(
+        a.space_text.splitlines(keepends=True), b.space_text.splitlines(keepends=True),
+        fromfile=f"{a.name}/space.yaml", tofile=f"{b.name}/space.yaml"))
+
+
+def summarize(runs: list[RunData], normalize: str = "flops", bins: int = 10, seed: int = 0,
+              alpha: float = 0.05, top_frac: float = 0.15) -> dict[str, Any]:
+    """All report numbers for validated runs (see read_runs), JSON-able."""
+    if normalize not in NORMALIZE:
+        raise ValueError(f"normalize must be one of {NORMALIZE}")
+    lohi = None
+    if normalize != "none":
+        # Shared bins across runs, so every run is re-weighted onto the same complexity grid.
+        vals = np.concatenate([population(r)[0][normalize].to_numpy(dtype=float) for r in runs])
+        lohi = (float(vals.min()), float(vals.max()))
+    summaries = [_run_summary(r, normalize, bins, seed, alpha, lohi, top_frac) for r in runs]
+    comparisons = []
+    for ra, rb in itertools.combinations(runs, 2):
+        ea = population(ra)[0]["error"].to_numpy(dtype=float)
+        eb = population(rb)[0]["error"].to_numpy(dtype=float)
+        comparisons.append(compare(ea, eb, ra.name, rb.name, alpha).to_dict())
+    diffs = [{"a": runs[0].name, "b": r.name, "diff": space_diff(runs[0], r)} for r in runs[1:]]
+    return clean({
+        "settings": {"normalize": normalize, "bins": bins, "bin_spacing": "log", "seed": seed,
+                     "alpha": alpha, "top_frac": top_frac, "good_range_B": 1000,
+                     "good_range_frac": 0.25, "comparison_population": "finished sampled trials",
+                     "best_of_k_method": "exact, from order statistics (draws with replacement)"},
+        "runs": summaries,
+        "comparisons": comparisons,
+        "space_diffs": diffs,
+    })

@@ -1,0 +1,137 @@
+"""The sections of the report page, each built from summary.json numbers (and its figures)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nasx.report import figures
+from nasx.report.html import figure, fmt, pre, recipe_block, table
+
+STATUS_COLS = ("done", "failed", "diverged", "pending", "running")
+
+
+def overview(s: dict[str, Any]) -> str:
+    """Verdicts and trial counts."""
+    parts = [f'<p class="verdict">{fmt(c["verdict"])}</p>' for c in s["comparisons"]]
+    if not s["comparisons"]:
+        r = s["runs"][0]
+        e = r["edf"]
+        parts.append(f'<p class="verdict">{fmt(r["name"])}: {e["n"]} finished sampled models, '
+                     f'median error {fmt(r["best_of_k"][0]["p50"])}%, best '
+                     f'{fmt(min(e["x"]))}%.</p>')
+    rows = [[r["name"], r["counts"]["total"], *(r["counts"][c] for c in STATUS_COLS),
+             r["counts"]["finished_sampled"], r["counts"]["finished_refine"],
+             r["counts"]["done_without_error"]] for r in s["runs"]]
+    parts.append(table(["run", "trials", *STATUS_COLS, "finished sampled", "finished refine",
+                        "done, no error"], rows))
+    notes = [f"{r['name']}: population = {r['population']}" for r in s["runs"]
+             if r["population"] != "sampled"]
+    parts += [f'<p class="note">{fmt(n)}</p>' for n in notes]
+    return "".join(parts)
+
+
+def edfs(s: dict[str, Any]) -> str:
+    """Raw and normalised EDFs with bands and the bin table."""
+    st = s["settings"]
+    out = [figure(figures.edf_figure(s), "error EDF"),
+           f'<p class="note">F(e) = fraction of models with error &lt; e, over the finished sampled'
+           f" models (refine trials dashed, apart). Bands: {fmt(s['runs'][0]['edf']['band_method'])}"
+           f", alpha = {st['alpha']}.</p>"]
+    if st["normalize"] != "none":
+        out.append(figure(figures.edf_figure(s, normalized=True), "normalised error EDF"))
+        rows = []
+        for r in s["runs"]:
+            b = r["normalized"]["bins"]
+            rows.append([r["name"], b["K"], b["K_nonempty"],
+                         ", ".join(str(i + 1) for i in b["empty_bins_dropped"]) or "none",
+                         " / ".join(str(c) for c in b["counts"]), r["normalized"]["edf"]["n_eff"],
+                         r["normalized"]["edf"]["eps"]])
+        out.append(f'<p class="note">Normalised by {st["normalize"]}: {st["bins"]} log-spaced bins'
+                   " over the range shared by all runs; w_i = 1/(K' n_b(i)), K' = non-empty bins"
+                   f" (weights sum to 1). Band: {fmt(s['runs'][0]['normalized']['edf']['band_method'])}."
+                   "</p>")
+        out.append(table(["run", "K", "K' non-empty", "empty bins dropped", "models per bin",
+                          "n_eff", "band eps"], rows))
+    return "".join(out)
+
+
+def comparisons(s: dict[str, Any]) -> str:
+    """Two-sample tests and effect sizes."""
+    rows = [[c["a"], c["b"], c["n_a"], c["n_b"], c["ks_statistic"], c["ks_pvalue"],
+             c["ad_statistic"], c["ad_pvalue"], c["mw_pvalue"], c["cliffs_delta"],
+             c["cles_b_better"], c["median_a"], c["median_b"]] for c in s["comparisons"]]
+    return (table(["a", "b", "n a", "n b", "KS D", "KS p", "AD stat", "AD p", "MWU p",
+                   "Cliff's delta (b better > 0)", "P(b beats a)", "median a", "median b"], rows,
+                  left=2)
+            + '<p class="note">Anderson-Darling p-values are interpolated by scipy and capped to'
+            " [0.001, 0.25].</p>")
+
+
+def best_of_k(s: dict[str, Any]) -> str:
+    """Best error among k random models."""
+    rows = [[r["name"], b["k"], b["mean"], b["std"], b["p2.5"], b["p50"], b["p97.5"]]
+            for r in s["runs"] for b in r["best_of_k"]]
+    return (figure(figures.best_of_k_figure(s), "best of k")
+            + f'<p class="note">{fmt(s["settings"]["best_of_k_method"])}.</p>'
+            + table(["run", "k", "expected best", "std", "2.5%", "50%", "97.5%"], rows))
+
+
+def good_ranges(s: dict[str, Any]) -> str:
+    """Bootstrap good ranges (DDS)."""
+    out = []
+    for r in s["runs"]:
+        g = r["good_ranges"]
+        rows = [[col, v["p2.5"], v["p50"], v["p97.5"], v["min"], v["max"]]
+                for col, v in g["ranges"].items()]
+        out.append(f"<h3>{fmt(r['name'])}</h3><p class=\"note\">B = {g['B']} draws of m = {g['m']}"
+                   f" models with replacement (seed {g['seed']}); percentiles of the winners.</p>")
+        out.append(table(["parameter", "2.5%", "50%", "97.5%", "min in run", "max in run"], rows))
+    return "".join(out)
+
+
+def trends(s: dict[str, Any]) -> str:
+    """Error against complexity and every sampled parameter, with correlations."""
+    params: list[str] = []
+    for r in s["runs"]:
+        params += [p for p in r["parameters"] if p not in params]
+    out = [figure(figures.scatter_figure(s, ["flops", "params", "acts"],
+                                         "error vs complexity (dotted: Pareto front)"),
+                  "error vs complexity")]
+    if params:
+        out.append(figure(figures.scatter_figure(s, params, "error vs sampled parameters"),
+                          "error vs parameters"))
+    rows = [[r["name"], t["column"], t["n"], t["x_scale"], t["spearman_rho"], t["spearman_pvalue"],
+             t["slope"], t["r"], t["fit_pvalue"]] for r in s["runs"] for t in r["trends"]]
+    out.append('<p class="note">Dots: sampled; crosses: refine. Lines: median error in quantile'
+               " bins. Slope: linregress of error on x (or log10 x).</p>")
+    out.append(table(["run", "x", "n", "x scale", "Spearman rho", "rho p", "slope", "r", "fit p"],
+                     rows, left=2))
+    return "".join(out)
+
+
+def stages(s: dict[str, Any]) -> str:
+    """Stage width/depth profiles and the best models."""
+    out = [figure(figures.stage_figure(s), "stage profiles")]
+    rows = [[r["name"], b["id"], b["origin"], b["error"], b["flops"], b["params"], b["acts"]]
+            for r in s["runs"] for b in r["best"]]
+    out.append(table(["run", "trial", "origin", "error", "flops", "params", "acts"], rows, left=3))
+    rows = [[r["name"], p["id"], p["origin"], p["flops"], p["error"]]
+            for r in s["runs"] for p in r["pareto_flops"]]
+    out.append("<h3>Pareto front (error vs flops)</h3>")
+    out.append(table(["run", "trial", "origin", "flops", "error"], rows, left=3))
+    return "".join(out)
+
+
+def spaces(s: dict[str, Any]) -> str:
+    """Recipes, space files and their differences."""
+    out = []
+    for r in s["runs"]:
+        out.append(f"<h3>{fmt(r['name'])}</h3><p class=\"note\">space file "
+                   f"{fmt(r['space_file'])}, sha256 {fmt(r['space_sha256'])}; run {fmt(r['root'])}"
+                   "</p>")
+        out.append(recipe_block(r["recipe"]))
+        out.append(pre(r["space_text"]))
+    for d in s["space_diffs"]:
+        out.append(f"<h3>space diff {fmt(d['a'])} → {fmt(d['b'])}</h3>")
+        out.append(pre(d["diff"], diff=True) if d["diff"] else "<p>identical space files</p>")
+    return "".join(out)
