@@ -1,0 +1,16 @@
+"""Sampling architectures from a search space and writing them into run folders (torch-free)."""
+
+from nasx.sample.bind import Bound, bind
+from nasx.sample.run import SampleSummary, add_samples, create_run
+from nasx.sample.sampler import (
+    SampleResult,
+    build_trial,
+    default_max_attempts,
+    sample_space,
+    trial_fingerprint,
+)
+
+__all__ = [
+    "Bound", "SampleResult", "SampleSummary", "add_samples", "bind", "build_trial",
+    "create_run", "default_max_attempts", "sample_space", "trial_fingerprint",
+]

@@ -1,0 +1,151 @@
+"""Writing sampled trials into run folders: :func:`create_run` and :func:`add_samples`.
+
+A run folder is built beside its target under a temporary name and renamed into place only when
+complete, so an error (a bad space, too few samples, Ctrl-C) never leaves half a run behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from nasx import __version__
+from nasx.errors import SamplingError, StoreError
+from nasx.sample.progress import DelayedProgress
+from nasx.sample.sampler import SampleResult, sample_space
+from nasx.space import SearchSpace, load_space
+from nasx.store import RunStore
+
+
+@dataclass(frozen=True)
+class SampleSummary:
+    """What ``create_run`` did, for the CLI's summary."""
+
+    name: str
+    out: Path
+    n: int
+    seed: int
+    accepted: int
+    attempts: int
+    rejected: dict[str, int] = field(default_factory=dict)
+    flops: tuple[int, int] = (0, 0)  # min, max over the trials
+    params: tuple[int, int] = (0, 0)
+    existed: bool = False  # the folder already held this very run: nothing was written
+    seconds: float = 0.0
+
+    @property
+    def acceptance_rate(self) -> float:
+        """accepted / attempts."""
+        return self.accepted / self.attempts if self.attempts else 0.0
+
+
+def _summary(store: RunStore, space: SearchSpace, n: int, seed: int, *, existed: bool,
+             seconds: float) -> SampleSummary:
+    meta = store.meta()
+    trials = store.trials()
+    flops = [t.flops for t in trials] or [0]
+    params = [t.params for t in trials] or [0]
+    return SampleSummary(
+        name=str(meta.get("name", space.name)), out=store.root, n=n, seed=seed,
+        accepted=len(trials), attempts=int(meta.get("attempts", 0)),
+        rejected=dict(meta.get("rejected", {})), flops=(min(flops), max(flops)),
+        params=(min(params), max(params)), existed=existed, seconds=seconds,
+    )
+
+
+def _check_target(out: Path, space: SearchSpace, n: int, seed: int) -> bool:
+    """True when ``out`` already holds this run; StoreError when it holds anything else."""
+    if RunStore.exists(out):
+        with RunStore.open(out) as store:
+            meta = store.meta()
+        same = (meta.get("space_sha256"), meta.get("n"), meta.get("seed")) == (space.sha256, n, seed)
+        if same:
+            return True
+        raise StoreError(
+            "holds a different run (space sha256 "
+            f"{str(meta.get('space_sha256'))[:12]}, n {meta.get('n')}, seed {meta.get('seed')}; "
+            f"wanted {space.sha256[:12]}, n {n}, seed {seed}); pick another --out or remove it",
+            file=str(out),
+        )
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise StoreError("exists and is not a nasx run (expected an empty folder)", file=str(out))
+    return False
+
+
+def create_run(
+    space_path: str | Path,
+    n: int | None = None,
+    seed: int | None = None,
+    out: str | Path | None = None,
+    progress: bool = True,
+    max_attempts: int | None = None,
+) -> tuple[RunStore, SampleSummary]:
+    """Load a space, sample ``n`` trials and write ``out`` (default ``runs/<space name>``).
+
+    Re-running with the same space, n and seed into the same folder changes nothing.
+    """
+    started = time.monotonic()
+    space = load_space(space_path)
+    n = space.n if n is None else n
+    seed = space.seed if seed is None else seed
+    if n < 1:
+        raise SamplingError(f"the number of samples must be >= 1, got {n}", key="n")
+    if seed < 0:
+        raise SamplingError(f"the seed must be >= 0, got {seed}", key="seed")
+    target = Path(out) if out is not None else Path("runs") / space.name
+    if _check_target(target, space, n, seed):
+        store = RunStore.open(target)
+        return store, _summary(store, space, n, seed, existed=True,
+                               seconds=time.monotonic() - started)
+
+    with DelayedProgress(n, enabled=progress) as bar:
+        result = sample_space(space, n, np.random.default_rng(seed), max_attempts=max_attempts,
+                              progress=bar)
+    meta = {
+        "name": space.name, "family": space.family, "space_file": str(space_path),
+        "space_sha256": space.sha256, "seed": seed, "n": n, "nasx_version": __version__,
+        "attempts": result.attempts, "rejected": result.rejected,
+        "train": space.train_fixed,
+    }
+    _write_atomically(target, space, meta, result)
+    store = RunStore.open(target)
+    return store, _summary(store, space, n, seed, existed=False,
+                           seconds=time.monotonic() - started)
+
+
+def _write_atomically(target: Path, space: SearchSpace, meta: dict[str, object],
+                      result: SampleResult) -> None:
+    """Build the run under a temporary name beside ``target``, then rename it into place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    try:
+        with RunStore.create(tmp, space.text, meta) as store:
+            store.add_trials(result.trials)
+        # closing the last connection checkpoints the WAL, so the folder moves as a whole
+        if target.exists():
+            target.rmdir()  # an empty folder (checked by _check_target)
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def add_samples(
+    store: RunStore,
+    space: SearchSpace,
+    n: int,
+    rng: np.random.Generator,
+    origin: str = "sampled",
+    max_attempts: int | None = None,
+) -> list[int]:
+    """Sample ``n`` more trials not yet in ``store`` and add them; returns their ids."""
+    result = sample_space(space, n, rng, max_attempts=max_attempts,
+                          exclude=store.fingerprints(), origin=origin)
+    return store.add_trials(result.trials)

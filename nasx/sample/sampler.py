@@ -1,0 +1,199 @@
+"""Rejection sampling of distinct architectures from a space (docs/spaces.md, "How sampling works").
+
+Candidates are drawn in fixed-size batches from the architecture stream, screened (RegNet: an
+exact vectorised prefilter), decoded with ``nasx.arch``, checked against every constraint and
+de-duplicated by fingerprint. Training hparams and seeds come from a second stream spawned from the
+same generator, so adding a ``train:`` distribution never changes which architectures are drawn.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nasx.arch.complexity import complexity
+from nasx.arch.families import decode
+from nasx.arch.spec import ArchSpec
+from nasx.errors import InvalidSample, SamplingError, SpaceError
+from nasx.sample.bind import Bound, bind
+from nasx.sample.draw import draw_columns, to_rows
+from nasx.sample.prefilter import SCREENS
+from nasx.space import SearchSpace, within
+from nasx.store import NewTrial
+
+BATCH = 2048  # candidates per draw; part of the seed -> trials mapping, so never change lightly
+COMPLEXITY_KEYS = ("flops", "params", "acts")
+Progress = Callable[[int, int], None]  # (accepted, attempts)
+
+
+def default_max_attempts(n: int) -> int:
+    """The attempt budget for ``n`` samples when none is given."""
+    return max(10_000, 1000 * n)
+
+
+@dataclass
+class SampleResult:
+    """What a sampling pass produced: the trials and how many candidates it took."""
+
+    trials: list[NewTrial]
+    attempts: int
+    rejected: dict[str, int] = field(default_factory=dict)  # reason -> count
+
+    @property
+    def accepted(self) -> int:
+        """Number of trials found."""
+        return len(self.trials)
+
+    @property
+    def acceptance_rate(self) -> float:
+        """accepted / attempts (0 when nothing was tried)."""
+        return self.accepted / self.attempts if self.attempts else 0.0
+
+
+def trial_fingerprint(spec_fingerprint: str, hparams: Mapping[str, Any]) -> str:
+    """A trial's identity: its architecture, plus its sampled hparams when it has any."""
+    if not hparams:
+        return spec_fingerprint
+    blob = json.dumps({"arch": spec_fingerprint, "hparams": dict(hparams)}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+class _Judge:
+    """Decodes one candidate and checks it against the space; names the reason of a rejection."""
+
+    def __init__(self, bound: Bound) -> None:
+        self.bound = bound
+        self.space = bound.space
+        self.checked_keys = False
+
+    def _quantity_keys(self, values: Mapping[str, Any], derived: Mapping[str, float]) -> None:
+        """On the first decoded candidate: every constraint key must name a known quantity."""
+        known = set(COMPLEXITY_KEYS) | set(derived) | set(values)
+        for key in self.space.constraints:
+            if key not in known:
+                raise SpaceError(
+                    "unknown quantity to constrain (constrainable: "
+                    f"{', '.join(sorted(set(COMPLEXITY_KEYS) | set(derived)))} or a value key)",
+                    file=str(self.space.path), key=f"constraints.{key}",
+                )
+        self.checked_keys = True
+
+    def judge(self, values: dict[str, Any]) -> tuple[ArchSpec, dict[str, int]] | str:
+        """(spec, complexity) of an acceptable candidate, or the reason it is rejected."""
+        space = self.space
+        for key, bounds in space.constraints.items():  # value constraints first: cheapest
+            value = values.get(key)
+            if isinstance(value, (int, float)) and not within(value, bounds):
+                return key
+        try:
+            spec = decode(space.family, values)
+        except InvalidSample:
+            return "invalid"
+        except SpaceError as exc:  # a value of the wrong type: the space file's fault
+            message = str(exc).split(": ", 1)[1] if exc.key else str(exc)
+            raise SpaceError(message, file=str(space.path), key=exc.key) from None
+        comp = complexity(spec).to_dict()
+        derived: Mapping[str, float] = {}
+        if not self.checked_keys or any(
+            k not in comp and k not in values for k in space.constraints
+        ):
+            derived = self.bound.family.derived(values, spec)
+        if not self.checked_keys:
+            self._quantity_keys(values, derived)
+        quantities = {**values, **derived, **comp}
+        for key, bounds in space.constraints.items():
+            if not within(quantities[key], bounds):
+                return key
+        return spec, comp
+
+
+def build_trial(space: SearchSpace, values: dict[str, Any], *, seed: int,
+                hparams: Mapping[str, Any] | None = None, origin: str = "refine") -> NewTrial:
+    """A trial from given values (e.g. an Optuna suggestion); InvalidSample names the reason."""
+    verdict = _Judge(bind(space)).judge(dict(values))
+    if isinstance(verdict, str):
+        rule = "gives no valid network" if verdict == "invalid" else "violates the constraint"
+        raise InvalidSample(f"the values {rule}", file=str(space.path), key=verdict)
+    spec, comp = verdict
+    hp = dict(hparams or {})
+    return NewTrial(
+        fingerprint=trial_fingerprint(spec.fingerprint(), hp), values=dict(values),
+        spec=spec.to_dict(), seed=seed, hparams=hp, origin=origin, **comp,
+    )
+
+
+def sample_space(
+    space: SearchSpace,
+    n: int,
+    rng: np.random.Generator,
+    *,
+    max_attempts: int | None = None,
+    exclude: Collection[str] = (),
+    origin: str = "sampled",
+    progress: Progress | None = None,
+) -> SampleResult:
+    """Draw ``n`` distinct acceptable trials; SamplingError when the budget runs out first.
+
+    ``exclude`` holds fingerprints already taken (a run's existing trials).
+    """
+    if n < 1:
+        raise SamplingError(f"the number of samples must be >= 1, got {n}", key="n")
+    budget = default_max_attempts(n) if max_attempts is None else max_attempts
+    if budget < 1:
+        raise SamplingError(f"the attempt budget must be >= 1, got {budget}", key="max_attempts")
+    bound = bind(space)
+    arch_rng, trial_rng = rng.spawn(2)
+    judge = _Judge(bound)
+    screen = SCREENS.get(space.family)
+    seen = set(exclude)
+    trials: list[NewTrial] = []
+    rejected: Counter[str] = Counter()
+    attempts = 0
+    while len(trials) < n and attempts < budget:
+        size = min(BATCH, budget - attempts)
+        cols = draw_columns(bound, arch_rng, size)
+        verdicts = screen(cols, bound.family.defaults, size, space.constraints) if screen else None
+        rows = to_rows(cols)
+        for i, values in enumerate(rows):
+            attempts += 1
+            reason = verdicts.reasons[i] if verdicts else None
+            verdict = reason or judge.judge(values)
+            if isinstance(verdict, str):
+                rejected[verdict] += 1
+                continue
+            spec, comp = verdict
+            hparams = {k: d.sample(trial_rng) for k, d in space.train_dists.items()}
+            fp = trial_fingerprint(spec.fingerprint(), hparams)
+            if fp in seen:
+                rejected["duplicate"] += 1
+                continue
+            seen.add(fp)
+            trials.append(NewTrial(
+                fingerprint=fp, values=values, spec=spec.to_dict(), hparams=hparams,
+                seed=int(trial_rng.integers(0, 2**31 - 1)), origin=origin, **comp,
+            ))
+            if len(trials) == n:
+                break
+        if progress:
+            progress(len(trials), attempts)
+    result = SampleResult(trials=trials, attempts=attempts, rejected=dict(rejected))
+    if len(trials) < n:
+        raise SamplingError(_shortfall(result, n), file=str(space.path))
+    return result
+
+
+def _shortfall(result: SampleResult, n: int) -> str:
+    """One line: how many were found, the acceptance rate, and what rejected the most."""
+    top = sorted(result.rejected.items(), key=lambda kv: -kv[1])[:3]
+    why = ", ".join(f"{k} {v}" for k, v in top) or "none"
+    return (
+        f"found only {result.accepted} of {n} architectures in {result.attempts} attempts "
+        f"(acceptance rate {100 * result.acceptance_rate:.3g}%; rejections: {why}); "
+        "widen the constraints or raise --max-attempts"
+    )

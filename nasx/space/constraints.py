@@ -1,0 +1,87 @@
+"""Constraint bounds ``[lo, hi]`` with K/M/G suffixes, and the per-stage relations.
+
+Both are plain functions of numbers so the sampler can apply them in its inner loop.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+Bound = int | float | None
+RELATIONS = ("shared", "non_decreasing", "non_increasing")
+_SUFFIX = {"": 1, "K": 10**3, "k": 10**3, "M": 10**6, "G": 10**9}
+_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([kKMG]?)\s*$")
+
+
+def parse_quantity(raw: Any) -> Bound:
+    """A bound: None, a number, or a string like ``360M`` / ``0.4G`` / ``10K``.
+
+    Raises ValueError with the rule when ``raw`` is none of these. Integral results are ints so
+    flops bounds compare exactly.
+    """
+    if raw is None:
+        return None
+    if isinstance(raw, bool):
+        raise ValueError(f"a bound must be a number, null or a K/M/G quantity, got {raw!r}")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float):
+        if not math.isfinite(raw):
+            raise ValueError(f"a bound must be finite, got {raw!r}")
+        return int(raw) if raw.is_integer() else raw
+    if isinstance(raw, str):
+        m = _QUANTITY.match(raw)
+        if m:
+            number, suffix = m.groups()
+            mult = _SUFFIX[suffix]
+            if re.fullmatch(r"[-+]?\d+", number):
+                return int(number) * mult
+            value = float(number) * mult
+            return int(round(value)) if abs(value - round(value)) < 1e-6 else value
+    raise ValueError(f"a bound must be a number, null or a K/M/G quantity, got {raw!r}")
+
+
+def parse_bounds(raw: Any) -> tuple[Bound, Bound]:
+    """``[lo, hi]`` (either side null) -> (lo, hi); ValueError naming the rule otherwise."""
+    if not isinstance(raw, list) or len(raw) != 2:
+        raise ValueError(f"a constraint must be a list [lo, hi], got {raw!r}")
+    lo, hi = parse_quantity(raw[0]), parse_quantity(raw[1])
+    if lo is not None and hi is not None and lo > hi:
+        raise ValueError(f"needs lo <= hi, got [{raw[0]}, {raw[1]}]")
+    return lo, hi
+
+
+def within(value: float, bounds: tuple[Bound, Bound]) -> bool:
+    """Whether ``lo <= value <= hi`` (an open side always holds)."""
+    lo, hi = bounds
+    return (lo is None or value >= lo) and (hi is None or value <= hi)
+
+
+def first_violation(
+    quantities: Mapping[str, float], constraints: Mapping[str, tuple[Bound, Bound]]
+) -> str | None:
+    """The first constraint key whose quantity lies outside its bounds, or None."""
+    for key, bounds in constraints.items():
+        if not within(quantities[key], bounds):
+            return key
+    return None
+
+
+def apply_relation(values: list[Any], relation: str | None) -> list[Any]:
+    """Per-stage draws tied by ``relation``.
+
+    ``shared`` copies stage 1 to every stage; the monotone relations sort the independent draws,
+    which gives the same distribution as rejecting unsorted draws without the rejections.
+    """
+    if relation is None:
+        return values
+    if relation == "shared":
+        return [values[0]] * len(values)
+    if relation == "non_decreasing":
+        return sorted(values)
+    if relation == "non_increasing":
+        return sorted(values, reverse=True)
+    raise ValueError(f"unknown relation {relation!r}")

@@ -1,0 +1,276 @@
+"""Parameters of a space: a fixed value or a distribution on a closed interval.
+
+Each distribution is a frozen pydantic model validated in strict mode (``8.0`` is not an integer
+bound, ``"yes"`` is not a boolean) with the rules of docs/spaces.md; every parameter draws with
+:meth:`sample` from an explicit ``numpy.random.Generator`` and writes itself back with
+:meth:`to_yaml`. Fixed values draw nothing, so adding a fixed key never shifts the random stream.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Scalar = int | float | str | bool | None
+_TOL = 1e-9  # relative tolerance of "q divides the bound" for floats
+
+_CONFIG = ConfigDict(strict=True, extra="forbid", frozen=True, populate_by_name=True)
+Pair = Annotated[list[int], Field(min_length=2, max_length=2)]
+FloatPair = Annotated[list[float], Field(min_length=2, max_length=2)]
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def _clean_float(x: float) -> float:
+    """Drop binary noise from k * q (0.30000000000000004 -> 0.3) so stored values read cleanly."""
+    return float(f"{x:.12g}")
+
+
+class Fixed(BaseModel):
+    """A fixed value: ``sample`` returns it and draws nothing."""
+
+    model_config = _CONFIG
+    value: Scalar
+    kind: ClassVar[str] = "fixed"
+
+    def sample(self, rng: np.random.Generator) -> Scalar:
+        """The value itself."""
+        return self.value
+
+    def sample_many(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """``size`` copies (object array: the value keeps its Python type)."""
+        out = np.empty(size, dtype=object)
+        out[:] = [self.value] * size
+        return out
+
+    def to_yaml(self) -> Scalar:
+        """The value as written in a space file."""
+        return self.value
+
+    def __str__(self) -> str:
+        return repr(self.value) if isinstance(self.value, str) else str(self.value)
+
+
+class IntDist(BaseModel):
+    """Integers on [lo, hi] that are multiples of ``q``; uniform or log-uniform then rounded."""
+
+    model_config = _CONFIG
+    bounds: Pair = Field(alias="int")
+    q: int = 1
+    log: bool = False
+    kind: ClassVar[str] = "int"
+
+    @model_validator(mode="after")
+    def _rules(self) -> IntDist:
+        lo, hi = self.bounds
+        if lo > hi:
+            raise ValueError(f"needs lo <= hi, got [{lo}, {hi}]")
+        if self.q < 1:
+            raise ValueError(f"q must be >= 1, got {self.q}")
+        if lo % self.q or hi % self.q:
+            raise ValueError(f"q={self.q} must divide both bounds, got [{lo}, {hi}]")
+        if self.log and lo <= 0:
+            raise ValueError(f"log needs lo > 0, got [{lo}, {hi}]")
+        return self
+
+    @property
+    def lo(self) -> int:
+        """Lower bound (included)."""
+        return self.bounds[0]
+
+    @property
+    def hi(self) -> int:
+        """Upper bound (included)."""
+        return self.bounds[1]
+
+    def sample(self, rng: np.random.Generator) -> int:
+        """One draw."""
+        lo, hi, q = self.lo, self.hi, self.q
+        if self.log:
+            x = math.exp(rng.uniform(math.log(lo), math.log(hi)))
+            # lo and hi are multiples of q, so rounding to q stays inside [lo, hi]
+            return int(round(x / q)) * q
+        return lo + q * int(rng.integers(0, (hi - lo) // q + 1))
+
+    def sample_many(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """``size`` draws at once (int64); the sampler's batched path."""
+        lo, hi, q = self.lo, self.hi, self.q
+        if self.log:
+            x = np.exp(rng.uniform(math.log(lo), math.log(hi), size))
+            return np.clip(np.round(x / q).astype(np.int64) * q, lo, hi)
+        return lo + q * rng.integers(0, (hi - lo) // q + 1, size, dtype=np.int64)
+
+    def to_yaml(self) -> dict[str, Any]:
+        """The mapping form of a space file."""
+        out: dict[str, Any] = {"int": [self.lo, self.hi]}
+        if self.q != 1:
+            out["q"] = self.q
+        if self.log:
+            out["log"] = True
+        return out
+
+    def __str__(self) -> str:
+        extra = (f" q={self.q}" if self.q != 1 else "") + (" log" if self.log else "")
+        return f"int [{self.lo}, {self.hi}]{extra}"
+
+
+class FloatDist(BaseModel):
+    """Floats on [lo, hi]; uniform or log-uniform, optionally rounded to a multiple of ``q``."""
+
+    model_config = _CONFIG
+    bounds: FloatPair = Field(alias="float")
+    q: float | None = None
+    log: bool = False
+    kind: ClassVar[str] = "float"
+
+    @model_validator(mode="after")
+    def _rules(self) -> FloatDist:
+        lo, hi = self.bounds
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ValueError(f"bounds must be finite, got [{_fmt(lo)}, {_fmt(hi)}]")
+        if lo > hi:
+            raise ValueError(f"needs lo <= hi, got [{_fmt(lo)}, {_fmt(hi)}]")
+        if self.q is not None:
+            if not self.q > 0:
+                raise ValueError(f"q must be > 0, got {_fmt(self.q)}")
+            for b in (lo, hi):
+                k = b / self.q
+                if abs(k - round(k)) > _TOL * max(1.0, abs(k)):
+                    raise ValueError(
+                        f"q={_fmt(self.q)} must divide both bounds, got [{_fmt(lo)}, {_fmt(hi)}]"
+                    )
+        if self.log and lo <= 0:
+            raise ValueError(f"log needs lo > 0, got [{_fmt(lo)}, {_fmt(hi)}]")
+        return self
+
+    @property
+    def lo(self) -> float:
+        """Lower bound (included)."""
+        return self.bounds[0]
+
+    @property
+    def hi(self) -> float:
+        """Upper bound (included)."""
+        return self.bounds[1]
+
+    def sample(self, rng: np.random.Generator) -> float:
+        """One draw."""
+        if self.log:
+            x = math.exp(rng.uniform(math.log(self.lo), math.log(self.hi)))
+        else:
+            x = float(rng.uniform(self.lo, self.hi))
+        x = min(max(x, self.lo), self.hi)  # exp(log(x)) may step a hair outside
+        if self.q is not None:
+            x = _clean_float(round(x / self.q) * self.q)
+        return x
+
+    def sample_many(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """``size`` draws at once (float64); the sampler's batched path."""
+        if self.log:
+            x = np.exp(rng.uniform(math.log(self.lo), math.log(self.hi), size))
+        else:
+            x = rng.uniform(self.lo, self.hi, size)
+        x = np.clip(x, self.lo, self.hi)
+        if self.q is not None:
+            x = np.array([_clean_float(v) for v in (np.round(x / self.q) * self.q).tolist()])
+        return x
+
+    def to_yaml(self) -> dict[str, Any]:
+        """The mapping form of a space file."""
+        out: dict[str, Any] = {"float": [self.lo, self.hi]}
+        if self.q is not None:
+            out["q"] = self.q
+        if self.log:
+            out["log"] = True
+        return out
+
+    def __str__(self) -> str:
+        extra = (f" q={_fmt(self.q)}" if self.q is not None else "") + (" log" if self.log else "")
+        return f"float [{_fmt(self.lo)}, {_fmt(self.hi)}]{extra}"
+
+
+class Pow2Dist(BaseModel):
+    """Powers of two 2^e with the integer exponent e uniform between log2(lo) and log2(hi)."""
+
+    model_config = _CONFIG
+    bounds: FloatPair = Field(alias="pow2")
+    kind: ClassVar[str] = "pow2"
+
+    @model_validator(mode="after")
+    def _rules(self) -> Pow2Dist:
+        lo, hi = self.bounds
+        for b in (lo, hi):
+            if not (b > 0 and math.isfinite(b) and math.log2(b).is_integer()):
+                raise ValueError(f"bounds must be powers of two, got [{_fmt(lo)}, {_fmt(hi)}]")
+        if lo > hi:
+            raise ValueError(f"needs lo <= hi, got [{_fmt(lo)}, {_fmt(hi)}]")
+        return self
+
+    @property
+    def lo(self) -> int | float:
+        """Lower bound (included)."""
+        return _pow2(int(math.log2(self.bounds[0])))
+
+    @property
+    def hi(self) -> int | float:
+        """Upper bound (included)."""
+        return _pow2(int(math.log2(self.bounds[1])))
+
+    def sample(self, rng: np.random.Generator) -> int | float:
+        """One draw (an int for exponents >= 0)."""
+        e_lo, e_hi = int(math.log2(self.bounds[0])), int(math.log2(self.bounds[1]))
+        return _pow2(int(rng.integers(e_lo, e_hi + 1)))
+
+    def sample_many(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """``size`` draws at once (int64 when lo >= 1, else float64)."""
+        e_lo, e_hi = int(math.log2(self.bounds[0])), int(math.log2(self.bounds[1]))
+        e = rng.integers(e_lo, e_hi + 1, size, dtype=np.int64)
+        return np.left_shift(1, e) if e_lo >= 0 else np.exp2(e.astype(float))
+
+    def to_yaml(self) -> dict[str, Any]:
+        """The mapping form of a space file."""
+        return {"pow2": [self.lo, self.hi]}
+
+    def __str__(self) -> str:
+        return f"pow2 [{_fmt(self.lo)}, {_fmt(self.hi)}]"
+
+
+def _pow2(e: int) -> int | float:
+    return 2**e if e >= 0 else 2.0**e
+
+
+class ChoiceDist(BaseModel):
+    """One of the listed scalars, uniformly."""
+
+    model_config = _CONFIG
+    options: Annotated[list[Scalar], Field(alias="choice", min_length=1)]
+    kind: ClassVar[str] = "choice"
+
+    def sample(self, rng: np.random.Generator) -> Scalar:
+        """One draw."""
+        return self.options[int(rng.integers(0, len(self.options)))]
+
+    def sample_many(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """``size`` draws at once (object array: options keep their Python types)."""
+        options = np.empty(len(self.options), dtype=object)
+        options[:] = self.options
+        return options[rng.integers(0, len(self.options), size)]
+
+    def to_yaml(self) -> dict[str, Any]:
+        """The mapping form of a space file."""
+        return {"choice": list(self.options)}
+
+    def __str__(self) -> str:
+        return "choice {" + ", ".join(str(o) for o in self.options) + "}"
+
+
+Dist = IntDist | FloatDist | Pow2Dist | ChoiceDist
+Param = Fixed | Dist
+DIST_KINDS: dict[str, type[BaseModel]] = {
+    "int": IntDist, "float": FloatDist, "pow2": Pow2Dist, "choice": ChoiceDist,
+}

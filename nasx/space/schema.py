@@ -1,0 +1,224 @@
+"""Reading a space file into a frozen, validated :class:`SearchSpace` (format: docs/spaces.md).
+
+The file's structure is checked with pydantic (strict: no silent coercion of ``"8"`` to 8); every
+violation becomes one :class:`~nasx.errors.SpaceError` naming the file, the key, the rule and the
+value. Family-specific checks (which keys a family accepts) happen in ``nasx.sample``, the first
+layer that may import the families.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import numbers
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from nasx.errors import SpaceError
+from nasx.space.constraints import RELATIONS, Bound, parse_bounds
+from nasx.space.dists import DIST_KINDS, ChoiceDist, Dist, Fixed, Param, Scalar
+
+INPUT_DEFAULTS: dict[str, int] = {"resolution": 224, "in_channels": 3, "num_classes": 1000}
+DEFAULT_N = 100
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_SECTIONS = ("input", "params", "per_stage", "relations", "constraints", "train")
+
+
+class _SpaceFile(BaseModel):
+    """Top-level structure of a space file; entries are parsed further by :func:`parse_space`."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+    name: str | None = None
+    family: str
+    n: Annotated[int, Field(ge=1)] = DEFAULT_N
+    seed: Annotated[int, Field(ge=0)] = 0
+    input: dict[str, Any] = {}
+    params: dict[str, Any] = {}
+    stages: Annotated[int, Field(ge=1)] | None = None
+    per_stage: dict[str, Any] = {}
+    relations: dict[str, str] = {}
+    constraints: dict[str, Any] = {}
+    train: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """A validated design space. Params are :class:`Fixed` or distributions (``sample(rng)``)."""
+
+    path: Path
+    text: str = field(repr=False)
+    sha256: str
+    name: str
+    family: str
+    n: int
+    seed: int
+    input: dict[str, Param]
+    params: dict[str, Param]
+    stages: int | None = None
+    per_stage: dict[str, tuple[Param, ...]] = field(default_factory=dict)
+    relations: dict[str, str] = field(default_factory=dict)
+    constraints: dict[str, tuple[Bound, Bound]] = field(default_factory=dict)
+    train_fixed: dict[str, Scalar] = field(default_factory=dict)
+    train_dists: dict[str, Dist] = field(default_factory=dict)
+
+
+def _rule(err: dict[str, Any]) -> str:
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    msg = msg[:1].lower() + msg[1:]
+    if err["type"] == "value_error" or isinstance(err.get("input"), dict):
+        return msg
+    return f"{msg}; got {err.get('input')!r}"
+
+
+def _key(prefix: str, loc: tuple[Any, ...]) -> str:
+    parts = [prefix] if prefix else []
+    parts += [str(p) for p in loc]
+    return ".".join(parts)
+
+
+def parse_param(raw: Any, *, file: str, key: str) -> Param:
+    """A fixed scalar or a distribution mapping -> :class:`Fixed` / a distribution."""
+    if isinstance(raw, dict):
+        kinds = [k for k in raw if k in DIST_KINDS]
+        if len(kinds) != 1:
+            found = ", ".join(map(str, raw)) or "nothing"
+            raise SpaceError(
+                "a distribution needs exactly one of int, float, pow2, choice "
+                f"(found: {found})",
+                file=file, key=key,
+            )
+        try:
+            return DIST_KINDS[kinds[0]].model_validate(raw)  # type: ignore[return-value]
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise SpaceError(_rule(err), file=file, key=_key(key, err["loc"])) from None
+    if raw is None or isinstance(raw, (bool, str, numbers.Real)):
+        if isinstance(raw, numbers.Real) and not isinstance(raw, (bool, int)):
+            raw = float(raw)
+        return Fixed(value=raw)
+    raise SpaceError(
+        f"expected a fixed scalar or a distribution mapping, got {raw!r}", file=file, key=key
+    )
+
+
+def _is_numeric(p: Param) -> bool:
+    if isinstance(p, Fixed):
+        return isinstance(p.value, numbers.Real) and not isinstance(p.value, bool)
+    if isinstance(p, ChoiceDist):
+        return all(isinstance(o, numbers.Real) and not isinstance(o, bool) for o in p.options)
+    return True
+
+
+def parse_space(text: str, path: str | Path) -> SearchSpace:
+    """Validate the YAML ``text`` of the space file ``path`` (used for errors and the default name)."""
+    path = Path(path)
+    file = str(path)
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        raise SpaceError(f"malformed YAML{where}: {problem}", file=file) from None
+    if not isinstance(raw, dict):
+        raise SpaceError(
+            f"a space file must be a mapping of keys, got {type(raw).__name__}", file=file
+        )
+    for section in _SECTIONS:  # `params:` with nothing under it means empty
+        if section in raw and raw[section] is None:
+            raw[section] = {}
+    try:
+        top = _SpaceFile.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise SpaceError(_rule(err), file=file, key=_key("", err["loc"])) from None
+
+    name = top.name if top.name is not None else path.stem
+    if not _NAME.match(name):
+        raise SpaceError(
+            f"must be letters, digits, '.', '_' or '-' (a folder name), got {name!r}",
+            file=file, key="name",
+        )
+    inputs: dict[str, Param] = {k: Fixed(value=v) for k, v in INPUT_DEFAULTS.items()}
+    for key, value in top.input.items():
+        if key not in INPUT_DEFAULTS:
+            raise SpaceError(
+                f"unknown input key (allowed: {', '.join(INPUT_DEFAULTS)})",
+                file=file, key=f"input.{key}",
+            )
+        inputs[key] = parse_param(value, file=file, key=f"input.{key}")
+    params = {k: parse_param(v, file=file, key=f"params.{k}") for k, v in top.params.items()}
+
+    per_stage: dict[str, tuple[Param, ...]] = {}
+    if top.per_stage and top.stages is None:
+        raise SpaceError("is required when per_stage is given", file=file, key="stages")
+    for key, value in top.per_stage.items():
+        where = f"per_stage.{key}"
+        if key in params:
+            raise SpaceError("is given both under params and per_stage", file=file, key=where)
+        if isinstance(value, list):
+            if len(value) != top.stages:
+                raise SpaceError(
+                    f"a per-stage list needs one entry per stage ({top.stages}), got {len(value)}",
+                    file=file, key=where,
+                )
+            per_stage[key] = tuple(
+                parse_param(v, file=file, key=f"{where}.{i + 1}") for i, v in enumerate(value)
+            )
+        else:
+            param = parse_param(value, file=file, key=where)
+            per_stage[key] = (param,) * (top.stages or 0)
+
+    for key, rel in top.relations.items():
+        where = f"relations.{key}"
+        if rel not in RELATIONS:
+            raise SpaceError(
+                f"unknown relation (allowed: {', '.join(RELATIONS)}), got {rel!r}",
+                file=file, key=where,
+            )
+        if key in per_stage:
+            if rel != "shared" and not all(_is_numeric(p) for p in per_stage[key]):
+                raise SpaceError(f"{rel} needs numeric values", file=file, key=where)
+        elif not (key in params and rel == "shared"):
+            raise SpaceError(
+                "a relation needs a per_stage parameter of that name", file=file, key=where
+            )
+
+    constraints: dict[str, tuple[Bound, Bound]] = {}
+    for key, value in top.constraints.items():
+        try:
+            constraints[key] = parse_bounds(value)
+        except ValueError as exc:
+            raise SpaceError(str(exc), file=file, key=f"constraints.{key}") from None
+
+    train_fixed: dict[str, Scalar] = {}
+    train_dists: dict[str, Dist] = {}
+    for key, value in top.train.items():
+        param = parse_param(value, file=file, key=f"train.{key}")
+        if isinstance(param, Fixed):
+            train_fixed[key] = param.value
+        else:
+            train_dists[key] = param
+
+    return SearchSpace(
+        path=path, text=text, sha256=hashlib.sha256(text.encode()).hexdigest(), name=name,
+        family=top.family, n=top.n, seed=top.seed, input=inputs, params=params,
+        stages=top.stages, per_stage=per_stage, relations=dict(top.relations),
+        constraints=constraints, train_fixed=train_fixed, train_dists=train_dists,
+    )
+
+
+def load_space(path: str | Path) -> SearchSpace:
+    """Read and validate a space file; SpaceError naming file, key, rule and value otherwise."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpaceError("no such space file", file=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpaceError(f"cannot read the space file ({exc})", file=str(path)) from None
+    return parse_space(text, path)
