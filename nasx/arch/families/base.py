@@ -67,13 +67,16 @@ class Family:
     def merged(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """User values over the family defaults and the input defaults.
 
-        A per-stage key the user gives unsuffixed (for every stage) drops the family's per-stage
-        defaults of that key, so the broadcast value is not shadowed by them.
+        A per-stage key the user gives at all (``KEY`` or any ``KEY_i``) drops the family's
+        per-stage defaults ``KEY_i``: the user's stages replace the default stages as a whole.
         """
-        broadcast = {k for k in values if k in self.per_stage_keys}
+        given = set()
+        for k in values:
+            m = _STAGE_KEY.match(k) if isinstance(k, str) else None
+            given.add(m["base"] if m and m["base"] in self.per_stage_keys else k)
         defaults = {
             k: v for k, v in self.defaults.items()
-            if not ((m := _STAGE_KEY.match(k)) and m["base"] in broadcast)
+            if not ((m := _STAGE_KEY.match(k)) and m["base"] in given)
         }
         return {**INPUT_DEFAULTS, **defaults, **values}
 

@@ -1,8 +1,10 @@
 """EfficientNet: MBConv stages of the B0 table, compound-scaled by phi (Tan & Le 2019).
 
 depth x alpha^phi, width x beta^phi, resolution x gamma^phi; ``width_mult`` / ``depth_mult``
-given directly override beta^phi / alpha^phi. Resolution: the input key ``resolution`` when
-given, else round(base_resolution * gamma^phi) (base 224, rounded half to even). Widths (stem,
+given directly override beta^phi / alpha^phi. Resolution: round(base_resolution * gamma^phi)
+(half to even) when ``base_resolution`` is given (it then wins over ``resolution``: use it for
+compound-scaling spaces, e.g. 224); otherwise the input key ``resolution`` as given (the zoo's
+B1..B7 use their published resolutions, which are not exactly 224 * 1.15^phi). Widths (stem,
 stages, head) and depths use the original rounding (:mod:`.mbconv`). SiLU, SE 0.25 of the block
 input width, head 1x1 conv to 1280 (scaled), dropout. ``derived``: num_stages and
 ``compound`` = alpha*beta^2*gamma^2, so the paper's phi = 1 grid search is a space with the
@@ -37,11 +39,11 @@ def _multipliers(r: ValueReader) -> tuple[float, float]:
 def build(r: ValueReader) -> ArchSpec:
     """Decode EfficientNet values to an ArchSpec."""
     wm, dm = _multipliers(r)
-    if r.has("resolution"):
-        resolution = r.int("resolution", lo=1)
-    else:
+    if r.has("base_resolution"):
         scale = r.float("gamma", gt=0) ** r.float("phi", lo=0)
         resolution = max(1, round(r.int("base_resolution", lo=1) * scale))
+    else:
+        resolution = r.int("resolution", lo=1)
     se_ratio = r.float("se_ratio", lo=0)
     stages = tuple(
         StageSpec(
@@ -76,7 +78,7 @@ FAMILY: Family = make_family(
     keys={"phi", "alpha", "beta", "gamma", "width_mult", "depth_mult", "base_resolution",
           "se_ratio", "dropout", "stem_width", "head_width"},
     defaults={"phi": 0.0, "alpha": 1.2, "beta": 1.1, "gamma": 1.15, "width_mult": None,
-              "depth_mult": None, "resolution": None, "base_resolution": 224, "se_ratio": 0.25,
+              "depth_mult": None, "base_resolution": None, "se_ratio": 0.25,
               "dropout": 0.2, "stem_width": 32, "head_width": 1280},
     build=build,
     derived=_derived,

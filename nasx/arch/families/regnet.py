@@ -37,8 +37,7 @@ def quantized_stages(
     if len(widths) != n_expected:
         raise InvalidSample(
             f"regnet: quantisation gives {len(widths)} distinct widths but max(s_j)+1 = "
-            f"{n_expected} (d={depth}, w0={w0:g}, wa={wa:g}, wm={wm:g})",
-            key="wm",
+            f"{n_expected} (d={depth}, w0={w0:g}, wa={wa:g}, wm={wm:g})"
         )
     if widths[0] <= 0:
         raise InvalidSample(f"regnet: quantised width {int(widths[0])} <= 0", key="w0")

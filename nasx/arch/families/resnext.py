@@ -2,7 +2,8 @@
 
 Stem 7x7 stride 2 (``stem_width``, 64), BN, ReLU, 3x3 stride-2 max pool; stage i has width
 256 * 2^(i-1), stride 1 then 2, and bottleneck width G*d*2^(i-1) in G groups (ResNet: G 1, d 64).
-Per-stage key: depth (default 3, 4, 6, 3 = ResNet-50). Scalars: groups (G), width_per_group (d).
+Per-stage key: depth (default 3, 4, 6, 3 = ResNet-50; giving any depth key replaces all four, the
+number of stages being the highest index). Scalars: groups (G), width_per_group (d).
 Instead of d, ``flops_target`` (multiply-adds) or ``match`` (``resnet50`` | ``resnet101`` |
 ``resnet152``: that ResNet's flops at the same input) fixes G and solves the quadratic
 flops(d) = target for d, rounded to the integer d whose flops are nearest the target, as the
