@@ -6,11 +6,12 @@ from nasx.sample.sampler import (
     SampleResult,
     build_trial,
     default_max_attempts,
+    probe_space,
     sample_space,
     trial_fingerprint,
 )
 
 __all__ = [
     "Bound", "SampleResult", "SampleSummary", "add_samples", "bind", "build_trial",
-    "create_run", "default_max_attempts", "sample_space", "trial_fingerprint",
+    "create_run", "default_max_attempts", "probe_space", "sample_space", "trial_fingerprint",
 ]

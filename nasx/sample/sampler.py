@@ -147,6 +147,25 @@ def sample_space(
     budget = default_max_attempts(n) if max_attempts is None else max_attempts
     if budget < 1:
         raise SamplingError(f"the attempt budget must be >= 1, got {budget}", key="max_attempts")
+    result = _draw(space, n, rng, budget, exclude, origin, progress)
+    if result.accepted < n:
+        raise SamplingError(_shortfall(result, n), file=str(space.path))
+    return result
+
+
+def probe_space(space: SearchSpace, attempts: int, rng: np.random.Generator) -> SampleResult:
+    """Look at exactly ``attempts`` candidates and keep every distinct acceptable one.
+
+    Never raises for a low acceptance rate: this is how ``nasx describe`` estimates it.
+    """
+    if attempts < 1:
+        raise SamplingError(f"the number of probes must be >= 1, got {attempts}", key="probe")
+    return _draw(space, attempts, rng, attempts, (), "sampled", None)
+
+
+def _draw(space: SearchSpace, n: int, rng: np.random.Generator, budget: int,
+          exclude: Collection[str], origin: str, progress: Progress | None) -> SampleResult:
+    """The sampling loop: up to ``n`` trials from at most ``budget`` candidates."""
     bound = bind(space)
     arch_rng, trial_rng = rng.spawn(2)
     judge = _Judge(bound)
@@ -182,10 +201,7 @@ def sample_space(
                 break
         if progress:
             progress(len(trials), attempts)
-    result = SampleResult(trials=trials, attempts=attempts, rejected=dict(rejected))
-    if len(trials) < n:
-        raise SamplingError(_shortfall(result, n), file=str(space.path))
-    return result
+    return SampleResult(trials=trials, attempts=attempts, rejected=dict(rejected))
 
 
 def _shortfall(result: SampleResult, n: int) -> str:

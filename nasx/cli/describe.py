@@ -1,0 +1,190 @@
+"""``nasx describe TARGET``: a zoo model, a spec file, a space file or a run, in words or JSON.
+
+A zoo name or spec file prints its complexity and stage table; a space file its family,
+parameters, relations and constraints (``--probe K`` also estimates the acceptance rate from K
+candidates); a run folder its metadata and trial counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+STAGE_FIELDS = ("block", "depth", "width", "stride", "bottleneck", "groups", "expansion",
+                "kernel", "se_ratio")
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``describe`` verb."""
+    p = subparsers.add_parser(
+        "describe", help="describe a zoo model, spec file, space file or run",
+        description="Describe TARGET: a zoo model name (e.g. RegNetX-200MF) or ArchSpec YAML file"
+        " -> complexity (flops = multiply-adds, params, acts) and stage table; a search-space"
+        " file -> family, parameters, relations, constraints; a run folder -> metadata and"
+        " trial counts.",
+    )
+    p.add_argument("target", metavar="NAME_OR_FILE",
+                   help="zoo model name, spec/space YAML file or run folder")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--probe", type=int, default=0, metavar="K",
+                   help="space files: estimate the acceptance rate from K candidates")
+    p.add_argument("--seed", type=int, default=0, help="seed of --probe (default: 0)")
+    p.set_defaults(func=run)
+
+
+def describe_spec(spec: Any) -> dict[str, Any]:
+    """Complexity and stage table of an ArchSpec as a JSON-able dict."""
+    from nasx.arch.complexity import complexity
+
+    comp = complexity(spec)
+    return {
+        "kind": "model", "name": spec.name, "family": spec.family, "flops": comp.flops,
+        "params": comp.params, "acts": comp.acts, "resolution": spec.resolution,
+        "in_channels": spec.in_channels, "num_classes": spec.num_classes,
+        "stem": {"width": spec.stem.width, "kernel": spec.stem.kernel,
+                 "stride": spec.stem.stride, "pool": spec.stem.pool},
+        "stages": [{k: getattr(st, k) for k in STAGE_FIELDS} for st in spec.stages],
+        "head": {"width": spec.head.width, "dropout": spec.head.dropout},
+        "spec": spec.to_dict(),
+    }
+
+
+def describe_space(path: Path, probe: int = 0, seed: int = 0) -> dict[str, Any]:
+    """Summary of a space file (validated against its family) as a JSON-able dict."""
+    import numpy as np
+
+    from nasx.cli.sample import check_train_block
+    from nasx.sample import bind, probe_space
+    from nasx.space import load_space
+
+    space = load_space(path)
+    bind(space)
+    check_train_block(space)
+    out: dict[str, Any] = {
+        "kind": "space", "file": str(path), "name": space.name, "family": space.family,
+        "n": space.n, "seed": space.seed, "sha256": space.sha256, "stages": space.stages,
+        "input": {k: str(p) for k, p in space.input.items()},
+        "params": {k: str(p) for k, p in space.params.items()},
+        "per_stage": {k: [str(p) for p in ps] for k, ps in space.per_stage.items()},
+        "relations": dict(space.relations),
+        "constraints": {k: list(b) for k, b in space.constraints.items()},
+        "train": {**space.train_fixed, **{k: str(d) for k, d in space.train_dists.items()}},
+    }
+    if probe > 0:
+        res = probe_space(space, probe, np.random.default_rng(seed))
+        flops = [t.flops for t in res.trials]
+        out["probe"] = {
+            "attempts": res.attempts, "accepted": res.accepted,
+            "acceptance_rate": res.acceptance_rate, "rejected": res.rejected,
+            "flops": [min(flops), max(flops)] if flops else None,
+        }
+    return out
+
+
+def describe_run(path: Path) -> dict[str, Any]:
+    """Metadata and trial counts of a run folder."""
+    from nasx.store import RunStore
+
+    with RunStore.open(path) as store:
+        return {"kind": "run", "run": str(path), "meta": store.meta(), "counts": store.counts()}
+
+
+def _is_spec_file(path: Path) -> bool:
+    """Spec files have `zoo`, `values` or a list of `stages`; space files an int `stages`."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False  # let the space loader report it
+    return isinstance(raw, dict) and (
+        "zoo" in raw or "values" in raw or isinstance(raw.get("stages"), list)
+    )
+
+
+def describe(target: str, probe: int = 0, seed: int = 0) -> dict[str, Any]:
+    """Dispatch on what ``target`` names (run folder, YAML file, else zoo name)."""
+    from nasx.errors import NasxError
+    from nasx.store import RunStore
+
+    path = Path(target)
+    if path.is_dir():
+        if not RunStore.exists(path):
+            raise NasxError("a folder but not a run (no run.db)", file=target)
+        return describe_run(path)
+    if path.is_file():
+        if _is_spec_file(path):
+            from nasx.arch.io import load_spec
+
+            return describe_spec(load_spec(path))
+        return describe_space(path, probe, seed)
+    if path.suffix in (".yaml", ".yml") or "/" in target:
+        raise NasxError("no such file or folder", file=target)
+    from nasx.arch import zoo
+
+    return describe_spec(zoo.get(target))
+
+
+def _si(x: float) -> str:
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(x) >= scale:
+            return f"{x / scale:.4g}{unit}"
+    return f"{x:g}"
+
+
+def _print_model(d: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    print(f"{d['name'] or '(unnamed)'}  family {d['family']}, input {d['in_channels']}x"
+          f"{d['resolution']}x{d['resolution']}, {d['num_classes']} classes")
+    print(f"flops {d['flops']} ({_si(d['flops'])}), params {d['params']} ({_si(d['params'])}),"
+          f" acts {d['acts']} ({_si(d['acts'])})")
+    table = Table(title_justify="left")
+    table.add_column("stage", justify="right")
+    for col in ("block", "depth", "width", "stride", "bottleneck", "groups", "se"):
+        table.add_column(col, justify="right")
+    for i, st in enumerate(d["stages"], start=1):
+        table.add_row(str(i), st["block"], str(st["depth"]), str(st["width"]), str(st["stride"]),
+                      str(st["bottleneck"] or ""), str(st["groups"]), f"{st['se_ratio']:g}")
+    Console(width=200).print(table)
+
+
+def _print_space(d: dict[str, Any]) -> None:
+    print(f"{d['file']}: space '{d['name']}', family {d['family']}, n {d['n']}, seed {d['seed']}"
+          + (f", {d['stages']} stages" if d["stages"] else ""))
+    for section in ("input", "params"):
+        for k, v in d[section].items():
+            print(f"  {section}.{k}: {v}")
+    for k, vs in d["per_stage"].items():
+        rel = d["relations"].get(k)
+        print(f"  per_stage.{k}: {', '.join(vs)}" + (f"  ({rel})" if rel else ""))
+    for k, (lo, hi) in d["constraints"].items():
+        print(f"  constraint {k}: [{'-inf' if lo is None else _si(lo)}, "
+              f"{'inf' if hi is None else _si(hi)}]")
+    for k, v in d["train"].items():
+        print(f"  train.{k}: {v}")
+    if "probe" in d:
+        p = d["probe"]
+        why = ", ".join(f"{k} {v}" for k, v in sorted(p["rejected"].items(), key=lambda kv: -kv[1]))
+        print(f"  probe: {p['accepted']} of {p['attempts']} candidates accepted "
+              f"({100 * p['acceptance_rate']:.3g}%){'; rejected: ' + why if why else ''}")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the description."""
+    d = describe(args.target, probe=args.probe, seed=args.seed)
+    if args.json:
+        print(json.dumps(d, indent=1))
+    elif d["kind"] == "model":
+        _print_model(d)
+    elif d["kind"] == "space":
+        _print_space(d)
+    else:
+        print(f"{d['run']}: run '{d['meta'].get('name')}', family {d['meta'].get('family')}")
+        print("  " + ", ".join(f"{k} {v}" for k, v in d["counts"].items()))
+        for k, v in d["meta"].items():
+            print(f"  {k}: {v}")
+    return 0

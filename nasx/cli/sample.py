@@ -1,0 +1,90 @@
+"""``nasx sample SPACE``: draw N distinct architectures from a space into ``runs/NAME/``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from nasx.space import SearchSpace
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``sample`` verb."""
+    p = subparsers.add_parser(
+        "sample", help="sample architectures from a space into a run folder",
+        description="Sample N distinct architectures from a search-space file (docs/spaces.md) by"
+        " rejection against its constraints and write the run folder runs/NAME/. Re-running with"
+        " the same space, N and seed changes nothing.",
+    )
+    p.add_argument("space", metavar="SPACE", help="search-space YAML file, e.g. spaces/regnet.yaml")
+    p.add_argument("--n", "-n", type=int, default=None,
+                   help="number of samples (default: the space's n)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="sampler seed (default: the space's seed)")
+    p.add_argument("--out", default=None, help="run folder (default: runs/<space name>)")
+    p.add_argument("--max-attempts", type=int, default=None,
+                   help="candidate budget before giving up (default: max(10000, 1000 * N))")
+    p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    p.set_defaults(func=run)
+
+
+def check_train_block(space: SearchSpace) -> None:
+    """SpaceError naming the file and key when the ``train:`` block is not a valid recipe.
+
+    Lives in the CLI layer because ``nasx.space`` and ``nasx.sample`` sit below ``nasx.train``.
+    Fixed values are checked together; each distribution at its extreme values.
+    """
+    from nasx.errors import SpaceError, TrainError
+    from nasx.space import ChoiceDist, Fixed
+    from nasx.train.recipe import Recipe, resolve_recipe
+
+    file = str(space.path)
+    known = Recipe.field_names()
+    for key in [*space.train_fixed, *space.train_dists]:
+        if key not in known:
+            raise SpaceError(
+                f"unknown recipe key (known: {', '.join(sorted(known))})", file=file,
+                key=f"train.{key}",
+            )
+    probes: list[dict[str, Any]] = [{}]
+    for key, dist in space.train_dists.items():
+        if isinstance(dist, ChoiceDist):
+            probes += [{key: option} for option in dist.options]
+        elif not isinstance(dist, Fixed):
+            probes += [{key: dist.lo}, {key: dist.hi}]
+    for hparams in probes:
+        try:
+            resolve_recipe(space.train_fixed, hparams, None, source=file)
+        except TrainError as exc:
+            key = f"train.{exc.key}" if exc.key else "train"
+            message = str(exc).split(": ", 2)[-1]
+            raise SpaceError(message, file=file, key=key) from None
+
+
+def _si(x: float) -> str:
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(x) >= scale:
+            return f"{x / scale:.4g}{unit}"
+    return f"{x:g}"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Sample the space, write the run and print a summary."""
+    from nasx.sample import create_run
+    from nasx.space import load_space
+
+    check_train_block(load_space(args.space))
+    store, s = create_run(args.space, n=args.n, seed=args.seed, out=args.out,
+                          progress=not args.no_progress, max_attempts=args.max_attempts)
+    store.close()
+    if s.existed:
+        print(f"{s.out} already holds this run ({s.accepted} trials, seed {s.seed}): "
+              "nothing to do")
+        return 0
+    rejected = ", ".join(f"{k} {v}" for k, v in sorted(s.rejected.items(), key=lambda kv: -kv[1]))
+    print(f"sampled {s.accepted} architectures from {args.space} (seed {s.seed}) into {s.out}")
+    print(f"  attempts {s.attempts}, acceptance rate {100 * s.acceptance_rate:.3g}%"
+          f"{', rejected: ' + rejected if rejected else ''}")
+    print(f"  flops {_si(s.flops[0])}..{_si(s.flops[1])}, "
+          f"params {_si(s.params[0])}..{_si(s.params[1])}, {s.seconds:.2f} s")
+    return 0
