@@ -1,0 +1,107 @@
+"""Per-trial overhead of the executors on trivial trials, beside a plain default Ray Tune setup.
+
+    python bench/bench_overhead.py [--trials 50]
+
+Prints seconds per trial for: nasx inline, nasx ray (lean Tune: reused actors, no loggers), and
+a default ``tune.Tuner`` on a trivial function trainable. Ray is started once (2 CPUs, loopback)
+and shared by both Ray setups, so its start-up is reported separately and not counted per trial.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+# Ray workers import the trivial trial function by module path: let them find this folder.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(HERE), *filter(None, [os.environ.get("PYTHONPATH")])])
+
+
+def trivial_trial(job, cache=None):
+    """Does nothing: what is left is the executor's own cost."""
+    from nasx.train.job import TrialResult
+
+    return TrialResult(trial_id=job.trial_id, status="done", error=float(job.trial_id % 10),
+                       weights=b"w")
+
+
+def plain_trainable(config):
+    """The same nothing, as a Tune function trainable."""
+    from ray import tune
+
+    tune.report({"error": float(config["i"] % 10)})
+
+
+def fake_run(root: Path, n: int):
+    """A run of n trials with opaque specs (the trivial trial ignores them)."""
+    from nasx.store import NewTrial, RunStore
+
+    space = HERE.parent / "spaces" / "regnet.yaml"
+    store = RunStore.create(root, space.read_text(), {"name": "bench", "family": "regnet"})
+    store.add_trials(NewTrial(fingerprint=f"f{i}", values={}, spec={}, flops=1, params=1, acts=1,
+                              seed=i) for i in range(n))
+    return store
+
+
+def timed_nasx(executor: str, n: int, tmp: Path) -> float:
+    """Seconds per trial of train_run with the given executor."""
+    from bench_overhead import trivial_trial as fn  # importable name, not __main__
+
+    from nasx.execute import ExecOptions, train_run
+
+    store = fake_run(tmp / f"run-{executor}", n)
+    t0 = time.perf_counter()
+    counts = train_run(store, ExecOptions(executor=executor, progress=False), trial_fn=fn)
+    dt = time.perf_counter() - t0
+    assert counts["done"] == n, counts
+    return dt / n
+
+
+def timed_plain_tune(n: int, tmp: Path) -> float:
+    """Seconds per trial of a default Tuner (function trainable, default loggers and reporter)."""
+    from bench_overhead import plain_trainable as fn
+    from ray import tune
+
+    t0 = time.perf_counter()
+    tuner = tune.Tuner(fn, param_space={"i": tune.grid_search(list(range(n)))},
+                       run_config=tune.RunConfig(storage_path=str(tmp / "plain"), verbose=0))
+    grid = tuner.fit()
+    dt = time.perf_counter() - t0
+    assert len(grid) == n and not grid.errors
+    return dt / n
+
+
+def main() -> None:
+    """Run the three setups and print the figures."""
+    import logging
+
+    import ray
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--trials", type=int, default=50)
+    ns = ap.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        inline = timed_nasx("inline", ns.trials, tmp)
+        t0 = time.perf_counter()
+        ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False,
+                 _node_ip_address="127.0.0.1", logging_level=logging.WARNING)
+        start = time.perf_counter() - t0
+        lean = timed_nasx("ray", ns.trials, tmp)
+        plain = timed_plain_tune(ns.trials, tmp)
+        ray.shutdown()
+    print(f"trials per setup: {ns.trials}; cpus: {os.cpu_count()}; ray start-up: {start:.2f} s")
+    print(f"nasx inline       : {inline:.4f} s/trial")
+    print(f"nasx ray (Tune)   : {lean:.4f} s/trial")
+    print(f"plain default Tune: {plain:.4f} s/trial")
+    print(f"nasx ray is {plain / lean:.1f}x cheaper per trial than default Tune")
+
+
+if __name__ == "__main__":
+    main()

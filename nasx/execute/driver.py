@@ -1,0 +1,73 @@
+"""``train_run``: train every unfinished trial of a run with the chosen executor, resumably."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from nasx.errors import StoreError
+from nasx.execute.options import ExecOptions
+from nasx.execute.plan import build_jobs, select_trials
+from nasx.execute.progress import ProgressView
+from nasx.execute.recorder import Recorder
+from nasx.execute.weights import WeightKeeper
+from nasx.execute.worker import TrialFn, fn_path, resolve
+from nasx.store import RunStore
+
+RunCounts = dict[str, int]
+LOCK_NAME = "driver.lock"
+
+
+@contextmanager
+def driver_lock(store: RunStore) -> Iterator[None]:
+    """One driver per run: requeueing `running` trials is only safe when no other driver lives.
+
+    flock is released by the kernel when the holder dies, even by SIGKILL.
+    """
+    fd = os.open(store.root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreError("another nasx driver is training this run",
+                             file=str(store.root)) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def best_done(store: RunStore) -> tuple[float, int] | None:
+    """(error, id) of the best finished trial, if any."""
+    scored = [(t.error, t.id) for t in store.trials("done") if t.error is not None]
+    return min(scored) if scored else None
+
+
+def train_run(store: RunStore, opts: ExecOptions, trial_ids: Iterable[int] | None = None,
+              trial_fn: TrialFn | str | None = None) -> RunCounts:
+    """Train the run's unfinished trials (or only ``trial_ids``); returns the store's counts.
+
+    Resumes: trials left ``running`` by a dead driver are queued again; ``done``, ``diverged``
+    (and ``failed`` unless ``opts.retry_failed``) trials are never trained again. Only this
+    process writes the store, one transaction per event, as each trial finishes.
+    """
+    path = fn_path(trial_fn)
+    with driver_lock(store):
+        store.requeue_stale()
+        trials = select_trials(store, trial_ids, opts.retry_failed)
+        jobs = build_jobs(store, trials, opts.overrides, return_weights=opts.keep_weights > 0)
+        keeper = WeightKeeper(store, opts.keep_weights)
+        with ProgressView(len(jobs), store.counts(), best_done(store), opts.progress) as view:
+            rec = Recorder(store, keeper, view)
+            rec.recipes = {tid: job.recipe for tid, job in jobs.items()}
+            if jobs and opts.executor == "inline":
+                from nasx.execute.inline import run_inline
+
+                fn = trial_fn if callable(trial_fn) else resolve(path)
+                run_inline(jobs, rec, fn, opts.max_failures)
+            elif jobs:
+                from nasx.execute.ray_exec import run_ray  # ray is imported only here
+
+                run_ray(store, jobs, rec, path, opts)
+        return store.counts()

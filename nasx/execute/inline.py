@@ -1,0 +1,29 @@
+"""The inline executor: trials one after another in the driver process, one DataCache for all."""
+
+from __future__ import annotations
+
+import socket
+
+from nasx.execute.recorder import Recorder
+from nasx.execute.worker import TrialFn, new_cache
+from nasx.train.job import TrialJob
+
+
+def run_inline(jobs: dict[int, TrialJob], rec: Recorder, fn: TrialFn, max_failures: int) -> None:
+    """Train every job sequentially; an exception out of ``fn`` is retried ``max_failures`` times."""
+    cache = new_cache()
+    host = socket.gethostname()
+    for tid, job in jobs.items():
+        for attempt in range(max_failures + 1):
+            rec.started(tid, device=str(job.recipe.get("device", "")), host=host)
+            try:
+                res = fn(job, cache)
+            except Exception as exc:  # the trainer never raises; a custom trial function might
+                msg = f"{type(exc).__name__}: {exc}"
+                if attempt < max_failures:
+                    rec.lost(tid, msg)
+                    continue
+                rec.crashed(tid, msg)
+                break
+            rec.result(res)
+            break

@@ -1,0 +1,45 @@
+"""Execution options: how `nasx train` runs the trials of a run (passed explicitly, never global)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from nasx.errors import TrainError
+
+Executor = Literal["ray", "inline"]
+EXECUTORS: tuple[str, ...] = ("ray", "inline")
+
+
+@dataclass(frozen=True)
+class ExecOptions:
+    """Executor choice, resources per trial, fault tolerance, and what to keep.
+
+    ``address`` None means: ``$RAY_ADDRESS`` when set, else a fresh local Ray on loopback.
+    ``gpus_per_trial`` may be a fraction to pack several trials on one GPU.
+    ``retry_failed`` also trains trials whose status is ``failed`` (never ``done``/``diverged``).
+    """
+
+    executor: Executor = "ray"
+    address: str | None = None
+    cpus_per_trial: float = 1.0
+    gpus_per_trial: float = 0.0
+    max_failures: int = 2
+    keep_weights: int = 3
+    overrides: dict[str, Any] = field(default_factory=dict)
+    progress: bool = True
+    dashboard: bool = False
+    retry_failed: bool = False
+
+    def __post_init__(self) -> None:
+        rules = [
+            ("executor", self.executor in EXECUTORS, "must be ray or inline"),
+            ("cpus_per_trial", self.cpus_per_trial > 0, "must be > 0"),
+            ("gpus_per_trial", self.gpus_per_trial >= 0, "must be >= 0"),
+            ("max_failures", self.max_failures >= 0, "must be >= 0"),
+            ("keep_weights", self.keep_weights >= 0, "must be >= 0"),
+        ]
+        for key, ok, rule in rules:
+            if not ok:
+                raise TrainError(f"{rule}; got {getattr(self, key)!r}", file="command line",
+                                 key=key)

@@ -1,0 +1,60 @@
+"""The driver's single writer: every trial event becomes one store transaction (and progress)."""
+
+from __future__ import annotations
+
+import logging
+
+from nasx.errors import StoreError
+from nasx.execute.progress import ProgressView
+from nasx.execute.weights import WeightKeeper
+from nasx.store import RunStore
+from nasx.train.job import TrialResult
+
+log = logging.getLogger(__name__)
+
+
+class Recorder:
+    """Applies start / result / lost / crashed events of trials to the run store as they happen."""
+
+    def __init__(self, store: RunStore, keeper: WeightKeeper, view: ProgressView) -> None:
+        self.store = store
+        self.keeper = keeper
+        self.view = view
+        self.recipes: dict[int, dict] = {}
+        self.finished: dict[int, str] = {}  # trial id -> final status of this session
+
+    def started(self, trial_id: int, device: str = "", host: str | None = None) -> None:
+        """pending -> running (one more attempt)."""
+        device = device or str(self.recipes.get(trial_id, {}).get("device", ""))
+        try:
+            self.store.mark_running(trial_id, self.recipes.get(trial_id, {}), device, host)
+        except StoreError as exc:  # e.g. a duplicate start event: never count an attempt twice
+            log.warning("ignoring start of trial %s: %s", trial_id, exc)
+            return
+        self.view.move("pending", "running")
+
+    def result(self, res: TrialResult) -> None:
+        """running -> done | failed | diverged, then maybe keep its weights."""
+        if res.trial_id in self.finished:
+            return
+        self.store.finish(res.trial_id, res.status, error=res.error, metrics=res.metrics,
+                          curves=res.curves, device=res.device or None, host=res.host or None,
+                          message=res.message, train_seconds=res.seconds)
+        self.finished[res.trial_id] = res.status
+        if res.status == "done":
+            self.keeper.offer(res.trial_id, res.error, res.weights)
+        self.view.move("running", res.status, res.error if res.status == "done" else None,
+                       res.trial_id)
+
+    def lost(self, trial_id: int, message: str) -> None:
+        """running -> pending: the worker died and the trial will be tried again."""
+        self.store.mark_pending(trial_id, message=message)
+        self.view.move("running", "pending")
+
+    def crashed(self, trial_id: int, message: str) -> None:
+        """running -> failed: out of retries."""
+        if trial_id in self.finished:
+            return
+        self.store.finish(trial_id, "failed", message=message)
+        self.finished[trial_id] = "failed"
+        self.view.move("running", "failed")
