@@ -20,3 +20,12 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in heavy))
 def test_arch_does_not_import_torch() -> None:
     out = subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_lazy_exports() -> None:
+    import nasx.arch as arch
+
+    assert sorted(arch.__all__) == sorted([*arch._LAZY, "Complexity", "complexity"])
+    for name in arch.__all__:
+        assert getattr(arch, name) is not None
+    assert callable(arch.complexity) and callable(arch.decode)
