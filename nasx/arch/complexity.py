@@ -48,8 +48,10 @@ def complexity(spec: ArchSpec) -> Complexity:
     # Blocks 2..d of a stage are identical (stride 1, w_in = width): count a stage as its first
     # block plus (d - 1) times its second, from a spec cut to depth <= 2 per stage. This keeps
     # ArchSpec.blocks() the one source of widths while building at most 2 BlockSpecs per stage.
-    short = replace(spec, stages=tuple(replace(st, depth=2) if st.depth > 2 else st
-                                       for st in spec.stages))
+    short = spec
+    if any(st.depth > 2 for st in spec.stages):
+        short = replace(spec, stages=tuple(replace(st, depth=2) if st.depth > 2 else st
+                                           for st in spec.stages))
     repeats = [n for st in spec.stages for n in (1, st.depth - 1)[: st.depth]]
     for b, n in zip(short.blocks(), repeats, strict=True):
         hw_in = hw

@@ -25,7 +25,7 @@ def build(r: ValueReader) -> ArchSpec:
         raise SpaceError("family 'anynet': give per-stage values depth_1, width_1, ...",
                          key="depth_1")
     n = indices[-1]
-    se_ratio = r.float("se_ratio", lo=0)
+    se_ratio = r.number("se_ratio", lo=0)
     stages = []
     for i in range(1, n + 1):
         for key in PER_STAGE:
@@ -35,14 +35,14 @@ def build(r: ValueReader) -> ArchSpec:
                     key=f"{key}_{i}",
                 )
         stages.append(bottleneck_stage(
-            depth=r.int(r.stage_key("depth", i), lo=1),
-            width=r.int(r.stage_key("width", i), lo=1),
-            bot_mul=r.float(r.stage_key("bot_mul", i), gt=0),
-            group_w=r.int(r.stage_key("group_w", i), lo=1),
+            depth=r.integer(r.stage_key("depth", i), lo=1),
+            width=r.integer(r.stage_key("width", i), lo=1),
+            bot_mul=r.number(r.stage_key("bot_mul", i), gt=0),
+            group_w=r.integer(r.stage_key("group_w", i), lo=1),
             se_ratio=se_ratio,
         ))
     return ArchSpec(
-        family="anynet", stem=stem_spec(r.choice("stem", STEMS), r.int("stem_width", lo=1)),
+        family="anynet", stem=stem_spec(r.choice("stem", STEMS), r.integer("stem_width", lo=1)),
         stages=tuple(stages), head=HeadSpec(num_classes=num_classes), resolution=resolution,
         in_channels=in_channels,
     )

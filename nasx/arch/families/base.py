@@ -115,4 +115,4 @@ def num_stages(values: Mapping[str, Any], spec: ArchSpec) -> dict[str, float]:
 
 def read_input(r: ValueReader) -> tuple[int, int, int]:
     """(resolution, in_channels, num_classes) from the shared input keys."""
-    return r.int("resolution", lo=1), r.int("in_channels", lo=1), r.int("num_classes", lo=1)
+    return r.integer("resolution", lo=1), r.integer("in_channels", lo=1), r.integer("num_classes", lo=1)

@@ -30,9 +30,9 @@ B0_STAGES: tuple[tuple[int, int, int, int, int], ...] = (
 
 def _multipliers(r: ValueReader) -> tuple[float, float]:
     """(width_mult, depth_mult): given directly, else beta^phi and alpha^phi."""
-    phi = r.float("phi", lo=0)
-    wm = r.float("width_mult", gt=0) if r.has("width_mult") else r.float("beta", gt=0) ** phi
-    dm = r.float("depth_mult", gt=0) if r.has("depth_mult") else r.float("alpha", gt=0) ** phi
+    phi = r.number("phi", lo=0)
+    wm = r.number("width_mult", gt=0) if r.has("width_mult") else r.number("beta", gt=0) ** phi
+    dm = r.number("depth_mult", gt=0) if r.has("depth_mult") else r.number("alpha", gt=0) ** phi
     return wm, dm
 
 
@@ -40,11 +40,11 @@ def build(r: ValueReader) -> ArchSpec:
     """Decode EfficientNet values to an ArchSpec."""
     wm, dm = _multipliers(r)
     if r.has("base_resolution"):
-        scale = r.float("gamma", gt=0) ** r.float("phi", lo=0)
-        resolution = max(1, round(r.int("base_resolution", lo=1) * scale))
+        scale = r.number("gamma", gt=0) ** r.number("phi", lo=0)
+        resolution = max(1, round(r.integer("base_resolution", lo=1) * scale))
     else:
-        resolution = r.int("resolution", lo=1)
-    se_ratio = r.float("se_ratio", lo=0)
+        resolution = r.integer("resolution", lo=1)
+    se_ratio = r.number("se_ratio", lo=0)
     stages = tuple(
         StageSpec(
             block="mbconv", depth=round_depth(d, dm), width=round_width(w, wm), stride=s,
@@ -54,20 +54,20 @@ def build(r: ValueReader) -> ArchSpec:
     )
     return ArchSpec(
         family="efficientnet",
-        stem=StemSpec(width=round_width(r.int("stem_width", lo=1), wm), kernel=3, stride=2,
+        stem=StemSpec(width=round_width(r.integer("stem_width", lo=1), wm), kernel=3, stride=2,
                       act="silu"),
         stages=stages,
-        head=HeadSpec(num_classes=r.int("num_classes", lo=1),
-                      width=round_width(r.int("head_width", lo=1), wm),
-                      dropout=r.float("dropout", lo=0), act="silu"),
+        head=HeadSpec(num_classes=r.integer("num_classes", lo=1),
+                      width=round_width(r.integer("head_width", lo=1), wm),
+                      dropout=r.number("dropout", lo=0), act="silu"),
         resolution=resolution,
-        in_channels=r.int("in_channels", lo=1),
+        in_channels=r.integer("in_channels", lo=1),
     )
 
 
 def _derived(values: Mapping[str, Any], spec: ArchSpec) -> dict[str, float]:
     r = ValueReader("efficientnet", FAMILY.merged(values))
-    alpha, beta, gamma = r.float("alpha"), r.float("beta"), r.float("gamma")
+    alpha, beta, gamma = r.number("alpha"), r.number("beta"), r.number("gamma")
     wm, dm = _multipliers(r)
     return {"num_stages": float(len(spec.stages)), "compound": alpha * beta**2 * gamma**2,
             "width_mult": wm, "depth_mult": dm}

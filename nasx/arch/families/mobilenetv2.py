@@ -22,7 +22,7 @@ STAGES: tuple[tuple[int, int, int, int], ...] = (
 def build(r: ValueReader) -> ArchSpec:
     """Decode MobileNetV2 values to an ArchSpec."""
     resolution, in_channels, num_classes = read_input(r)
-    wm = r.float("width_mult", gt=0)
+    wm = r.number("width_mult", gt=0)
     stages = tuple(
         StageSpec(block="mbconv", depth=n, width=round_width(c, wm), stride=s,
                   expansion=float(t), kernel=3, act="relu6")
@@ -30,12 +30,12 @@ def build(r: ValueReader) -> ArchSpec:
     )
     return ArchSpec(
         family="mobilenetv2",
-        stem=StemSpec(width=round_width(r.int("stem_width", lo=1), wm), kernel=3, stride=2,
+        stem=StemSpec(width=round_width(r.integer("stem_width", lo=1), wm), kernel=3, stride=2,
                       act="relu6"),
         stages=stages,
         head=HeadSpec(num_classes=num_classes,
-                      width=round_width(r.int("head_width", lo=1), max(1.0, wm)),
-                      dropout=r.float("dropout", lo=0), act="relu6"),
+                      width=round_width(r.integer("head_width", lo=1), max(1.0, wm)),
+                      dropout=r.number("dropout", lo=0), act="relu6"),
         resolution=resolution,
         in_channels=in_channels,
     )

@@ -80,15 +80,15 @@ def stem_spec(kind: str, width: int) -> StemSpec:
 def build(r: ValueReader) -> ArchSpec:
     """Decode RegNet values to an ArchSpec."""
     resolution, in_channels, num_classes = read_input(r)
-    depth = r.int("depth", lo=1)
-    w0 = r.float("w0", gt=0)
-    wa = r.float("wa", lo=0)
-    wm = r.float("wm", gt=1)
-    group_w = r.int("group_w", lo=1)
-    bot_mul = r.float("bot_mul", gt=0)
-    se_ratio = r.float("se_ratio", lo=0)
+    depth = r.integer("depth", lo=1)
+    w0 = r.number("w0", gt=0)
+    wa = r.number("wa", lo=0)
+    wm = r.number("wm", gt=1)
+    group_w = r.integer("group_w", lo=1)
+    bot_mul = r.number("bot_mul", gt=0)
+    se_ratio = r.number("se_ratio", lo=0)
     stem = r.choice("stem", STEMS)
-    stem_width = r.int("stem_width", lo=1)
+    stem_width = r.integer("stem_width", lo=1)
     widths, depths = quantized_stages(depth, w0, wa, wm)
     stages = tuple(
         bottleneck_stage(d, w, bot_mul, group_w, se_ratio) for w, d in zip(widths, depths, strict=True)

@@ -75,20 +75,20 @@ def build(r: ValueReader) -> ArchSpec:
     """Decode ResNet/ResNeXt values to an ArchSpec."""
     resolution, in_channels, num_classes = read_input(r)
     n = max(FAMILY.stage_indices(r.values), default=4)
-    depths = tuple(r.int(r.stage_key("depth", i), lo=1) for i in range(1, n + 1))
-    groups = r.int("groups", lo=1)
-    input_kw = {"stem_width": r.int("stem_width", lo=1), "resolution": resolution,
+    depths = tuple(r.integer(r.stage_key("depth", i), lo=1) for i in range(1, n + 1))
+    groups = r.integer("groups", lo=1)
+    input_kw = {"stem_width": r.integer("stem_width", lo=1), "resolution": resolution,
                 "in_channels": in_channels, "num_classes": num_classes}
     if r.has("flops_target") and r.has("match"):
         raise SpaceError("family 'resnext': give flops_target or match, not both", key="match")
     target = None
     if r.has("flops_target"):
-        target = r.float("flops_target", gt=0)
+        target = r.number("flops_target", gt=0)
     elif r.has("match"):
         ref = RESNET_DEPTHS[r.choice("match", sorted(RESNET_DEPTHS))]
         target = complexity(resnext_spec(ref, 1, 64, **input_kw)).flops
     if target is None:
-        d = r.int("width_per_group", lo=1) if r.has("width_per_group") else 64
+        d = r.integer("width_per_group", lo=1) if r.has("width_per_group") else 64
     elif r.has("width_per_group"):
         raise SpaceError("family 'resnext': width_per_group is solved from the flops target; "
                          "do not give both", key="width_per_group")

@@ -32,7 +32,7 @@ class ValueReader:
             raise SpaceError(f"family '{self.family}': required value is missing", key=key)
         return value
 
-    def int(self, key: str, *, lo: int | None = None) -> int:
+    def integer(self, key: str, *, lo: int | None = None) -> int:
         """An integer value (integral floats accepted), at least ``lo``."""
         value = self.raw(key)
         integral = not isinstance(value, bool) and (
@@ -48,7 +48,7 @@ class ValueReader:
             raise InvalidSample(f"family '{self.family}': must be >= {lo}, got {out}", key=key)
         return out
 
-    def float(self, key: str, *, lo: float | None = None, gt: float | None = None) -> float:
+    def number(self, key: str, *, lo: float | None = None, gt: float | None = None) -> float:
         """A finite real value, at least ``lo`` / greater than ``gt``."""
         value = self.raw(key)
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
