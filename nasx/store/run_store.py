@@ -170,8 +170,16 @@ class RunStore:
         try:
             conn = cls._connect(root / DB_NAME)
             conn.execute("SELECT 1 FROM trials LIMIT 1")
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"not a readable nasx run database ({exc})", file=str(root)) from None
+        version = json.loads(row[0]) if row else SCHEMA_VERSION
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise StoreError(
+                f"run written by a newer nasx (schema {version} > {SCHEMA_VERSION})",
+                file=str(root),
+            )
         return cls(root, conn)
 
     def close(self) -> None:
@@ -294,10 +302,11 @@ class RunStore:
     def mark_pending(self, trial_id: int, message: str | None = None) -> None:
         """running -> pending (a retry after a lost worker)."""
         with self._tx() as c:
-            c.execute(
+            cur = c.execute(
                 "UPDATE trials SET status = 'pending', message = ? WHERE id = ?",
                 (message, trial_id),
             )
+            self._one(cur, trial_id)
 
     def finish(self, trial_id: int, status: str, *, error: float | None = None,
                metrics: dict[str, Any] | None = None, curves: list[dict[str, Any]] | None = None,
@@ -307,7 +316,7 @@ class RunStore:
         if status not in ("done", "failed", "diverged"):
             raise ValueError(f"finish() takes a final status, got {status!r}")
         with self._tx() as c:
-            c.execute(
+            cur = c.execute(
                 "UPDATE trials SET status = ?, error = ?, metrics = ?, curves = ?,"
                 " device = COALESCE(?, device), host = COALESCE(?, host), message = ?,"
                 " train_seconds = ?, finished_at = ? WHERE id = ?",
@@ -315,11 +324,18 @@ class RunStore:
                  None if curves is None else _dumps(curves), device, host, message,
                  train_seconds, time.time(), trial_id),
             )
+            self._one(cur, trial_id)
 
     def set_weights(self, trial_id: int, rel_path: str | None) -> None:
         """Record (or clear) the kept weights file of a trial, relative to the run folder."""
         with self._tx() as c:
-            c.execute("UPDATE trials SET weights = ? WHERE id = ?", (rel_path, trial_id))
+            cur = c.execute("UPDATE trials SET weights = ? WHERE id = ?", (rel_path, trial_id))
+            self._one(cur, trial_id)
+
+    def _one(self, cur: sqlite3.Cursor, trial_id: int) -> None:
+        """StoreError (rolling the transaction back) when an update touched no trial."""
+        if cur.rowcount != 1:
+            raise StoreError(f"no trial with id {trial_id}", file=str(self.root))
 
     # -- analysis --------------------------------------------------------------------------
     def dataframe(self) -> Any:
