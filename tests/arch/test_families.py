@@ -213,3 +213,15 @@ def test_invalid_multipliers() -> None:
         decode("mobilenetv2", {"width_mult": 0})
     with pytest.raises(InvalidSample, match="key 'phi'"):
         decode("efficientnet", {"phi": -1})
+
+
+def test_key_shapes() -> None:
+    with pytest.raises(SpaceError, match="value keys must be strings"):
+        decode("regnet", {1: 2})
+    # a gap in the stages is a missing value of that stage
+    values = {k: v for k, v in ANY200.items() if not k.endswith("_2")}
+    with pytest.raises(SpaceError, match="key 'depth_2'"):
+        decode("anynet", values)
+    # a per-stage key given once applies to every stage
+    spec = decode("anynet", {**ANY200, "bot_mul": 2})
+    assert [s.bottleneck // s.width for s in spec.stages] == [2, 2, 2, 2]

@@ -44,7 +44,7 @@ class Family:
         """1-based stage indices named by suffixed per-stage keys in ``values``, sorted."""
         found = set()
         for key in values:
-            m = _STAGE_KEY.match(key)
+            m = _STAGE_KEY.match(key) if isinstance(key, str) else None
             if m and m["base"] in self.per_stage_keys:
                 found.add(int(m["index"]))
         return sorted(found)
