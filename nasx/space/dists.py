@@ -12,14 +12,28 @@ import math
 from typing import Annotated, Any, ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
 
 Scalar = int | float | str | bool | None
 _TOL = 1e-9  # relative tolerance of "q divides the bound" for floats
 
 _CONFIG = ConfigDict(strict=True, extra="forbid", frozen=True, populate_by_name=True)
-Pair = Annotated[list[int], Field(min_length=2, max_length=2)]
-FloatPair = Annotated[list[float], Field(min_length=2, max_length=2)]
+# Tuples keep the frozen models hashable; strict=False only lets a YAML list become a tuple, the
+# items stay strict (no "8" -> 8, no true -> 1).
+Pair = Annotated[tuple[StrictInt, StrictInt], Field(strict=False)]
+Real = Annotated[StrictFloat | StrictInt, AfterValidator(float)]
+FloatPair = Annotated[tuple[Real, Real], Field(strict=False)]
+StrictScalar = StrictBool | StrictInt | StrictFloat | StrictStr | None
 
 
 def _fmt(x: float) -> str:
@@ -248,7 +262,7 @@ class ChoiceDist(BaseModel):
     """One of the listed scalars, uniformly."""
 
     model_config = _CONFIG
-    options: Annotated[list[Scalar], Field(alias="choice", min_length=1)]
+    options: Annotated[tuple[StrictScalar, ...], Field(alias="choice", min_length=1, strict=False)]
     kind: ClassVar[str] = "choice"
 
     def sample(self, rng: np.random.Generator) -> Scalar:

@@ -74,9 +74,17 @@ def _rule(err: dict[str, Any]) -> str:
     return f"{msg}; got {err.get('input')!r}"
 
 
+_TYPE_TAGS = {"int", "float", "str", "bool", "none"}
+
+
 def _key(prefix: str, loc: tuple[Any, ...]) -> str:
+    """Dotted key of an error location, without pydantic's union-member tags (``float``...)."""
     parts = [prefix] if prefix else []
-    parts += [str(p) for p in loc]
+    for i, p in enumerate(loc):
+        tag = str(p)
+        if i > 0 and (tag in _TYPE_TAGS or "[" in tag):
+            continue
+        parts.append(tag)
     return ".".join(parts)
 
 
