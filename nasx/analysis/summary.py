@@ -45,13 +45,17 @@ def recipe_summary(frame: pd.DataFrame) -> dict[str, Any]:
     if not recipes:
         return {"common": {}, "varying": {}}
     keys = sorted(set().union(*recipes))
-    common, varying = {}, {}
+    common: dict[str, Any] = {}
+    varying: dict[str, Any] = {}
     for k in keys:
-        vals = {repr(r.get(k)) for r in recipes}
-        if len(vals) == 1:
-            common[k] = recipes[0].get(k)
+        vals = [r.get(k) for r in recipes]
+        if len({repr(v) for v in vals}) == 1:
+            common[k] = vals[0]
+        elif all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
+            varying[k] = {"n_distinct": len(set(vals)), "min": min(vals), "max": max(vals)}
         else:
-            varying[k] = sorted(vals)[:20]
+            varying[k] = {"n_distinct": len({repr(v) for v in vals}),
+                          "values": sorted({repr(v) for v in vals})[:10]}
     return {"common": common, "varying": varying}
 
 

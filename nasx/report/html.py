@@ -83,7 +83,9 @@ def pre(text: str, diff: bool = False) -> str:
 def recipe_block(recipe: dict[str, Any]) -> str:
     """Recipe table: shared values, then the keys sampled per trial."""
     rows = [[k, json.dumps(v)] for k, v in recipe["common"].items()]
-    rows += [[k, "varies: " + ", ".join(v)] for k, v in recipe["varying"].items()]
+    for k, v in recipe["varying"].items():
+        what = (f"{fmt(v['min'])} .. {fmt(v['max'])}" if "min" in v else ", ".join(v["values"]))
+        rows.append([k, f"varies per trial ({v['n_distinct']} distinct): {what}"])
     return table(["key", "value"], rows, left=2)
 
 

@@ -16,9 +16,9 @@ from nasx.report import write_report  # noqa: E402
 
 @pytest.fixture(scope="session")
 def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A run of 300 sampled trials with failed, diverged and refine ones, and a better run."""
+    """A run of 200 sampled trials with failed, diverged and refine ones, and a better run."""
     root = tmp_path_factory.mktemp("runs")
-    a = make_run(root / "regnet_a", "regnet_a", n=300, n_failed=4, n_diverged=2, n_refine=8,
+    a = make_run(root / "regnet_a", "regnet_a", n=200, n_failed=4, n_diverged=2, n_refine=8,
                  seed=1)
     b = make_run(root / "regnet_b", "regnet_b", n=120, shift=-3.0, dlo=2, seed=2)
     return a, b

@@ -66,7 +66,7 @@ def test_summary_counts_refine_and_space_diff(two_runs, report_ab):
     summary = json.loads((report_ab.parent / "summary.json").read_text())
     a = summary["runs"][0]
     assert a["counts"]["failed"] == 4 and a["counts"]["diverged"] == 2
-    assert a["counts"]["finished_sampled"] == 300 and a["counts"]["finished_refine"] == 8
+    assert a["counts"]["finished_sampled"] == 200 and a["counts"]["finished_refine"] == 8
     with RunStore.open(two_runs[0]) as store:
         refine_ids = {t.id for t in store.trials() if t.origin == "refine"}
     assert refine_ids.isdisjoint(a["ids"]) and a["refine_edf"]["n"] == 8
