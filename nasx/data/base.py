@@ -104,6 +104,23 @@ class DataCache:
         return len(self._items)
 
 
+def check_fits(n_images: int, in_channels: int, resolution: int, device: torch.device, name: str) -> None:
+    """DataError when the float32 tensors of a whole data set cannot fit in free CUDA memory."""
+    import torch
+
+    if device.type != "cuda":
+        return  # host memory: the OS reports it; no reliable cheap estimate of what is free
+    need = n_images * in_channels * resolution * resolution * 4
+    free, _ = torch.cuda.mem_get_info(device)
+    # Keep ~a quarter of the free memory for the model, its activations and the optimizer.
+    if need > 0.75 * free:
+        raise DataError(
+            f"{n_images} images of {in_channels}x{resolution}x{resolution} need {need / 2**30:.1f} GiB "
+            f"on {device} but only {free / 2**30:.1f} GiB are free; lower the resolution",
+            file=name, key="resolution",
+        )
+
+
 def _normalise_(x_train: torch.Tensor, x_test: torch.Tensor, chunk: int) -> None:
     """Standardise both sets in place with the training set's per-channel mean and std."""
     import torch
@@ -141,6 +158,8 @@ def to_dataset(
         )
     if resolution < 1:
         raise DataError(f"resolution must be >= 1; got {resolution}", key="resolution")
+    dev = torch.device(device)
+    check_fits(raw.x_train.shape[0] + raw.x_test.shape[0], in_channels, resolution, dev, raw.name)
     scale = 255.0 if raw.x_train.dtype == np.uint8 else 1.0
 
     def convert(x: np.ndarray) -> torch.Tensor:

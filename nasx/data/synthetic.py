@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nasx.data.base import Dataset
+from nasx.data.base import Dataset, check_fits
 
 if TYPE_CHECKING:
     import torch
@@ -20,6 +20,7 @@ def make_synthetic(
     import torch
 
     dev = torch.device(device)
+    check_fits(n_train + n_test, in_channels, resolution, dev, "synthetic")
     gen = torch.Generator(device=dev).manual_seed(seed)
     shape = (in_channels, resolution, resolution)
 
