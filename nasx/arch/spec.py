@@ -111,11 +111,15 @@ class ArchSpec:
         """Channels entering the classifier."""
         return self.head.width or (self.stages[-1].width if self.stages else self.stem.width)
 
-    def blocks(self) -> Iterator[BlockSpec]:
-        """Every block in order, with its input/output/inner widths resolved."""
+    def blocks(self, per_stage: int | None = None) -> Iterator[BlockSpec]:
+        """Every block in order, with its input/output/inner widths resolved.
+
+        ``per_stage`` caps the blocks yielded per stage (blocks 2..d of a stage are identical,
+        so the complexity counter reads two and multiplies).
+        """
         w_in = self.stem.width
         for st in self.stages:
-            for i in range(st.depth):
+            for i in range(st.depth if per_stage is None else min(st.depth, per_stage)):
                 stride = st.stride if i == 0 else 1
                 w_se = int(round(st.se_ratio * w_in)) if st.se_ratio > 0 else 0
                 if st.block == "mbconv":
