@@ -7,7 +7,7 @@ params; activations, residual adds and SE scaling are free; max pool adds acts; 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 
 from nasx.arch.spec import ArchSpec
 
@@ -46,14 +46,9 @@ def complexity(spec: ArchSpec) -> Complexity:
         hw = h * h
         acts += w * hw
     # Blocks 2..d of a stage are identical (stride 1, w_in = width): count a stage as its first
-    # block plus (d - 1) times its second, from a spec cut to depth <= 2 per stage. This keeps
-    # ArchSpec.blocks() the one source of widths while building at most 2 BlockSpecs per stage.
-    short = spec
-    if any(st.depth > 2 for st in spec.stages):
-        short = replace(spec, stages=tuple(replace(st, depth=2) if st.depth > 2 else st
-                                           for st in spec.stages))
+    # block plus (d - 1) times its second, so at most 2 BlockSpecs per stage are built.
     repeats = [n for st in spec.stages for n in (1, st.depth - 1)[: st.depth]]
-    for b, n in zip(short.blocks(), repeats, strict=True):
+    for b, n in zip(spec.blocks(per_stage=2), repeats, strict=True):
         hw_in = hw
         h = _out(h, b.stride)
         hw = h * h

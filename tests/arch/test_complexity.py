@@ -102,3 +102,13 @@ def test_odd_sizes_match_reference_count(family: str, values: dict) -> None:
     spec = decode(family, values)
     cx = complexity(spec)
     assert (cx.flops, cx.params, cx.acts) == reference_count(spec)
+
+
+def test_blocks_per_stage_cap_yields_the_leading_blocks() -> None:
+    spec = zoo.get("RegNetY-1.6GF")
+    full = list(spec.blocks())
+    starts = [sum(spec.depths[:i]) for i in range(len(spec.depths))]
+    expected = [full[s + j] for s, d in zip(starts, spec.depths, strict=True)
+                for j in range(min(d, 2))]
+    assert list(spec.blocks(per_stage=2)) == expected
+    assert len(expected) == 8 and len(full) == 27
