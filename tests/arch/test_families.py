@@ -225,3 +225,21 @@ def test_key_shapes() -> None:
     # a per-stage key given once applies to every stage
     spec = decode("anynet", {**ANY200, "bot_mul": 2})
     assert [s.bottleneck // s.width for s in spec.stages] == [2, 2, 2, 2]
+
+
+@pytest.mark.parametrize(
+    ("family", "values", "expected"),
+    [
+        ("regnet", {"depth": 13, "w0": 24, "wa": 36.44, "wm": 2.49, "group_w": 8},
+         {"num_stages": 4.0}),
+        ("anynet", ANY200, {"num_stages": 4.0}),
+        ("resnext", {}, {"num_stages": 4.0, "width_per_group": 64.0}),
+        ("mobilenetv2", {}, {"num_stages": 7.0}),
+        ("efficientnet", {}, {"num_stages": 7.0, "compound": pytest.approx(1.92027),
+                              "width_mult": 1.0, "depth_mult": 1.0}),
+    ],
+)
+def test_derived(family: str, values: dict, expected: dict) -> None:
+    derived = FAMILIES[family].derived(values, decode(family, values))
+    assert derived == expected
+    assert all(isinstance(v, float) for v in derived.values())
