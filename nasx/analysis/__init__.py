@@ -1,7 +1,15 @@
 """Analysis of run stores (pandas + numpy + scipy only): EDFs, comparisons, good ranges, trends."""
 
 from nasx.analysis.compare import Comparison, compare
-from nasx.analysis.edf import EDF, Bins, complexity_bins, dkw_band, edf, normalized_edf
+from nasx.analysis.edf import (
+    EDF,
+    Bins,
+    complexity_bins,
+    dkw_band,
+    edf,
+    edf_distance,
+    normalized_edf,
+)
 from nasx.analysis.load import RunData, check_comparable, load_runs, read_run, read_runs
 from nasx.analysis.ranges import best_of_k, good_ranges
 from nasx.analysis.summary import summarize
@@ -9,7 +17,7 @@ from nasx.analysis.trends import pareto_front, stage_profiles, trend, varying_co
 
 __all__ = [
     "EDF", "Bins", "Comparison", "RunData", "best_of_k", "check_comparable", "compare",
-    "complexity_bins", "dkw_band", "edf", "good_ranges", "load_runs", "normalized_edf",
+    "complexity_bins", "dkw_band", "edf", "edf_distance", "good_ranges", "load_runs", "normalized_edf",
     "pareto_front", "read_run", "read_runs", "stage_profiles", "summarize", "trend",
     "varying_columns",
 ]

@@ -61,6 +61,15 @@ class EDF:
         }
 
 
+def edf_distance(a: EDF, b: EDF) -> float:
+    """Largest vertical gap sup_e |F_a(e) - F_b(e)| between two (weighted) EDFs (a KS D)."""
+    x = np.union1d(a.x, b.x)
+    # Both step functions are constant between jumps, so checking just after every jump suffices.
+    fa = np.concatenate([[0.0], a.F_after])[np.searchsorted(a.x, x, side="right")]
+    fb = np.concatenate([[0.0], b.F_after])[np.searchsorted(b.x, x, side="right")]
+    return float(np.max(np.abs(fa - fb)))
+
+
 def dkw_band(n: float, alpha: float = 0.05) -> float:
     """Half-width of the DKW confidence band of an EDF of n samples: sqrt(ln(2/alpha)/(2n))."""
     if n <= 0:

@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from nasx.analysis.compare import compare
-from nasx.analysis.edf import edf, normalized_edf
+from nasx.analysis.edf import EDF, edf, edf_distance, normalized_edf
 from nasx.analysis.load import RunData
 from nasx.analysis.ranges import best_of_k, good_ranges
 from nasx.analysis.trends import COMPLEXITY, pareto_front, stage_profiles, trend, varying_columns
@@ -76,6 +77,8 @@ def _run_summary(run: RunData, normalize: str, bins: int, seed: int, alpha: floa
                    "finished_refine": len(run.refined), "total": len(run.frame)},
         "ids": pop["id"].astype(int).tolist(),
         "edf": edf(err, alpha=alpha).to_dict(),
+        "median_error": float(np.median(err)),
+        "best_error": float(err.min()),
         "refine_edf": (edf(run.refined["error"].to_numpy(dtype=float), alpha=alpha).to_dict()
                        if len(run.refined) else None),
         "best_of_k": best_of_k(err),
@@ -106,6 +109,18 @@ def _run_summary(run: RunData, normalize: str, bins: int, seed: int, alpha: floa
     return out
 
 
+def _normalized_ks(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """KS distance of two normalised EDFs, p-value from the asymptotic Kolmogorov law with the
+    effective sizes n_eff (an approximation: weighted EDFs have no exact two-sample test)."""
+    ea, eb = (EDF(x=np.array(d["x"]), F=np.array(d["F"]), F_after=np.array(d["F_after"]),
+                  n=d["n"], n_eff=d["n_eff"], alpha=d["alpha"], eps=d["eps"],
+                  band_method=d["band_method"]) for d in (a, b))
+    dist = edf_distance(ea, eb)
+    n_e = ea.n_eff * eb.n_eff / (ea.n_eff + eb.n_eff)
+    return {"normalized_ks_statistic": dist,
+            "normalized_ks_pvalue_approx": float(stats.kstwobign.sf(dist * np.sqrt(n_e)))}
+
+
 def space_diff(a: RunData, b: RunData) -> str:
     """Unified diff of two runs' space files ('' when identical)."""
     return "".join(difflib.unified_diff(
@@ -128,7 +143,12 @@ def summarize(runs: list[RunData], normalize: str = "flops", bins: int = 10, see
     for ra, rb in itertools.combinations(runs, 2):
         ea = population(ra)[0]["error"].to_numpy(dtype=float)
         eb = population(rb)[0]["error"].to_numpy(dtype=float)
-        comparisons.append(compare(ea, eb, ra.name, rb.name, alpha).to_dict())
+        c = compare(ea, eb, ra.name, rb.name, alpha).to_dict()
+        ia, ib = runs.index(ra), runs.index(rb)
+        if normalize != "none":
+            c.update(_normalized_ks(summaries[ia]["normalized"]["edf"],
+                                    summaries[ib]["normalized"]["edf"]))
+        comparisons.append(c)
     diffs = [{"a": runs[0].name, "b": r.name, "diff": space_diff(runs[0], r)} for r in runs[1:]]
     return clean({
         "settings": {"normalize": normalize, "bins": bins, "bin_spacing": "log", "seed": seed,

@@ -17,8 +17,7 @@ def overview(s: dict[str, Any]) -> str:
         r = s["runs"][0]
         e = r["edf"]
         parts.append(f'<p class="verdict">{fmt(r["name"])}: {e["n"]} finished sampled models, '
-                     f'median error {fmt(r["best_of_k"][0]["p50"])}%, best '
-                     f'{fmt(min(e["x"]))}%.</p>')
+                     f'median error {fmt(r["median_error"])}%, best {fmt(r["best_error"])}%.</p>')
     rows = [[r["name"], r["counts"]["total"], *(r["counts"][c] for c in STATUS_COLS),
              r["counts"]["finished_sampled"], r["counts"]["finished_refine"],
              r["counts"]["done_without_error"]] for r in s["runs"]]
@@ -59,12 +58,16 @@ def comparisons(s: dict[str, Any]) -> str:
     """Two-sample tests and effect sizes."""
     rows = [[c["a"], c["b"], c["n_a"], c["n_b"], c["ks_statistic"], c["ks_pvalue"],
              c["ad_statistic"], c["ad_pvalue"], c["mw_pvalue"], c["cliffs_delta"],
-             c["cles_b_better"], c["median_a"], c["median_b"]] for c in s["comparisons"]]
+             c["cles_b_better"], c["median_a"], c["median_b"], c.get("normalized_ks_statistic"),
+             c.get("normalized_ks_pvalue_approx")] for c in s["comparisons"]]
     return (table(["a", "b", "n a", "n b", "KS D", "KS p", "AD stat", "AD p", "MWU p",
-                   "Cliff's delta (b better > 0)", "P(b beats a)", "median a", "median b"], rows,
-                  left=2)
-            + '<p class="note">Anderson-Darling p-values are interpolated by scipy and capped to'
-            " [0.001, 0.25].</p>")
+                   "Cliff's delta (b better > 0)", "P(b beats a)", "median a", "median b",
+                   "normalised KS D", "its p (approx.)"], rows, left=2)
+            + '<p class="note">Tests on the errors of the finished sampled models (scipy.stats'
+            " ks_2samp, anderson_ksamp, mannwhitneyu; two-sided). Anderson-Darling p-values are"
+            " interpolated by scipy and capped to [0.001, 0.25]. Normalised KS D: largest gap"
+            " between the normalised EDFs; its p-value uses the asymptotic Kolmogorov law with"
+            " the effective sample sizes and is only indicative.</p>")
 
 
 def best_of_k(s: dict[str, Any]) -> str:

@@ -71,3 +71,13 @@ def test_single_model_and_constant_complexity():
     assert f.eps == pytest.approx(math.sqrt(math.log(40) / 2)) and f.upper.tolist() == [1.0]
     b = complexity_bins(np.full(5, 7.0), 4)
     assert b.counts.tolist() == [5]
+
+
+def test_edf_distance_is_the_two_sample_ks_statistic():
+    from scipy import stats
+
+    from nasx.analysis import edf_distance
+
+    rng = np.random.default_rng(8)
+    a, b = np.round(rng.normal(30, 4, 45), 1), np.round(rng.normal(32, 4, 38), 1)
+    assert edf_distance(edf(a), edf(b)) == pytest.approx(stats.ks_2samp(a, b).statistic)

@@ -120,3 +120,11 @@ def test_stage_profiles_and_pareto_front():
     on = [int(r.id) for r in df.itertuples()
           if not any((o.flops <= r.flops and o.error < r.error) for o in df.itertuples())]
     assert sorted(p["id"] for p in front) == sorted(on) == [2, 3, 4]
+
+
+def test_identical_errors_cannot_be_told_apart():
+    c = compare(np.full(5, 90.0), np.full(4, 90.0), "p", "q")
+    assert c.ad_statistic is None and c.cliffs_delta == 0.0 and c.better is None
+    assert c.verdict.startswith("p and q cannot be told apart")
+    t = trend(pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "error": [90.0] * 4}), "x")
+    assert t["spearman_rho"] is None and t["slope"] == pytest.approx(0.0)

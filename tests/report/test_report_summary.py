@@ -24,6 +24,7 @@ def test_summary_matches_independent_computation(two_runs, report_ab):
     lo = min(p["flops"].min() for p in pops)
     hi = max(p["flops"].max() for p in pops)
     edges = np.geomspace(lo, hi, 9)
+    weights = []
     for run, pop in zip(summary["runs"], pops, strict=True):
         e = pop["error"].to_numpy()
         assert run["ids"] == pop["id"].tolist()
@@ -37,6 +38,7 @@ def test_summary_matches_independent_computation(two_runs, report_ab):
         w = 1.0 / ((counts > 0).sum() * counts[which])
         norm = run["normalized"]
         np.testing.assert_allclose(norm["weights"], w)
+        weights.append(w)
         assert sum(norm["weights"]) == pytest.approx(1.0) == norm["weights_sum"]
         assert norm["bins"]["counts"] == counts.tolist()
         xn = np.array(norm["edf"]["x"])
@@ -59,6 +61,10 @@ def test_summary_matches_independent_computation(two_runs, report_ab):
     assert c["ks_statistic"] == pytest.approx(ks.statistic)
     assert c["ks_pvalue"] == pytest.approx(ks.pvalue)
     assert c["mw_pvalue"] == pytest.approx(stats.mannwhitneyu(ea, eb).pvalue)
+    grid = np.union1d(ea, eb)
+    fa = [weights[0][ea <= g].sum() for g in grid]
+    fb = [weights[1][eb <= g].sum() for g in grid]
+    assert c["normalized_ks_statistic"] == pytest.approx(np.max(np.abs(np.subtract(fa, fb))))
     assert c["better"] == "regnet_b" and "regnet_b is better than regnet_a" in c["verdict"]
 
 
