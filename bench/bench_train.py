@@ -38,8 +38,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--compile", action="store_true", help="torch.compile each model (CUDA)")
     p.add_argument("--no-amp", action="store_true", help="no bf16 autocast on CUDA")
     p.add_argument("--seed", type=int, default=0, help="sampling seed")
-    p.add_argument("--quick", action="store_true",
-                   help="2 models, 1 epoch, 512 + 256 images, batch 64: a CPU smoke run")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="2 models, 1 epoch, 512 + 256 images, batch 64: a CPU smoke run",
+    )
     p.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = p.parse_args(argv)
     if args.quick:
@@ -80,31 +83,59 @@ def main(argv: list[str] | None = None) -> int:
     print(f"sampled {len(specs)} networks from {args.space} in {time.perf_counter() - t0:.2f} s")
     classes = specs[0]["spec"]["head"]["num_classes"]
     recipe = Recipe(
-        data="synthetic", synthetic_train=args.train_images, synthetic_test=args.test_images,
-        synthetic_classes=classes, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-        eval_every=args.epochs, device=args.device, threads=args.threads, compile=args.compile,
+        data="synthetic",
+        synthetic_train=args.train_images,
+        synthetic_test=args.test_images,
+        synthetic_classes=classes,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        eval_every=args.epochs,
+        device=args.device,
+        threads=args.threads,
+        compile=args.compile,
         amp=not args.no_amp,
     )
     cache = DataCache()
     # Warm-up (untimed): generates the data once and pays lazy imports / autotuning.
-    warm = train_trial(TrialJob(0, specs[0]["spec"], dataclasses.replace(
-        recipe, epochs=1, eval_every=1).to_dict(), seed=0), cache)
+    warm = train_trial(
+        TrialJob(
+            0,
+            specs[0]["spec"],
+            dataclasses.replace(recipe, epochs=1, eval_every=1).to_dict(),
+            seed=0,
+        ),
+        cache,
+    )
     if warm.status != "done":
         print(f"warm-up trial {warm.status}: {warm.message}", file=sys.stderr)
         return 1
-    print(f"device {warm.device}; data {args.train_images}+{args.test_images} x 3x"
-          f"{recipe_res(specs)}; {args.epochs} epoch(s), batch {args.batch_size}")
+    print(
+        f"device {warm.device}; data {args.train_images}+{args.test_images} x 3x"
+        f"{recipe_res(specs)}; {args.epochs} epoch(s), batch {args.batch_size}"
+    )
     rows = []
     print(f"{'#':>3} {'MF@224':>8} {'Mparams':>8} {'status':>8} {'s':>8} {'img/s':>9} {'err':>6}")
     for i, s in enumerate(specs, start=1):
         res = train_trial(TrialJob(i, s["spec"], recipe.to_dict(), seed=s["seed"]), cache)
         ips = float(res.metrics.get("images_per_second", 0.0))
-        rows.append({"id": i, "flops": s["flops"], "params": s["params"], "status": res.status,
-                     "seconds": res.seconds, "train_seconds": res.metrics.get("train_seconds", 0.0),
-                     "images_per_second": ips, "message": res.message})
+        rows.append(
+            {
+                "id": i,
+                "flops": s["flops"],
+                "params": s["params"],
+                "status": res.status,
+                "seconds": res.seconds,
+                "train_seconds": res.metrics.get("train_seconds", 0.0),
+                "images_per_second": ips,
+                "message": res.message,
+            }
+        )
         err = f"{res.error:6.1f}" if res.error is not None else "     -"
-        print(f"{i:>3} {s['flops'] / 1e6:8.1f} {s['params'] / 1e6:8.2f} {res.status:>8} "
-              f"{res.seconds:8.2f} {ips:9.0f} {err}")
+        print(
+            f"{i:>3} {s['flops'] / 1e6:8.1f} {s['params'] / 1e6:8.2f} {res.status:>8} "
+            f"{res.seconds:8.2f} {ips:9.0f} {err}"
+        )
     done = [r for r in rows if r["status"] == "done"]
     if not done:
         print("no model trained", file=sys.stderr)
@@ -113,14 +144,21 @@ def main(argv: list[str] | None = None) -> int:
     images = args.train_images * args.epochs * len(done)
     ips = images / sum(r["train_seconds"] for r in done)
     summary = {
-        "device": warm.device, "models": len(done), "epochs": args.epochs,
-        "train_images": args.train_images, "batch_size": args.batch_size,
-        "seconds_per_model": mean_s, "models_per_device_hour": 3600.0 / mean_s,
-        "images_per_second": ips, "rows": rows,
+        "device": warm.device,
+        "models": len(done),
+        "epochs": args.epochs,
+        "train_images": args.train_images,
+        "batch_size": args.batch_size,
+        "seconds_per_model": mean_s,
+        "models_per_device_hour": 3600.0 / mean_s,
+        "images_per_second": ips,
+        "rows": rows,
     }
-    print(f"mean {mean_s:.2f} s per model ({args.epochs} epoch(s) of {args.train_images} images + "
-          f"test): {3600.0 / mean_s:.1f} models per device-hour on {warm.device}; "
-          f"{ips:.0f} training images/s")
+    print(
+        f"mean {mean_s:.2f} s per model ({args.epochs} epoch(s) of {args.train_images} images + "
+        f"test): {3600.0 / mean_s:.1f} models per device-hour on {warm.device}; "
+        f"{ips:.0f} training images/s"
+    )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(summary, indent=2))

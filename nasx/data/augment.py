@@ -19,10 +19,14 @@ def crop_padding(resolution: int) -> int:
 
 
 def random_crop_flip(
-    x: torch.Tensor, gen: torch.Generator, *, crop: bool = True, flip: bool = True,
+    x: torch.Tensor,
+    gen: torch.Generator,
+    *,
+    crop: bool = True,
+    flip: bool = True,
     pad: int | None = None,
 ) -> torch.Tensor:
-    """Per-image random crop (zero padding ``pad``) and/or horizontal flip of a batch (B, C, H, W)."""
+    """Per-image random crop (zero padding ``pad``) and/or h-flip of a batch (B, C, H, W)."""
     import torch
     import torch.nn.functional as F  # noqa: N812
 
@@ -47,7 +51,7 @@ def random_crop_flip(
 def train_batches(
     x: torch.Tensor, y: torch.Tensor, batch_size: int, gen: torch.Generator
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """One epoch of shuffled full batches (the last partial batch is dropped unless it is the only one)."""
+    """One epoch of shuffled full batches (partial last batch dropped unless it is the only one)."""
     import torch
 
     n = x.shape[0]

@@ -64,9 +64,15 @@ class Dataset:
         gen = torch.Generator().manual_seed(seed)
         idx = torch.randperm(n, generator=gen)[:keep].sort().values.to(self.x_train.device)
         return Dataset(
-            name=self.name, x_train=self.x_train[idx], y_train=self.y_train[idx],
-            x_test=self.x_test, y_test=self.y_test, num_classes=self.num_classes,
-            in_channels=self.in_channels, resolution=self.resolution, flip=self.flip,
+            name=self.name,
+            x_train=self.x_train[idx],
+            y_train=self.y_train[idx],
+            x_test=self.x_test,
+            y_test=self.y_test,
+            num_classes=self.num_classes,
+            in_channels=self.in_channels,
+            resolution=self.resolution,
+            flip=self.flip,
             crop=self.crop,
         )
 
@@ -104,7 +110,9 @@ class DataCache:
         return len(self._items)
 
 
-def check_fits(n_images: int, in_channels: int, resolution: int, device: torch.device, name: str) -> None:
+def check_fits(
+    n_images: int, in_channels: int, resolution: int, device: torch.device, name: str
+) -> None:
     """DataError when the float32 tensors of a whole data set cannot fit in free CUDA memory."""
     import torch
 
@@ -115,9 +123,11 @@ def check_fits(n_images: int, in_channels: int, resolution: int, device: torch.d
     # Keep ~a quarter of the free memory for the model, its activations and the optimizer.
     if need > 0.75 * free:
         raise DataError(
-            f"{n_images} images of {in_channels}x{resolution}x{resolution} need {need / 2**30:.1f} GiB "
+            f"{n_images} images of {in_channels}x{resolution}x{resolution} "
+            f"need {need / 2**30:.1f} GiB "
             f"on {device} but only {free / 2**30:.1f} GiB are free; lower the resolution",
-            file=name, key="resolution",
+            file=name,
+            key="resolution",
         )
 
 
@@ -141,11 +151,16 @@ def _normalise_(x_train: torch.Tensor, x_test: torch.Tensor, chunk: int) -> None
 
 
 def to_dataset(
-    raw: RawData, resolution: int, in_channels: int, device: str | torch.device, *, chunk: int = 4096
+    raw: RawData,
+    resolution: int,
+    in_channels: int,
+    device: str | torch.device,
+    *,
+    chunk: int = 4096,
 ) -> Dataset:
     """Scale to [0, 1], adapt channels, resize (bilinear), standardise with the training-set stats.
 
-    The statistics are taken after resizing, so the training tensors have mean 0 and std 1 per channel.
+    Statistics are taken after resizing: the training tensors have mean 0, std 1 per channel.
     """
     import torch
     import torch.nn.functional as F  # noqa: N812
@@ -154,7 +169,9 @@ def to_dataset(
     if have != in_channels and not (have == 1 and in_channels == 3):
         raise DataError(
             f"the spec asks in_channels {in_channels} but the data has {have} channel(s) "
-            "(only 1 -> 3 replication is supported)", file=raw.name, key="in_channels",
+            "(only 1 -> 3 replication is supported)",
+            file=raw.name,
+            key="in_channels",
         )
     if resolution < 1:
         raise DataError(f"resolution must be >= 1; got {resolution}", key="resolution")
@@ -173,7 +190,10 @@ def to_dataset(
                 part = part.expand(-1, in_channels, -1, -1)
             if part.shape[-2:] != (resolution, resolution):
                 part = F.interpolate(
-                    part, size=(resolution, resolution), mode="bilinear", align_corners=False,
+                    part,
+                    size=(resolution, resolution),
+                    mode="bilinear",
+                    align_corners=False,
                     antialias=resolution < part.shape[-1],
                 )
             out[i : i + chunk] = part
@@ -185,7 +205,14 @@ def to_dataset(
     x_train, x_test = convert(raw.x_train), convert(raw.x_test)
     _normalise_(x_train, x_test, chunk)
     return Dataset(
-        name=raw.name, x_train=x_train, y_train=labels(raw.y_train),
-        x_test=x_test, y_test=labels(raw.y_test), num_classes=raw.num_classes,
-        in_channels=in_channels, resolution=resolution, flip=raw.flip, crop=raw.crop,
+        name=raw.name,
+        x_train=x_train,
+        y_train=labels(raw.y_train),
+        x_test=x_test,
+        y_test=labels(raw.y_test),
+        num_classes=raw.num_classes,
+        in_channels=in_channels,
+        resolution=resolution,
+        flip=raw.flip,
+        crop=raw.crop,
     )

@@ -27,7 +27,8 @@ RECORD = 1 + 3 * 32 * 32
 
 EXPECTED = (
     "expected CIFAR-10 in the binary layout (data_batch_1.bin .. data_batch_5.bin, test_batch.bin) "
-    f"or the python layout (data_batch_1 .. data_batch_5, test_batch), directly or inside {BIN_SUBDIR}/ "
+    f"or the python layout (data_batch_1 .. data_batch_5, test_batch), directly or inside "
+    f"{BIN_SUBDIR}/ "
     f"or {PY_SUBDIR}/"
 )
 
@@ -64,8 +65,10 @@ class _RestrictedUnpickler(pickle.Unpickler):
 def _find_layout(root: Path) -> tuple[str, Path]:
     """('bin' | 'py', folder) of the first layout with any file present."""
     candidates = [
-        ("bin", root, BIN_FILES), ("bin", root / BIN_SUBDIR, BIN_FILES),
-        ("py", root, PY_FILES), ("py", root / PY_SUBDIR, PY_FILES),
+        ("bin", root, BIN_FILES),
+        ("bin", root / BIN_SUBDIR, BIN_FILES),
+        ("py", root, PY_FILES),
+        ("py", root / PY_SUBDIR, PY_FILES),
     ]
     for layout, folder, names in candidates:
         if any((folder / n).is_file() for n in names):
@@ -74,18 +77,23 @@ def _find_layout(root: Path) -> tuple[str, Path]:
                 raise DataError(
                     f"missing {missing[0]} (CIFAR-10 {'binary' if layout == 'bin' else 'python'} "
                     f"layout needs {names[0]} .. {names[-2]}, {names[-1]})",
-                    file=str(folder / missing[0]), key="data_dir",
+                    file=str(folder / missing[0]),
+                    key="data_dir",
                 )
             return layout, folder
-    raise DataError(f"no CIFAR-10 files found (missing data_batch_1.bin); {EXPECTED}",
-                    file=str(root), key="data_dir")
+    raise DataError(
+        f"no CIFAR-10 files found (missing data_batch_1.bin); {EXPECTED}",
+        file=str(root),
+        key="data_dir",
+    )
 
 
 def _read_bin(path: Path) -> tuple[np.ndarray, np.ndarray]:
     blob = np.fromfile(path, dtype=np.uint8)
     if blob.size == 0 or blob.size % RECORD:
         raise DataError(
-            f"size {blob.size} bytes is not a positive multiple of the {RECORD}-byte CIFAR-10 record",
+            f"size {blob.size} bytes is not a positive multiple of the {RECORD}-byte "
+            "CIFAR-10 record",
             file=str(path),
         )
     rec = blob.reshape(-1, RECORD)
@@ -102,13 +110,19 @@ def _read_py(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise DataError("not a CIFAR-10 python batch (expected a dict)", file=str(path))
     d = {k.decode() if isinstance(k, bytes) else k: v for k, v in d.items()}
     if "data" not in d or "labels" not in d:
-        raise DataError("a CIFAR-10 python batch needs 'data' and 'labels'", file=str(path),
-                        key="data" if "data" not in d else "labels")
+        raise DataError(
+            "a CIFAR-10 python batch needs 'data' and 'labels'",
+            file=str(path),
+            key="data" if "data" not in d else "labels",
+        )
     data = np.asarray(d["data"], dtype=np.uint8)
     labels = np.asarray(d["labels"], dtype=np.int64)
     if data.ndim != 2 or data.shape[1] != 3072 or data.shape[0] != labels.shape[0]:
-        raise DataError(f"data must be (N, 3072) with N labels; got {data.shape} and "
-                        f"{labels.shape[0]} labels", file=str(path), key="data")
+        raise DataError(
+            f"data must be (N, 3072) with N labels; got {data.shape} and {labels.shape[0]} labels",
+            file=str(path),
+            key="data",
+        )
     return data.reshape(-1, 3, 32, 32), labels
 
 
@@ -127,7 +141,18 @@ def load_cifar10_raw(data_dir: str | None) -> RawData:
     x_te, y_te = parts[-1]
     for y, n in ((y_tr, names[0]), (y_te, names[-1])):
         if y.size and (y.min() < 0 or y.max() > 9):
-            raise DataError(f"labels must be in 0..9; got {int(y.min())}..{int(y.max())}",
-                            file=str(folder / n), key="labels")
-    return RawData(name="cifar10", x_train=x_tr, y_train=y_tr, x_test=x_te, y_test=y_te,
-                   num_classes=10, flip=True, crop=True)
+            raise DataError(
+                f"labels must be in 0..9; got {int(y.min())}..{int(y.max())}",
+                file=str(folder / n),
+                key="labels",
+            )
+    return RawData(
+        name="cifar10",
+        x_train=x_tr,
+        y_train=y_tr,
+        x_test=x_te,
+        y_test=y_te,
+        num_classes=10,
+        flip=True,
+        crop=True,
+    )

@@ -24,6 +24,12 @@ def load_digits_raw() -> RawData:
     )
     # Flips and shifted crops change what a digit means (or cut it off at 8x8): no augmentation.
     return RawData(
-        name="digits", x_train=x_tr, y_train=y_tr, x_test=x_te, y_test=y_te, num_classes=10,
-        flip=False, crop=False,
+        name="digits",
+        x_train=x_tr,
+        y_train=y_tr,
+        x_test=x_te,
+        y_test=y_te,
+        num_classes=10,
+        flip=False,
+        crop=False,
     )

@@ -16,7 +16,9 @@ def _classes(split: Path) -> list[str]:
     return sorted(p.name for p in split.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def _read_split(split: Path, classes: list[str], resolution: int, mode: str) -> tuple[np.ndarray, np.ndarray]:
+def _read_split(
+    split: Path, classes: list[str], resolution: int, mode: str
+) -> tuple[np.ndarray, np.ndarray]:
     from PIL import Image, UnidentifiedImageError
 
     images: list[np.ndarray] = []
@@ -30,15 +32,18 @@ def _read_split(split: Path, classes: list[str], resolution: int, mode: str) -> 
                 continue
             try:
                 with Image.open(path) as im:
-                    im = im.convert(mode).resize((resolution, resolution), Image.Resampling.BILINEAR)
+                    im = im.convert(mode).resize(
+                        (resolution, resolution), Image.Resampling.BILINEAR
+                    )
                     arr = np.asarray(im, dtype=np.uint8)
             except (UnidentifiedImageError, OSError) as exc:
                 raise DataError(f"cannot read image ({exc})", file=str(path)) from None
             images.append(arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1))
             labels.append(label)
     if not images:
-        raise DataError(f"no images ({', '.join(sorted(EXTENSIONS))}) in any class folder",
-                        file=str(split))
+        raise DataError(
+            f"no images ({', '.join(sorted(EXTENSIONS))}) in any class folder", file=str(split)
+        )
     return np.stack(images), np.asarray(labels, dtype=np.int64)
 
 
@@ -50,20 +55,35 @@ def load_imagefolder_raw(data_dir: str | None, resolution: int, in_channels: int
     root = Path(data_dir).expanduser()
     for split in ("train", "val"):
         if not (root / split).is_dir():
-            raise DataError(f"missing folder {split}/; {expected}", file=str(root / split),
-                            key="data_dir")
+            raise DataError(
+                f"missing folder {split}/; {expected}", file=str(root / split), key="data_dir"
+            )
     if in_channels not in (1, 3):
-        raise DataError(f"in_channels must be 1 or 3 for image folders; got {in_channels}",
-                        file=str(root), key="in_channels")
+        raise DataError(
+            f"in_channels must be 1 or 3 for image folders; got {in_channels}",
+            file=str(root),
+            key="in_channels",
+        )
     classes = _classes(root / "train")
     if len(classes) < 2:
-        raise DataError(f"needs at least 2 class folders; found {len(classes)}",
-                        file=str(root / "train"))
+        raise DataError(
+            f"needs at least 2 class folders; found {len(classes)}", file=str(root / "train")
+        )
     extra = sorted(set(_classes(root / "val")) - set(classes))
     if extra:
-        raise DataError(f"class folder '{extra[0]}' is not in train/", file=str(root / "val" / extra[0]))
+        raise DataError(
+            f"class folder '{extra[0]}' is not in train/", file=str(root / "val" / extra[0])
+        )
     mode = "L" if in_channels == 1 else "RGB"
     x_tr, y_tr = _read_split(root / "train", classes, resolution, mode)
     x_te, y_te = _read_split(root / "val", classes, resolution, mode)
-    return RawData(name="imagefolder", x_train=x_tr, y_train=y_tr, x_test=x_te, y_test=y_te,
-                   num_classes=len(classes), flip=True, crop=True)
+    return RawData(
+        name="imagefolder",
+        x_train=x_tr,
+        y_train=y_tr,
+        x_test=x_te,
+        y_test=y_te,
+        num_classes=len(classes),
+        flip=True,
+        crop=True,
+    )

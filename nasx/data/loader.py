@@ -20,8 +20,14 @@ def _load(recipe: Recipe, resolution: int, in_channels: int, device: torch.devic
     if recipe.data == "synthetic":
         from nasx.data.synthetic import make_synthetic
 
-        return make_synthetic(recipe.synthetic_train, recipe.synthetic_test,
-                              recipe.synthetic_classes, resolution, in_channels, device)
+        return make_synthetic(
+            recipe.synthetic_train,
+            recipe.synthetic_test,
+            recipe.synthetic_classes,
+            resolution,
+            in_channels,
+            device,
+        )
     if recipe.data == "digits":
         from nasx.data.digits import load_digits_raw
 
@@ -35,16 +41,21 @@ def _load(recipe: Recipe, resolution: int, in_channels: int, device: torch.devic
 
         raw = load_imagefolder_raw(recipe.data_dir, resolution, in_channels)
     else:
-        raise DataError(f"unknown data set {recipe.data!r} (digits, cifar10, imagefolder, synthetic)",
-                        key="data")
+        raise DataError(
+            f"unknown data set {recipe.data!r} (digits, cifar10, imagefolder, synthetic)",
+            key="data",
+        )
     return to_dataset(raw, resolution, in_channels, device)
 
 
 def load_dataset(
-    recipe: Recipe, resolution: int, in_channels: int, device: str | torch.device,
+    recipe: Recipe,
+    resolution: int,
+    in_channels: int,
+    device: str | torch.device,
     cache: DataCache | None = None,
 ) -> Dataset:
-    """Train/test tensors for ``recipe.data``, normalised, on ``device`` (cached when given a cache)."""
+    """Train/test tensors of ``recipe.data``, normalised, on ``device`` (cached given a cache)."""
     import torch
 
     dev = torch.device(device)

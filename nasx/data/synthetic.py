@@ -13,8 +13,13 @@ SYNTHETIC_SEED = 0
 
 
 def make_synthetic(
-    n_train: int, n_test: int, num_classes: int, resolution: int, in_channels: int,
-    device: str | torch.device, seed: int = SYNTHETIC_SEED,
+    n_train: int,
+    n_test: int,
+    num_classes: int,
+    resolution: int,
+    in_channels: int,
+    device: str | torch.device,
+    seed: int = SYNTHETIC_SEED,
 ) -> Dataset:
     """Standard-normal images and uniform labels; already 'normalised', nothing to learn."""
     import torch
@@ -31,7 +36,14 @@ def make_synthetic(
         return torch.randint(0, num_classes, (n,), generator=gen, device=dev)
 
     return Dataset(
-        name="synthetic", x_train=images(n_train), y_train=labels(n_train),
-        x_test=images(n_test), y_test=labels(n_test), num_classes=num_classes,
-        in_channels=in_channels, resolution=resolution, flip=True, crop=True,
+        name="synthetic",
+        x_train=images(n_train),
+        y_train=labels(n_train),
+        x_test=images(n_test),
+        y_test=labels(n_test),
+        num_classes=num_classes,
+        in_channels=in_channels,
+        resolution=resolution,
+        flip=True,
+        crop=True,
     )

@@ -72,10 +72,15 @@ def _finite(v: float) -> float | None:
 
 
 def fit(
-    model: torch.nn.Module, data: Dataset, recipe: Recipe, *, seed: int, device: torch.device,
+    model: torch.nn.Module,
+    data: Dataset,
+    recipe: Recipe,
+    *,
+    seed: int,
+    device: torch.device,
     on_epoch: OnEpoch | None = None,
 ) -> FitOutcome:
-    """Train ``model`` (already on ``device``) for ``recipe.epochs``; never raises for divergence."""
+    """Train ``model`` (already on ``device``) for ``recipe.epochs``; divergence is a status."""
     import torch
     import torch.nn.functional as F  # noqa: N812
 
@@ -122,8 +127,13 @@ def fit(
         train_time += epoch_train
         images += seen
         record: dict[str, Any] = {
-            "epoch": epoch, "train_loss": _finite(train_loss), "train_error": train_error,
-            "test_loss": None, "test_error": None, "lr": lr, "seconds": epoch_train,
+            "epoch": epoch,
+            "train_loss": _finite(train_loss),
+            "train_error": train_error,
+            "test_loss": None,
+            "test_error": None,
+            "lr": lr,
+            "seconds": epoch_train,
         }
         if not math.isfinite(train_loss):
             record["seconds"] = time.perf_counter() - t0
@@ -135,7 +145,10 @@ def fit(
         if evaluated:
             test_loss, test_error = evaluate(net, data.x_test, data.y_test, recipe, device)
             if not math.isfinite(test_loss):
-                out.status, out.message = "diverged", f"test loss became {test_loss} in epoch {epoch}"
+                out.status, out.message = (
+                    "diverged",
+                    f"test loss became {test_loss} in epoch {epoch}",
+                )
             record.update(test_loss=_finite(test_loss), test_error=test_error)
         record["seconds"] = time.perf_counter() - t0
         out.curves.append(record)
@@ -147,14 +160,16 @@ def fit(
     tested = [r for r in out.curves if r["test_error"] is not None]
     last = out.curves[-1]
     out.metrics.update(
-        epochs=len(out.curves), train_error=last["train_error"],
+        epochs=len(out.curves),
+        train_error=last["train_error"],
         images_per_second=images / train_time if train_time > 0 else 0.0,
         train_seconds=train_time,
     )
     if out.status == "done":
         final = tested[-1] if tested else last
         out.metrics.update(
-            test_error=final["test_error"], test_loss=final["test_loss"],
+            test_error=final["test_error"],
+            test_loss=final["test_loss"],
             best_test_error=min(r["test_error"] for r in tested) if tested else None,
         )
     return out

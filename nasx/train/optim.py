@@ -26,16 +26,23 @@ def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, 
     return groups
 
 
-def build_optimizer(model: torch.nn.Module, recipe: Recipe, device: torch.device) -> torch.optim.Optimizer:
+def build_optimizer(
+    model: torch.nn.Module, recipe: Recipe, device: torch.device
+) -> torch.optim.Optimizer:
     """The recipe's optimizer over ``model``; fused kernels on CUDA."""
     import torch
 
     groups = param_groups(model, recipe.weight_decay)
     fused = device.type == "cuda"  # one kernel for all parameters; CPU keeps the default path
     if recipe.optimizer == "adamw":
-        return torch.optim.AdamW(groups, lr=recipe.lr, weight_decay=recipe.weight_decay, fused=fused)
+        return torch.optim.AdamW(
+            groups, lr=recipe.lr, weight_decay=recipe.weight_decay, fused=fused
+        )
     return torch.optim.SGD(
-        groups, lr=recipe.lr, momentum=recipe.momentum,
+        groups,
+        lr=recipe.lr,
+        momentum=recipe.momentum,
         nesterov=recipe.nesterov and recipe.momentum > 0,  # torch refuses Nesterov without momentum
-        weight_decay=recipe.weight_decay, fused=fused,
+        weight_decay=recipe.weight_decay,
+        fused=fused,
     )

@@ -1,8 +1,8 @@
 """``train_trial``: one TrialJob in, one TrialResult out, never an exception.
 
-Resolves the recipe and the ArchSpec, seeds, picks the device, loads (or reuses) the data, builds the
-model and runs :func:`nasx.train.loop.fit`. A NaN/inf loss ends the trial ``diverged``; any error
-(user error or a crash inside the model) ends it ``failed`` with a one-line message.
+Resolves the recipe and the ArchSpec, seeds, picks the device, loads (or reuses) the data, builds
+the model and runs :func:`nasx.train.loop.fit`. A NaN/inf loss ends the trial ``diverged``; any
+error (user error or a crash inside the model) ends it ``failed`` with a one-line message.
 """
 
 from __future__ import annotations
@@ -35,17 +35,22 @@ def pick_device(name: str) -> torch.device:
     try:
         dev = torch.device(name)
     except (RuntimeError, ValueError):
-        raise TrainError(f"not a device (auto, cpu, cuda, cuda:N); got {name!r}", key="device") from None
+        raise TrainError(
+            f"not a device (auto, cpu, cuda, cuda:N); got {name!r}", key="device"
+        ) from None
     if dev.type == "cuda":
         if not torch.cuda.is_available():
-            raise TrainError(f"CUDA is not available on {socket.gethostname()}; got {name!r}",
-                             key="device")
+            raise TrainError(
+                f"CUDA is not available on {socket.gethostname()}; got {name!r}", key="device"
+            )
         if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise TrainError(f"only {torch.cuda.device_count()} CUDA device(s); got {name!r}",
-                             key="device")
+            raise TrainError(
+                f"only {torch.cuda.device_count()} CUDA device(s); got {name!r}", key="device"
+            )
     elif dev.type != "cpu":
-        raise TrainError(f"unsupported device type (auto, cpu, cuda, cuda:N); got {name!r}",
-                         key="device")
+        raise TrainError(
+            f"unsupported device type (auto, cpu, cuda, cuda:N); got {name!r}", key="device"
+        )
     return dev
 
 
@@ -60,7 +65,7 @@ def describe_device(dev: torch.device) -> str:
 
 
 def thread_count(recipe: Recipe, environ: dict[str, str] | None = None) -> int:
-    """CPU threads for one trial: recipe.threads, else $NASX_THREADS, $OMP_NUM_THREADS, min(4, cores)."""
+    """CPU threads of a trial: recipe.threads, $NASX_THREADS, $OMP_NUM_THREADS or min(4, cores)."""
     if recipe.threads > 0:
         return recipe.threads
     env = os.environ if environ is None else environ
@@ -85,7 +90,11 @@ def _build_model(spec: ArchSpec, seed: int) -> torch.nn.Module:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(f"{type(exc).__name__}: {exc}".split()) if not isinstance(exc, NasxError) else str(exc)
+    text = (
+        " ".join(f"{type(exc).__name__}: {exc}".split())
+        if not isinstance(exc, NasxError)
+        else str(exc)
+    )
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
 
 
@@ -122,13 +131,20 @@ def train_trial(
         if spec.num_classes != data.num_classes:
             raise DataError(
                 f"the spec has num_classes {spec.num_classes} but data '{data.name}' has "
-                f"{data.num_classes} classes", key="num_classes",
+                f"{data.num_classes} classes",
+                key="num_classes",
             )
-        torch.manual_seed(job.seed)  # dropout (and any module-default init) use the global generator
+        torch.manual_seed(
+            job.seed
+        )  # dropout (and any module-default init) use the global generator
         model = _build_model(spec, job.seed).to(device)
         outcome = fit(model, data, recipe, seed=job.seed, device=device, on_epoch=on_epoch)
         result.status = outcome.status  # type: ignore[assignment]
-        result.curves, result.metrics, result.message = outcome.curves, outcome.metrics, outcome.message
+        result.curves, result.metrics, result.message = (
+            outcome.curves,
+            outcome.metrics,
+            outcome.message,
+        )
         if outcome.status == "done":
             result.error = outcome.metrics.get("test_error")
             if job.return_weights:

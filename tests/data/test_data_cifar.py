@@ -20,8 +20,14 @@ PER_BATCH = 4
 def _batches(seed: int = 0) -> list[tuple[str, np.ndarray, np.ndarray]]:
     rng = np.random.default_rng(seed)
     names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
-    return [(n, rng.integers(0, 256, (PER_BATCH, 3072), dtype=np.uint8),
-             rng.integers(0, 10, PER_BATCH).astype(np.int64)) for n in names]
+    return [
+        (
+            n,
+            rng.integers(0, 256, (PER_BATCH, 3072), dtype=np.uint8),
+            rng.integers(0, 10, PER_BATCH).astype(np.int64),
+        )
+        for n in names
+    ]
 
 
 def write_bin(folder: Path) -> list[tuple[str, np.ndarray, np.ndarray]]:
@@ -46,7 +52,12 @@ def write_py(folder: Path, protocol: int = 2) -> list[tuple[str, np.ndarray, np.
 
 def _check(raw_dir: Path, batches: list[tuple[str, np.ndarray, np.ndarray]]) -> None:
     raw = load_cifar10_raw(str(raw_dir))
-    assert raw.x_train.shape == (5 * PER_BATCH, 3, 32, 32) and raw.x_test.shape == (PER_BATCH, 3, 32, 32)
+    assert raw.x_train.shape == (5 * PER_BATCH, 3, 32, 32) and raw.x_test.shape == (
+        PER_BATCH,
+        3,
+        32,
+        32,
+    )
     assert np.array_equal(raw.x_train[:PER_BATCH].reshape(PER_BATCH, -1), batches[0][1])
     assert np.array_equal(raw.y_test, batches[-1][2])
     assert raw.flip and raw.crop

@@ -26,8 +26,9 @@ from nasx.train.trainer import thread_count
         (10, 100, 0.1, 10, 0.1, 0.09755282581475769),  # warm-up over: plain cosine
     ],
 )
-def test_lr_at_pinned(step: int, total: int, base: float, warm: int, factor: float,
-                      expected: float) -> None:
+def test_lr_at_pinned(
+    step: int, total: int, base: float, warm: int, factor: float, expected: float
+) -> None:
     assert lr_at(step, total, base, warm, factor) == pytest.approx(expected, rel=1e-12, abs=1e-15)
 
 
@@ -38,12 +39,14 @@ def test_lr_monotone_after_warmup() -> None:
 
 
 def test_no_weight_decay_on_bn_and_bias() -> None:
-    model = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.BatchNorm2d(4),
-                                torch.nn.Flatten(), torch.nn.Linear(4, 2))
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.Flatten(), torch.nn.Linear(4, 2)
+    )
     groups = param_groups(model, 5e-4)
     decayed = {id(p) for p in groups[0]["params"]}  # type: ignore[union-attr]
     assert decayed == {id(model[0].weight), id(model[3].weight)}
-    assert groups[1]["weight_decay"] == 0.0 and len(groups[1]["params"]) == 4  # type: ignore[arg-type]
+    assert groups[1]["weight_decay"] == 0.0
+    assert len(groups[1]["params"]) == 4  # type: ignore[arg-type]
     sgd = build_optimizer(model, Recipe(), torch.device("cpu"))
     assert isinstance(sgd, torch.optim.SGD) and sgd.defaults["nesterov"]
     adamw = build_optimizer(model, Recipe(optimizer="adamw", lr=1e-3), torch.device("cpu"))

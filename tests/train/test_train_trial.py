@@ -17,10 +17,16 @@ from nasx.train.recipe import Recipe
 from nasx.train.trainer import train_trial
 
 SPEC = ArchSpec(
-    family="anynet", stem=StemSpec(width=8, stride=1),
-    stages=(StageSpec(block="basic", depth=1, width=16, stride=2),
-            StageSpec(block="basic", depth=1, width=32, stride=2)),
-    head=HeadSpec(num_classes=10), resolution=8, in_channels=1, name="tiny",
+    family="anynet",
+    stem=StemSpec(width=8, stride=1),
+    stages=(
+        StageSpec(block="basic", depth=1, width=16, stride=2),
+        StageSpec(block="basic", depth=1, width=32, stride=2),
+    ),
+    head=HeadSpec(num_classes=10),
+    resolution=8,
+    in_channels=1,
+    name="tiny",
 )
 RECIPE = Recipe(data="digits", epochs=4, batch_size=64, lr=0.1, threads=1)
 
@@ -38,9 +44,15 @@ class TinyCNN(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
-            nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10),
+            nn.Conv2d(1, 16, 3, padding=1),
+            nn.BatchNorm2d(16),
+            nn.ReLU(),
+            nn.Conv2d(16, 32, 3, stride=2, padding=1),
+            nn.BatchNorm2d(32),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Linear(32, 10),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -70,8 +82,15 @@ def test_real_model_learns_digits_and_ships_weights(cache: DataCache) -> None:
     assert res.metrics["best_test_error"] <= res.error
     assert res.metrics["images_per_second"] > 0 and res.seconds > 0
     assert res.device == "cpu" and res.host
-    assert set(res.curves[0]) == {"epoch", "train_loss", "train_error", "test_loss", "test_error",
-                                  "lr", "seconds"}
+    assert set(res.curves[0]) == {
+        "epoch",
+        "train_loss",
+        "train_error",
+        "test_loss",
+        "test_error",
+        "lr",
+        "seconds",
+    }
     assert res.curves[-1]["train_loss"] < res.curves[0]["train_loss"]
     # the weights load back into a freshly built model and reproduce the test error
     from nasx.data import load_dataset
@@ -105,7 +124,9 @@ def test_nan_model_diverges(monkeypatch: pytest.MonkeyPatch, cache: DataCache) -
     assert len(res.curves) == 1 and res.curves[0]["train_loss"] is None
 
 
-def test_raising_model_fails_with_one_line(monkeypatch: pytest.MonkeyPatch, cache: DataCache) -> None:
+def test_raising_model_fails_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, cache: DataCache
+) -> None:
     use(monkeypatch, Boom)
     res = train_trial(job(return_weights=True), cache)
     assert res.status == "failed" and res.error is None and res.weights is None
@@ -131,16 +152,29 @@ def test_on_epoch_stops_early(monkeypatch: pytest.MonkeyPatch, cache: DataCache)
 @pytest.mark.parametrize(
     ("recipe", "spec", "expected"),
     [
-        (RECIPE, ArchSpec(family="anynet", stem=SPEC.stem, stages=SPEC.stages,
-                          head=HeadSpec(num_classes=100), resolution=8, in_channels=1),
-         "key 'num_classes': the spec has num_classes 100 but data 'digits' has 10 classes"),
-        (Recipe(data="digits", device="cuda:3") if not torch.cuda.is_available() else None,
-         SPEC, "key 'device'"),
+        (
+            RECIPE,
+            ArchSpec(
+                family="anynet",
+                stem=SPEC.stem,
+                stages=SPEC.stages,
+                head=HeadSpec(num_classes=100),
+                resolution=8,
+                in_channels=1,
+            ),
+            "key 'num_classes': the spec has num_classes 100 but data 'digits' has 10 classes",
+        ),
+        (
+            Recipe(data="digits", device="cuda:3") if not torch.cuda.is_available() else None,
+            SPEC,
+            "key 'device'",
+        ),
         (Recipe(data="cifar10", data_dir="/nonexistent/cifar"), SPEC, "/nonexistent/cifar"),
     ],
 )
-def test_user_errors_become_failed(recipe: Recipe | None, spec: ArchSpec, expected: str,
-                                   cache: DataCache) -> None:
+def test_user_errors_become_failed(
+    recipe: Recipe | None, spec: ArchSpec, expected: str, cache: DataCache
+) -> None:
     if recipe is None:
         pytest.skip("a CUDA device is present")
     res = train_trial(job(recipe, spec=spec), cache)
@@ -156,10 +190,20 @@ def test_bad_recipe_and_spec_dicts_fail(cache: DataCache) -> None:
     assert res.status == "failed" and "spec" in (res.message or "")
 
 
-def test_adamw_label_smoothing_train_fraction(monkeypatch: pytest.MonkeyPatch,
-                                              cache: DataCache) -> None:
+def test_adamw_label_smoothing_train_fraction(
+    monkeypatch: pytest.MonkeyPatch, cache: DataCache
+) -> None:
     use(monkeypatch, TinyCNN)
-    recipe = Recipe(data="digits", epochs=2, batch_size=64, optimizer="adamw", lr=3e-3,
-                    weight_decay=0.05, label_smoothing=0.1, train_fraction=0.5, threads=1)
+    recipe = Recipe(
+        data="digits",
+        epochs=2,
+        batch_size=64,
+        optimizer="adamw",
+        lr=3e-3,
+        weight_decay=0.05,
+        label_smoothing=0.1,
+        train_fraction=0.5,
+        threads=1,
+    )
     res = train_trial(job(recipe), cache)
     assert res.status == "done" and res.error is not None and res.error < 90.0
