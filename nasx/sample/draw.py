@@ -48,8 +48,8 @@ def draw_columns(bound: Bound, rng: np.random.Generator, size: int) -> dict[str,
     return cols
 
 
-def to_rows(cols: dict[str, np.ndarray]) -> list[dict[str, Any]]:
-    """Columns -> one plain dict of Python scalars per candidate."""
+def to_rows(cols: dict[str, np.ndarray], index: np.ndarray | None = None) -> list[dict[str, Any]]:
+    """Columns -> one plain dict of Python scalars per candidate (only ``index`` when given)."""
     keys = list(cols)
-    lists = [cols[k].tolist() for k in keys]
+    lists = [(cols[k] if index is None else cols[k][index]).tolist() for k in keys]
     return [dict(zip(keys, row, strict=True)) for row in zip(*lists, strict=True)]

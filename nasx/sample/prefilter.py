@@ -27,7 +27,7 @@ Bounds = Mapping[str, tuple[float | None, float | None]]
 class Screen:
     """Per-candidate verdicts of a batch: a rejection reason, or None to pass to the decoder."""
 
-    reasons: list[str | None]  # "invalid" or the violated constraint key
+    reasons: np.ndarray  # object array: "invalid", the violated constraint key, or None
 
 
 def _outside(x: np.ndarray, bounds: tuple[float | None, float | None]) -> np.ndarray:
@@ -73,7 +73,7 @@ def screen_regnet(cols: Mapping[str, np.ndarray], defaults: Mapping[str, Any], s
         & (w0 > 0) & (wa >= 0) & (wm > 1) & (b > 0) & ((b <= 1) | (b == np.floor(b)))
         & (se >= 0) & (stem_stride > 0) & np.isfinite(wa) & np.isfinite(wm) & (d <= 4096)
     )
-    reasons: list[str | None] = [None] * size
+    reasons = np.full(size, None, dtype=object)
     idx = np.flatnonzero(known)
     if idx.size:
         _screen(idx, {k: v[idx] for k, v in c.items()}, stem_stride[idx], constraints, reasons)
@@ -81,7 +81,7 @@ def screen_regnet(cols: Mapping[str, np.ndarray], defaults: Mapping[str, Any], s
 
 
 def _screen(idx: np.ndarray, c: dict[str, np.ndarray], stem_stride: np.ndarray,
-            constraints: Bounds, reasons: list[str | None]) -> None:
+            constraints: Bounds, reasons: np.ndarray) -> None:
     """Judge the screenable candidates ``idx``: validity, stage count, then complexity."""
     d = c["depth"].astype(np.int64)
     w0, wa, wm = c["w0"], c["wa"], c["wm"]
@@ -98,12 +98,10 @@ def _screen(idx: np.ndarray, c: dict[str, np.ndarray], stem_stride: np.ndarray,
     n_stages = change.sum(axis=1)
     max_s = np.where(inside, s, -np.inf).max(axis=1)
     ok = (n_stages == max_s + 1) & (w[:, 0] > 0)
-    for i in idx[~ok]:
-        reasons[i] = "invalid"
+    reasons[idx[~ok]] = "invalid"
     if "num_stages" in constraints:
         bad = ok & _outside(n_stages, constraints["num_stages"])
-        for i in idx[bad]:
-            reasons[i] = "num_stages"
+        reasons[idx[bad]] = "num_stages"
         ok &= ~bad
     wanted = [k for k in ("flops", "params", "acts") if k in constraints]
     if not wanted or not ok.any():
@@ -158,10 +156,10 @@ def _screen(idx: np.ndarray, c: dict[str, np.ndarray], stem_stride: np.ndarray,
     classes = c["num_classes"].astype(np.int64)
     fc = w_in * classes + classes
     got = {"flops": flops + fc, "params": params + fc, "acts": acts + classes}
-    for key in wanted:
-        for i in idx[_outside(got[key], constraints[key])]:
-            if reasons[i] is None:
-                reasons[i] = key
+    for key in wanted:  # the first violated constraint names the rejection
+        out = idx[_outside(got[key], constraints[key])]
+        out = out[reasons[out] == None]  # noqa: E711 (elementwise on an object array)
+        reasons[out] = key
 
 
 Screener = Callable[[Mapping[str, np.ndarray], Mapping[str, Any], int, Bounds], Screen | None]

@@ -118,7 +118,7 @@ def build_trial(space: SearchSpace, values: dict[str, Any], *, seed: int,
     """A trial from given values (e.g. an Optuna suggestion); InvalidSample names the reason."""
     verdict = _Judge(bind(space)).judge(dict(values))
     if isinstance(verdict, str):
-        rule = "gives no valid network" if verdict == "invalid" else "violates the constraint"
+        rule = "give no valid network" if verdict == "invalid" else "violate the constraint"
         raise InvalidSample(f"the values {rule}", file=str(space.path), key=verdict)
     spec, comp = verdict
     hp = dict(hparams or {})
@@ -178,11 +178,14 @@ def _draw(space: SearchSpace, n: int, rng: np.random.Generator, budget: int,
         size = min(BATCH, budget - attempts)
         cols = draw_columns(bound, arch_rng, size)
         verdicts = screen(cols, bound.family.defaults, size, space.constraints) if screen else None
-        rows = to_rows(cols)
-        for i, values in enumerate(rows):
-            attempts += 1
-            reason = verdicts.reasons[i] if verdicts else None
-            verdict = reason or judge.judge(values)
+        # the screen's rejections are counted in bulk; only survivors become dicts
+        todo = (np.arange(size) if verdicts is None
+                else np.flatnonzero(verdicts.reasons == None))  # noqa: E711
+        rows = to_rows(cols, todo)
+        batch_start = attempts
+        attempts += size
+        for i, values in zip(todo.tolist(), rows, strict=True):
+            verdict = judge.judge(values)
             if isinstance(verdict, str):
                 rejected[verdict] += 1
                 continue
@@ -198,7 +201,11 @@ def _draw(space: SearchSpace, n: int, rng: np.random.Generator, budget: int,
                 seed=int(trial_rng.integers(0, 2**31 - 1)), origin=origin, **comp,
             ))
             if len(trials) == n:
+                attempts = batch_start + i + 1  # the rest of the batch was never looked at
                 break
+        if verdicts is not None:
+            seen_reasons = verdicts.reasons[:attempts - batch_start]
+            rejected.update(r for r in seen_reasons.tolist() if r is not None)
         if progress:
             progress(len(trials), attempts)
     return SampleResult(trials=trials, attempts=attempts, rejected=dict(rejected))

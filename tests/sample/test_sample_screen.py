@@ -1,0 +1,72 @@
+"""The vectorised RegNet screen agrees exactly with nasx.arch's decode + complexity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nasx.arch.complexity import complexity
+from nasx.arch.families import decode
+from nasx.errors import InvalidSample
+from nasx.sample.bind import bind
+from nasx.sample.draw import draw_columns, to_rows
+from nasx.sample.prefilter import screen_regnet
+
+WIDE = """
+family: regnet
+input: {resolution: {choice: [32, 64, 224]}, in_channels: {choice: [1, 3]}}
+params:
+  depth: {int: [1, 28]}
+  w0: {int: [8, 256], q: 8, log: true}
+  wa: {float: [0, 256]}
+  wm: {float: [1.2, 3.0], log: true}
+  group_w: {pow2: [1, 64]}
+  bot_mul: {choice: [0.25, 0.5, 1, 2, 3, 4]}
+  se_ratio: {choice: [0, 0.25]}
+  stem: {choice: [imagenet, cifar]}
+  stem_width: {int: [8, 64], q: 8}
+"""
+
+CONSTRAINTS = {
+    "loose": "",
+    "window": "constraints:\n  flops: [50M, 800M]\n  num_stages: [3, 5]\n",
+    "all": "constraints:\n  params: [1M, 10M]\n  acts: [null, 5M]\n  flops: [100M, null]\n",
+}
+
+
+def _exact(values, constraints):
+    """The reason nasx.arch gives (None = acceptable)."""
+    try:
+        spec = decode("regnet", values)
+    except InvalidSample:
+        return "invalid"
+    q = {**complexity(spec).to_dict(), "num_stages": len(spec.stages)}
+    for key, (lo, hi) in constraints.items():
+        if (lo is not None and q[key] < lo) or (hi is not None and q[key] > hi):
+            return key
+    return None
+
+
+@pytest.mark.parametrize("which", list(CONSTRAINTS))
+def test_screen_verdicts_match_the_decoder(make_space, which):
+    space = make_space(WIDE + CONSTRAINTS[which], which)
+    bound = bind(space)
+    cols = draw_columns(bound, np.random.default_rng(11), 1500)
+    screen = screen_regnet(cols, bound.family.defaults, 1500, space.constraints)
+    assert screen is not None
+    mismatches = []
+    for i, values in enumerate(to_rows(cols)):
+        exact = _exact(values, space.constraints)
+        got = screen.reasons[i]
+        # the screen may pass what it cannot judge, but must never reject an acceptable one
+        if (got is None) != (exact is None) or (got == "invalid") != (exact == "invalid"):
+            mismatches.append((values, got, exact))
+    assert mismatches == []
+    assert sum(r is None for r in screen.reasons) > 10  # the test is not vacuous
+
+
+def test_screen_passes_what_it_cannot_read(make_space):
+    space = make_space("family: regnet\nparams: {depth: {choice: [4, deep]}}\n")
+    bound = bind(space)
+    cols = draw_columns(bound, np.random.default_rng(0), 8)
+    assert screen_regnet(cols, bound.family.defaults, 8, space.constraints) is None
