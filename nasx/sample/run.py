@@ -94,9 +94,11 @@ def create_run(
     n = space.n if n is None else n
     seed = space.seed if seed is None else seed
     if n < 1:
-        raise SamplingError(f"the number of samples must be >= 1, got {n}", key="n")
+        raise SamplingError(f"the number of samples must be >= 1, got {n}",
+                            file=str(space_path), key="n")
     if seed < 0:
-        raise SamplingError(f"the seed must be >= 0, got {seed}", key="seed")
+        raise SamplingError(f"the seed must be >= 0, got {seed}", file=str(space_path),
+                            key="seed")
     target = Path(out) if out is not None else Path("runs") / space.name
     if _check_target(target, space, n, seed):
         store = RunStore.open(target)

@@ -1,0 +1,123 @@
+"""create_run: run folders written whole or not at all; re-runs are no-ops or errors."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from nasx.errors import SamplingError, SpaceError, StoreError
+from nasx.sample import add_samples, create_run
+from nasx.space import load_space
+
+REPO = Path(__file__).resolve().parents[2]
+DIGITS = REPO / "spaces" / "regnet_digits.yaml"
+
+
+@pytest.fixture
+def space_file(tmp_path):
+    path = tmp_path / "regnet_digits.yaml"
+    shutil.copy(DIGITS, path)
+    return path
+
+
+def test_writes_the_run(space_file, tmp_path):
+    out = tmp_path / "runs" / "r"
+    store, s = create_run(space_file, n=6, seed=4, out=out, progress=False)
+    with store:
+        assert (s.name, s.n, s.seed, s.accepted, s.existed) == ("regnet_digits", 6, 4, 6, False)
+        assert s.attempts >= 6 and s.flops[0] <= s.flops[1] <= 5_000_000
+        assert (out / "space.yaml").read_bytes() == space_file.read_bytes()
+        meta = store.meta()
+        assert {k: meta[k] for k in ("name", "family", "seed", "n")} == {
+            "name": "regnet_digits", "family": "regnet", "seed": 4, "n": 6}
+        assert meta["space_file"] == str(space_file)
+        assert meta["space_sha256"] == load_space(space_file).sha256
+        assert meta["nasx_version"] and meta["train"]["epochs"] == 3
+        assert [t.status for t in store.trials()] == ["pending"] * 6
+    assert sorted(p.name for p in out.parent.iterdir()) == ["r"]  # no temp folder left
+
+
+def test_default_out_and_n_from_the_space(space_file, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    store, s = create_run(space_file, progress=False)
+    store.close()
+    assert s.out == Path("runs") / "regnet_digits" and s.accepted == 32
+
+
+def test_same_run_again_is_a_no_op(space_file, tmp_path):
+    out = tmp_path / "r"
+    store, _ = create_run(space_file, n=4, out=out, progress=False)
+    store.close()
+    before = (out / "run.db").read_bytes()
+    store, s = create_run(space_file, n=4, out=out, progress=False)
+    store.close()
+    assert s.existed and s.accepted == 4
+    assert (out / "run.db").read_bytes() == before
+
+
+@pytest.mark.parametrize("change", [{"n": 5}, {"seed": 1}, {"edit": True}])
+def test_a_different_run_in_the_folder_is_an_error(space_file, tmp_path, change):
+    out = tmp_path / "r"
+    store, _ = create_run(space_file, n=4, out=out, progress=False)
+    store.close()
+    before = (out / "run.db").read_bytes()
+    if change.pop("edit", False):
+        space_file.write_text(space_file.read_text() + "# edited\n")
+    with pytest.raises(StoreError, match="holds a different run"):
+        create_run(space_file, **{"n": 4, **change}, out=out, progress=False)
+    assert (out / "run.db").read_bytes() == before
+
+
+def test_failure_writes_nothing(space_file, tmp_path):
+    space_file.write_text(space_file.read_text().replace("flops: [null, 5M]", "flops: [1G, null]"))
+    out = tmp_path / "runs" / "r"
+    with pytest.raises(SamplingError, match="found only 0 of 3"):
+        create_run(space_file, n=3, out=out, progress=False, max_attempts=500)
+    assert not out.exists() and not (tmp_path / "runs").exists()
+
+
+def test_bad_inputs(space_file, tmp_path):
+    with pytest.raises(SamplingError, match=">= 1, got 0"):
+        create_run(space_file, n=0, out=tmp_path / "a", progress=False)
+    with pytest.raises(SamplingError, match="seed must be >= 0"):
+        create_run(space_file, seed=-2, out=tmp_path / "a", progress=False)
+    with pytest.raises(SpaceError, match="no such space file"):
+        create_run(tmp_path / "missing.yaml", out=tmp_path / "a", progress=False)
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "notes.txt").write_text("mine")
+    with pytest.raises(StoreError, match="not a nasx run"):
+        create_run(space_file, n=2, out=tmp_path / "full", progress=False)
+    assert not (tmp_path / "a").exists()
+
+
+def test_empty_target_folder_is_used(space_file, tmp_path):
+    (tmp_path / "empty").mkdir()
+    store, s = create_run(space_file, n=2, out=tmp_path / "empty", progress=False)
+    store.close()
+    assert s.accepted == 2
+
+
+def test_add_samples_adds_new_trials(space_file, tmp_path):
+    import numpy as np
+
+    store, _ = create_run(space_file, n=4, out=tmp_path / "r", progress=False)
+    with store:
+        ids = add_samples(store, load_space(space_file), 3, np.random.default_rng(9),
+                          origin="refine")
+        assert ids == [5, 6, 7]
+        assert [t.origin for t in store.trials()] == ["sampled"] * 4 + ["refine"] * 3
+        assert len(store.fingerprints()) == 7
+
+
+def test_interrupted_write_leaves_nothing(space_file, tmp_path, monkeypatch):
+    from nasx.store import RunStore
+
+    def boom(self, trials):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(RunStore, "add_trials", boom)
+    with pytest.raises(KeyboardInterrupt):
+        create_run(space_file, n=2, out=tmp_path / "runs" / "r", progress=False)
+    assert list((tmp_path / "runs").iterdir()) == []
