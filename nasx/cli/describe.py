@@ -160,7 +160,8 @@ def _print_space(d: dict[str, Any]) -> None:
             print(f"  {section}.{k}: {v}")
     for k, vs in d["per_stage"].items():
         rel = d["relations"].get(k)
-        print(f"  per_stage.{k}: {', '.join(vs)}" + (f"  ({rel})" if rel else ""))
+        shown = vs[0] if len(set(vs)) == 1 else " | ".join(vs)  # one range for every stage
+        print(f"  per_stage.{k}: {shown}" + (f"  ({rel})" if rel else ""))
     for k, (lo, hi) in d["constraints"].items():
         print(f"  constraint {k}: [{'-inf' if lo is None else _si(lo)}, "
               f"{'inf' if hi is None else _si(hi)}]")
