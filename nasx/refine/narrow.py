@@ -1,0 +1,246 @@
+"""``narrow``: propose a strictly narrower space file from a trained population (DDS).
+
+Every sampled parameter is cut to the bootstrap good range of the winners (``nasx.analysis.
+good_ranges``: B times the best of 25% of the models drawn with replacement; the 2.5-97.5
+percentiles of their values), snapped outward to its grid (see :mod:`nasx.refine.ranges`).
+Per-stage relations the better models support are added (:mod:`nasx.refine.relations`). The new
+file keeps everything else of the parent (family, input, constraints, train block, n, seed), gets
+its own ``name`` (the output file's stem) and a ``lineage:`` block with the parent (path and
+sha256) and the evidence; it is validated with ``load_space`` and checked to be inside the parent
+before it atomically replaces ``out``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from nasx.analysis.ranges import good_ranges
+from nasx.refine.errors import RefineError
+from nasx.refine.ranges import cut, is_strict_subset, is_subset
+from nasx.refine.relations import RelationTest, candidate, check_relation, linear_width_evidence
+from nasx.refine.slots import Slot, space_slots
+from nasx.space import Dist, Fixed, SearchSpace, load_space
+from nasx.store import RunStore
+
+MIN_MODELS = 8  # fewer finished models give no meaningful bootstrap
+FRAC = 0.25  # DDS: the best of 25% of the models
+
+
+@dataclass(frozen=True)
+class SlotCut:
+    """What happened to one sampled parameter."""
+
+    slot: Slot
+    old: Dist
+    new: Dist
+    p2_5: float | None
+    p50: float | None
+    p97_5: float | None
+
+    @property
+    def narrowed(self) -> bool:
+        """The new distribution draws from a strictly smaller set."""
+        return is_strict_subset(self.new, self.old)
+
+
+@dataclass
+class NarrowResult:
+    """The proposal: where it went and why."""
+
+    out: Path
+    parent: Path
+    n: int
+    boot: int
+    seed: int
+    cuts: list[SlotCut] = field(default_factory=list)
+    relations: list[RelationTest] = field(default_factory=list)
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        """Human-readable summary, one fact per line."""
+        out = [f"narrowed {self.parent} from {self.n} finished models "
+               f"(bootstrap B={self.boot}, best of {int(FRAC * 100)}%, seed {self.seed})"]
+        for c in self.cuts:
+            mark = "narrowed" if c.narrowed else "unchanged"
+            out.append(f"  {c.slot.name}: {c.old} -> {c.new} ({mark}; good range "
+                       f"{_fmt(c.p2_5)}..{_fmt(c.p97_5)}, median {_fmt(c.p50)})")
+        out.extend(f"  relation {r.sentence()}" for r in self.relations)
+        lin = self.evidence.get("linear_width_profile")
+        if lin:
+            out.append(f"  evidence (not encoded): linear width profile e_fit vs error Spearman "
+                       f"rho={_fmt(lin['spearman_rho'])} p={_fmt(lin['spearman_p'])}; e_fit top "
+                       f"{_fmt(lin['e_fit_top'])} vs rest {_fmt(lin['e_fit_rest'])}")
+        out.append(f"wrote {self.out}")
+        return out
+
+
+def _fmt(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.4g}"
+
+
+def finished_frame(store: RunStore) -> pd.DataFrame:
+    """Done trials with an error, excluding ones a pruner stopped early (not full-budget errors)."""
+    frame = store.dataframe()
+    if frame.empty:
+        return frame
+    keep = (frame["status"] == "done") & frame["error"].notna()
+    early = frame["metrics"].map(lambda m: bool(isinstance(m, dict) and m.get("stopped_early")))
+    return frame[keep & ~early].reset_index(drop=True)
+
+
+def _winner_values(frame: pd.DataFrame, column: str, winner_rows: list[int]) -> list[Any]:
+    """The column's values over the bootstrap winners (with multiplicity)."""
+    col = frame[column].tolist()
+    return [col[i] for i, count in enumerate(winner_rows) for _ in range(count)]
+
+
+def _cuts(space: SearchSpace, frame: pd.DataFrame, boot: int, seed: int) -> list[SlotCut]:
+    slots = [s for s in space_slots(space) if s.column in frame.columns]
+    result = good_ranges(frame, [s.column for s in slots], seed=seed, B=boot, frac=FRAC)
+    ranges, rows = result["ranges"], result.get("winner_rows", [])
+    cuts = []
+    for s in slots:
+        r = ranges.get(s.column)
+        winners = _winner_values(frame, s.column, rows) if rows else []
+        if r is None:  # a non-numeric choice: only winner shares decide
+            new = cut(s.dist, math.nan, math.nan, winners)
+            cuts.append(SlotCut(s, s.dist, new, None, None, None))
+            continue
+        new = cut(s.dist, r["p2.5"], r["p97.5"], winners)
+        cuts.append(SlotCut(s, s.dist, new, r["p2.5"], r["p50"], r["p97.5"]))
+    return cuts
+
+
+def _relations(space: SearchSpace, frame: pd.DataFrame) -> list[RelationTest]:
+    tests = []
+    for key, per in space.per_stage.items():
+        if key in space.relations or len(per) < 2 or all(isinstance(p, Fixed) for p in per):
+            continue
+        t = check_relation(frame, key, len(per), candidate(key))
+        if t is not None:
+            tests.append(t)
+    return tests
+
+
+def _plain(x: Any) -> Any:
+    """numpy scalars and tuples -> YAML-safe Python values."""
+    if isinstance(x, dict):
+        return {str(k): _plain(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_plain(v) for v in x]
+    if hasattr(x, "item") and not isinstance(x, str):
+        return x.item()
+    if isinstance(x, float):
+        return round(x, 6) if math.isfinite(x) else None
+    return x
+
+
+def _new_document(space: SearchSpace, res: NarrowResult, run: Path, meta: dict[str, Any]) -> dict:
+    raw = yaml.safe_load(space.text) or {}
+    by_section: dict[str, dict[str, Any]] = {}
+    for c in res.cuts:
+        if c.slot.section != "per_stage":
+            sect = raw.setdefault(c.slot.section, {}) or {}
+            raw[c.slot.section] = sect
+            sect[c.slot.key] = c.new.to_yaml()
+        else:
+            by_section.setdefault(c.slot.key, {})[c.slot.stage] = c.new
+    relations = dict(raw.get("relations") or {})
+    relations.update({r.key: r.relation for r in res.relations if r.supported})
+    for key, per in space.per_stage.items():
+        new = by_section.get(key, {})
+        stage_params = [new.get(i, p) for i, p in enumerate(per, start=1)]
+        forms = [p.to_yaml() for p in stage_params]
+        if relations.get(key) == "shared" or all(f == forms[0] for f in forms):
+            raw["per_stage"][key] = forms[0]  # shared: only stage 1's distribution is drawn
+        else:
+            raw["per_stage"][key] = forms
+    if relations:
+        raw["relations"] = relations
+    raw["name"] = re.sub(r"[^A-Za-z0-9._-]", "_", res.out.stem) or "narrowed"
+    raw["description"] = f"narrowed from {res.parent} by nasx narrow"
+    raw["lineage"] = _plain({
+        "parent": {"path": str(res.parent), "sha256": space.sha256},
+        "run": {"path": str(run), "name": meta.get("name"), "n_finished": res.n},
+        "method": "bootstrap good range (DDS): p2.5..p97.5 of the best of 25% drawn with "
+                  "replacement; relations by one-sided Mann-Whitney U of violation counts, "
+                  "top 25% vs rest",
+        "boot": {"B": res.boot, "frac": FRAC, "seed": res.seed},
+        "ranges": {c.slot.name: {"old": c.old.to_yaml(), "new": c.new.to_yaml(),
+                                 "p2.5": c.p2_5, "p50": c.p50, "p97.5": c.p97_5,
+                                 "narrowed": c.narrowed} for c in res.cuts},
+        "relations": {r.key: r.to_dict() for r in res.relations},
+        "evidence": res.evidence,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    })
+    # the new file starts with name, keeps the parent's key order, and ends with its lineage
+    order = ["name", "description"] + [k for k in raw if k not in ("name", "description", "lineage")]
+    return {k: raw[k] for k in order + ["lineage"]}
+
+
+def _write_atomic(text: str, out: Path) -> Path:
+    """Write ``text`` to a temporary file beside ``out`` and return it (the caller renames)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".yaml", dir=out.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    return Path(tmp)
+
+
+def _check_inside(new_space: SearchSpace, res: NarrowResult) -> None:
+    """Every sampled parameter of the new file draws from a subset of its parent's."""
+    new_slots = {s.name: s for s in space_slots(new_space)}
+    for c in res.cuts:
+        s = new_slots.get(c.slot.name)
+        if s is not None and not is_subset(s.dist, c.old):
+            raise RefineError(f"internal: the narrowed range {s.dist} is not inside {c.old}",
+                              key=c.slot.name)
+
+
+def narrow(run_dir: str | Path, out: str | Path, *, seed: int = 0, boot: int = 1000,
+           force: bool = False) -> NarrowResult:
+    """Write a strictly narrower space for the run to ``out``; RefineError when none can be made."""
+    run, out = Path(run_dir), Path(out)
+    if boot < 1:
+        raise RefineError(f"must be >= 1, got {boot}", file="command line", key="boot")
+    if out.exists() and not force:
+        raise RefineError("output file exists (pass --force to replace it)", file=str(out))
+    with RunStore.open(run) as store:
+        space = load_space(store.space_path)
+        meta = store.meta()
+        frame = finished_frame(store)
+    parent = Path(meta.get("space_file") or store.space_path)
+    if len(frame) < MIN_MODELS:
+        raise RefineError(f"needs at least {MIN_MODELS} finished models to narrow, got "
+                          f"{len(frame)} (train the run first)", file=str(run))
+    res = NarrowResult(out=out, parent=parent, n=len(frame), boot=boot, seed=seed)
+    res.cuts = _cuts(space, frame, boot, seed)
+    res.relations = _relations(space, frame)
+    if space.stages:
+        lin = linear_width_evidence(frame, space.stages)
+        if lin:
+            res.evidence["linear_width_profile"] = lin
+    if not any(c.narrowed for c in res.cuts):
+        names = ", ".join(c.slot.name for c in res.cuts) or "none"
+        raise RefineError(f"no parameter can be narrowed: every good range covers its whole "
+                          f"range (sampled parameters: {names}); nothing written", file=str(run))
+    doc = _new_document(space, res, run, meta)
+    header = "".join(f"# {line}\n" for line in res.lines()[:-1])
+    text = header + yaml.safe_dump(doc, sort_keys=False, default_flow_style=None, width=100)
+    tmp = _write_atomic(text, out)
+    try:
+        _check_inside(load_space(tmp), res)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return res

@@ -1,0 +1,373 @@
+"""``refine``: an Optuna study over a run's space, warm-started from its trained population.
+
+Design choice: refine drives a plain Optuna study with ask/tell over ``nasx.execute.train_run``
+rather than Ray Tune's OptunaSearch. Each round asks K suggestions, decodes them, checks the
+space's constraints BEFORE training, adds the feasible ones to the run store (origin ``refine``)
+and trains exactly those ids with the same executors (inline or Ray), then tells Optuna the
+results. So the store stays the single source of truth, ``nasx train``'s resume and fault
+tolerance apply unchanged, and the study is an ordinary Optuna study that Optuna's own tools
+(``optuna trials``, ``optuna studies``, the dashboard) read.
+
+Warm start: every finished (``done``) trial of the run that the study does not hold yet is added
+once with ``optuna.trial.create_trial`` (same distributions, its per-epoch test errors as
+intermediate values); the user attr ``nasx_id`` remembers the store id, so a second call adds
+nothing twice. Trials a pruner stopped early are not added (not full-budget errors).
+
+Infeasible suggestions are never trained nor stored: each is told COMPLETE with a penalty
+(error 100%, its measured complexity, or 1e15 when it gives no network) AND an Optuna constraint
+``nasx_violation`` > 0 (``Trial.set_constraint``; Optuna 5 replaces ``constraints_func`` by it).
+Constraint-aware samplers (TPE, NSGA-II) rank them below every feasible trial and learn to avoid
+the region; ``best_trial``/``best_trials`` only consider feasible ones. Every feasible and
+warm-started trial carries ``nasx_violation = 0``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.trial import TrialState
+
+from nasx.execute.options import ExecOptions
+from nasx.refine.errors import RefineError
+from nasx.refine.feasible import check
+from nasx.refine.optuna_space import distributions, param_name, sampler, to_param, to_value
+from nasx.refine.slots import Slot, assemble, slot_value, space_slots
+from nasx.space import SearchSpace, load_space
+from nasx.store import RunStore, TrialRecord
+
+OBJECTIVES = ("error", "flops", "params", "acts")
+PENALTY_ERROR = 100.0  # percent: worse than any trained model
+PENALTY_SIZE = 1e15  # complexity of a suggestion that gives no network
+CONSTRAINT = "nasx_violation"
+
+
+@dataclass(frozen=True)
+class RefineOptions:
+    """What ``nasx refine`` was asked to do."""
+
+    trials: int  # new trials to train
+    sampler: str | None = None  # tpe (one objective) | nsga2 (several) by default
+    objectives: tuple[str, ...] = ("error",)
+    storage: str | None = None  # default sqlite:///<run>/optuna.db
+    study: str | None = None  # default <run name>-<objectives>
+    prune: bool = False
+    batch: int = 1
+    seed: int = 0
+    max_suggestions: int | None = None  # default 20 * trials + 100
+
+    def validate(self, executor: str) -> None:
+        """RefineError naming the option that is wrong."""
+        if self.trials < 1:
+            raise RefineError(f"must be >= 1, got {self.trials}", file="command line", key="trials")
+        if self.batch < 1:
+            raise RefineError(f"must be >= 1, got {self.batch}", file="command line", key="batch")
+        bad = [o for o in self.objectives if o not in OBJECTIVES]
+        if bad or "error" not in self.objectives or len(set(self.objectives)) != len(
+                self.objectives):
+            raise RefineError(f"must be error plus any of flops, params, acts, each once; got "
+                              f"{','.join(self.objectives)}", file="command line", key="objectives")
+        if self.prune and len(self.objectives) > 1:
+            raise RefineError("Optuna prunes single-objective studies only; drop --prune or "
+                              "use --objectives error", file="command line", key="prune")
+        if self.prune and executor != "inline":
+            raise RefineError(f"--prune needs --executor inline (got {executor})",
+                              file="command line", key="executor")
+
+
+@dataclass
+class RefineSummary:
+    """What a refine call did."""
+
+    study: str
+    storage: str
+    sampler: str
+    objectives: tuple[str, ...]
+    warm_started: int = 0
+    warm_present: int = 0  # finished trials the study already held
+    warm_skipped: int = 0  # finished trials the space's distributions cannot hold
+    resumed: int = 0  # trials of an interrupted call told now
+    trained: list[int] = field(default_factory=list)  # store ids of new refine trials
+    done: int = 0
+    failed: int = 0
+    pruned: int = 0
+    infeasible: int = 0
+    duplicates: int = 0
+    suggestions: int = 0
+    study_trials: int = 0
+    best: dict[str, Any] | None = None
+    pareto: list[dict[str, Any]] = field(default_factory=list)
+    exhausted: bool = False  # stopped at max_suggestions before training enough
+
+    def lines(self) -> list[str]:
+        """Human-readable summary."""
+        out = [f"study '{self.study}' in {self.storage} (sampler {self.sampler}, objectives "
+               f"{','.join(self.objectives)}; {self.study_trials} trials in the study)",
+               f"warm start: added {self.warm_started} finished trials "
+               f"({self.warm_present} already in the study, {self.warm_skipped} not representable)",
+               f"trained {len(self.trained)} new trials (done {self.done}, failed {self.failed}, "
+               f"pruned {self.pruned}); skipped {self.infeasible} infeasible and "
+               f"{self.duplicates} duplicate suggestions of {self.suggestions}"]
+        if self.resumed:
+            out.append(f"resumed {self.resumed} trials of an interrupted call")
+        if self.exhausted:
+            out.append("stopped early: too many infeasible or duplicate suggestions")
+        if self.best:
+            out.append(f"best error: {self.best['error']:.2f}% (trial {self.best['nasx_id']}, "
+                       f"optuna #{self.best['number']})")
+        if self.pareto:
+            head = " vs ".join(self.objectives)
+            out.append(f"pareto front ({head}):")
+            out.extend("  trial {nasx_id}: ".format(**p) + ", ".join(
+                f"{k} {p[k]:.4g}" for k in self.objectives) for p in self.pareto)
+        return out
+
+
+def _objective_values(rec: TrialRecord, objectives: Sequence[str]) -> list[float]:
+    table = {"error": rec.error, "flops": rec.flops, "params": rec.params, "acts": rec.acts}
+    return [float(table[o]) for o in objectives]  # type: ignore[arg-type]
+
+
+def _penalty(quantities: dict[str, float], objectives: Sequence[str]) -> list[float]:
+    return [PENALTY_ERROR if o == "error" else quantities.get(o, PENALTY_SIZE) for o in objectives]
+
+
+def _curve(rec: TrialRecord) -> dict[int, float]:
+    """Per-epoch test errors of a stored trial (intermediate values for pruners)."""
+    out = {}
+    for row in rec.curves or []:
+        if row.get("test_error") is not None and row.get("epoch") is not None:
+            out[int(row["epoch"])] = float(row["test_error"])
+    return out
+
+
+def _open_study(opts: RefineOptions, name: str, storage: str, space: SearchSpace,
+                run: Path) -> optuna.Study:
+    directions = ["minimize"] * len(opts.objectives)
+    try:
+        study = optuna.create_study(storage=storage, study_name=name, directions=directions,
+                                    load_if_exists=True)
+    except Exception as exc:  # bad URL, missing driver, unreachable server: the user's input
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        raise RefineError(f"cannot open the Optuna storage ({type(exc).__name__}: {first})",
+                          file="command line", key="storage") from None
+    if len(study.directions) != len(directions):
+        raise RefineError(f"study '{name}' exists with {len(study.directions)} objective(s); "
+                          f"asked for {','.join(opts.objectives)}", file=storage, key="study")
+    sha = study.user_attrs.get("nasx_space_sha256")
+    if sha is not None and sha != space.sha256:
+        raise RefineError(f"study '{name}' belongs to another space ({study.user_attrs.get('nasx_run')})",
+                          file=storage, key="study")
+    if sha is None:
+        study.set_user_attr("nasx_space_sha256", space.sha256)
+        study.set_user_attr("nasx_run", str(run))
+        study.set_user_attr("nasx_objectives", list(opts.objectives))
+    return study
+
+
+def _warm_start(study: optuna.Study, store: RunStore, slots: list[Slot], objectives: Sequence[str],
+                summary: RefineSummary) -> None:
+    dists = distributions(slots)
+    present = {t.user_attrs.get("nasx_id") for t in study.get_trials(deepcopy=False)}
+    frozen = []
+    for rec in store.trials("done"):
+        if rec.error is None or (rec.metrics or {}).get("stopped_early"):
+            continue
+        if rec.id in present:
+            summary.warm_present += 1
+            continue
+        params = {param_name(s): to_param(s, slot_value(s, rec.values, rec.hparams)) for s in slots}
+        if any(v is None for v in params.values()):
+            summary.warm_skipped += 1
+            continue
+        frozen.append(optuna.trial.create_trial(
+            params=params, distributions=dists, values=_objective_values(rec, objectives),
+            intermediate_values=_curve(rec), constraints={CONSTRAINT: 0.0},
+            user_attrs={"nasx_id": rec.id, "nasx_origin": rec.origin, "nasx_warm_start": True},
+        ))
+    study.add_trials(frozen)
+    summary.warm_started = len(frozen)
+
+
+def _tell_from_store(study: optuna.Study, trial: optuna.trial.Trial | int, rec: TrialRecord,
+                     objectives: Sequence[str], pruned: bool) -> str:
+    """Tell Optuna how a stored trial ended; returns done | failed | pruned."""
+    if pruned:
+        study.tell(trial, state=TrialState.PRUNED)
+        return "pruned"
+    if rec.status == "done" and rec.error is not None:
+        study.tell(trial, _objective_values(rec, objectives))
+        return "done"
+    study.tell(trial, state=TrialState.FAIL)
+    return "failed"
+
+
+def _count(summary: RefineSummary, outcome: str) -> None:
+    setattr(summary, outcome, getattr(summary, outcome) + 1)
+
+
+def _train(store: RunStore, exec_opts: ExecOptions, ids: list[int],
+           running: dict[int, optuna.trial.Trial], prune: bool) -> set[int]:
+    """Train ``ids`` through train_run; the ids a pruner stopped."""
+    from nasx.execute import train_run
+
+    if prune:
+        from nasx.refine.prune import PruningTrialFn
+
+        fn = PruningTrialFn(running)
+        train_run(store, exec_opts, trial_ids=ids, trial_fn=fn)
+        return fn.pruned
+    train_run(store, exec_opts, trial_ids=ids)
+    return set()
+
+
+def _resume(study: optuna.Study, store: RunStore, exec_opts: ExecOptions,
+            objectives: Sequence[str], summary: RefineSummary) -> None:
+    """Finish Optuna trials an interrupted call left RUNNING (train their store trials first)."""
+    stale = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    owned = {t.number: t.user_attrs.get("nasx_id") for t in stale}
+    todo = [i for i in owned.values() if i is not None and store.get(i).status != "done"]
+    if todo:
+        _train(store, exec_opts, todo, {}, prune=False)
+    for number, nasx_id in owned.items():
+        if nasx_id is None:
+            study.tell(number, state=TrialState.FAIL)
+            continue
+        _tell_from_store(study, number, store.get(nasx_id), objectives, False)
+        summary.resumed += 1
+
+
+def _trial_seed(run_seed: int, seed: int, number: int) -> int:
+    return int(np.random.SeedSequence([run_seed, seed, number]).generate_state(1)[0] >> 1)
+
+
+def _ask_round(study: optuna.Study, space: SearchSpace, slots: list[Slot], want: int,
+               known: dict[str, int], store: RunStore, run_seed: int, opts: RefineOptions,
+               summary: RefineSummary, budget: int) -> list[tuple[optuna.trial.Trial, Any]]:
+    """Ask until ``want`` feasible, new suggestions (or the budget) and tell the rest at once."""
+    dists = distributions(slots)
+    chosen: list[tuple[optuna.trial.Trial, Any]] = []
+    while len(chosen) < want and summary.suggestions < budget:
+        trial = study.ask(dists)
+        summary.suggestions += 1
+        drawn = {s.name: to_value(s, trial.params[param_name(s)]) for s in slots}
+        values, hparams = assemble(space, drawn)
+        trial.set_user_attr("nasx_values", values)
+        if hparams:
+            trial.set_user_attr("nasx_hparams", hparams)
+        verdict = check(space, values, hparams, _trial_seed(run_seed, opts.seed, trial.number))
+        if not verdict.feasible:
+            trial.set_constraint(CONSTRAINT, max(verdict.violation, 1e-9))
+            trial.set_user_attr("nasx_infeasible", verdict.reason[:500])
+            study.tell(trial, _penalty(verdict.quantities, opts.objectives))
+            summary.infeasible += 1
+            continue
+        trial.set_constraint(CONSTRAINT, 0.0)
+        nt = verdict.trial
+        if nt.fingerprint in known:  # the same network (and hparams) is already in the run
+            other = store.get(known[nt.fingerprint]) if known[nt.fingerprint] >= 0 else None
+            trial.set_user_attr("nasx_duplicate_of", other.id if other else "this round")
+            if other is not None and other.status == "done" and other.error is not None:
+                study.tell(trial, _objective_values(other, opts.objectives))
+            else:
+                study.tell(trial, state=TrialState.FAIL)
+            summary.duplicates += 1
+            continue
+        known[nt.fingerprint] = -1  # taken by this round
+        chosen.append((trial, nt))
+    return chosen
+
+
+def refine(run_dir: str | Path, opts: RefineOptions, exec_opts: ExecOptions) -> RefineSummary:
+    """Run (or continue) the study: train ``opts.trials`` new trials and return the summary."""
+    run = Path(run_dir)
+    opts.validate(exec_opts.executor)
+    n_obj = len(opts.objectives)
+    sampler_name = opts.sampler or ("nsga2" if n_obj > 1 else "tpe")
+    with RunStore.open(run) as store:
+        space = load_space(store.space_path)
+        slots = space_slots(space)
+        if not slots:
+            raise RefineError("the space samples nothing: every parameter is fixed",
+                              file=str(store.space_path))
+        meta = store.meta()
+        name = opts.study or f"{meta.get('name') or run.name}-{'-'.join(opts.objectives)}"
+        storage = opts.storage or f"sqlite:///{(run / 'optuna.db').resolve()}"
+        level = optuna.logging.get_verbosity()
+        optuna.logging.set_verbosity(optuna.logging.WARNING)  # one line per trial is noise here
+        try:
+            study = _open_study(opts, name, storage, space, run)
+            summary = RefineSummary(study=name, storage=storage, sampler=sampler_name,
+                                    objectives=opts.objectives)
+            _resume(study, store, exec_opts, opts.objectives, summary)
+            _warm_start(study, store, slots, opts.objectives, summary)
+            # a fresh seed per call: the same seed again would replay the same suggestions
+            study.sampler = sampler(sampler_name, _trial_seed(opts.seed, len(study.trials), 7),
+                                    n_obj)
+            if opts.prune:
+                study.pruner = optuna.pruners.MedianPruner(n_startup_trials=5)
+            _loop(study, store, space, slots, opts, exec_opts, summary,
+                  int(meta.get("seed") or 0))
+            _finish(study, store, opts, summary)
+        finally:
+            optuna.logging.set_verbosity(level)
+    return summary
+
+
+def _loop(study: optuna.Study, store: RunStore, space: SearchSpace, slots: list[Slot],
+          opts: RefineOptions, exec_opts: ExecOptions, summary: RefineSummary,
+          run_seed: int) -> None:
+    budget = opts.max_suggestions or 20 * opts.trials + 100
+    known = {t.fingerprint: t.id for t in store.trials()}
+    while len(summary.trained) < opts.trials:
+        want = min(opts.batch, opts.trials - len(summary.trained))
+        chosen = _ask_round(study, space, slots, want, known, store, run_seed, opts, summary,
+                            budget)
+        if not chosen:
+            summary.exhausted = True
+            break
+        ids = store.add_trials([nt for _, nt in chosen])
+        for (trial, nt), i in zip(chosen, ids, strict=True):
+            trial.set_user_attr("nasx_id", i)
+            known[nt.fingerprint] = i
+        summary.trained.extend(ids)
+        running = dict(zip(ids, (t for t, _ in chosen), strict=True))
+        pruned = _train(store, exec_opts, ids, running, opts.prune)
+        for i, trial in running.items():
+            _count(summary, _tell_from_store(study, trial, store.get(i), opts.objectives,
+                                             i in pruned))
+
+
+def _finish(study: optuna.Study, store: RunStore, opts: RefineOptions,
+            summary: RefineSummary) -> None:
+    """Best trial / Pareto front into the summary and the run's meta."""
+    summary.study_trials = len(study.trials)
+    complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
+    if complete and len(opts.objectives) == 1:
+        best = study.best_trial
+        summary.best = {"error": best.value, "number": best.number,
+                        "nasx_id": best.user_attrs.get("nasx_id",
+                                                       best.user_attrs.get("nasx_duplicate_of"))}
+    elif complete:
+        rows = []
+        for t in study.best_trials:
+            row = dict(zip(opts.objectives, t.values, strict=True))
+            row.update(number=t.number, nasx_id=t.user_attrs.get(
+                "nasx_id", t.user_attrs.get("nasx_duplicate_of")))
+            rows.append(row)
+        summary.pareto = sorted(rows, key=lambda r: r["error"])
+        best_row = summary.pareto[0] if summary.pareto else None
+        if best_row:
+            summary.best = {"error": best_row["error"], "number": best_row["number"],
+                            "nasx_id": best_row["nasx_id"]}
+    record = dict(store.meta().get("refine") or {})
+    record[summary.study] = {
+        "storage": summary.storage if summary.storage.startswith("sqlite") else "(given)",
+        "objectives": list(opts.objectives), "sampler": summary.sampler,
+        "trials": summary.study_trials, "best": summary.best, "pareto": summary.pareto,
+    }
+    store.set_meta(refine=record)
