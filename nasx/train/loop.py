@@ -157,7 +157,8 @@ def fit(
         out.curves.append(record)
         if out.status == "diverged":
             break
-        if evaluated and on_epoch is not None and on_epoch(epoch, dict(record)) is False:
+        stop = evaluated and on_epoch is not None and on_epoch(epoch, dict(record)) is False
+        if stop and epoch < recipe.epochs:  # a stop after the last epoch is a complete trial
             out.metrics["stopped_early"] = True
             break
     tested = [r for r in out.curves if r["test_error"] is not None]

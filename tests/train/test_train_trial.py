@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -147,6 +148,11 @@ def test_on_epoch_stops_early(monkeypatch: pytest.MonkeyPatch, cache: DataCache)
     assert res.status == "done" and res.metrics["stopped_early"] is True
     assert seen == [2] and res.metrics["epochs"] == 2 and res.error == res.curves[1]["test_error"]
     assert res.curves[0]["test_error"] is None  # epoch 1 not evaluated (eval_every 2)
+    # a stop asked for after the last epoch changes nothing: the trial is complete
+    res = train_trial(
+        job(dataclasses.replace(recipe, epochs=2)), cache, on_epoch=lambda e, r: False
+    )
+    assert res.status == "done" and "stopped_early" not in res.metrics
 
 
 @pytest.mark.parametrize(
