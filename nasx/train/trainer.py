@@ -113,6 +113,7 @@ def train_trial(
     start = time.perf_counter()
     result = TrialResult(trial_id=job.trial_id, status="failed", host=socket.gethostname())
     model: Any = None
+    threads_before: int | None = None
     try:
         import torch
 
@@ -126,6 +127,8 @@ def train_trial(
             raise TrainError(f"not an ArchSpec ({_one_line(exc)})", key="spec") from None
         device = pick_device(recipe.device)
         result.device = describe_device(device)
+        # The thread count is process-wide: set it for this trial, restore it afterwards.
+        threads_before = torch.get_num_threads()
         torch.set_num_threads(thread_count(recipe))
         data = load_dataset(recipe, spec.resolution, spec.in_channels, device, cache)
         if spec.num_classes != data.num_classes:
@@ -134,17 +137,13 @@ def train_trial(
                 f"{data.num_classes} classes",
                 key="num_classes",
             )
-        torch.manual_seed(
-            job.seed
-        )  # dropout (and any module-default init) use the global generator
+        # Weights come from the builder's own seeded generator; dropout uses the global one.
+        torch.manual_seed(job.seed)
         model = _build_model(spec, job.seed).to(device)
         outcome = fit(model, data, recipe, seed=job.seed, device=device, on_epoch=on_epoch)
         result.status = outcome.status  # type: ignore[assignment]
-        result.curves, result.metrics, result.message = (
-            outcome.curves,
-            outcome.metrics,
-            outcome.message,
-        )
+        result.curves, result.metrics = outcome.curves, outcome.metrics
+        result.message = outcome.message
         if outcome.status == "done":
             result.error = outcome.metrics.get("test_error")
             if job.return_weights:
@@ -154,15 +153,19 @@ def train_trial(
         result.message = _one_line(exc)
     finally:
         del model
-        _release_cuda()
+        _release(threads_before)
     result.seconds = time.perf_counter() - start
     return result
 
 
-def _release_cuda() -> None:
-    """Return cached CUDA blocks so the next trial in this worker starts from a clean pool."""
+def _release(threads_before: int | None) -> None:
+    """Restore the thread count; return cached CUDA blocks so the next trial starts clean."""
     import sys
 
     torch = sys.modules.get("torch")
-    if torch is not None and torch.cuda.is_available():
+    if torch is None:
+        return
+    if threads_before is not None:
+        torch.set_num_threads(threads_before)
+    if torch.cuda.is_available():
         torch.cuda.empty_cache()

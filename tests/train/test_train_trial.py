@@ -129,7 +129,11 @@ def test_raising_model_fails_with_one_line(
     monkeypatch: pytest.MonkeyPatch, cache: DataCache
 ) -> None:
     use(monkeypatch, Boom)
-    res = train_trial(job(return_weights=True), cache)
+    threads = torch.get_num_threads()
+    res = train_trial(
+        job(dataclasses.replace(RECIPE, threads=threads + 1), return_weights=True), cache
+    )
+    assert torch.get_num_threads() == threads  # restored after the trial
     assert res.status == "failed" and res.error is None and res.weights is None
     assert res.message == "RuntimeError: boom second line"
 
