@@ -50,6 +50,22 @@ def write_py(folder: Path, protocol: int = 2) -> list[tuple[str, np.ndarray, np.
     return batches
 
 
+def _py2_str(x: bytes) -> bytes:
+    """A Python 2 ``str`` in a pickle (BINSTRING): what the official batches hold."""
+    return b"T" + len(x).to_bytes(4, "little") + x
+
+
+def py2_batch(data: np.ndarray, labels: np.ndarray) -> bytes:
+    """A batch pickled the way Python 2's cPickle wrote CIFAR-10 (numpy.core globals, py2 str)."""
+    dtype = b"cnumpy\ndtype\n" + _py2_str(b"u1") + b"K\x00K\x01\x87R(K\x03" + _py2_str(b"|")
+    dtype += b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb"
+    shape = b"K" + bytes([data.shape[0]]) + b"M" + (3072).to_bytes(2, "little") + b"\x86"
+    array = b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85" + _py2_str(b"b")
+    array += b"\x87R(K\x01" + shape + dtype + b"\x89" + _py2_str(data.tobytes()) + b"tb"
+    ints = b"".join(b"K" + bytes([int(v)]) for v in labels)
+    return b"\x80\x02}(" + _py2_str(b"data") + array + _py2_str(b"labels") + b"](" + ints + b"eu."
+
+
 def _check(raw_dir: Path, batches: list[tuple[str, np.ndarray, np.ndarray]]) -> None:
     raw = load_cifar10_raw(str(raw_dir))
     assert raw.x_train.shape == (5 * PER_BATCH, 3, 32, 32) and raw.x_test.shape == (
@@ -73,6 +89,13 @@ def test_python_layout(tmp_path: Path, protocol: int) -> None:
     batches = write_py(tmp_path / "cifar-10-batches-py", protocol)
     _check(tmp_path, batches)
     _check(tmp_path / "cifar-10-batches-py", batches)
+
+
+def test_python2_pickles_like_the_official_files(tmp_path: Path) -> None:
+    batches = write_py(tmp_path)
+    for name, data, labels in batches:
+        (tmp_path / name).write_bytes(py2_batch(data, labels))
+    _check(tmp_path, batches)
 
 
 def test_load_dataset_cifar_tensors(tmp_path: Path) -> None:
