@@ -107,16 +107,23 @@ def _screen(idx: np.ndarray, c: dict[str, np.ndarray], stem_stride: np.ndarray,
     if not wanted or not ok.any():
         return
     # count only the candidates still in the running
-    idx, w, s, inside, change, stem_stride = (
-        idx[ok], w[ok], s[ok], inside[ok], change[ok], stem_stride[ok]
-    )
+    idx, w, d, change, stem_stride = idx[ok], w[ok], d[ok], change[ok], stem_stride[ok]
     c = {k: v[ok] for k, v in c.items()}
 
-    # Compatibility of each block's width with g and b (DESIGN.md), as float math like the decoder.
+    # Stages: the runs of equal widths. Block counts follow from where each run starts.
+    n, n_max = len(idx), int(n_stages[ok].max())
+    rows, cols = np.nonzero(change)
+    stage = np.cumsum(change, axis=1)[rows, cols] - 1
+    starts = np.repeat(d[:, None], n_max + 1, axis=1)
+    starts[rows, stage] = cols
+    widths = np.zeros((n, n_max), dtype=np.int64)
+    widths[rows, stage] = w[rows, cols]
+    depths = np.diff(starts, axis=1)  # 0 for stages a candidate does not have
+
+    # Compatibility of each stage width with g and b (DESIGN.md), as float math like the decoder.
     b = c["bot_mul"][:, None]
-    g = c["group_w"][:, None]
-    v = np.floor(np.maximum(1.0, w * b))
-    g_eff = np.minimum(g, v)
+    v = np.floor(np.maximum(1.0, widths * b))
+    g_eff = np.minimum(c["group_w"][:, None], v)
     m = g_eff
     if (b > 1).any():  # lcm is slow: only when some b > 1
         m = np.where(b > 1, np.lcm(g_eff.astype(np.int64), np.maximum(b, 1).astype(np.int64)), m)
@@ -132,25 +139,28 @@ def _screen(idx: np.ndarray, c: dict[str, np.ndarray], stem_stride: np.ndarray,
     params = conv + 2 * w_in
     acts = w_in * h * h
     se = c["se_ratio"]
-    for k in range(len(j)):
-        live = inside[:, k]
-        stride = np.where(change[:, k], 2, 1)
-        h_out = (h - 1) // stride + 1
+    for k in range(n_max):
+        # the first block: stride 2 on the 3x3 conv, a projection shortcut
+        live, rest = depths[:, k] > 0, np.maximum(depths[:, k] - 1, 0)
         wb, wo, gk = w_b_all[:, k], w_out_all[:, k], g_all[:, k]
+        h_out = (h - 1) // 2 + 1
         hw_in, hw = h * h, h_out * h_out
-        f = w_in * wb * hw_in + (9 * wb * gk + wb * wo) * hw
-        p = w_in * wb + 2 * wb + 9 * wb * gk + wb * wo + 2 * wb + 2 * wo
-        a = wb * hw_in + (wb + wo) * hw
-        w_se = np.where(se > 0, np.round(se * w_in), 0).astype(np.int64)
-        se_cost = np.where(w_se > 0, 2 * wb * w_se + w_se + wb, 0)
-        f, p, a = f + se_cost, p + se_cost, a + np.where(w_se > 0, w_se + wb, 0)
-        proj = (w_in != wo) | (stride != 1)
-        f = f + np.where(proj, w_in * wo * hw, 0)
-        p = p + np.where(proj, w_in * wo + 2 * wo, 0)
-        a = a + np.where(proj, wo * hw, 0)
-        flops = np.where(live, flops + f, flops)
-        params = np.where(live, params + p, params)
-        acts = np.where(live, acts + a, acts)
+        core_f = (9 * wb * gk + wb * wo) * hw
+        core_p = 9 * wb * gk + wb * wo + 4 * wb + 2 * wo
+        se1 = np.where(se > 0, np.round(se * w_in), 0).astype(np.int64)
+        ser = np.where(se > 0, np.round(se * wo), 0).astype(np.int64)
+        se1_cost = np.where(se1 > 0, 2 * wb * se1 + se1 + wb, 0)
+        ser_cost = np.where(ser > 0, 2 * wb * ser + ser + wb, 0)
+        f1 = w_in * wb * hw_in + core_f + se1_cost + w_in * wo * hw
+        p1 = w_in * wb + core_p + se1_cost + w_in * wo + 2 * wo
+        a1 = wb * hw_in + (wb + wo) * hw + np.where(se1 > 0, se1 + wb, 0) + wo * hw
+        # the other blocks: stride 1, identity shortcut, all alike
+        fr = wo * wb * hw + core_f + ser_cost
+        pr = wo * wb + core_p + ser_cost
+        ar = wb * hw + (wb + wo) * hw + np.where(ser > 0, ser + wb, 0)
+        flops = flops + live * (f1 + rest * fr)
+        params = params + live * (p1 + rest * pr)
+        acts = acts + live * (a1 + rest * ar)
         h = np.where(live, h_out, h)
         w_in = np.where(live, wo, w_in)
     classes = c["num_classes"].astype(np.int64)
