@@ -1,0 +1,44 @@
+"""``nasx run SPACE --n N``: sample a space into a run and train it, in one (resumable) command."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from nasx.cli.train import add_training_args, exec_options, train_and_summarise
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``run`` verb."""
+    p = subparsers.add_parser(
+        "run", help="sample a space and train it",
+        description="Sample N architectures from a space (as nasx sample) and train them (as nasx"
+        " train). Re-running the same command reuses the run and trains only what is left.",
+    )
+    p.add_argument("space", metavar="SPACE", help="search-space YAML file")
+    p.add_argument("--n", "-n", type=int, default=None, help="number of samples (default: the space's n)")
+    p.add_argument("--seed", type=int, default=None, help="sampler seed (default: the space's)")
+    p.add_argument("--out", default=None, help="run folder (default: runs/<space name>)")
+    add_training_args(p)
+    p.set_defaults(func=run)
+
+
+def sample_or_reuse(space: str, n: int | None, seed: int | None, out: str | None,
+                    progress: bool) -> Any:
+    """The run of (space, n, seed) in ``out``: sampled now, or the one already there."""
+    from nasx.cli.sample import check_train_block
+    from nasx.sample import create_run
+    from nasx.space import load_space
+
+    check_train_block(load_space(space))
+    store, s = create_run(space, n=n, seed=seed, out=out, progress=progress)
+    what = "reusing" if s.existed else "sampled"
+    print(f"{what} {s.accepted} architectures of {space} (seed {s.seed}) in {s.out}")
+    return store
+
+
+def run(args: argparse.Namespace) -> int:
+    """Sample (or reuse) the run, then train it."""
+    opts = exec_options(args)
+    with sample_or_reuse(args.space, args.n, args.seed, args.out, opts.progress) as store:
+        return train_and_summarise(store, opts)

@@ -1,0 +1,93 @@
+"""``nasx train RUN``: train every trial of a run that is not finished yet (resumable)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+EXECUTOR_HELP = ("ray (Ray Tune: a local Ray on loopback, or the cluster of --address / "
+                 "$RAY_ADDRESS) or inline (sequential, in this process)")
+
+
+def add_training_args(p: argparse.ArgumentParser, executor: str = "ray") -> None:
+    """Recipe overrides and execution options shared by train, run and demo."""
+    g = p.add_argument_group("recipe overrides (default: the space's train: block)")
+    g.add_argument("--epochs", type=int, default=None, help="training epochs per trial")
+    g.add_argument("--batch-size", type=int, default=None, help="mini-batch size")
+    g.add_argument("--lr", type=float, default=None, help="base learning rate")
+    g.add_argument("--data", default=None, help="digits | cifar10 | imagefolder | synthetic")
+    g.add_argument("--data-dir", default=None, help="folder of the data set")
+    g.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N")
+    e = p.add_argument_group("execution")
+    e.add_argument("--executor", choices=("ray", "inline"), default=executor, help=EXECUTOR_HELP)
+    e.add_argument("--address", default=None,
+                   help="Ray cluster to join (default: $RAY_ADDRESS, else a fresh local Ray)")
+    e.add_argument("--cpus-per-trial", type=float, default=1.0, help="CPUs per trial (ray)")
+    e.add_argument("--gpus-per-trial", type=float, default=0.0,
+                   help="GPUs per trial; a fraction packs several trials on one GPU (ray)")
+    e.add_argument("--max-failures", type=int, default=2,
+                   help="retries of a trial whose worker dies (default 2)")
+    e.add_argument("--keep-weights", type=int, default=3,
+                   help="keep the weights of the best K trials (default 3; 0: none)")
+    e.add_argument("--retry-failed", action="store_true", help="train failed trials again")
+    e.add_argument("--dashboard", action="store_true",
+                   help="start Ray's dashboard (bound to 127.0.0.1)")
+    e.add_argument("--no-progress", action="store_true", help="no live progress display")
+
+
+def exec_options(args: argparse.Namespace) -> Any:
+    """ExecOptions from parsed arguments (a relative --data-dir is made absolute for workers)."""
+    from nasx.execute import ExecOptions
+
+    overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
+                 "data": args.data, "device": args.device,
+                 "data_dir": str(Path(args.data_dir).resolve()) if args.data_dir else None}
+    return ExecOptions(
+        executor=args.executor, address=args.address, cpus_per_trial=args.cpus_per_trial,
+        gpus_per_trial=args.gpus_per_trial, max_failures=args.max_failures,
+        keep_weights=args.keep_weights, overrides={k: v for k, v in overrides.items() if v is not None},
+        progress=not args.no_progress, dashboard=args.dashboard, retry_failed=args.retry_failed,
+    )
+
+
+def train_and_summarise(store: Any, opts: Any) -> int:
+    """Train a run's unfinished trials and print one summary line; returns the exit status."""
+    import statistics
+
+    from nasx.execute import train_run
+
+    started = time.monotonic()
+    counts = train_run(store, opts)
+    errors = sorted((t.error, t.id) for t in store.trials("done") if t.error is not None)
+    total = sum(counts.values())
+    parts = [f"{counts[s]} {s}" for s in ("done", "failed", "diverged", "pending") if counts[s]]
+    line = (f"{store.meta().get('name', store.root.name)}: {', '.join(parts) or 'no trials'}"
+            f" of {total} in {time.monotonic() - started:.1f} s ({opts.executor})")
+    if errors:
+        line += (f"; best error {errors[0][0]:.2f}% (trial {errors[0][1]}), "
+                 f"median {statistics.median(e for e, _ in errors):.2f}%")
+    print(f"{line}; run {store.root}")
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``train`` verb."""
+    p = subparsers.add_parser(
+        "train", help="train the unfinished trials of a run",
+        description="Train every trial of a run that is not finished. Re-running resumes: done"
+        " trials are never trained again; trials left running by a dead driver are queued again.",
+    )
+    p.add_argument("run", metavar="RUN", help="run folder, e.g. runs/regnet_digits")
+    add_training_args(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Open the run and train it."""
+    from nasx.store import RunStore
+
+    opts = exec_options(args)
+    with RunStore.open(args.run) as store:
+        return train_and_summarise(store, opts)
