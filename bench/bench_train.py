@@ -154,9 +154,10 @@ def main(argv: list[str] | None = None) -> int:
         "images_per_second": ips,
         "rows": rows,
     }
+    kind = "GPU" if warm.device.startswith("cuda") else "CPU"
     print(
         f"mean {mean_s:.2f} s per model ({args.epochs} epoch(s) of {args.train_images} images + "
-        f"test): {3600.0 / mean_s:.1f} models per device-hour on {warm.device}; "
+        f"test): {3600.0 / mean_s:.1f} models per {kind}-hour on {warm.device}; "
         f"{ips:.0f} training images/s"
     )
     if args.json:
