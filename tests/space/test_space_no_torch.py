@@ -29,3 +29,10 @@ def test_space_sample_store_do_not_import_heavy_libraries(tmp_path):
         text=True, check=True,
     )
     assert out.stdout.strip() == "none"
+
+
+def test_space_sits_below_arch():
+    code = "import sys, nasx.space; print('nasx.arch' in sys.modules, 'nasx.sample' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split() == ["False", "False"]
