@@ -217,3 +217,40 @@ def test_adamw_label_smoothing_train_fraction(
     )
     res = train_trial(job(recipe), cache)
     assert res.status == "done" and res.error is not None and res.error < 90.0
+
+
+def test_synthetic_trains_with_on_device_augmentation(
+    monkeypatch: pytest.MonkeyPatch, cache: DataCache
+) -> None:
+    from nasx.train import loop
+
+    calls: list[tuple[bool, bool]] = []
+    real = loop.random_crop_flip
+
+    def counting(x: torch.Tensor, gen: torch.Generator, **kw: Any) -> torch.Tensor:
+        calls.append((kw["crop"], kw["flip"]))
+        return real(x, gen, **kw)
+
+    monkeypatch.setattr(loop, "random_crop_flip", counting)
+    spec = ArchSpec(
+        family="anynet",
+        stem=StemSpec(width=8, stride=1),
+        stages=(StageSpec(block="basic", depth=1, width=8, stride=2),),
+        head=HeadSpec(num_classes=5),
+        resolution=8,
+        in_channels=3,
+    )
+    recipe = Recipe(
+        data="synthetic",
+        synthetic_train=96,
+        synthetic_test=32,
+        synthetic_classes=5,
+        epochs=2,
+        batch_size=32,
+        threads=1,
+    )
+    res = train_trial(job(recipe, spec=spec), cache)
+    assert res.status == "done", res.message
+    assert calls == [(True, True)] * 6  # 3 steps per epoch, 2 epochs
+    off = train_trial(job(dataclasses.replace(recipe, augment=False), spec=spec), cache)
+    assert off.status == "done" and len(calls) == 6
