@@ -118,8 +118,7 @@ def sampler(name: str, seed: int, n_objectives: int) -> optuna.samplers.BaseSamp
     if name == "tpe":
         with warnings.catch_warnings():  # multivariate TPE is "experimental" since 2.2
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.samplers.TPESampler(seed=seed, multivariate=True,
-                                              warn_independent_sampling=False)
+            return optuna.samplers.TPESampler(seed=seed, multivariate=True)
     if name == "nsga2":
         return optuna.samplers.NSGAIISampler(seed=seed)
     if name == "random":
@@ -133,6 +132,7 @@ def sampler(name: str, seed: int, n_objectives: int) -> optuna.samplers.BaseSamp
         except ImportError:
             raise RefineError("cmaes needs the 'cmaes' package (pip install cmaes)",
                               file="command line", key="sampler") from None
+        # categorical slots fall back to Optuna's independent sampler (CMA-ES is continuous)
         return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
     raise RefineError(f"unknown sampler {name!r} (tpe, nsga2, cmaes, random)",
                       file="command line", key="sampler")

@@ -1,0 +1,102 @@
+"""nasx narrow: a valid, strictly narrower space with its lineage (synthetic errors, no training)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from nasx.cli.main import main
+from nasx.refine.errors import RefineError
+from nasx.refine.narrow import narrow
+from nasx.refine.ranges import is_strict_subset, is_subset
+from nasx.refine.slots import space_slots
+from nasx.space import load_space
+
+
+def test_narrow_writes_a_strictly_narrower_valid_space(fake_run: Path, space_file: Path,
+                                                       tmp_path: Path):
+    out = tmp_path / "narrow.yaml"
+    res = narrow(fake_run, out, seed=0, boot=500)
+    parent, child = load_space(fake_run / "space.yaml"), load_space(out)
+    old = {s.name: s.dist for s in space_slots(parent)}
+    new = {s.name: s.dist for s in space_slots(child)}
+    assert set(new) <= set(old)
+    assert all(is_subset(new[k], old[k]) for k in new)
+    assert any(is_strict_subset(new[k], old[k]) for k in new)
+    # the synthetic error prefers a wide last stage: its lower bound moves up
+    assert child.per_stage["width"][1].lo > parent.per_stage["width"][1].lo
+    # ... and growing widths: the relation is added with its numbers
+    assert child.relations.get("width") == "non_decreasing"
+    assert any(r.key == "width" and r.supported for r in res.relations)
+    # everything else of the parent is kept
+    assert (child.family, child.constraints, child.train_fixed, child.n, child.seed) == (
+        parent.family, parent.constraints, parent.train_fixed, parent.n, parent.seed)
+    assert child.input == parent.input
+    lineage = yaml.safe_load(out.read_text())["lineage"]
+    text = (fake_run / "space.yaml").read_text()
+    assert lineage["parent"]["sha256"] == hashlib.sha256(text.encode()).hexdigest()
+    assert lineage["run"]["n_finished"] == 40
+    assert lineage["relations"]["width"]["supported"] is True
+    assert 0 <= lineage["relations"]["width"]["p"] < 0.05
+    assert out.read_text().startswith("# narrowed ")
+
+
+def test_narrowed_space_samples(fake_run: Path, tmp_path: Path):
+    from nasx.sample import create_run
+
+    out = tmp_path / "child.yaml"
+    narrow(fake_run, out, boot=200)
+    store, summary = create_run(out, n=5, seed=3, out=tmp_path / "child_run", progress=False)
+    child = load_space(out)
+    widths = [(t.values["width_1"], t.values["width_2"]) for t in store.trials()]
+    store.close()
+    assert summary.accepted == 5
+    assert all(w1 <= w2 and w2 >= child.per_stage["width"][1].lo for w1, w2 in widths)
+
+
+def test_nothing_to_narrow_exits_2_and_writes_nothing(tmp_path: Path, capsys):
+    from nasx.sample import create_run
+
+    space = tmp_path / "flat.yaml"
+    space.write_text(
+        "family: anynet\nstages: 1\ninput: {resolution: 8, in_channels: 1, num_classes: 10}\n"
+        "params: {stem: cifar, stem_width: 8}\n"
+        "per_stage: {depth: 1, width: 8, bot_mul: {choice: [1, 2]}}\n"
+    )
+    store, _ = create_run(space, n=2, seed=0, out=tmp_path / "run", progress=False)
+    # identical errors everywhere: every value wins as often as it is drawn
+    for i in range(12):
+        tid = store.trials()[i % 2].id
+        if i < 2:
+            store.mark_running(tid, {})
+            store.finish(tid, "done", error=50.0, metrics={})
+    store.close()
+    out = tmp_path / "never.yaml"
+    with pytest.raises(RefineError, match="at least 8 finished models"):
+        narrow(tmp_path / "run", out)
+    assert main(["narrow", str(tmp_path / "run"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("nasx narrow: error:") and "\n" not in err
+    assert not out.exists()
+
+
+def test_no_parameter_narrowable(fake_run: Path, tmp_path: Path, monkeypatch):
+    import nasx.refine.narrow as mod
+
+    monkeypatch.setattr(mod, "cut", lambda dist, lo, hi, winners: dist)  # every range stays
+    out = tmp_path / "same.yaml"
+    with pytest.raises(RefineError, match="no parameter can be narrowed"):
+        narrow(fake_run, out)
+    assert not out.exists() and not list(tmp_path.glob(".same*"))
+
+
+def test_cli_narrow_prints_and_refuses_to_overwrite(fake_run: Path, tmp_path: Path, capsys):
+    out = tmp_path / "cli.yaml"
+    assert main(["narrow", str(fake_run), "--out", str(out), "--boot", "200"]) == 0
+    printed = capsys.readouterr().out
+    assert "narrowed" in printed and "relation width: non_decreasing added" in printed
+    assert main(["narrow", str(fake_run), "--out", str(out)]) == 2
+    assert "exists" in capsys.readouterr().err
