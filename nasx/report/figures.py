@@ -86,6 +86,28 @@ def points_frame(summary: dict[str, Any]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _short(v: float, _pos: object = None) -> str:
+    """Compact tick label: 2K, 1.5M, 3G, 0.05."""
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if abs(v) >= div:
+            return f"{v / div:.3g}{suffix}"
+    return f"{v:.3g}"
+
+
+def _log_axis(ax: Any, values: pd.Series) -> None:
+    """Log x axis with a few short labels (no overlapping minor labels on narrow ranges)."""
+    from matplotlib import ticker
+
+    v = values.to_numpy(dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    decades = np.log10(v.max() / v.min()) if v.size else 1.0
+    ax.set_xscale("log")
+    subs = (1.0,) if decades > 2.5 else (1.0, 2.0, 5.0) if decades > 0.7 else (1.0, 1.5, 2, 3, 5, 7)
+    ax.xaxis.set_major_locator(ticker.LogLocator(base=10, subs=subs))
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(_short))
+    ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+
+
 def _trend_line(ax: Any, tr: dict[str, Any], color: Any) -> None:
     if tr and tr["binned"]:
         ax.plot([b["x"] for b in tr["binned"]], [b["median_error"] for b in tr["binned"]],
@@ -115,7 +137,7 @@ def scatter_figure(summary: dict[str, Any], columns: list[str], title: str) -> s
             tr = next((t for t in r["trends"] if t["column"] == col), None)
             _trend_line(ax, tr, colors[r["name"]])
             if tr and tr["x_scale"] == "log10":
-                ax.set_xscale("log")
+                _log_axis(ax, sub[col])
             if col == "flops" and r["pareto_flops"]:
                 front = r["pareto_flops"]
                 ax.step([p["flops"] for p in front], [p["error"] for p in front], where="post",
