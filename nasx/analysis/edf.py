@@ -117,6 +117,9 @@ class Bins:
             "key": self.key, "spacing": "log", "edges": self.edges.tolist(),
             "counts": self.counts.tolist(), "K": int(self.counts.size),
             "K_nonempty": int((self.counts > 0).sum()), "empty_bins_dropped": self.empty,
+            "empty_bin_ranges": [[float(self.edges[i]), float(self.edges[i + 1])]
+                                 for i in self.empty],
+            "index_base": 0,
         }
 
 

@@ -91,7 +91,8 @@ def _run_summary(run: RunData, normalize: str, bins: int, seed: int, alpha: floa
         nedf, b, w = normalized_edf(err, pop[normalize].to_numpy(dtype=float), bins, normalize,
                                     alpha, lo=lohi[0], hi=lohi[1])
         out["normalized"] = {"edf": nedf.to_dict(), "bins": b.to_dict(), "weights": w.tolist(),
-                             "weights_sum": float(w.sum())}
+                             "weights_sum": float(w.sum()),
+                             "weights_order": "same order as ids"}
     else:
         out["normalized"] = None
     params = varying_columns(pop)

@@ -49,7 +49,8 @@ def edfs(s: dict[str, Any]) -> str:
                    " over the range shared by all runs; w_i = 1/(K' n_b(i)), K' = non-empty bins"
                    f" (weights sum to 1). Band: {fmt(s['runs'][0]['normalized']['edf']['band_method'])}."
                    "</p>")
-        out.append(table(["run", "K", "K' non-empty", "empty bins dropped", "models per bin",
+        out.append(table(["run", "K", "K' non-empty", "empty bins dropped (1 = lowest)",
+                          "models per bin",
                           "n_eff", "band eps"], rows))
     return "".join(out)
 

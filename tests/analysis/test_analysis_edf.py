@@ -62,6 +62,7 @@ def test_normalized_edf_weights_against_numpy_histogram():
     np.testing.assert_allclose(f(np.sort(e)), [w[e < v].sum() for v in np.sort(e)])
     d = b.to_dict()
     assert d["K_nonempty"] == k_nonempty and d["empty_bins_dropped"] == b.empty
+    assert d["empty_bin_ranges"] == [[edges[i], edges[i + 1]] for i in b.empty]
 
 
 def test_single_model_and_constant_complexity():
