@@ -44,13 +44,13 @@ def fake_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """12 models of the tiny space really trained for 1 epoch on digits, inline."""
+    """10 models of the tiny space really trained for 1 epoch on digits, inline."""
     from nasx.execute import ExecOptions, train_run
     from nasx.sample import create_run
 
     out = tmp_path_factory.mktemp("trained") / "run"
-    store, _ = create_run(SPACE, n=12, seed=0, out=out, progress=False)
+    store, _ = create_run(SPACE, n=10, seed=0, out=out, progress=False)
     counts = train_run(store, ExecOptions(executor="inline", progress=False, keep_weights=0))
     store.close()
-    assert counts["done"] == 12
+    assert counts["done"] == 10
     return out
