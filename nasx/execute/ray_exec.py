@@ -125,6 +125,18 @@ def _scoped_env(values: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
+@contextmanager
+def _quiet_analysis() -> Iterator[None]:
+    """fit() ends by reading per-trial result files that we chose not to write: mute its warning."""
+    log = logging.getLogger("ray.tune.analysis.experiment_analysis")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
 def connect(opts: ExecOptions) -> bool:
     """Join ``opts.address`` / ``$RAY_ADDRESS`` or start a local Ray on loopback.
 
@@ -132,8 +144,10 @@ def connect(opts: ExecOptions) -> bool:
     """
     if ray.is_initialized():
         return False
+    # Ray's own warnings (auth token notice, worker deaths) would interleave with the progress
+    # display; every trial event that matters is in the store.
     common: dict[str, Any] = {"log_to_driver": False, "configure_logging": True,
-                              "logging_level": logging.WARNING}
+                              "logging_level": logging.ERROR}
     address = opts.address or os.environ.get("RAY_ADDRESS")
     try:
         if address:
@@ -179,7 +193,7 @@ def run_ray(store: RunStore, jobs: dict[int, TrialJob], rec: Recorder, fn_path: 
                 log_to_file=False,
             ),
         )
-        with _scoped_env(_QUIET_ENV):
+        with _scoped_env(_QUIET_ENV), _quiet_analysis():
             try:
                 tuner.fit()
             except tune.TuneError as exc:

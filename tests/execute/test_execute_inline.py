@@ -1,0 +1,110 @@
+"""The inline executor and the store transitions, weights and resume rules shared by executors."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import exec_fakes
+import pytest
+from exec_helpers import events, fake_run
+
+from nasx.errors import StoreError, TrainError
+from nasx.execute import ExecOptions, train_run
+from nasx.execute.driver import driver_lock
+
+
+def opts(scratch: Path, **kw: object) -> ExecOptions:
+    return ExecOptions(executor="inline", progress=False,
+                       overrides={"data_dir": str(scratch), "lr": 0.001}, **kw)
+
+
+def test_trains_every_trial_once_and_keeps_top_k_weights(tmp_path, scratch):
+    store = fake_run(tmp_path / "run", 6)
+    counts = train_run(store, opts(scratch, keep_weights=2), trial_fn=exec_fakes.ok_trial)
+    assert counts == {"pending": 0, "running": 0, "done": 6, "failed": 0, "diverged": 0}
+    trials = store.trials()
+    assert [t.attempts for t in trials] == [1] * 6
+    assert [t.error for t in trials] == [(i * 7) % 10 + 1 for i in range(1, 7)]
+    assert trials[0].recipe["data_dir"] == str(scratch)
+    # errors 8, 5, 2, 9, 6, 3: the best two are trials 3 (2.0) and 6 (3.0)
+    assert {t.id: t.weights for t in trials if t.weights} == {
+        3: "weights/3.safetensors", 6: "weights/6.safetensors"}
+    files = sorted(p.name for p in store.weights_dir.iterdir())
+    assert files == ["3.safetensors", "6.safetensors"]
+    assert (store.weights_dir / "3.safetensors").read_bytes() == b"weights of 3"
+    # one DataCache for every trial of the session
+    assert len({t.metrics["cache_id"] for t in trials}) == 1
+    # a second session trains nothing
+    before = events(scratch)
+    assert train_run(store, opts(scratch), trial_fn=exec_fakes.ok_trial)["done"] == 6
+    assert events(scratch) == before
+
+
+def test_final_statuses_are_never_retrained_unless_failed_retry(tmp_path, scratch):
+    store = fake_run(tmp_path / "run", 6)
+    counts = train_run(store, opts(scratch), trial_fn=exec_fakes.status_trial)
+    assert (counts["done"], counts["diverged"], counts["failed"]) == (2, 2, 2)
+    train_run(store, opts(scratch), trial_fn=exec_fakes.status_trial)
+    assert len(events(scratch)) == 6
+    train_run(store, opts(scratch, retry_failed=True), trial_fn=exec_fakes.status_trial)
+    retried = [i for e, i in events(scratch)[6:]]
+    assert retried == [2, 5]  # id % 3 == 2: the failed ones, and only them
+    assert [store.get(i).attempts for i in (2, 5)] == [2, 2]
+
+
+def test_stale_running_trials_are_requeued(tmp_path, scratch):
+    store = fake_run(tmp_path / "run", 3)
+    store.mark_running(1, {})  # as if a driver died while training trial 1
+    train_run(store, opts(scratch), trial_fn=exec_fakes.ok_trial)
+    assert store.get(1).status == "done" and store.get(1).attempts == 2
+    assert store.counts()["done"] == 3
+
+
+def test_raising_trial_is_retried_then_failed(tmp_path, scratch):
+    store = fake_run(tmp_path / "run", 2)
+    counts = train_run(store, opts(scratch, max_failures=1), trial_fn=exec_fakes.raising_trial)
+    assert counts["failed"] == 2
+    t = store.get(1)
+    assert t.attempts == 2 and t.message == "RuntimeError: boom"
+    assert [e for e, i in events(scratch) if i == 1] == ["raise", "raise"]
+
+
+def test_only_given_trial_ids(tmp_path, scratch):
+    store = fake_run(tmp_path / "run", 4)
+    counts = train_run(store, opts(scratch), trial_ids=[2, 4], trial_fn=exec_fakes.ok_trial)
+    assert (counts["done"], counts["pending"]) == (2, 2)
+    assert sorted({i for _, i in events(scratch)}) == [2, 4]
+
+
+def test_bad_override_fails_before_anything_runs(tmp_path, scratch):
+    store = fake_run(tmp_path / "run", 2)
+    bad = ExecOptions(executor="inline", progress=False, overrides={"epochs": 0})
+    with pytest.raises(TrainError, match="epochs"):
+        train_run(store, bad, trial_fn=exec_fakes.ok_trial)
+    assert store.counts()["pending"] == 2 and events(scratch) == []
+
+
+def test_options_are_validated():
+    with pytest.raises(TrainError, match="executor"):
+        ExecOptions(executor="spark")  # type: ignore[arg-type]
+    with pytest.raises(TrainError, match="cpus_per_trial"):
+        ExecOptions(cpus_per_trial=0)
+
+
+def test_one_driver_per_run(tmp_path, scratch):
+    store = fake_run(tmp_path / "run", 1)
+    with driver_lock(store), pytest.raises(StoreError, match="another nasx driver"):
+        train_run(store, opts(scratch), trial_fn=exec_fakes.ok_trial)
+
+
+def test_weights_leftovers_are_swept(tmp_path, scratch):
+    store = fake_run(tmp_path / "run", 2)
+    store.weights_dir.mkdir()
+    (store.weights_dir / "9.safetensors.tmp").write_bytes(b"half")
+    (store.weights_dir / "7.safetensors").write_bytes(b"orphan")
+    train_run(store, opts(scratch), trial_fn=exec_fakes.ok_trial)
+    assert sorted(p.name for p in store.weights_dir.iterdir()) == ["1.safetensors",
+                                                                   "2.safetensors"]
+    db = sqlite3.connect(store.root / "run.db")
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
