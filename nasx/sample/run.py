@@ -131,9 +131,13 @@ def _write_atomically(target: Path, space: SearchSpace, meta: dict[str, object],
         with RunStore.create(tmp, space.text, meta) as store:
             store.add_trials(result.trials)
         # closing the last connection checkpoints the WAL, so the folder moves as a whole
-        if target.exists():
-            target.rmdir()  # an empty folder (checked by _check_target)
-        os.replace(tmp, target)
+        try:
+            if target.exists():
+                target.rmdir()  # an empty folder (checked by _check_target)
+            os.replace(tmp, target)
+        except OSError as exc:  # e.g. another `nasx sample` filled the folder meanwhile
+            raise StoreError(f"cannot move the new run into place ({exc.strerror or exc})",
+                             file=str(target)) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

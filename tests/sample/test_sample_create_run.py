@@ -121,3 +121,22 @@ def test_interrupted_write_leaves_nothing(space_file, tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         create_run(space_file, n=2, out=tmp_path / "runs" / "r", progress=False)
     assert list((tmp_path / "runs").iterdir()) == []
+
+
+def test_folder_filled_meanwhile_is_a_store_error(space_file, tmp_path, monkeypatch):
+    import nasx.sample.run as run_mod
+
+    out = tmp_path / "r"
+    real = run_mod._check_target
+
+    def racing(target, *args):  # another process writes the folder after our check
+        found = real(target, *args)
+        target.mkdir()
+        (target / "other.txt").write_text("theirs")
+        return found
+
+    monkeypatch.setattr(run_mod, "_check_target", racing)
+    with pytest.raises(StoreError, match="cannot move the new run into place"):
+        create_run(space_file, n=2, out=out, progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r", "regnet_digits.yaml"]
+    assert [p.name for p in out.iterdir()] == ["other.txt"]
