@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-SAMPLERS = ("tpe", "nsga2", "cmaes", "random")
+SAMPLERS = ("tpe", "nsga2", "cmaes", "random")  # nasx.refine.optuna_space.SAMPLERS (no optuna import here)
 # recipe overrides taken from the command line, as `nasx train` takes them
 RECIPE_ARGS = (("epochs", int), ("batch_size", int), ("lr", float), ("device", str),
                ("data", str), ("data_dir", str), ("threads", int))

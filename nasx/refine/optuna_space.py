@@ -111,18 +111,16 @@ def _contains(dist: BaseDistribution, param: Any) -> bool:
     return any(c == param and isinstance(c, bool) == isinstance(param, bool) for c in dist.choices)
 
 
-def sampler(name: str, seed: int, n_objectives: int) -> optuna.samplers.BaseSampler:
-    """A seeded Optuna sampler by CLI name."""
+SAMPLERS = ("tpe", "nsga2", "cmaes", "random")
+
+
+def check_sampler(name: str, n_objectives: int) -> None:
+    """RefineError when sampler ``name`` cannot run this study (unknown, missing package, ...)."""
     from nasx.refine.errors import RefineError
 
-    if name == "tpe":
-        with warnings.catch_warnings():  # multivariate TPE is "experimental" since 2.2
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.samplers.TPESampler(seed=seed, multivariate=True)
-    if name == "nsga2":
-        return optuna.samplers.NSGAIISampler(seed=seed)
-    if name == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
+    if name not in SAMPLERS:
+        raise RefineError(f"unknown sampler {name!r} ({', '.join(SAMPLERS)})",
+                          file="command line", key="sampler")
     if name == "cmaes":
         if n_objectives > 1:
             raise RefineError("cmaes optimises one objective; use nsga2 or tpe for several",
@@ -132,7 +130,18 @@ def sampler(name: str, seed: int, n_objectives: int) -> optuna.samplers.BaseSamp
         except ImportError:
             raise RefineError("cmaes needs the 'cmaes' package (pip install cmaes)",
                               file="command line", key="sampler") from None
-        # categorical slots fall back to Optuna's independent sampler (CMA-ES is continuous)
-        return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
-    raise RefineError(f"unknown sampler {name!r} (tpe, nsga2, cmaes, random)",
-                      file="command line", key="sampler")
+
+
+def sampler(name: str, seed: int, n_objectives: int) -> optuna.samplers.BaseSampler:
+    """A seeded Optuna sampler by CLI name (see :func:`check_sampler`)."""
+    check_sampler(name, n_objectives)
+    if name == "tpe":
+        with warnings.catch_warnings():  # multivariate TPE is "experimental" since 2.2
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.samplers.TPESampler(seed=seed, multivariate=True)
+    if name == "nsga2":
+        return optuna.samplers.NSGAIISampler(seed=seed)
+    if name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    # categorical slots fall back to Optuna's independent sampler (CMA-ES is continuous)
+    return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)

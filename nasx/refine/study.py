@@ -35,7 +35,14 @@ from optuna.trial import TrialState
 from nasx.execute.options import ExecOptions
 from nasx.refine.errors import RefineError
 from nasx.refine.feasible import check
-from nasx.refine.optuna_space import distributions, param_name, sampler, to_param, to_value
+from nasx.refine.optuna_space import (
+    check_sampler,
+    distributions,
+    param_name,
+    sampler,
+    to_param,
+    to_value,
+)
 from nasx.refine.slots import Slot, assemble, slot_value, space_slots
 from nasx.space import SearchSpace, load_space
 from nasx.store import RunStore, TrialRecord
@@ -288,6 +295,7 @@ def refine(run_dir: str | Path, opts: RefineOptions, exec_opts: ExecOptions) -> 
     opts.validate(exec_opts.executor)
     n_obj = len(opts.objectives)
     sampler_name = opts.sampler or ("nsga2" if n_obj > 1 else "tpe")
+    check_sampler(sampler_name, n_obj)  # before the study is opened or changed
     with RunStore.open(run) as store:
         space = load_space(store.space_path)
         slots = space_slots(space)

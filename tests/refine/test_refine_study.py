@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -102,6 +103,15 @@ def test_bad_options_are_one_line_errors(trained_run: Path, capsys):
     code = main(["refine", str(trained_run), "--trials", "1", "--executor", "inline",
                  "--objectives", "error,flops", "--study", "pruned"])
     assert code == 2
+
+
+@pytest.mark.skipif(importlib.util.find_spec("cmaes") is not None, reason="cmaes is installed")
+def test_cmaes_without_its_package_fails_before_touching_the_study(trained_run: Path):
+    before = (trained_run / "optuna.db").stat().st_mtime_ns if (trained_run / "optuna.db").exists() else None
+    with pytest.raises(RefineError, match="pip install cmaes"):
+        refine(trained_run, RefineOptions(trials=1, sampler="cmaes", study="cm"), INLINE)
+    after = (trained_run / "optuna.db").stat().st_mtime_ns if (trained_run / "optuna.db").exists() else None
+    assert before == after
 
 
 def test_stored_values_map_to_optuna_params_exactly(trained_run: Path):
