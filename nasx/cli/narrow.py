@@ -11,7 +11,7 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "narrow", help="propose a narrower space file from a trained run",
         description="Cut every sampled parameter to its bootstrap good range (2.5-97.5 percentiles"
-        " of the best of 25%% of the models, B times), add the per-stage relations the better"
+        " of the best of 25% of the models, B times), add the per-stage relations the better"
         " models support, and write a new space file with its lineage (parent and evidence).",
     )
     p.add_argument("run", metavar="RUN", help="trained run folder, e.g. runs/regnet_digits")

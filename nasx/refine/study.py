@@ -354,24 +354,26 @@ def _finish(study: optuna.Study, store: RunStore, opts: RefineOptions,
             summary: RefineSummary) -> None:
     """Best trial / Pareto front into the summary and the run's meta."""
     summary.study_trials = len(study.trials)
-    complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
-    if complete and len(opts.objectives) == 1:
+    # Optuna's best_trial(s) skip trials whose constraint is violated; guard the all-infeasible case
+    feasible = [t for t in study.trials if t.state == TrialState.COMPLETE
+                and all(v <= 0 for v in t.constraints.values())]
+    if feasible and len(opts.objectives) == 1:
         best = study.best_trial
         summary.best = {"error": best.value, "number": best.number,
                         "nasx_id": best.user_attrs.get("nasx_id",
                                                        best.user_attrs.get("nasx_duplicate_of"))}
-    elif complete:
+    elif feasible:
         rows = []
         for t in study.best_trials:
             row = dict(zip(opts.objectives, t.values, strict=True))
             row.update(number=t.number, nasx_id=t.user_attrs.get(
                 "nasx_id", t.user_attrs.get("nasx_duplicate_of")))
             rows.append(row)
-        summary.pareto = sorted(rows, key=lambda r: r["error"])
-        best_row = summary.pareto[0] if summary.pareto else None
-        if best_row:
-            summary.best = {"error": best_row["error"], "number": best_row["number"],
-                            "nasx_id": best_row["nasx_id"]}
+        summary.pareto = sorted(rows, key=lambda r: (r["error"], r[opts.objectives[1]]))
+        if summary.pareto:
+            top = summary.pareto[0]
+            summary.best = {"error": top["error"], "number": top["number"],
+                            "nasx_id": top["nasx_id"]}
     record = dict(store.meta().get("refine") or {})
     record[summary.study] = {
         "storage": summary.storage if summary.storage.startswith("sqlite") else "(given)",
