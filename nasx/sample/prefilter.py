@@ -1,12 +1,12 @@
-"""Exact, vectorised screening of RegNet candidates before the per-candidate decode.
+"""Exact, vectorised screening of RegNet and AnyNet candidates before the per-candidate decode.
 
-A 400MF RegNet space accepts about 1 candidate in 250, so ``nasx sample spaces/regnet.yaml --n 500``
-looks at ~120k candidates; decoding each through ``nasx.arch`` costs ~200 us. This module applies
-the DESIGN.md RegNet formulas (quantised widths, compatibility adjustment, pycls counting) to a
-whole batch with numpy and rejects what is certainly invalid or outside a constraint. Survivors are
-still decoded and counted by ``nasx.arch``, so a screen that is too lenient cannot admit a wrong
-architecture; tests pin that the screen agrees exactly with ``nasx.arch`` (it must never reject what
-``nasx.arch`` would accept).
+A 400MF space accepts about 1 candidate in 100 (AnyNet) to 250 (RegNet), so sampling 500 trials
+looks at 50k-125k candidates; decoding each through ``nasx.arch`` costs ~200 us. A screen applies
+the DESIGN.md formulas (quantised widths, compatibility adjustment, pycls counting) to a whole
+batch with numpy and rejects what is certainly invalid or outside a constraint. Survivors are still
+decoded and counted by ``nasx.arch``, so a screen that is too lenient cannot admit a wrong
+architecture; tests pin that each screen agrees exactly with ``nasx.arch`` (it must never reject
+what ``nasx.arch`` would accept). Candidates a screen cannot read pass through to the decoder.
 """
 
 from __future__ import annotations
@@ -17,10 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from nasx.sample.stage_count import compatible, count_stages
+
 QUANT = 8
-
-
 Bounds = Mapping[str, tuple[float | None, float | None]]
+Columns = Mapping[str, np.ndarray]
+INPUT_KEYS = ("stem_width", "resolution", "in_channels", "num_classes")
 
 
 @dataclass(frozen=True)
@@ -40,53 +42,91 @@ def _outside(x: np.ndarray, bounds: tuple[float | None, float | None]) -> np.nda
     return out
 
 
-def _column(cols: Mapping[str, np.ndarray], defaults: Mapping[str, Any], key: str,
+def _column(cols: Columns, defaults: Mapping[str, Any], keys: tuple[str, ...],
             size: int) -> np.ndarray | None:
-    """A key's column as float64 (the family default when the space does not set it)."""
-    if key in cols:
-        try:
-            return np.asarray(cols[key], dtype=float)
-        except (TypeError, ValueError):
-            return None  # a non-numeric value: leave it to the family decoder's error
-    value = defaults.get(key)
-    if value is None or isinstance(value, (str, bool)):
-        return None
-    return np.full(size, float(value))
+    """The first of ``keys`` set in the batch (else in the family defaults) as float64."""
+    for key in keys:
+        if key in cols:
+            try:
+                return np.asarray(cols[key], dtype=float)
+            except (TypeError, ValueError):
+                return None  # a non-numeric value: leave it to the family decoder's error
+    for key in keys:
+        value = defaults.get(key)
+        if value is not None:
+            if isinstance(value, (str, bool)):
+                return None
+            return np.full(size, float(value))
+    return None
 
 
-def screen_regnet(cols: Mapping[str, np.ndarray], defaults: Mapping[str, Any], size: int,
+def _is_int(x: np.ndarray) -> np.ndarray:
+    """Integral values >= 1 (and small enough for int64 arithmetic)."""
+    return (x >= 1) & (x == np.floor(x)) & (x < 2**31)
+
+
+def _stem_stride(cols: Columns, defaults: Mapping[str, Any], size: int) -> np.ndarray:
+    """2 for the imagenet stem, 1 for cifar, 0 for anything the decoder must judge."""
+    stem = cols["stem"] if "stem" in cols else np.full(size, defaults.get("stem"), dtype=object)
+    return np.where(stem == "imagenet", 2, np.where(stem == "cifar", 1, 0))
+
+
+def _common(c: dict[str, np.ndarray], stem_stride: np.ndarray) -> np.ndarray:
+    """Whether the stem, input and SE values are ones the screen can count."""
+    ints = [c[k] for k in INPUT_KEYS]
+    return (np.logical_and.reduce([_is_int(x) for x in ints]) & (c["se_ratio"] >= 0)
+            & (stem_stride > 0))
+
+
+def _complexity_verdicts(idx: np.ndarray, c: dict[str, np.ndarray], stem_stride: np.ndarray,
+                         depths: np.ndarray, widths: np.ndarray, bot_mul: np.ndarray,
+                         group_w: np.ndarray, constraints: Bounds, reasons: np.ndarray) -> None:
+    """Count the candidates ``idx`` and name the first complexity constraint each violates."""
+    wanted = [k for k in ("flops", "params", "acts") if k in constraints]
+    if not wanted or not idx.size:
+        return
+    w_out, w_b, g = compatible(widths, bot_mul, group_w)
+    got = count_stages(
+        depths, w_out, w_b, g, c["se_ratio"], stem_width=c["stem_width"].astype(np.int64),
+        stem_stride=stem_stride, in_channels=c["in_channels"].astype(np.int64),
+        resolution=c["resolution"].astype(np.int64),
+        num_classes=c["num_classes"].astype(np.int64),
+    )
+    for key in wanted:
+        out = idx[_outside(got[key], constraints[key])]
+        out = out[reasons[out] == None]  # noqa: E711 (elementwise on an object array)
+        reasons[out] = key
+
+
+def screen_regnet(cols: Columns, defaults: Mapping[str, Any], size: int,
                   constraints: Bounds) -> Screen | None:
     """Screen a batch of RegNet candidates; None when some column cannot be screened."""
-    keys = ("depth", "w0", "wa", "wm", "group_w", "bot_mul", "se_ratio", "stem_width",
-            "resolution", "in_channels", "num_classes")
-    c = {k: _column(cols, defaults, k, size) for k in keys}
-    if any(v is None for v in c.values()):
+    keys = ("depth", "w0", "wa", "wm", "group_w", "bot_mul", "se_ratio", *INPUT_KEYS)
+    col = {k: _column(cols, defaults, (k,), size) for k in keys}
+    if any(v is None for v in col.values()):
         return None
-    stem = cols["stem"] if "stem" in cols else np.full(size, defaults.get("stem"), dtype=object)
-    stem_stride = np.where(stem == "imagenet", 2, np.where(stem == "cifar", 1, 0))
-    d, w0, wa, wm = c["depth"], c["w0"], c["wa"], c["wm"]
-    b, se = c["bot_mul"], c["se_ratio"]
-    ints = [c[k] for k in ("depth", "group_w", "stem_width", "resolution", "in_channels",
-                           "num_classes")]
+    c: dict[str, np.ndarray] = {k: v for k, v in col.items() if v is not None}
+    stem_stride = _stem_stride(cols, defaults, size)
+    b, wa, wm = c["bot_mul"], c["wa"], c["wm"]
     known = (
-        np.logical_and.reduce([(x >= 1) & (x == np.floor(x)) & (x < 2**31) for x in ints])
-        & (w0 > 0) & (wa >= 0) & (wm > 1) & (b > 0) & ((b <= 1) | (b == np.floor(b)))
-        & (se >= 0) & (stem_stride > 0) & np.isfinite(wa) & np.isfinite(wm) & (d <= 4096)
+        _common(c, stem_stride) & _is_int(c["depth"]) & (c["depth"] <= 4096)
+        & _is_int(c["group_w"]) & (c["w0"] > 0) & (wa >= 0) & np.isfinite(wa) & (wm > 1)
+        & np.isfinite(wm) & (b > 0) & ((b <= 1) | (b == np.floor(b)))
     )
     reasons = np.full(size, None, dtype=object)
     idx = np.flatnonzero(known)
     if idx.size:
-        _screen(idx, {k: v[idx] for k, v in c.items()}, stem_stride[idx], constraints, reasons)
+        _regnet(idx, {k: v[idx] for k, v in c.items()}, stem_stride[idx], constraints, reasons)
     return Screen(reasons=reasons)
 
 
-def _screen(idx: np.ndarray, c: dict[str, np.ndarray], stem_stride: np.ndarray,
+def _regnet(idx: np.ndarray, c: dict[str, np.ndarray], stem_stride: np.ndarray,
             constraints: Bounds, reasons: np.ndarray) -> None:
-    """Judge the screenable candidates ``idx``: validity, stage count, then complexity."""
+    """Judge screenable RegNet candidates: validity, stage count, then complexity."""
     d = c["depth"].astype(np.int64)
     w0, wa, wm = c["w0"], c["wa"], c["wm"]
     j = np.arange(int(d.max()))
-    u = j[None, :] * wa[:, None] + w0[:, None]
+    u = j[None, :] * wa[:, None] + w0[:, None]  # the decoder's exact float expression order
     with np.errstate(divide="ignore", invalid="ignore"):
         s = np.round(np.log(u / w0[:, None]) / np.log(wm)[:, None])
         w = np.round(np.divide(w0[:, None] * np.power(wm[:, None], s), QUANT)).astype(np.int64)
@@ -103,14 +143,11 @@ def _screen(idx: np.ndarray, c: dict[str, np.ndarray], stem_stride: np.ndarray,
         bad = ok & _outside(n_stages, constraints["num_stages"])
         reasons[idx[bad]] = "num_stages"
         ok &= ~bad
-    wanted = [k for k in ("flops", "params", "acts") if k in constraints]
-    if not wanted or not ok.any():
+    if not ok.any():
         return
-    # count only the candidates still in the running
-    idx, w, d, change, stem_stride = idx[ok], w[ok], d[ok], change[ok], stem_stride[ok]
+    idx, w, d, change = idx[ok], w[ok], d[ok], change[ok]
     c = {k: v[ok] for k, v in c.items()}
-
-    # Stages: the runs of equal widths. Block counts follow from where each run starts.
+    # Stages are the runs of equal widths; their depths follow from where each run starts.
     n, n_max = len(idx), int(n_stages[ok].max())
     rows, cols = np.nonzero(change)
     stage = np.cumsum(change, axis=1)[rows, cols] - 1
@@ -119,60 +156,53 @@ def _screen(idx: np.ndarray, c: dict[str, np.ndarray], stem_stride: np.ndarray,
     widths = np.zeros((n, n_max), dtype=np.int64)
     widths[rows, stage] = w[rows, cols]
     depths = np.diff(starts, axis=1)  # 0 for stages a candidate does not have
-
-    # Compatibility of each stage width with g and b (DESIGN.md), as float math like the decoder.
-    b = c["bot_mul"][:, None]
-    v = np.floor(np.maximum(1.0, widths * b))
-    g_eff = np.minimum(c["group_w"][:, None], v)
-    m = g_eff
-    if (b > 1).any():  # lcm is slow: only when some b > 1
-        m = np.where(b > 1, np.lcm(g_eff.astype(np.int64), np.maximum(b, 1).astype(np.int64)), m)
-    v = np.maximum(m, np.round(v / m) * m)
-    w_out_all = np.floor(v / b).astype(np.int64)
-    w_b_all = v.astype(np.int64)
-    g_all = g_eff.astype(np.int64)
-
-    h = (c["resolution"].astype(np.int64) - 1) // stem_stride + 1
-    w_in = c["stem_width"].astype(np.int64)
-    conv = 9 * c["in_channels"].astype(np.int64) * w_in
-    flops = conv * h * h
-    params = conv + 2 * w_in
-    acts = w_in * h * h
-    se = c["se_ratio"]
-    for k in range(n_max):
-        # the first block: stride 2 on the 3x3 conv, a projection shortcut
-        live, rest = depths[:, k] > 0, np.maximum(depths[:, k] - 1, 0)
-        wb, wo, gk = w_b_all[:, k], w_out_all[:, k], g_all[:, k]
-        h_out = (h - 1) // 2 + 1
-        hw_in, hw = h * h, h_out * h_out
-        core_f = (9 * wb * gk + wb * wo) * hw
-        core_p = 9 * wb * gk + wb * wo + 4 * wb + 2 * wo
-        se1 = np.where(se > 0, np.round(se * w_in), 0).astype(np.int64)
-        ser = np.where(se > 0, np.round(se * wo), 0).astype(np.int64)
-        se1_cost = np.where(se1 > 0, 2 * wb * se1 + se1 + wb, 0)
-        ser_cost = np.where(ser > 0, 2 * wb * ser + ser + wb, 0)
-        f1 = w_in * wb * hw_in + core_f + se1_cost + w_in * wo * hw
-        p1 = w_in * wb + core_p + se1_cost + w_in * wo + 2 * wo
-        a1 = wb * hw_in + (wb + wo) * hw + np.where(se1 > 0, se1 + wb, 0) + wo * hw
-        # the other blocks: stride 1, identity shortcut, all alike
-        fr = wo * wb * hw + core_f + ser_cost
-        pr = wo * wb + core_p + ser_cost
-        ar = wb * hw + (wb + wo) * hw + np.where(ser > 0, ser + wb, 0)
-        flops = flops + live * (f1 + rest * fr)
-        params = params + live * (p1 + rest * pr)
-        acts = acts + live * (a1 + rest * ar)
-        h = np.where(live, h_out, h)
-        w_in = np.where(live, wo, w_in)
-    classes = c["num_classes"].astype(np.int64)
-    fc = w_in * classes + classes
-    got = {"flops": flops + fc, "params": params + fc, "acts": acts + classes}
-    for key in wanted:  # the first violated constraint names the rejection
-        out = idx[_outside(got[key], constraints[key])]
-        out = out[reasons[out] == None]  # noqa: E711 (elementwise on an object array)
-        reasons[out] = key
+    _complexity_verdicts(idx, c, stem_stride[ok], depths, widths, c["bot_mul"][:, None],
+                         c["group_w"][:, None], constraints, reasons)
 
 
-Screener = Callable[[Mapping[str, np.ndarray], Mapping[str, Any], int, Bounds], Screen | None]
-SCREENS: dict[str, Screener] = {
-    "regnet": screen_regnet,
-}
+def _anynet_stages(cols: Columns) -> int:
+    """The number of stages: the highest per-stage index in the batch (as the decoder counts)."""
+    found = [int(k.rsplit("_", 1)[1]) for k in cols
+             if k.rsplit("_", 1)[0] in ("depth", "width", "bot_mul", "group_w")
+             and k.rsplit("_", 1)[-1].isdigit()]
+    return max(found, default=0)
+
+
+def screen_anynet(cols: Columns, defaults: Mapping[str, Any], size: int,
+                  constraints: Bounds) -> Screen | None:
+    """Screen a batch of AnyNet candidates; None when some column cannot be screened."""
+    n_stages = _anynet_stages(cols)
+    if n_stages == 0:
+        return None
+    per: dict[str, list[np.ndarray]] = {}
+    for key in ("depth", "width", "bot_mul", "group_w"):
+        stage_cols = [_column(cols, defaults, (f"{key}_{i}", key), size)
+                      for i in range(1, n_stages + 1)]
+        if any(x is None for x in stage_cols):
+            return None
+        per[key] = [x for x in stage_cols if x is not None]
+    col = {k: _column(cols, defaults, (k,), size) for k in ("se_ratio", *INPUT_KEYS)}
+    if any(v is None for v in col.values()):
+        return None
+    c: dict[str, np.ndarray] = {k: v for k, v in col.items() if v is not None}
+    depths, widths, b, g = (np.stack(per[k], axis=1)
+                            for k in ("depth", "width", "bot_mul", "group_w"))
+    stem_stride = _stem_stride(cols, defaults, size)
+    known = (
+        _common(c, stem_stride) & (_is_int(depths) & _is_int(widths) & _is_int(g)
+                                   & (b > 0) & ((b <= 1) | (b == np.floor(b)))).all(axis=1)
+    )
+    reasons = np.full(size, None, dtype=object)
+    if "num_stages" in constraints and _outside(np.array([n_stages]),
+                                                constraints["num_stages"])[0]:
+        reasons[known] = "num_stages"
+        return Screen(reasons=reasons)
+    idx = np.flatnonzero(known)
+    _complexity_verdicts(idx, {k: v[idx] for k, v in c.items()}, stem_stride[idx],
+                         depths[idx].astype(np.int64), widths[idx], b[idx], g[idx], constraints,
+                         reasons)
+    return Screen(reasons=reasons)
+
+
+Screener = Callable[[Columns, Mapping[str, Any], int, Bounds], Screen | None]
+SCREENS: dict[str, Screener] = {"regnet": screen_regnet, "anynet": screen_anynet}

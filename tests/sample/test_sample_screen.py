@@ -1,4 +1,4 @@
-"""The vectorised RegNet screen agrees exactly with nasx.arch's decode + complexity."""
+"""The vectorised RegNet and AnyNet screens agree exactly with nasx.arch's decode + complexity."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from nasx.arch.families import decode
 from nasx.errors import InvalidSample
 from nasx.sample.bind import bind
 from nasx.sample.draw import draw_columns, to_rows
-from nasx.sample.prefilter import screen_regnet
+from nasx.sample.prefilter import SCREENS, screen_regnet
 
 WIDE = """
 family: regnet
@@ -27,6 +27,21 @@ params:
   stem_width: {int: [8, 64], q: 8}
 """
 
+ANYNET = """
+family: anynet
+stages: 3
+input: {resolution: {choice: [32, 64, 224]}, in_channels: {choice: [1, 3]}}
+params:
+  se_ratio: {choice: [0, 0.25]}
+  stem: {choice: [imagenet, cifar]}
+  stem_width: {int: [8, 64], q: 8}
+per_stage:
+  depth: {int: [1, 6]}
+  width: {int: [8, 512], q: 8, log: true}
+  bot_mul: {choice: [0.25, 0.5, 1, 2, 3, 4]}
+  group_w: {pow2: [1, 64]}
+"""
+
 CONSTRAINTS = {
     "loose": "",
     "window": "constraints:\n  flops: [50M, 800M]\n  num_stages: [3, 5]\n",
@@ -34,10 +49,10 @@ CONSTRAINTS = {
 }
 
 
-def _exact(values, constraints):
+def _exact(family, values, constraints):
     """The reason nasx.arch gives (None = acceptable)."""
     try:
-        spec = decode("regnet", values)
+        spec = decode(family, values)
     except InvalidSample:
         return "invalid"
     q = {**complexity(spec).to_dict(), "num_stages": len(spec.stages)}
@@ -48,15 +63,17 @@ def _exact(values, constraints):
 
 
 @pytest.mark.parametrize("which", list(CONSTRAINTS))
-def test_screen_verdicts_match_the_decoder(make_space, which):
-    space = make_space(WIDE + CONSTRAINTS[which], which)
+@pytest.mark.parametrize("family", ["regnet", "anynet"])
+def test_screen_verdicts_match_the_decoder(make_space, family, which):
+    text = {"regnet": WIDE, "anynet": ANYNET}[family]
+    space = make_space(text + CONSTRAINTS[which], f"{family}_{which}")
     bound = bind(space)
     cols = draw_columns(bound, np.random.default_rng(11), 1500)
-    screen = screen_regnet(cols, bound.family.defaults, 1500, space.constraints)
+    screen = SCREENS[family](cols, bound.family.defaults, 1500, space.constraints)
     assert screen is not None
     mismatches = []
     for i, values in enumerate(to_rows(cols)):
-        exact = _exact(values, space.constraints)
+        exact = _exact(family, values, space.constraints)
         got = screen.reasons[i]
         # the screen may pass what it cannot judge, but must never reject an acceptable one
         if (got is None) != (exact is None) or (got == "invalid") != (exact == "invalid"):
@@ -70,3 +87,13 @@ def test_screen_passes_what_it_cannot_read(make_space):
     bound = bind(space)
     cols = draw_columns(bound, np.random.default_rng(0), 8)
     assert screen_regnet(cols, bound.family.defaults, 8, space.constraints) is None
+
+
+def test_anynet_stage_count_constraint(make_space):
+    space = make_space(ANYNET + "constraints:\n  num_stages: [4, 4]\n", "four")
+    bound = bind(space)
+    cols = draw_columns(bound, np.random.default_rng(0), 50)
+    screen = SCREENS["anynet"](cols, bound.family.defaults, 50, space.constraints)
+    assert screen is not None
+    assert set(screen.reasons.tolist()) <= {"num_stages", None}
+    assert sum(r == "num_stages" for r in screen.reasons) > 0
