@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from nasx.store import RunStore
 
 SPACE = Path(__file__).with_name("anynet_tiny.yaml")
+REGNET = Path(__file__).with_name("regnet_tiny.yaml")
 
 
 def synthetic_error(values: dict) -> float:
@@ -17,17 +19,29 @@ def synthetic_error(values: dict) -> float:
     return err + 0.01 * values["depth_1"]  # break ties deterministically
 
 
-def fill_errors(store: RunStore) -> None:
+def fill_errors(store: RunStore, error_fn: Callable[[dict], float] = synthetic_error) -> None:
     """Mark every pending trial done with its synthetic error (no training)."""
     for t in store.trials("pending"):
+        error = error_fn(t.values)
         store.mark_running(t.id, {})
-        store.finish(t.id, "done", error=synthetic_error(t.values), metrics={},
-                     curves=[{"epoch": 1, "test_error": synthetic_error(t.values)}])
+        store.finish(t.id, "done", error=error, metrics={},
+                     curves=[{"epoch": 1, "test_error": error}])
 
 
 @pytest.fixture(scope="module")
 def space_file() -> Path:
     return SPACE
+
+
+@pytest.fixture(scope="module")
+def regnet_file() -> Path:
+    return REGNET
+
+
+@pytest.fixture(scope="module")
+def fill() -> Callable[..., None]:
+    """The function that marks pending trials done with synthetic errors."""
+    return fill_errors
 
 
 @pytest.fixture(scope="module")

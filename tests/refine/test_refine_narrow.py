@@ -100,3 +100,21 @@ def test_cli_narrow_prints_and_refuses_to_overwrite(fake_run: Path, tmp_path: Pa
     assert "narrowed" in printed and "relation width: non_decreasing added" in printed
     assert main(["narrow", str(fake_run), "--out", str(out)]) == 2
     assert "exists" in capsys.readouterr().err
+
+
+def test_narrow_regnet_scalars_keep_their_kind(tmp_path: Path, regnet_file: Path, fill):
+    from nasx.sample import create_run
+
+    store, _ = create_run(regnet_file, n=40, seed=2, out=tmp_path / "run", progress=False)
+    # small initial widths and slow growth are better
+    fill(store, lambda v: 20.0 + v["w0"] + 0.5 * v["wa"])
+    store.close()
+    out = tmp_path / "regnet_narrow.yaml"
+    narrow(tmp_path / "run", out, boot=300)
+    parent, child = load_space(regnet_file), load_space(out)
+    w0, wa = child.params["w0"], child.params["wa"]
+    assert w0.q == 8 and w0.log and w0.lo % 8 == 0 and w0.hi % 8 == 0
+    assert w0.hi < parent.params["w0"].hi
+    assert wa.log and parent.params["wa"].lo <= wa.lo and wa.hi < parent.params["wa"].hi
+    assert child.params["stem"] == parent.params["stem"]
+    assert not child.relations  # no per-stage keys: nothing to relate
