@@ -57,22 +57,12 @@ def test_narrowed_space_samples(fake_run: Path, tmp_path: Path):
     assert all(w1 <= w2 and w2 >= child.per_stage["width"][1].lo for w1, w2 in widths)
 
 
-def test_nothing_to_narrow_exits_2_and_writes_nothing(tmp_path: Path, capsys):
+def test_too_few_models_exit_2_and_write_nothing(tmp_path: Path, space_file: Path, fill,
+                                                 capsys):
     from nasx.sample import create_run
 
-    space = tmp_path / "flat.yaml"
-    space.write_text(
-        "family: anynet\nstages: 1\ninput: {resolution: 8, in_channels: 1, num_classes: 10}\n"
-        "params: {stem: cifar, stem_width: 8}\n"
-        "per_stage: {depth: 1, width: 8, bot_mul: {choice: [1, 2]}}\n"
-    )
-    store, _ = create_run(space, n=2, seed=0, out=tmp_path / "run", progress=False)
-    # identical errors everywhere: every value wins as often as it is drawn
-    for i in range(12):
-        tid = store.trials()[i % 2].id
-        if i < 2:
-            store.mark_running(tid, {})
-            store.finish(tid, "done", error=50.0, metrics={})
+    store, _ = create_run(space_file, n=3, seed=0, out=tmp_path / "run", progress=False)
+    fill(store)
     store.close()
     out = tmp_path / "never.yaml"
     with pytest.raises(RefineError, match="at least 8 finished models"):
