@@ -33,6 +33,7 @@ class _SpaceFile(BaseModel):
 
     model_config = ConfigDict(strict=True, extra="forbid")
     name: str | None = None
+    description: str = ""
     family: str
     n: Annotated[int, Field(ge=1)] = DEFAULT_N
     seed: Annotated[int, Field(ge=0)] = 0
@@ -43,6 +44,7 @@ class _SpaceFile(BaseModel):
     relations: dict[str, str] = {}
     constraints: dict[str, Any] = {}
     train: dict[str, Any] = {}
+    lineage: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ class SearchSpace:
     constraints: dict[str, tuple[Bound, Bound]] = field(default_factory=dict)
     train_fixed: dict[str, Scalar] = field(default_factory=dict)
     train_dists: dict[str, Dist] = field(default_factory=dict)
+    description: str = ""  # free text: where the space comes from (narrow writes one)
+    lineage: dict[str, Any] = field(default_factory=dict, repr=False)  # provenance, not sampled
 
 
 def _rule(err: dict[str, Any]) -> str:
@@ -217,6 +221,7 @@ def parse_space(text: str, path: str | Path) -> SearchSpace:
         family=top.family, n=top.n, seed=top.seed, input=inputs, params=params,
         stages=top.stages, per_stage=per_stage, relations=dict(top.relations),
         constraints=constraints, train_fixed=train_fixed, train_dists=train_dists,
+        description=top.description, lineage=top.lineage,
     )
 
 

@@ -64,6 +64,7 @@ def test_empty_sections_mean_empty(tmp_path):
     ("family: regnet\nparams: {depth: {int: [12, 28]}\n", None, "malformed yaml at line"),
     ("- family\n", None, "must be a mapping"),
     ("family: regnet\nsamples: 5\n", "samples", "extra inputs"),
+    ("family: regnet\nlineage: [a]\n", "lineage", "valid dictionary"),
     ("params: {}\n", "family", "field required"),
     ("family: regnet\nn: 0\n", "n", "greater than or equal to 1; got 0"),
     ("family: regnet\nn: -3\n", "n", "greater than or equal to 1"),
@@ -110,3 +111,10 @@ def test_space_is_frozen(tmp_path):
     s = parse_space("family: regnet\n", tmp_path / "s.yaml")
     with pytest.raises(AttributeError):
         s.n = 5  # type: ignore[misc]
+
+
+def test_description_and_lineage_are_kept_but_not_sampled(tmp_path):
+    s = parse_space("family: regnet\ndescription: narrowed\nlineage: {parent: {sha256: ab}}\n",
+                    tmp_path / "s.yaml")
+    assert s.description == "narrowed" and s.lineage == {"parent": {"sha256": "ab"}}
+    assert s.params == {}
