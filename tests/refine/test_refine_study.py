@@ -138,3 +138,30 @@ def test_infeasible_values_are_rejected_before_training(space_file: Path):
     small = dict(big, depth_1=1, depth_2=1, width_1=8, width_2=8, bot_mul_1=1, bot_mul_2=1)
     ok = check(space, small, {"lr": 0.1}, seed=0)
     assert ok.feasible and ok.trial is not None and ok.trial.origin == "refine"
+
+
+def test_an_interrupted_call_is_resumed(trained_run: Path):
+    import numpy as np
+    import optuna
+
+    from nasx.refine.optuna_space import distributions
+    from nasx.sample import add_samples
+
+    storage = f"sqlite:///{(trained_run / 'optuna.db').resolve()}"
+    with RunStore.open(trained_run) as store:
+        space = load_space(store.space_path)
+        (pending,) = add_samples(store, space, 1, np.random.default_rng(99), origin="refine")
+    # a previous call asked two trials and died: one before storing, one before training
+    study = optuna.create_study(storage=storage, study_name="resume", load_if_exists=True)
+    dists = distributions(space_slots(space))
+    lost = study.ask(dists)
+    stored = study.ask(dists)
+    stored.set_user_attr("nasx_id", pending)
+    res = refine(trained_run, RefineOptions(trials=1, study="resume"), INLINE)
+    assert res.resumed == 1 and len(res.trained) == 1
+    states = {t.number: t.state for t in optuna.load_study(study_name="resume",
+                                                           storage=storage).trials}
+    assert states[lost.number] == optuna.trial.TrialState.FAIL
+    assert states[stored.number] == optuna.trial.TrialState.COMPLETE
+    with RunStore.open(trained_run) as store:
+        assert store.get(pending).status == "done"
