@@ -38,7 +38,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the study and print its summary."""
-    from nasx.refine.study import RefineOptions, refine
+    from nasx.refine.options import RefineOptions
+    from nasx.refine.study import refine
 
     exec_opts = exec_options(args)
     opts = RefineOptions(

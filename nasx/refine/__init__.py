@@ -13,14 +13,15 @@ from nasx.refine.errors import RefineError
 
 if TYPE_CHECKING:
     from nasx.refine.narrow import NarrowResult, narrow
-    from nasx.refine.study import RefineOptions, RefineSummary, refine
+    from nasx.refine.options import RefineOptions, RefineSummary
+    from nasx.refine.study import refine
 
 __all__ = ["NarrowResult", "RefineError", "RefineOptions", "RefineSummary", "narrow", "refine"]
 
 _LAZY = {
     "narrow": "nasx.refine.narrow", "NarrowResult": "nasx.refine.narrow",
-    "refine": "nasx.refine.study", "RefineOptions": "nasx.refine.study",
-    "RefineSummary": "nasx.refine.study",
+    "refine": "nasx.refine.study", "RefineOptions": "nasx.refine.options",
+    "RefineSummary": "nasx.refine.options",
 }
 
 

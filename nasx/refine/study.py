@@ -24,7 +24,6 @@ warm-started trial carries ``nasx_violation = 0``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ from optuna.trial import TrialState
 from nasx.execute.options import ExecOptions
 from nasx.refine.errors import RefineError
 from nasx.refine.feasible import check
+from nasx.refine.options import RefineOptions, RefineSummary
 from nasx.refine.optuna_space import (
     check_sampler,
     distributions,
@@ -47,91 +47,9 @@ from nasx.refine.slots import Slot, assemble, slot_value, space_slots
 from nasx.space import SearchSpace, load_space
 from nasx.store import RunStore, TrialRecord
 
-OBJECTIVES = ("error", "flops", "params", "acts")
 PENALTY_ERROR = 100.0  # percent: worse than any trained model
 PENALTY_SIZE = 1e15  # complexity of a suggestion that gives no network
 CONSTRAINT = "nasx_violation"
-
-
-@dataclass(frozen=True)
-class RefineOptions:
-    """What ``nasx refine`` was asked to do."""
-
-    trials: int  # new trials to train
-    sampler: str | None = None  # tpe (one objective) | nsga2 (several) by default
-    objectives: tuple[str, ...] = ("error",)
-    storage: str | None = None  # default sqlite:///<run>/optuna.db
-    study: str | None = None  # default <run name>-<objectives>
-    prune: bool = False
-    batch: int = 1
-    seed: int = 0
-    max_suggestions: int | None = None  # default 20 * trials + 100
-
-    def validate(self, executor: str) -> None:
-        """RefineError naming the option that is wrong."""
-        if self.trials < 1:
-            raise RefineError(f"must be >= 1, got {self.trials}", file="command line", key="trials")
-        if self.batch < 1:
-            raise RefineError(f"must be >= 1, got {self.batch}", file="command line", key="batch")
-        bad = [o for o in self.objectives if o not in OBJECTIVES]
-        if bad or "error" not in self.objectives or len(set(self.objectives)) != len(
-                self.objectives):
-            raise RefineError(f"must be error plus any of flops, params, acts, each once; got "
-                              f"{','.join(self.objectives)}", file="command line", key="objectives")
-        if self.prune and len(self.objectives) > 1:
-            raise RefineError("Optuna prunes single-objective studies only; drop --prune or "
-                              "use --objectives error", file="command line", key="prune")
-        if self.prune and executor != "inline":
-            raise RefineError(f"--prune needs --executor inline (got {executor})",
-                              file="command line", key="executor")
-
-
-@dataclass
-class RefineSummary:
-    """What a refine call did."""
-
-    study: str
-    storage: str
-    sampler: str
-    objectives: tuple[str, ...]
-    warm_started: int = 0
-    warm_present: int = 0  # finished trials the study already held
-    warm_skipped: int = 0  # finished trials the space's distributions cannot hold
-    resumed: int = 0  # trials of an interrupted call told now
-    trained: list[int] = field(default_factory=list)  # store ids of new refine trials
-    done: int = 0
-    failed: int = 0
-    pruned: int = 0
-    infeasible: int = 0
-    duplicates: int = 0
-    suggestions: int = 0
-    study_trials: int = 0
-    best: dict[str, Any] | None = None
-    pareto: list[dict[str, Any]] = field(default_factory=list)
-    exhausted: bool = False  # stopped at max_suggestions before training enough
-
-    def lines(self) -> list[str]:
-        """Human-readable summary."""
-        out = [f"study '{self.study}' in {self.storage} (sampler {self.sampler}, objectives "
-               f"{','.join(self.objectives)}; {self.study_trials} trials in the study)",
-               f"warm start: added {self.warm_started} finished trials "
-               f"({self.warm_present} already in the study, {self.warm_skipped} not representable)",
-               f"trained {len(self.trained)} new trials (done {self.done}, failed {self.failed}, "
-               f"pruned {self.pruned}); skipped {self.infeasible} infeasible and "
-               f"{self.duplicates} duplicate suggestions of {self.suggestions}"]
-        if self.resumed:
-            out.append(f"resumed {self.resumed} trials of an interrupted call")
-        if self.exhausted:
-            out.append("stopped early: too many infeasible or duplicate suggestions")
-        if self.best:
-            out.append(f"best error: {self.best['error']:.2f}% (trial {self.best['nasx_id']}, "
-                       f"optuna #{self.best['number']})")
-        if self.pareto:
-            head = " vs ".join(self.objectives)
-            out.append(f"pareto front ({head}):")
-            out.extend("  trial {nasx_id}: ".format(**p) + ", ".join(
-                f"{k} {p[k]:.4g}" for k in self.objectives) for p in self.pareto)
-        return out
 
 
 def _objective_values(rec: TrialRecord, objectives: Sequence[str]) -> list[float]:
@@ -164,11 +82,13 @@ def _open_study(opts: RefineOptions, name: str, storage: str, space: SearchSpace
                           file="command line", key="storage") from None
     if len(study.directions) != len(directions):
         raise RefineError(f"study '{name}' exists with {len(study.directions)} objective(s); "
-                          f"asked for {','.join(opts.objectives)}", file=storage, key="study")
+                          f"asked for {','.join(opts.objectives)}", file="command line",
+                          key="study")
     sha = study.user_attrs.get("nasx_space_sha256")
     if sha is not None and sha != space.sha256:
-        raise RefineError(f"study '{name}' belongs to another space ({study.user_attrs.get('nasx_run')})",
-                          file=storage, key="study")
+        owner = study.user_attrs.get("nasx_run")
+        raise RefineError(f"study '{name}' belongs to another space (run {owner})",
+                          file="command line", key="study")
     if sha is None:
         study.set_user_attr("nasx_space_sha256", space.sha256)
         study.set_user_attr("nasx_run", str(run))

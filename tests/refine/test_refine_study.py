@@ -16,9 +16,10 @@ from nasx.cli.main import main
 from nasx.execute import ExecOptions
 from nasx.refine.errors import RefineError
 from nasx.refine.feasible import check, measure
+from nasx.refine.options import RefineOptions
 from nasx.refine.optuna_space import param_name, to_param, to_value
 from nasx.refine.slots import slot_value, space_slots
-from nasx.refine.study import RefineOptions, refine
+from nasx.refine.study import refine
 from nasx.space import load_space
 from nasx.store import RunStore
 
