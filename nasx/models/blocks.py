@@ -42,14 +42,17 @@ class Bottleneck(Block):
 
 
 class Basic(Block):
-    """k x k (stride) -> [SE] -> k x k, plus identity or projection; act after add."""
+    """k x k grouped (stride) -> [SE] -> k x k (dense), plus identity or projection; act after add.
+
+    Only the first conv takes ``groups``, as the analytic counter has it.
+    """
 
     def __init__(self, b: BlockSpec) -> None:
         super().__init__()
         self.residual = True
         self.a = ConvBN(b.w_in, b.w_mid, b.kernel, b.stride, b.groups, act=b.act)
         self.se = SE(b.w_mid, b.w_se, b.act) if b.w_se else nn.Identity()
-        self.b = ConvBN(b.w_mid, b.w_out, b.kernel, 1, b.groups)
+        self.b = ConvBN(b.w_mid, b.w_out, b.kernel)
         self.proj = ConvBN(b.w_in, b.w_out, 1, b.stride) if b.proj else nn.Identity()
         self.act = make_act(b.act)
 

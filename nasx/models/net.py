@@ -76,11 +76,9 @@ def check_spec(spec: ArchSpec) -> None:
                        ("groups", b.groups), ("kernel", b.kernel), ("stride", b.stride)):
             if v < 1:
                 raise ArchError(f"{where}: must be >= 1; got {v}", file=name, key=key)
-        if b.kind != "basic" and b.w_mid % b.groups:
-            raise ArchError(f"{where}: groups must divide the inner width {b.w_mid}; "
-                            f"got {b.groups}", file=name, key="groups")
-        if b.kind == "basic" and (b.w_in % b.groups or b.w_out % b.groups):
-            raise ArchError(f"{where}: groups must divide widths {b.w_in} and {b.w_out}; "
+        w_first = b.w_in if b.kind == "basic" else b.w_mid  # input width of the grouped conv
+        if w_first % b.groups or b.w_mid % b.groups:
+            raise ArchError(f"{where}: groups must divide widths {w_first} and {b.w_mid}; "
                             f"got {b.groups}", file=name, key="groups")
 
 

@@ -1,0 +1,44 @@
+"""Measured params/flops of built modules equal the analytic complexity, for every zoo model and
+for seeded samples of every space in spaces/ (parametrized over the registries).
+
+Samples per space: NASX_MODEL_SAMPLES (default 10, to keep CI fast on 2 cores; the issue's
+acceptance figure is 200: ``NASX_MODEL_SAMPLES=200 pytest tests/models/test_models_counts.py``).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+from models_registry import SPACES, sampled_specs, zoo_names, zoo_spec
+
+from nasx.arch.complexity import complexity
+from nasx.arch.spec import ArchSpec
+from nasx.models import bias_flops, build_model, count_flops, count_params
+
+N_SAMPLES = int(os.environ.get("NASX_MODEL_SAMPLES", "10"))
+
+
+def _mismatch(spec: ArchSpec) -> str | None:
+    with torch.device("meta"):
+        model = build_model(spec)
+    c = complexity(spec)
+    got = (count_params(model), count_flops(spec))
+    want = (c.params, c.flops - bias_flops(spec))
+    return None if got == want else f"{spec.name or spec.fingerprint()}: {got} != {want}"
+
+
+@pytest.mark.parametrize("name", zoo_names() or [pytest.param("-", marks=pytest.mark.skip(
+    reason="nasx.arch.zoo not built yet"))])
+def test_zoo_counts_are_exact(name):
+    assert _mismatch(zoo_spec(name)) is None
+
+
+@pytest.mark.parametrize("space", SPACES, ids=[p.name for p in SPACES])
+def test_sampled_counts_are_exact(space):
+    pytest.importorskip("nasx.sample")
+    specs = sampled_specs(str(space), N_SAMPLES)
+    assert len(specs) == N_SAMPLES
+    bad = [m for m in map(_mismatch, specs) if m]
+    assert not bad, f"{len(bad)} of {len(specs)} differ: {bad[:3]}"
