@@ -89,11 +89,15 @@ def _fmt(x: float | None) -> str:
 
 
 def finished_frame(store: RunStore) -> pd.DataFrame:
-    """Done trials with an error, excluding ones a pruner stopped early (not full-budget errors)."""
+    """The population: sampled trials that are done, with an error.
+
+    Refine trials are left out (an optimiser's suggestions are not a random sample of the space,
+    which the good-range bootstrap assumes), and so are trials a pruner stopped early.
+    """
     frame = store.dataframe()
     if frame.empty:
         return frame
-    keep = (frame["status"] == "done") & frame["error"].notna()
+    keep = (frame["status"] == "done") & frame["error"].notna() & (frame["origin"] == "sampled")
     early = frame["metrics"].map(lambda m: bool(isinstance(m, dict) and m.get("stopped_early")))
     return frame[keep & ~early].reset_index(drop=True)
 
@@ -132,8 +136,27 @@ def _relations(space: SearchSpace, frame: pd.DataFrame) -> list[RelationTest]:
     return tests
 
 
+class _Flow(dict):
+    """A distribution mapping, written on one line like the shipped spaces: ``{int: [1, 4]}``."""
+
+
+class _Dumper(yaml.SafeDumper):
+    """SafeDumper that writes :class:`_Flow` mappings in flow style."""
+
+
+_Dumper.add_representer(
+    _Flow, lambda d, data: d.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True)
+)
+
+
+def _form(dist: Dist) -> _Flow:
+    return _Flow(dist.to_yaml())
+
+
 def _plain(x: Any) -> Any:
     """numpy scalars and tuples -> YAML-safe Python values."""
+    if isinstance(x, _Flow):
+        return _Flow({str(k): _plain(v) for k, v in x.items()})
     if isinstance(x, dict):
         return {str(k): _plain(v) for k, v in x.items()}
     if isinstance(x, list | tuple):
@@ -152,7 +175,7 @@ def _new_document(space: SearchSpace, res: NarrowResult, run: Path, meta: dict[s
         if c.slot.section != "per_stage":
             sect = raw.setdefault(c.slot.section, {}) or {}
             raw[c.slot.section] = sect
-            sect[c.slot.key] = c.new.to_yaml()
+            sect[c.slot.key] = _form(c.new)
         else:
             by_section.setdefault(c.slot.key, {})[c.slot.stage] = c.new
     relations = dict(raw.get("relations") or {})
@@ -160,7 +183,8 @@ def _new_document(space: SearchSpace, res: NarrowResult, run: Path, meta: dict[s
     for key, per in space.per_stage.items():
         new = by_section.get(key, {})
         stage_params = [new.get(i, p) for i, p in enumerate(per, start=1)]
-        forms = [p.to_yaml() for p in stage_params]
+        forms = [_Flow(p.to_yaml()) if isinstance(p.to_yaml(), dict) else p.to_yaml()
+                 for p in stage_params]
         if relations.get(key) == "shared" or all(f == forms[0] for f in forms):
             raw["per_stage"][key] = forms[0]  # shared: only stage 1's distribution is drawn
         else:
@@ -171,12 +195,13 @@ def _new_document(space: SearchSpace, res: NarrowResult, run: Path, meta: dict[s
     raw["description"] = f"narrowed from {res.parent} by nasx narrow"
     raw["lineage"] = _plain({
         "parent": {"path": str(res.parent), "sha256": space.sha256},
-        "run": {"path": str(run), "name": meta.get("name"), "n_finished": res.n},
+        "run": {"path": str(run.resolve()), "name": meta.get("name"), "n_finished": res.n,
+                "origin": "sampled"},
         "method": "bootstrap good range (DDS): p2.5..p97.5 of the best of 25% drawn with "
                   "replacement; relations by one-sided Mann-Whitney U of violation counts, "
                   "top 25% vs rest",
         "boot": {"B": res.boot, "frac": FRAC, "seed": res.seed},
-        "ranges": {c.slot.name: {"old": c.old.to_yaml(), "new": c.new.to_yaml(),
+        "ranges": {c.slot.name: {"old": _form(c.old), "new": _form(c.new),
                                  "p2.5": c.p2_5, "p50": c.p50, "p97.5": c.p97_5,
                                  "narrowed": c.narrowed} for c in res.cuts},
         "relations": {r.key: r.to_dict() for r in res.relations},
@@ -221,7 +246,7 @@ def narrow(run_dir: str | Path, out: str | Path, *, seed: int = 0, boot: int = 1
         frame = finished_frame(store)
     parent = Path(meta.get("space_file") or store.space_path)
     if len(frame) < MIN_MODELS:
-        raise RefineError(f"needs at least {MIN_MODELS} finished models to narrow, got "
+        raise RefineError(f"needs at least {MIN_MODELS} finished sampled models to narrow, got "
                           f"{len(frame)} (train the run first)", file=str(run))
     res = NarrowResult(out=out, parent=parent, n=len(frame), boot=boot, seed=seed)
     res.cuts = _cuts(space, frame, boot, seed)
@@ -236,7 +261,8 @@ def narrow(run_dir: str | Path, out: str | Path, *, seed: int = 0, boot: int = 1
                           f"range (sampled parameters: {names}); nothing written", file=str(run))
     doc = _new_document(space, res, run, meta)
     header = "".join(f"# {line}\n" for line in res.lines()[:-1])
-    text = header + yaml.safe_dump(doc, sort_keys=False, default_flow_style=None, width=100)
+    text = header + yaml.dump(doc, Dumper=_Dumper, sort_keys=False, default_flow_style=None,
+                              width=100)
     tmp = _write_atomic(text, out)
     try:
         _check_inside(load_space(tmp), res)

@@ -91,7 +91,7 @@ def _open_study(opts: RefineOptions, name: str, storage: str, space: SearchSpace
                           file="command line", key="study")
     if sha is None:
         study.set_user_attr("nasx_space_sha256", space.sha256)
-        study.set_user_attr("nasx_run", str(run))
+        study.set_user_attr("nasx_run", str(run.resolve()))
         study.set_user_attr("nasx_objectives", list(opts.objectives))
     return study
 

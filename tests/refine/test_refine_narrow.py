@@ -65,7 +65,7 @@ def test_too_few_models_exit_2_and_write_nothing(tmp_path: Path, space_file: Pat
     fill(store)
     store.close()
     out = tmp_path / "never.yaml"
-    with pytest.raises(RefineError, match="at least 8 finished models"):
+    with pytest.raises(RefineError, match="at least 8 finished sampled models"):
         narrow(tmp_path / "run", out)
     assert main(["narrow", str(tmp_path / "run"), "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
