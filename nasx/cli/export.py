@@ -1,0 +1,58 @@
+"""``nasx export RUN``: write one trial as spec YAML, safetensors, TorchScript, ONNX + provenance."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``export`` verb."""
+    p = subparsers.add_parser(
+        "export", help="export a trial (spec, weights, TorchScript, ONNX, provenance)",
+        description="Export one trial of a run into --out: spec.yaml (nasx.load_spec), "
+        "weights.safetensors, model.ts (torch.jit.load), model.onnx (onnxruntime) and "
+        "provenance.json. Files are written to a temporary folder beside --out and renamed at "
+        "the end. --best picks the lowest test error among done trials; --objective pareto "
+        "picks the knee of the (error, flops) Pareto front instead (the front point farthest "
+        "from the chord between its ends; the lowest error when the front has < 3 points).",
+    )
+    p.add_argument("run_dir", metavar="RUN", help="run folder, e.g. runs/regnet_digits")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--trial", type=int, default=None, metavar="ID", help="trial id")
+    which.add_argument("--best", action="store_true", help="pick the best done trial")
+    p.add_argument("--objective", choices=("error", "pareto"), default="error",
+                   help="what --best means (default: error)")
+    p.add_argument("--format", default="yaml,safetensors,torchscript,onnx",
+                   help="comma-separated subset of yaml,safetensors,torchscript,onnx (default: all)")
+    p.add_argument("--out", required=True, help="output folder (must not exist or be empty)")
+    p.add_argument("--train", action="store_true",
+                   help="train the architecture first with the run's recipe (for trials whose "
+                   "weights were not kept)")
+    p.add_argument("--epochs", type=int, default=None, help="epochs for --train")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Export and print what was written."""
+    from nasx.errors import ExportError
+    from nasx.export import export_trial
+
+    if args.objective != "error" and not args.best:
+        raise ExportError("--objective only applies with --best", key="--objective")
+    out = export_trial(args.run_dir, args.trial, best=args.best, objective=args.objective,
+                       formats=args.format, out=args.out, train=args.train, epochs=args.epochs)
+    doc = json.loads((Path(out) / "provenance.json").read_text())
+    t = doc["trial"]
+    err = "n/a" if t["error"] is None else f"{t['error']:.2f}%"
+    files = [f["file"] for f in doc["files"].values()] + ["provenance.json"]
+    print(f"exported trial {t['id']} ({t['status']}, error {err}, "
+          f"{doc['complexity']['flops'] / 1e6:.2f} MF, {doc['complexity']['params']:,} params) "
+          f"to {out}: {', '.join(files)}")
+    if doc["selection"]["objective"]:
+        print(f"chosen by: {doc['selection']['rule']}")
+    for note in doc["notes"]:
+        print(f"note: {note}")
+    return 0

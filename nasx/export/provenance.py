@@ -1,0 +1,85 @@
+"""provenance.json: where an exported network came from and how to reproduce it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from nasx.arch.complexity import complexity
+from nasx.arch.spec import ArchSpec
+from nasx.export.select import Choice
+from nasx.store.run_store import RunStore
+
+
+def sha256(path: Path) -> str:
+    """Hex SHA-256 of a file."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _versions(files: dict[str, str]) -> dict[str, str]:
+    import torch
+
+    import nasx
+
+    out = {"nasx": nasx.__version__, "torch": torch.__version__,
+           "python": platform.python_version()}
+    if "onnx" in files:
+        import onnx
+
+        out["onnx"] = onnx.__version__
+    return out
+
+
+def provenance(store: RunStore, choice: Choice, spec: ArchSpec, *,
+               files: dict[str, str], tmp: Path, shape: tuple[int, ...],
+               dynamic_batch: bool | None, training: dict[str, Any] | None, notes: list[str],
+               skipped: list[str]) -> dict[str, Any]:
+    """The provenance document of one export (JSON-able)."""
+    t = choice.trial
+    meta = store.meta()
+    c = complexity(spec)
+    weights: dict[str, Any] | None = None
+    if training is not None:
+        weights = training
+    elif t.weights and files.get("safetensors"):
+        weights = {"source": "run", "file": t.weights}
+    return {
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "versions": _versions(files),
+        "run": {
+            "dir": str(store.root.resolve()), "name": meta.get("name"),
+            "space_file": meta.get("space_file"), "space_sha256": meta.get("space_sha256"),
+            "space_copy_sha256": sha256(store.space_path) if store.space_path.is_file() else None,
+            "seed": meta.get("seed"),
+        },
+        "selection": {"trial": t.id, "objective": choice.objective, "rule": choice.rule,
+                      "pareto_front": list(choice.front)},
+        "trial": {
+            "id": t.id, "origin": t.origin, "status": t.status, "fingerprint": t.fingerprint,
+            "values": t.values, "hparams": t.hparams, "seed": t.seed, "recipe": t.recipe,
+            "error": t.error, "metrics": t.metrics, "device": t.device,
+            "train_seconds": t.train_seconds,
+        },
+        "complexity": c.to_dict(),
+        "spec": {"name": spec.name, "family": spec.family, "fingerprint": spec.fingerprint()},
+        "weights": weights,
+        "input": {"shape": list(shape), "dtype": "float32", "layout": "NCHW",
+                  "onnx_dynamic_batch": dynamic_batch, "output": "logits [N, num_classes]"},
+        "files": {fmt: {"file": name, "sha256": sha256(tmp / name)}
+                  for fmt, name in files.items()},
+        "skipped": skipped,
+        "notes": notes,
+    }
+
+
+def write_json(doc: dict[str, Any], path: Path) -> None:
+    """Pretty JSON with sorted keys."""
+    path.write_text(json.dumps(doc, indent=2, sort_keys=True, default=str) + "\n")
