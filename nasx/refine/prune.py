@@ -33,6 +33,7 @@ class PruningTrialFn:
         trial = self.trials.get(trial_id)
 
         def on_epoch(epoch: int, record: Mapping[str, Any]) -> bool:
+            """Report the epoch's test error; False (stop) when the pruner says so."""
             error = record.get("test_error")
             if trial is None or error is None:
                 return True

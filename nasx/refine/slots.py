@@ -73,6 +73,7 @@ def assemble(space: SearchSpace, drawn: Mapping[str, Any]) -> tuple[dict[str, An
     """(values, hparams) from drawn slot values (keyed by ``Slot.name``) and the fixed values."""
 
     def pick(name: str, p: Any) -> Any:
+        """A fixed value, or the drawn value of slot ``name``."""
         return p.value if isinstance(p, Fixed) else drawn[name]
 
     copied = broadcast_keys(space)

@@ -38,7 +38,8 @@ def test_narrow_writes_a_strictly_narrower_valid_space(fake_run: Path, space_fil
     lineage = yaml.safe_load(out.read_text())["lineage"]
     text = (fake_run / "space.yaml").read_text()
     assert lineage["parent"]["sha256"] == hashlib.sha256(text.encode()).hexdigest()
-    assert lineage["run"]["n_finished"] == 40
+    assert lineage["run"]["n_finished"] == 40 and lineage["run"]["origin"] == "sampled"
+    assert child.lineage["parent"]["sha256"] == parent.sha256  # the loader keeps the lineage
     assert lineage["relations"]["width"]["supported"] is True
     assert 0 <= lineage["relations"]["width"]["p"] < 0.05
     assert out.read_text().startswith("# narrowed ")
