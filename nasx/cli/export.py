@@ -38,7 +38,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Export and print what was written."""
     from nasx.errors import ExportError
-    from nasx.export import export_trial
+    from nasx.export import FILES, export_trial
 
     if args.objective != "error" and not args.best:
         raise ExportError("--objective only applies with --best", key="--objective")
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     doc = json.loads((Path(out) / "provenance.json").read_text())
     t = doc["trial"]
     err = "n/a" if t["error"] is None else f"{t['error']:.2f}%"
-    files = [f["file"] for f in doc["files"].values()] + ["provenance.json"]
+    files = [FILES[f] for f in FILES if f in doc["files"]] + ["provenance.json"]
     print(f"exported trial {t['id']} ({t['status']}, error {err}, "
           f"{doc['complexity']['flops'] / 1e6:.2f} MF, {doc['complexity']['params']:,} params) "
           f"to {out}: {', '.join(files)}")

@@ -83,7 +83,7 @@ def write_onnx(model: nn.Module, x: torch.Tensor, path: Path) -> bool:
     try:
         with _quiet():
             torch.onnx.export(model, (x2,), str(path), dynamo=True, external_data=False,
-                              dynamic_shapes=({0: batch},), input_names=["input"],
+                              verbose=False, dynamic_shapes=({0: batch},), input_names=["input"],
                               output_names=["logits"])
         return True
     except Exception:  # noqa: BLE001 - fall back to a static shape
@@ -91,7 +91,7 @@ def write_onnx(model: nn.Module, x: torch.Tensor, path: Path) -> bool:
     try:
         with _quiet():
             torch.onnx.export(model, (x,), str(path), dynamo=True, external_data=False,
-                              input_names=["input"], output_names=["logits"])
+                              verbose=False, input_names=["input"], output_names=["logits"])
     except Exception as exc:  # noqa: BLE001 - report an exporter failure on one line
         raise ExportError(f"ONNX export failed: {type(exc).__name__}: {exc}",
                           file=str(path)) from None

@@ -36,11 +36,20 @@ def _prepare_out(out: Path) -> Path:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ExportError("already exists and is not an empty folder; choose another --out",
                           file=str(out))
+    parent = out.parent
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+        parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise ExportError(f"cannot create folder {parent}: a file is in the way",
+                          file=str(out)) from None
     except OSError as exc:
-        raise ExportError(f"cannot write here: {exc.strerror or exc}", file=str(out)) from None
+        raise ExportError(f"cannot create folder {parent}: {exc.strerror or exc}",
+                          file=str(out)) from None
+    try:
+        return Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
+    except OSError as exc:
+        raise ExportError(f"cannot write into {parent}: {exc.strerror or exc}",
+                          file=str(out)) from None
 
 
 def _recipe(store: RunStore, t: TrialRecord, epochs: int | None) -> dict[str, Any]:

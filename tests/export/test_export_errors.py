@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -50,7 +51,8 @@ def test_unwritable_folder(run_dir, tmp_path, capsys):
     blocker.write_text("a file, not a folder")  # root ignores chmod; a file parent cannot be
     code, _, err = _cli(capsys, str(run_dir), "--trial", "1", "--format", "yaml",
                         "--out", str(blocker / "sub" / "out"))
-    assert code == 2 and "cannot write here" in err and err.count("\n") == 1
+    assert code == 2 and err.count("\n") == 1
+    assert f"cannot create folder {blocker / 'sub'}: a file is in the way" in err
     assert _only(tmp_path) == ["file"]
 
 
@@ -110,3 +112,17 @@ def test_best_pareto_and_its_knee(run_dir, tmp_path, capsys):
     assert [t.id for t in front] == [1, 2, 3, 4]
     assert knee(front).id == 2  # the elbow, not the lowest error (id 4)
     assert knee(front[2:]).id == 4  # fewer than three points: lowest error
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="root writes into read-only folders")
+def test_read_only_folder(run_dir, tmp_path, capsys):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        code, _, err = _cli(capsys, str(run_dir), "--trial", "1", "--out", str(ro / "x"))
+    finally:
+        ro.chmod(0o755)
+    assert code == 2 and f"cannot write into {ro}" in err and err.count("\n") == 1
+    assert _only(ro) == []
