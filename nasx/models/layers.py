@@ -13,6 +13,8 @@ from torch import nn
 
 from nasx.arch.spec import Act
 
+ACTS = ("relu", "silu", "relu6")
+
 
 def make_act(name: Act) -> nn.Module:
     """The activation module named by a spec (relu, silu, relu6)."""
@@ -22,7 +24,7 @@ def make_act(name: Act) -> nn.Module:
         return nn.SiLU(inplace=True)
     if name == "relu6":
         return nn.ReLU6(inplace=True)
-    raise ValueError(f"unknown activation {name!r}")  # specs are typed; internal invariant
+    raise ValueError(f"unknown activation {name!r}")  # check_spec rejects these first
 
 
 def conv(w_in: int, w_out: int, k: int = 1, stride: int = 1, groups: int = 1) -> nn.Conv2d:

@@ -10,7 +10,7 @@ from torch import nn
 from nasx.arch.spec import ArchSpec, HeadSpec, StemSpec
 from nasx.errors import NasxError
 from nasx.models.blocks import BLOCKS, Block
-from nasx.models.layers import ConvBN
+from nasx.models.layers import ACTS, ConvBN
 
 
 class ArchError(NasxError):
@@ -70,6 +70,11 @@ def check_spec(spec: ArchSpec) -> None:
                    ("stem.stride", spec.stem.stride), ("head.num_classes", spec.head.num_classes)):
         if v < 1:
             raise ArchError(f"must be >= 1; got {v}", file=name, key=key)
+    acts = [("stem.act", spec.stem.act), ("head.act", spec.head.act)]
+    acts += [(f"stages[{i}].act", st.act) for i, st in enumerate(spec.stages)]
+    for key, act in acts:
+        if act not in ACTS:
+            raise ArchError(f"must be one of {', '.join(ACTS)}; got {act!r}", file=name, key=key)
     for i, b in enumerate(spec.blocks()):
         where = f"block {i} ({b.kind})"
         for key, v in (("w_in", b.w_in), ("w_out", b.w_out), ("w_mid", b.w_mid),

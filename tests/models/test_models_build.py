@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -100,3 +102,17 @@ def test_zero_width_is_rejected():
     spec = ArchSpec("x", StemSpec(0), (), HeadSpec(10), name="zero")
     with pytest.raises(ArchError, match="key 'stem.width': must be >= 1; got 0"):
         build_model(spec)
+
+
+def test_unknown_activation_is_rejected():
+    spec = ArchSpec("x", StemSpec(8, act="gelu"), (), HeadSpec(10), name="act")  # type: ignore[arg-type]
+    with pytest.raises(ArchError, match="key 'stem.act': must be one of relu, silu, relu6"):
+        build_model(spec)
+
+
+def test_models_layer_imports_no_search_code():
+    code = ("import sys, nasx.models; bad = [m for m in sys.modules if m.split('.')[:2] in "
+            "(['nasx', 'space'], ['nasx', 'sample'], ['nasx', 'store'], ['nasx', 'execute'])"
+            " or m in ('ray', 'optuna')]; print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -29,15 +29,13 @@ def _mismatch(spec: ArchSpec) -> str | None:
     return None if got == want else f"{spec.name or spec.fingerprint()}: {got} != {want}"
 
 
-@pytest.mark.parametrize("name", zoo_names() or [pytest.param("-", marks=pytest.mark.skip(
-    reason="nasx.arch.zoo not built yet"))])
+@pytest.mark.parametrize("name", zoo_names())
 def test_zoo_counts_are_exact(name):
     assert _mismatch(zoo_spec(name)) is None
 
 
 @pytest.mark.parametrize("space", SPACES, ids=[p.name for p in SPACES])
 def test_sampled_counts_are_exact(space):
-    pytest.importorskip("nasx.sample")
     specs = sampled_specs(str(space), N_SAMPLES)
     assert len(specs) == N_SAMPLES
     bad = [m for m in map(_mismatch, specs) if m]

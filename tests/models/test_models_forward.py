@@ -53,7 +53,6 @@ def test_sampled_forward_backward(space):
     """Small-input spaces train at their own resolution. ImageNet-sized samples run forward at
     their own resolution and forward + backward at CIFAR size (CPU backward of depthwise and
     grouped convs at 224 px costs seconds per model on 2 cores)."""
-    pytest.importorskip("nasx.sample")
     specs = sampled_specs(str(space), 10)
     if specs[0].resolution <= 64:
         for spec in specs[:3]:
