@@ -29,8 +29,8 @@ def register(subparsers: Any) -> None:
                    help="comma-separated subset of yaml,safetensors,torchscript,onnx (default: all)")
     p.add_argument("--out", required=True, help="output folder (must not exist or be empty)")
     p.add_argument("--train", action="store_true",
-                   help="train the architecture first with the run's recipe (for trials whose "
-                   "weights were not kept)")
+                   help="train the architecture first with the run's recipe and export those "
+                   "weights (needed for trials whose weights were not kept)")
     p.add_argument("--epochs", type=int, default=None, help="epochs for --train")
     p.set_defaults(func=run)
 

@@ -122,7 +122,8 @@ def export_trial(run_dir: str | os.PathLike[str], trial_id: int | None = None, *
 
     Writes spec.yaml, weights.safetensors, model.ts, model.onnx (as ``formats`` asks) and always
     provenance.json. Without kept weights only the spec is written (noted in provenance.json)
-    unless ``train`` trains the architecture first with the run's recipe (``epochs`` overrides).
+    unless ``train``: it trains the architecture with the run's recipe (``epochs`` overrides)
+    and exports those weights, kept ones or not.
     """
     fmts = parse_formats(formats)
     if epochs is not None and not train:
