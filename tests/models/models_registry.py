@@ -32,10 +32,10 @@ def zoo_spec(name: str) -> ArchSpec:
 
 
 def families() -> list[str]:
-    """Every registered family."""
+    """Every registered family and every family a zoo model declares."""
     from nasx.arch.families import FAMILIES
 
-    return sorted(FAMILIES)
+    return sorted(set(FAMILIES) | {zoo_spec(n).family for n in zoo_names()})
 
 
 @functools.cache
