@@ -40,13 +40,19 @@ def families() -> list[str]:
 
 @functools.cache
 def sampled_specs(space_file: str, n: int, seed: int = 0) -> tuple[ArchSpec, ...]:
-    """``n`` seeded samples of a space file, as ArchSpecs."""
+    """``n`` seeded samples of a space file as ArchSpecs; every distinct one the space has when
+    it has fewer than ``n`` (e.g. efficientnet.yaml: phi in 0..3 by 0.1 gives 31 networks)."""
+    from nasx.errors import SamplingError
     from nasx.sample import sample_space
+    from nasx.sample.sampler import probe_space
     from nasx.space import load_space
 
     space = load_space(space_file)
-    result = sample_space(space, n, np.random.default_rng(seed))
-    return tuple(ArchSpec.from_dict(t.spec) for t in result.trials)
+    try:
+        trials = sample_space(space, n, np.random.default_rng(seed)).trials
+    except SamplingError:
+        trials = probe_space(space, 50 * n, np.random.default_rng(seed)).trials[:n]
+    return tuple(ArchSpec.from_dict(t.spec) for t in trials)
 
 
 def space_family(space_file: Path) -> str:

@@ -37,6 +37,6 @@ def test_zoo_counts_are_exact(name):
 @pytest.mark.parametrize("space", SPACES, ids=[p.name for p in SPACES])
 def test_sampled_counts_are_exact(space):
     specs = sampled_specs(str(space), N_SAMPLES)
-    assert len(specs) == N_SAMPLES
+    assert 0 < len(specs) <= N_SAMPLES  # fewer only when the space has fewer distinct networks
     bad = [m for m in map(_mismatch, specs) if m]
     assert not bad, f"{len(bad)} of {len(specs)} differ: {bad[:3]}"
