@@ -48,10 +48,11 @@ def sampled_specs(space_file: str, n: int, seed: int = 0) -> tuple[ArchSpec, ...
     from nasx.space import load_space
 
     space = load_space(space_file)
+    budget = 100 * n  # small spaces exhaust any budget: keep the failing attempt cheap
     try:
-        trials = sample_space(space, n, np.random.default_rng(seed)).trials
+        trials = sample_space(space, n, np.random.default_rng(seed), max_attempts=budget).trials
     except SamplingError:
-        trials = probe_space(space, 50 * n, np.random.default_rng(seed)).trials[:n]
+        trials = probe_space(space, budget, np.random.default_rng(seed)).trials[:n]
     return tuple(ArchSpec.from_dict(t.spec) for t in trials)
 
 
