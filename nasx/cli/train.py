@@ -20,6 +20,8 @@ def add_training_args(p: argparse.ArgumentParser, executor: str = "ray") -> None
     g.add_argument("--data", default=None, help="digits | cifar10 | imagefolder | synthetic")
     g.add_argument("--data-dir", default=None, help="folder of the data set")
     g.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N")
+    g.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads per trial (default: the trainer's choice)")
     e = p.add_argument_group("execution")
     e.add_argument("--executor", choices=("ray", "inline"), default=executor, help=EXECUTOR_HELP)
     e.add_argument("--address", default=None,
@@ -42,7 +44,7 @@ def exec_options(args: argparse.Namespace) -> Any:
     from nasx.execute import ExecOptions
 
     overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
-                 "data": args.data, "device": args.device,
+                 "data": args.data, "device": args.device, "threads": args.threads,
                  "data_dir": str(Path(args.data_dir).resolve()) if args.data_dir else None}
     return ExecOptions(
         executor=args.executor, address=args.address, cpus_per_trial=args.cpus_per_trial,
