@@ -50,20 +50,15 @@ def test_family_forward_backward_and_torch_export(family):
 
 @pytest.mark.parametrize("space", SPACES, ids=[p.name for p in SPACES])
 def test_sampled_forward_backward(space):
-    """Small-input spaces train at their own resolution. ImageNet-sized samples run forward at
-    their own resolution and forward + backward at CIFAR size (CPU backward of depthwise and
-    grouped convs at 224 px costs seconds per model on 2 cores)."""
-    specs = sampled_specs(str(space), 10)
+    """Small-input spaces (digits) run at their own resolution; ImageNet-sized samples at CIFAR
+    size, since CPU passes of depthwise and grouped convs at 224 px cost seconds per model on a
+    shared 2-core machine (their counts are checked at 224 px on the meta device)."""
+    specs = sampled_specs(str(space), 5)
     if specs[0].resolution <= 64:
         for spec in specs[:3]:
             _forward_backward(spec)
-        return
-    spec = specs[0]
-    model = build_model(spec, seed=0).eval()
-    with torch.no_grad():
-        y = model(torch.randn(1, spec.in_channels, spec.resolution, spec.resolution))
-    assert y.shape == (1, spec.num_classes) and torch.isfinite(y).all()
-    _forward_backward(cifar_variant(spec))
+    else:
+        _forward_backward(cifar_variant(specs[0]))
 
 
 def test_torch_export_every_block_kind():
