@@ -108,3 +108,13 @@ def test_weights_leftovers_are_swept(tmp_path, scratch):
                                                                    "2.safetensors"]
     db = sqlite3.connect(store.root / "run.db")
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_importing_execute_and_its_verbs_pulls_neither_ray_nor_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, nasx.execute, nasx.cli.train, nasx.cli.run, nasx.cli.demo; "
+            "print('ray' in sys.modules, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
