@@ -40,7 +40,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--seed", type=int, default=0, help="sampler seed (default 0)")
     p.add_argument("--report", default=None, help="report folder (default: reports/<run name>)")
     add_training_args(p, executor=DEMO_EXECUTOR)
-    p.set_defaults(func=run, epochs=3)
+    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

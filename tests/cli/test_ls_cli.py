@@ -38,7 +38,7 @@ def test_json_has_one_object_per_trial(run_dir, capsys):
     first = rows[0]
     assert {"id", "status", "values", "flops", "params", "acts", "error", "origin", "hparams",
             "attempts"} <= set(first)
-    assert first["values"]["resolution"] == 16 and first["values"]["stem"] == "cifar"
+    assert first["values"]["resolution"] == 8 and first["values"]["stem"] == "cifar"
     assert isinstance(first["flops"], int) and first["attempts"] == 1
 
 

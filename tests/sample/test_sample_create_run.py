@@ -27,14 +27,14 @@ def test_writes_the_run(space_file, tmp_path):
     store, s = create_run(space_file, n=6, seed=4, out=out, progress=False)
     with store:
         assert (s.name, s.n, s.seed, s.accepted, s.existed) == ("regnet_digits", 6, 4, 6, False)
-        assert s.attempts >= 6 and s.flops[0] <= s.flops[1] <= 5_000_000
+        assert s.attempts >= 6 and s.flops[0] <= s.flops[1] <= 1_500_000
         assert (out / "space.yaml").read_bytes() == space_file.read_bytes()
         meta = store.meta()
         assert {k: meta[k] for k in ("name", "family", "seed", "n")} == {
             "name": "regnet_digits", "family": "regnet", "seed": 4, "n": 6}
         assert meta["space_file"] == str(space_file)
         assert meta["space_sha256"] == load_space(space_file).sha256
-        assert meta["nasx_version"] and meta["train"]["epochs"] == 3
+        assert meta["nasx_version"] and meta["train"]["epochs"] == 5
         assert [t.status for t in store.trials()] == ["pending"] * 6
     assert sorted(p.name for p in out.parent.iterdir()) == ["r"]  # no temp folder left
 
@@ -71,7 +71,7 @@ def test_a_different_run_in_the_folder_is_an_error(space_file, tmp_path, change)
 
 
 def test_failure_writes_nothing(space_file, tmp_path):
-    space_file.write_text(space_file.read_text().replace("flops: [null, 5M]", "flops: [1G, null]"))
+    space_file.write_text(space_file.read_text().replace("flops: [null, 1.5M]", "flops: [1G, null]"))
     out = tmp_path / "runs" / "r"
     with pytest.raises(SamplingError, match="found only 0 of 3"):
         create_run(space_file, n=3, out=out, progress=False, max_attempts=500)
