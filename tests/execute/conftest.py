@@ -7,16 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-HERE = Path(__file__).resolve().parent
-
-
-def worker_env() -> dict[str, str]:
-    """The environment for drivers and Ray workers: the fakes importable by module path."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(HERE), *filter(None, [env.get("PYTHONPATH")])])
-    env.pop("RAY_ADDRESS", None)
-    return env
+from exec_helpers import worker_env
 
 
 @pytest.fixture

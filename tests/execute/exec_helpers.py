@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from nasx.store import NewTrial, RunStore
 
-REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
 SPACE = REPO / "spaces" / "regnet_digits.yaml"
+
+
+def worker_env() -> dict[str, str]:
+    """The environment for drivers and Ray workers: the fakes importable by module path."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(HERE), *filter(None, [env.get("PYTHONPATH")])])
+    env.pop("RAY_ADDRESS", None)
+    return env
 
 
 def fake_run(root: Path, n: int) -> RunStore:

@@ -6,8 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import worker_env
-from exec_helpers import fake_run
+from exec_helpers import fake_run, worker_env
 
 from nasx.cli.main import build_parser
 from nasx.cli.train import exec_options

@@ -13,8 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import HERE, worker_env
-from exec_helpers import events, fake_run
+from exec_helpers import HERE, events, fake_run, worker_env
 
 from nasx.store import RunStore
 
@@ -34,6 +33,13 @@ def done_ids(run: Path) -> dict[int, int]:
         return {t.id: t.attempts for t in store.trials("done")}
 
 
+def mid_trial(run: Path) -> bool:
+    """A few trials recorded and the next one in flight: the moment to kill the driver."""
+    with RunStore.open(run) as store:
+        counts = store.counts()
+    return counts["done"] >= 3 and counts["running"] > 0
+
+
 @pytest.mark.parametrize("executor", ["inline", "ray"])
 def test_sigkill_driver_then_resume(tmp_path, scratch, executor):
     n = 8
@@ -41,7 +47,7 @@ def test_sigkill_driver_then_resume(tmp_path, scratch, executor):
     run = tmp_path / "run"
     proc = start_driver(run, scratch, executor)
     deadline = time.monotonic() + 240
-    while len(done_ids(run)) < 3:  # kill once a few trials are recorded, mid-run
+    while not mid_trial(run):  # kill once a few trials are recorded, mid-trial
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "driver made no progress"
         time.sleep(0.1)

@@ -40,7 +40,8 @@ def test_best_trial_in_every_format(run_dir, tmp_path):
     assert doc["versions"]["nasx"] == nasx.__version__
     assert doc["weights"] == {"source": "run", "file": "weights/2.safetensors"}
     assert doc["notes"] == [] and doc["skipped"] == []
-    assert doc["input"]["shape"] == [1, 1, 16, 16] and doc["input"]["onnx_dynamic_batch"]
+    res = record.spec["resolution"]
+    assert doc["input"]["shape"] == [1, 1, res, res] and doc["input"]["onnx_dynamic_batch"]
 
     # The rebuilt spec has the same parameter count and, with the exported weights, the same
     # outputs as the trial's own weights.
@@ -51,7 +52,7 @@ def test_best_trial_in_every_format(run_dir, tmp_path):
     ref = nasx.build_model(spec, init=False)
     ref.load_state_dict(load_file(str(run_dir / record.weights)))
     assert count_params(model) == record.params
-    x = torch.randn(1, 1, 16, 16, generator=torch.Generator().manual_seed(7))
+    x = torch.randn(1, 1, res, res, generator=torch.Generator().manual_seed(7))
     with torch.no_grad():
         y = model.eval()(x)
         assert torch.equal(y, ref.eval()(x))
