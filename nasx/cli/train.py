@@ -27,8 +27,9 @@ def add_training_args(p: argparse.ArgumentParser, executor: str = "ray") -> None
     e.add_argument("--address", default=None,
                    help="Ray cluster to join (default: $RAY_ADDRESS, else a fresh local Ray)")
     e.add_argument("--cpus-per-trial", type=float, default=1.0, help="CPUs per trial (ray)")
-    e.add_argument("--gpus-per-trial", type=float, default=0.0,
-                   help="GPUs per trial; a fraction packs several trials on one GPU (ray)")
+    e.add_argument("--gpus-per-trial", type=float, default=None,
+                   help="GPUs per trial; a fraction packs several trials on one GPU (ray;"
+                   " default: 1 when the cluster has GPUs, else 0)")
     e.add_argument("--max-failures", type=int, default=2,
                    help="retries of a trial whose worker dies (default 2)")
     e.add_argument("--keep-weights", type=int, default=3,

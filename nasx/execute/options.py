@@ -16,14 +16,15 @@ class ExecOptions:
     """Executor choice, resources per trial, fault tolerance, and what to keep.
 
     ``address`` None means: ``$RAY_ADDRESS`` when set, else a fresh local Ray on loopback.
-    ``gpus_per_trial`` may be a fraction to pack several trials on one GPU.
+    ``gpus_per_trial`` may be a fraction to pack several trials on one GPU; None (the default)
+    means one GPU per trial when the Ray cluster has GPUs, else none.
     ``retry_failed`` also trains trials whose status is ``failed`` (never ``done``/``diverged``).
     """
 
     executor: Executor = "ray"
     address: str | None = None
     cpus_per_trial: float = 1.0
-    gpus_per_trial: float = 0.0
+    gpus_per_trial: float | None = None
     max_failures: int = 2
     keep_weights: int = 3
     overrides: dict[str, Any] = field(default_factory=dict)
@@ -35,7 +36,8 @@ class ExecOptions:
         rules = [
             ("executor", self.executor in EXECUTORS, "must be ray or inline"),
             ("cpus_per_trial", self.cpus_per_trial > 0, "must be > 0"),
-            ("gpus_per_trial", self.gpus_per_trial >= 0, "must be >= 0"),
+            ("gpus_per_trial", self.gpus_per_trial is None or self.gpus_per_trial >= 0,
+             "must be >= 0"),
             ("max_failures", self.max_failures >= 0, "must be >= 0"),
             ("keep_weights", self.keep_weights >= 0, "must be >= 0"),
         ]

@@ -172,8 +172,10 @@ def run_ray(store: RunStore, jobs: dict[int, TrialJob], rec: Recorder, fn_path: 
     shutil.rmtree(scratch, ignore_errors=True)  # leftovers of a killed driver (we hold the lock)
     started = connect(opts)
     try:
-        trainable = tune.with_resources(
-            NasxTrainable, {"cpu": opts.cpus_per_trial, "gpu": opts.gpus_per_trial})
+        gpus = opts.gpus_per_trial
+        if gpus is None:  # a GPU box should not need a flag to use its GPUs
+            gpus = 1.0 if ray.cluster_resources().get("GPU", 0) >= 1 else 0.0
+        trainable = tune.with_resources(NasxTrainable, {"cpu": opts.cpus_per_trial, "gpu": gpus})
         space = {"fn": fn_path,
                  "job": tune.grid_search([job_to_json(j) for j in jobs.values()])}
         tuner = tune.Tuner(
