@@ -28,15 +28,18 @@ def _drop_batchnorm(module: nn.Module) -> None:
             _drop_batchnorm(child)
 
 
-def count_flops(spec: ArchSpec) -> int:
+def count_flops(spec: ArchSpec, model: nn.Module | None = None) -> int:
     """Multiply-adds of one forward at batch 1, measured by FlopCounterMode on the meta device.
 
     FlopCounterMode counts 2 FLOPs per multiply-add and ignores biases, so this equals the
-    analytic flops minus :func:`bias_flops`.
+    analytic flops minus :func:`bias_flops`. ``model``: the spec's network already built on the
+    meta device (it is modified: its BNs are dropped); built here when not given.
     """
     with torch.device("meta"):
-        model = build_model(spec, init=False).eval()
+        if model is None:
+            model = build_model(spec, init=False)
         x = torch.empty(1, spec.in_channels, spec.resolution, spec.resolution)
+    model.eval()
     _drop_batchnorm(model)
     counter = FlopCounterMode(display=False)
     with torch.no_grad(), counter:

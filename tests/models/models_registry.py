@@ -40,20 +40,25 @@ def families() -> list[str]:
 
 @functools.cache
 def sampled_specs(space_file: str, n: int, seed: int = 0) -> tuple[ArchSpec, ...]:
-    """``n`` seeded samples of a space file as ArchSpecs; every distinct one the space has when
-    it has fewer than ``n`` (e.g. efficientnet.yaml: phi in 0..3 by 0.1 gives 31 networks)."""
-    from nasx.errors import SamplingError
-    from nasx.sample import sample_space
+    """``n`` distinct seeded samples of a space file as ArchSpecs, or every distinct one the space
+    holds when it holds fewer (e.g. efficientnet.yaml: phi in 0..3 by 0.1 gives 31 networks).
+
+    Draws in chunks of candidates and stops once a whole chunk brings no new network, so a small
+    space costs a few thousand draws instead of a failing sampler's full budget.
+    """
     from nasx.sample.sampler import probe_space
     from nasx.space import load_space
 
     space = load_space(space_file)
-    budget = 100 * n  # small spaces exhaust any budget: keep the failing attempt cheap
-    try:
-        trials = sample_space(space, n, np.random.default_rng(seed), max_attempts=budget).trials
-    except SamplingError:
-        trials = probe_space(space, budget, np.random.default_rng(seed)).trials[:n]
-    return tuple(ArchSpec.from_dict(t.spec) for t in trials)
+    rng = np.random.default_rng(seed)
+    found: dict[str, ArchSpec] = {}
+    while len(found) < n:
+        fresh = [t for t in probe_space(space, 2000, rng).trials if t.fingerprint not in found]
+        if not fresh:
+            break
+        for t in fresh:
+            found[t.fingerprint] = ArchSpec.from_dict(t.spec)
+    return tuple(found.values())[:n]
 
 
 def space_family(space_file: Path) -> str:
