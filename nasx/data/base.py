@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -63,18 +63,7 @@ class Dataset:
         keep = max(1, int(round(n * fraction)))
         gen = torch.Generator().manual_seed(seed)
         idx = torch.randperm(n, generator=gen)[:keep].sort().values.to(self.x_train.device)
-        return Dataset(
-            name=self.name,
-            x_train=self.x_train[idx],
-            y_train=self.y_train[idx],
-            x_test=self.x_test,
-            y_test=self.y_test,
-            num_classes=self.num_classes,
-            in_channels=self.in_channels,
-            resolution=self.resolution,
-            flip=self.flip,
-            crop=self.crop,
-        )
+        return replace(self, x_train=self.x_train[idx], y_train=self.y_train[idx])
 
 
 class DataCache:
