@@ -32,11 +32,13 @@ class Recipe:
     data: str = "digits"  # digits | cifar10 | imagefolder | synthetic
     data_dir: str | None = None
     train_fraction: float = 1.0  # use a seeded subset of the training set
+    val_fraction: float = 0.1  # validation images carved (stratified) from the training set
+    split_seed: int = 0  # seed of the validation split: fixed for a run, not per trial
     augment: bool = True  # random crop with padding + horizontal flip (off for digits)
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     amp: bool = True  # bf16 autocast on CUDA (ignored on CPU)
     channels_last: bool = True  # on CUDA
-    eval_every: int = 1  # test every k epochs (the last epoch is always tested)
+    eval_every: int = 1  # validate every k epochs and at the last (the test set: at the end)
     threads: int = 0  # torch CPU threads per trial; 0 = $NASX_THREADS, $OMP_NUM_THREADS or min(4, cores)
     compile: bool = False  # torch.compile the model (CUDA only)
     synthetic_train: int = 50000  # images in the synthetic training set (data: synthetic)
@@ -99,6 +101,8 @@ class Recipe:
             ("warmup_epochs", 0 <= self.warmup_epochs <= self.epochs, "must be in [0, epochs]"),
             ("label_smoothing", 0 <= self.label_smoothing < 1, "must be in [0, 1)"),
             ("train_fraction", 0 < self.train_fraction <= 1, "must be in (0, 1]"),
+            ("val_fraction", 0 < self.val_fraction <= 0.5, "must be in (0, 0.5]"),
+            ("split_seed", self.split_seed >= 0, "must be >= 0"),
             ("optimizer", self.optimizer in ("sgd", "adamw"), "must be sgd or adamw"),
             ("data", self.data in ("digits", "cifar10", "imagefolder", "synthetic"),
              "must be digits, cifar10, imagefolder or synthetic"),
