@@ -131,7 +131,7 @@ def test_relations_hold_in_every_sample():
         assert len({v[f"bot_mul_{i}"] for i in range(1, 5)}) == 1
         assert len({v[f"group_w_{i}"] for i in range(1, 5)}) == 1
         assert 360_000_000 <= t.flops <= 400_000_000
-    assert res.trials[0].values["width_4"] == 168 and res.trials[0].values["depth_4"] == 14
+    assert res.trials[0].values["width_4"] == 296 and res.trials[0].values["depth_4"] == 14
 
 
 def test_per_stage_key_under_params_is_copied_to_every_stage(make_space):
