@@ -311,18 +311,24 @@ class RunStore:
     def finish(self, trial_id: int, status: str, *, error: float | None = None,
                metrics: dict[str, Any] | None = None, curves: list[dict[str, Any]] | None = None,
                device: str | None = None, host: str | None = None,
-               message: str | None = None, train_seconds: float | None = None) -> None:
-        """running -> done | failed | diverged, with the trial's measurements."""
+               message: str | None = None, train_seconds: float | None = None,
+               weights: str | None = None) -> None:
+        """running -> done | failed | diverged, with the trial's measurements.
+
+        ``weights`` (relative to the run folder) is recorded in the same transaction, so a done
+        trial that earned weights is never seen without them; None leaves the column as it is.
+        """
         if status not in ("done", "failed", "diverged"):
             raise ValueError(f"finish() takes a final status, got {status!r}")
         with self._tx() as c:
             cur = c.execute(
                 "UPDATE trials SET status = ?, error = ?, metrics = ?, curves = ?,"
                 " device = COALESCE(?, device), host = COALESCE(?, host), message = ?,"
-                " train_seconds = ?, finished_at = ? WHERE id = ?",
+                " train_seconds = ?, finished_at = ?, weights = COALESCE(?, weights)"
+                " WHERE id = ?",
                 (status, error, None if metrics is None else _dumps(metrics),
                  None if curves is None else _dumps(curves), device, host, message,
-                 train_seconds, time.time(), trial_id),
+                 train_seconds, time.time(), weights, trial_id),
             )
             self._one(cur, trial_id)
 
