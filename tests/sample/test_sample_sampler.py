@@ -35,15 +35,15 @@ def test_regnet_first_trials_are_pinned():
     res = sample_space(space, 3, np.random.default_rng(0))
     first = res.trials[0]
     assert first.values == {
-        "depth": 23, "w0": 24, "wa": 19.09320817422151, "wm": 2.633564150536178, "group_w": 8,
+        "depth": 13, "w0": 32, "wa": 63.83207139562389, "wm": 2.5542535476455863, "group_w": 4,
         "bot_mul": 1.0, "se_ratio": 0.0, "resolution": 224, "in_channels": 3,
         "num_classes": 1000,
     }
     assert (first.flops, first.params, first.acts, first.seed) == (
-        399854504, 5218152, 3387096, 1421746521)
-    assert [t.flops for t in res.trials] == [399854504, 370914000, 377142760]
+        360716008, 5547256, 2809288, 1421746521)
+    assert [t.flops for t in res.trials] == [360716008, 387873000, 384495624]
     assert first.origin == "sampled" and first.hparams == {}
-    assert ArchSpec.from_dict(first.spec).widths == [24, 64, 168, 440]
+    assert ArchSpec.from_dict(first.spec).widths == [32, 80, 208, 536]
 
 
 def test_same_seed_same_trials_other_seed_other_trials():
