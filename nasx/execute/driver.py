@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from nasx.errors import StoreError
 from nasx.execute.options import ExecOptions
-from nasx.execute.plan import build_jobs, select_trials
+from nasx.execute.plan import build_jobs, choose_recipe, record_population, select_trials
 from nasx.execute.progress import ProgressView
 from nasx.execute.recorder import Recorder
 from nasx.execute.weights import WeightKeeper
@@ -26,7 +28,11 @@ def driver_lock(store: RunStore) -> Iterator[None]:
 
     flock is released by the kernel when the holder dies, even by SIGKILL.
     """
-    fd = os.open(store.root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    path = store.root / LOCK_NAME
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:  # a folder or an unwritable file where the lock should be
+        raise StoreError(f"cannot open the driver lock ({exc.strerror})", file=str(path)) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -45,18 +51,28 @@ def best_done(store: RunStore) -> tuple[float, int] | None:
 
 
 def train_run(store: RunStore, opts: ExecOptions, trial_ids: Iterable[int] | None = None,
-              trial_fn: TrialFn | str | None = None) -> RunCounts:
+              trial_fn: TrialFn | str | None = None, *, locked: bool = False) -> RunCounts:
     """Train the run's unfinished trials (or only ``trial_ids``); returns the store's counts.
 
     Resumes: trials left ``running`` by a dead driver are queued again; ``done``, ``diverged``
     (and ``failed`` unless ``opts.retry_failed``) trials are never trained again. Only this
     process writes the store, one transaction per event, as each trial finishes.
+
+    Recipe: the population's (recorded by the first call) unless ``opts.overrides`` change it on
+    purpose (see :func:`~nasx.execute.plan.choose_recipe`; the CLI prints what differs).
+    ``locked``: the caller (refine) already holds :func:`driver_lock` for the whole call.
     """
     path = fn_path(trial_fn)
-    with driver_lock(store):
+    with contextlib.nullcontext() if locked else driver_lock(store):
+        choice = choose_recipe(store, opts.overrides)  # validated before anything changes
         store.requeue_stale()
         trials = select_trials(store, trial_ids, opts.retry_failed)
-        jobs = build_jobs(store, trials, opts.overrides, return_weights=opts.keep_weights > 0)
+        jobs = build_jobs(store, trials, choice.overrides,
+                          return_weights=opts.keep_weights > 0)
+        if jobs:
+            record_population(store, choice)
+            if choice.note() and not locked:  # refine (locked) says it once per call itself
+                print(f"nasx: note: {choice.note()}", file=sys.stderr)
         keeper = WeightKeeper(store, opts.keep_weights)
         with ProgressView(len(jobs), store.counts(), best_done(store), opts.progress) as view:
             rec = Recorder(store, keeper, view)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from nasx.space import load_space
 from nasx.store import RunStore, TrialRecord
+from nasx.train import population
 from nasx.train.job import TrialJob
 from nasx.train.recipe import resolve_recipe
 
@@ -17,13 +18,66 @@ FINAL = ("done", "failed", "diverged")
 
 def train_block(space_path: Path) -> dict[str, Any]:
     """Fixed values of the ``train:`` block of the run's copy of its space file."""
-    try:
-        from nasx.space import load_space
-    except ImportError:  # space layer not installed yet: read the fixed scalars directly
-        doc = yaml.safe_load(space_path.read_text()) or {}
-        block = doc.get("train") or {}
-        return {k: v for k, v in block.items() if not isinstance(v, dict)}
     return dict(load_space(space_path).train_fixed)
+
+
+@dataclass(frozen=True)
+class RecipeChoice:
+    """The recipe a training call uses, decided against the run's population recipe.
+
+    ``overrides`` are the effective command-line overrides: the user's, plus every population key
+    the user did not set that the population's recipe holds (so a later ``train``/``refine`` trains
+    like the first one). ``differs`` lists what the user changed on purpose ("epochs 2 -> 5");
+    trials trained so are kept apart from the population.
+    """
+
+    overrides: dict[str, Any]
+    recipe: dict[str, Any]  # resolved without per-trial draws
+    population: dict[str, Any] | None  # the run's recorded recipe; None before the first train
+    sampled: tuple[str, ...]  # recipe keys the space draws per trial (never compared)
+    differs: tuple[str, ...]
+
+    def note(self) -> str | None:
+        """The one line telling a user that this call leaves the population's recipe."""
+        if not self.differs:
+            return None
+        return ("recipe differs from the run's population (" + ", ".join(self.differs)
+                + "): these trials are kept apart from its EDFs, warm start and best-model choice")
+
+
+def population_recipe(store: RunStore) -> dict[str, Any] | None:
+    """The run's population recipe: recorded meta, else (older runs) the first trained trial's."""
+    recorded = store.meta().get(population.META_KEY)
+    if recorded is not None:
+        return dict(recorded)
+    started = [t for t in store.trials() if t.recipe and t.started_at is not None]
+    if not started:
+        return None
+    return dict(min(started, key=lambda t: (t.started_at, t.id)).recipe or {})
+
+
+def choose_recipe(store: RunStore, overrides: dict[str, Any]) -> RecipeChoice:
+    """Resolve a call's recipe against the run's population (validated; nothing written)."""
+    space = load_space(store.space_path)
+    sampled = tuple(sorted(space.train_dists))
+    source = str(store.space_path)
+    asked = resolve_recipe(space.train_fixed, None, overrides, source=source).to_dict()
+    pop = population_recipe(store)
+    effective = dict(overrides)
+    if pop is not None:
+        inherit = population.identity(pop, sampled)
+        effective.update({k: v for k, v in inherit.items()
+                          if k not in overrides and asked.get(k) != v})
+    recipe = resolve_recipe(space.train_fixed, None, effective, source=source).to_dict()
+    differs = tuple(population.diff(pop, recipe, sampled)) if pop is not None else ()
+    return RecipeChoice(overrides=effective, recipe=recipe, population=pop, sampled=sampled,
+                        differs=differs)
+
+
+def record_population(store: RunStore, choice: RecipeChoice) -> None:
+    """Record the population's recipe at the first training of a run (older runs: inferred)."""
+    if store.meta().get(population.META_KEY) is None:
+        store.set_meta(**{population.META_KEY: choice.population or choice.recipe})
 
 
 def select_trials(store: RunStore, trial_ids: Iterable[int] | None = None,

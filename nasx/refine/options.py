@@ -57,6 +57,7 @@ class RefineSummary:
     warm_started: int = 0
     warm_present: int = 0  # finished trials the study already held
     warm_skipped: int = 0  # finished trials the space's distributions cannot hold
+    warm_other_recipe: int = 0  # finished trials trained with another recipe (kept out)
     resumed: int = 0  # trials of an interrupted call told now
     trained: list[int] = field(default_factory=list)  # store ids of new refine trials
     done: int = 0
@@ -75,7 +76,9 @@ class RefineSummary:
         out = [f"study '{self.study}' in {self.storage} (sampler {self.sampler}, objectives "
                f"{','.join(self.objectives)}; {self.study_trials} trials in the study)",
                f"warm start: added {self.warm_started} finished trials "
-               f"({self.warm_present} already in the study, {self.warm_skipped} not representable)",
+               f"({self.warm_present} already in the study, {self.warm_skipped} not representable"
+               + (f", {self.warm_other_recipe} of another recipe kept out"
+                  if self.warm_other_recipe else "") + ")",
                f"trained {len(self.trained)} new trials (done {self.done}, failed {self.failed}, "
                f"pruned {self.pruned}); skipped {self.infeasible} infeasible and "
                f"{self.duplicates} duplicate suggestions of {self.suggestions}"]

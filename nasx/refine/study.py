@@ -23,6 +23,8 @@ warm-started trial carries ``nasx_violation = 0``.
 
 from __future__ import annotations
 
+import dataclasses
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,9 @@ import numpy as np
 import optuna
 from optuna.trial import TrialState
 
+from nasx.execute.driver import driver_lock
 from nasx.execute.options import ExecOptions
+from nasx.execute.plan import RecipeChoice, choose_recipe
 from nasx.refine.errors import RefineError
 from nasx.refine.feasible import check
 from nasx.refine.options import RefineOptions, RefineSummary
@@ -46,6 +50,7 @@ from nasx.refine.optuna_space import (
 from nasx.refine.slots import Slot, assemble, slot_value, space_slots
 from nasx.space import SearchSpace, load_space
 from nasx.store import RunStore, TrialRecord
+from nasx.train import population
 
 PENALTY_ERROR = 100.0  # percent: worse than any trained model
 PENALTY_SIZE = 1e15  # complexity of a suggestion that gives no network
@@ -62,11 +67,13 @@ def _penalty(quantities: dict[str, float], objectives: Sequence[str]) -> list[fl
 
 
 def _curve(rec: TrialRecord) -> dict[int, float]:
-    """Per-epoch test errors of a stored trial (intermediate values for pruners)."""
+    """Per-epoch validation errors of a stored trial (intermediate values for pruners)."""
     out = {}
     for row in rec.curves or []:
-        if row.get("test_error") is not None and row.get("epoch") is not None:
-            out[int(row["epoch"])] = float(row["test_error"])
+        # Curves stored before the validation split carry only test_error.
+        error = row.get("val_error", row.get("test_error"))
+        if error is not None and row.get("epoch") is not None:
+            out[int(row["epoch"])] = float(error)
     return out
 
 
@@ -97,12 +104,15 @@ def _open_study(opts: RefineOptions, name: str, storage: str, space: SearchSpace
 
 
 def _warm_start(study: optuna.Study, store: RunStore, slots: list[Slot], objectives: Sequence[str],
-                summary: RefineSummary) -> None:
+                summary: RefineSummary, recipe: dict[str, Any]) -> None:
     dists = distributions(slots)
     present = {t.user_attrs.get("nasx_id") for t in study.get_trials(deepcopy=False)}
     frozen = []
     for rec in store.trials("done"):
         if rec.error is None or (rec.metrics or {}).get("stopped_early"):
+            continue
+        if not population.in_population(rec.recipe, rec.hparams, recipe):
+            summary.warm_other_recipe += 1  # errors of another recipe measure something else
             continue
         if rec.id in present:
             summary.warm_present += 1
@@ -146,9 +156,9 @@ def _train(store: RunStore, exec_opts: ExecOptions, ids: list[int],
         from nasx.refine.prune import PruningTrialFn
 
         fn = PruningTrialFn(running)
-        train_run(store, exec_opts, trial_ids=ids, trial_fn=fn)
+        train_run(store, exec_opts, trial_ids=ids, trial_fn=fn, locked=True)
         return fn.pruned
-    train_run(store, exec_opts, trial_ids=ids)
+    train_run(store, exec_opts, trial_ids=ids, locked=True)
     return set()
 
 
@@ -216,14 +226,18 @@ def refine(run_dir: str | Path, opts: RefineOptions, exec_opts: ExecOptions) -> 
     n_obj = len(opts.objectives)
     sampler_name = opts.sampler or ("nsga2" if n_obj > 1 else "tpe")
     check_sampler(sampler_name, n_obj)  # before the study is opened or changed
-    with RunStore.open(run) as store:
+    with RunStore.open(run) as store, driver_lock(store):  # nothing changes before the lock
         space = load_space(store.space_path)
         slots = space_slots(space)
         if not slots:
             raise RefineError("the space samples nothing: every parameter is fixed",
                               file=str(store.space_path))
+        choice = choose_recipe(store, exec_opts.overrides)
+        exec_opts = dataclasses.replace(exec_opts, overrides=choice.overrides)
+        if choice.note():
+            print(f"nasx: note: {choice.note()}", file=sys.stderr)
         meta = store.meta()
-        name = opts.study or f"{meta.get('name') or run.name}-{'-'.join(opts.objectives)}"
+        name = opts.study or _study_name(meta.get("name") or run.name, opts, choice)
         storage = opts.storage or f"sqlite:///{(run / 'optuna.db').resolve()}"
         level = optuna.logging.get_verbosity()
         optuna.logging.set_verbosity(optuna.logging.WARNING)  # one line per trial is noise here
@@ -232,7 +246,7 @@ def refine(run_dir: str | Path, opts: RefineOptions, exec_opts: ExecOptions) -> 
             summary = RefineSummary(study=name, storage=storage, sampler=sampler_name,
                                     objectives=opts.objectives)
             _resume(study, store, exec_opts, opts.objectives, summary)
-            _warm_start(study, store, slots, opts.objectives, summary)
+            _warm_start(study, store, slots, opts.objectives, summary, choice.recipe)
             # a fresh seed per call: the same seed again would replay the same suggestions
             study.sampler = sampler(sampler_name, _trial_seed(opts.seed, len(study.trials), 7),
                                     n_obj)
@@ -244,6 +258,14 @@ def refine(run_dir: str | Path, opts: RefineOptions, exec_opts: ExecOptions) -> 
         finally:
             optuna.logging.set_verbosity(level)
     return summary
+
+
+def _study_name(run_name: str, opts: RefineOptions, choice: RecipeChoice) -> str:
+    """<run>-<objectives>; a recipe other than the population's gets a study of its own."""
+    name = f"{run_name}-{'-'.join(opts.objectives)}"
+    if choice.differs:
+        name += f"-recipe-{population.key(choice.recipe, choice.sampled)}"
+    return name
 
 
 def _loop(study: optuna.Study, store: RunStore, space: SearchSpace, slots: list[Slot],

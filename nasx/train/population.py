@@ -60,11 +60,12 @@ def in_population(trial_recipe: Mapping[str, Any] | None, trial_hparams: Mapping
                   run_recipe: Mapping[str, Any] | None) -> bool:
     """Whether a trained trial belongs to the run's population.
 
-    A run without a recorded recipe (made by an older nasx) counts every trial in; a trial that
+    A run without a recorded recipe (made by an older nasx) counts every trial in, and so does a
+    trial whose recipe was stored empty (written by a tool that did not record it); a trial that
     never started (no recipe) is not in the population yet.
     """
     if trial_recipe is None:
         return False
-    if run_recipe is None:
+    if not run_recipe or not trial_recipe:
         return True
     return same(trial_recipe, run_recipe, trial_hparams.keys())
