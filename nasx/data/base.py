@@ -3,6 +3,10 @@
 Data sets that fit in memory sit whole on the training device as normalised float tensors: a batch
 is an index into them, so there are no DataLoader worker processes and no host-device copies inside
 the step loop. Torch is imported inside functions only (``nasx.data`` is importable by the driver).
+
+Every data set has three parts: train (what the model learns from), validation (carved from the
+reader's training images by :func:`stratified_split`, seeded by the recipe's ``split_seed``; what
+every selection uses) and test (the reader's own test images, measured once at the end).
 """
 
 from __future__ import annotations
@@ -22,7 +26,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class RawData:
-    """A data set as read from disk: uint8 or [0, 1] float images (N, C, H, W), int labels."""
+    """A data set as read from disk: uint8 or [0, 1] float images (N, C, H, W), int labels.
+
+    Readers return no validation part (``x_val`` None); :func:`split_validation` carves it.
+    """
 
     name: str
     x_train: np.ndarray
@@ -32,15 +39,19 @@ class RawData:
     num_classes: int
     flip: bool  # horizontal flip preserves the label (not for digits)
     crop: bool  # random crop with padding preserves the label
+    x_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
 class Dataset:
-    """Train/test tensors, normalised, on the training device; labels are int64."""
+    """Train/validation/test tensors, normalised, on the training device; labels are int64."""
 
     name: str
     x_train: torch.Tensor
     y_train: torch.Tensor
+    x_val: torch.Tensor
+    y_val: torch.Tensor
     x_test: torch.Tensor
     y_test: torch.Tensor
     num_classes: int
@@ -49,12 +60,15 @@ class Dataset:
     flip: bool
     crop: bool
 
-    def tensors(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(x_train, y_train, x_test, y_test)."""
-        return self.x_train, self.y_train, self.x_test, self.y_test
+    def tensors(self) -> tuple[torch.Tensor, ...]:
+        """(x_train, y_train, x_val, y_val, x_test, y_test)."""
+        return self.x_train, self.y_train, self.x_val, self.y_val, self.x_test, self.y_test
 
     def subset_train(self, fraction: float, seed: int = 0) -> Dataset:
-        """The same data set with a seeded random ``fraction`` of the training images."""
+        """The same data set with a seeded random ``fraction`` of the training images.
+
+        Only the training part shrinks: the validation and test parts stay whole.
+        """
         import torch
 
         if fraction >= 1.0:
@@ -69,7 +83,8 @@ class Dataset:
 class DataCache:
     """Loaded data sets kept alive between trials in one worker (LRU, ``max_items`` entries).
 
-    Keyed by (data, data_dir, resolution, in_channels, device) plus, for synthetic data, its sizes.
+    Keyed by (data, data_dir, resolution, in_channels, device, val_fraction, split_seed) plus, for
+    synthetic data, its sizes.
     """
 
     def __init__(self, max_items: int = 2) -> None:
@@ -99,6 +114,56 @@ class DataCache:
         return len(self._items)
 
 
+def stratified_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train indices, validation indices), both sorted: a seeded, class-stratified split of ``y``.
+
+    The validation part holds round(N * fraction) images (at least 1, at most N - 1); each class
+    gives floor or ceil of its own share (largest remainders first, ties broken by the seed) and
+    keeps at least one training image where it can. Same ``y``, ``fraction`` and ``seed``: same
+    split, whatever the trial seed.
+    """
+    y = np.asarray(y)
+    n = int(y.shape[0])
+    if n < 2:
+        raise DataError(
+            f"needs at least 2 training images to carve a validation split; got {n}",
+            key="val_fraction",
+        )
+    target = min(n - 1, max(1, int(np.floor(n * fraction + 0.5))))
+    rng = np.random.default_rng(seed)
+    classes, inverse = np.unique(y, return_inverse=True)
+    counts = np.bincount(inverse, minlength=classes.size)
+    share = counts * (target / n)
+    quota = np.floor(share).astype(np.int64)
+    # Largest remainders first; the seeded random key only orders equal remainders.
+    order = np.lexsort((rng.random(classes.size), -(share - quota)))
+    for cap in (counts - 1, counts):  # keep one training image per class unless impossible
+        for c in order:
+            if quota.sum() >= target:
+                break
+            if quota[c] < cap[c]:
+                quota[c] += 1
+    val_parts = [
+        rng.permutation(np.flatnonzero(inverse == c))[: quota[c]] for c in range(classes.size)
+    ]
+    val = np.sort(np.concatenate(val_parts)) if val_parts else np.empty(0, dtype=np.int64)
+    mask = np.ones(n, dtype=bool)
+    mask[val] = False
+    return np.flatnonzero(mask), val
+
+
+def split_validation(raw: RawData, fraction: float, seed: int) -> RawData:
+    """``raw`` with a stratified validation part carved from its training images."""
+    train, val = stratified_split(raw.y_train, fraction, seed)
+    return replace(
+        raw,
+        x_train=raw.x_train[train],
+        y_train=raw.y_train[train],
+        x_val=raw.x_train[val],
+        y_val=raw.y_train[val],
+    )
+
+
 def check_fits(
     n_images: int, in_channels: int, resolution: int, device: torch.device, name: str
 ) -> None:
@@ -120,8 +185,8 @@ def check_fits(
         )
 
 
-def _normalise_(x_train: torch.Tensor, x_test: torch.Tensor, chunk: int) -> None:
-    """Standardise both sets in place with the training set's per-channel mean and std."""
+def _normalise_(x_train: torch.Tensor, others: tuple[torch.Tensor, ...], chunk: int) -> None:
+    """Standardise the training part and ``others`` in place with the training part's statistics."""
     import torch
 
     total = torch.zeros(x_train.shape[1], dtype=torch.float64, device=x_train.device)
@@ -134,7 +199,7 @@ def _normalise_(x_train: torch.Tensor, x_test: torch.Tensor, chunk: int) -> None
     mean = total / count
     std = (total_sq / count - mean * mean).clamp_min(1e-12).sqrt()
     mean_f, std_f = mean.float().view(1, -1, 1, 1), std.float().view(1, -1, 1, 1)
-    for x in (x_train, x_test):
+    for x in (x_train, *others):
         for part in x.split(chunk):
             part.sub_(mean_f).div_(std_f)
 
@@ -145,11 +210,15 @@ def to_dataset(
     in_channels: int,
     device: str | torch.device,
     *,
+    val_fraction: float,
+    split_seed: int,
     chunk: int = 4096,
 ) -> Dataset:
-    """Scale to [0, 1], adapt channels, resize (bilinear), standardise with the training-set stats.
+    """Split off validation, scale to [0, 1], adapt channels, resize, standardise (training stats).
 
-    Statistics are taken after resizing: the training tensors have mean 0, std 1 per channel.
+    A ``raw`` without a validation part gets one from :func:`split_validation`. Statistics are
+    taken after resizing, on the training part only (the held-out parts never inform them): the
+    training tensors have mean 0, std 1 per channel.
     """
     import torch
     import torch.nn.functional as F  # noqa: N812
@@ -165,7 +234,12 @@ def to_dataset(
     if resolution < 1:
         raise DataError(f"resolution must be >= 1; got {resolution}", key="resolution")
     dev = torch.device(device)
-    check_fits(raw.x_train.shape[0] + raw.x_test.shape[0], in_channels, resolution, dev, raw.name)
+    if raw.x_val is None or raw.y_val is None:
+        raw = split_validation(raw, val_fraction, split_seed)
+    x_val_raw, y_val_raw = raw.x_val, raw.y_val
+    assert x_val_raw is not None and y_val_raw is not None  # split_validation sets both
+    n_all = raw.x_train.shape[0] + x_val_raw.shape[0] + raw.x_test.shape[0]
+    check_fits(n_all, in_channels, resolution, dev, raw.name)
     scale = 255.0 if raw.x_train.dtype == np.uint8 else 1.0
 
     def convert(x: np.ndarray) -> torch.Tensor:
@@ -191,12 +265,14 @@ def to_dataset(
     def labels(y: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.asarray(y, dtype=np.int64)).to(device)
 
-    x_train, x_test = convert(raw.x_train), convert(raw.x_test)
-    _normalise_(x_train, x_test, chunk)
+    x_train, x_val, x_test = convert(raw.x_train), convert(x_val_raw), convert(raw.x_test)
+    _normalise_(x_train, (x_val, x_test), chunk)
     return Dataset(
         name=raw.name,
         x_train=x_train,
         y_train=labels(raw.y_train),
+        x_val=x_val,
+        y_val=labels(y_val_raw),
         x_test=x_test,
         y_test=labels(raw.y_test),
         num_classes=raw.num_classes,

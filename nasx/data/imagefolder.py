@@ -1,4 +1,8 @@
-"""Image folders: ``train/<class>/*`` and ``val/<class>/*`` read with Pillow, resized on load."""
+"""Image folders: ``train/<class>/*`` and ``val/<class>/*`` read with Pillow, resized on load.
+
+The folder named ``val/`` is the *test* part (ImageNet's naming: its labelled held-out set); the
+validation part that selection uses is carved from ``train/`` like for every other data set.
+"""
 
 from __future__ import annotations
 
@@ -48,7 +52,7 @@ def _read_split(
 
 
 def load_imagefolder_raw(data_dir: str | None, resolution: int, in_channels: int) -> RawData:
-    """Read ``data_dir/train`` and ``data_dir/val``; classes are the sorted train sub-folders."""
+    """Read ``data_dir/train`` (training) and ``data_dir/val`` (test); classes: train sub-folders."""
     expected = "expected data_dir/train/<class>/*.png|jpg and data_dir/val/<class>/*"
     if not data_dir:
         raise DataError(f"data 'imagefolder' needs a data_dir; {expected}", key="data_dir")

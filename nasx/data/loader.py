@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
 # Seed of the train_fraction subset: fixed so every trial trains on the same images.
 SUBSET_SEED = 0
+# The data sets ``recipe.data`` may name (each gets a train/validation/test split).
+DATA_SETS = ("digits", "cifar10", "imagefolder", "synthetic")
 
 
 def _load(recipe: Recipe, resolution: int, in_channels: int, device: torch.device) -> Dataset:
@@ -27,6 +29,8 @@ def _load(recipe: Recipe, resolution: int, in_channels: int, device: torch.devic
             resolution,
             in_channels,
             device,
+            val_fraction=recipe.val_fraction,
+            split_seed=recipe.split_seed,
         )
     if recipe.data == "digits":
         from nasx.data.digits import load_digits_raw
@@ -42,10 +46,17 @@ def _load(recipe: Recipe, resolution: int, in_channels: int, device: torch.devic
         raw = load_imagefolder_raw(recipe.data_dir, resolution, in_channels)
     else:
         raise DataError(
-            f"unknown data set {recipe.data!r} (digits, cifar10, imagefolder, synthetic)",
+            f"unknown data set {recipe.data!r} ({', '.join(DATA_SETS)})",
             key="data",
         )
-    return to_dataset(raw, resolution, in_channels, device)
+    return to_dataset(
+        raw,
+        resolution,
+        in_channels,
+        device,
+        val_fraction=recipe.val_fraction,
+        split_seed=recipe.split_seed,
+    )
 
 
 def load_dataset(
@@ -55,11 +66,23 @@ def load_dataset(
     device: str | torch.device,
     cache: DataCache | None = None,
 ) -> Dataset:
-    """Train/test tensors of ``recipe.data``, normalised, on ``device`` (cached given a cache)."""
+    """Train/validation/test tensors of ``recipe.data``, normalised, on ``device`` (cached).
+
+    The validation part comes from the training images (``recipe.val_fraction``, seeded by
+    ``recipe.split_seed``); ``recipe.train_fraction`` then subsets only what remains for training.
+    """
     import torch
 
     dev = torch.device(device)
-    key: tuple[object, ...] = (recipe.data, recipe.data_dir, resolution, in_channels, str(dev))
+    key: tuple[object, ...] = (
+        recipe.data,
+        recipe.data_dir,
+        resolution,
+        in_channels,
+        str(dev),
+        recipe.val_fraction,
+        recipe.split_seed,
+    )
     if recipe.data == "synthetic":
         key += (recipe.synthetic_train, recipe.synthetic_test, recipe.synthetic_classes)
     if cache is None:

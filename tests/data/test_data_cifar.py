@@ -101,7 +101,9 @@ def test_python2_pickles_like_the_official_files(tmp_path: Path) -> None:
 def test_load_dataset_cifar_tensors(tmp_path: Path) -> None:
     write_bin(tmp_path)
     ds = load_dataset(Recipe(data="cifar10", data_dir=str(tmp_path)), 16, 3, "cpu")
-    assert ds.x_train.shape == (20, 3, 16, 16) and ds.y_test.shape == (4,)
+    # 20 training images: 2 (10%) carved off for validation; the test batch stays whole
+    assert ds.x_train.shape == (18, 3, 16, 16) and ds.x_val.shape == (2, 3, 16, 16)
+    assert ds.y_test.shape == (4,)
     assert ds.x_train.dtype == torch.float32 and ds.num_classes == 10
 
 

@@ -29,11 +29,14 @@ def make_folder(root: Path, per_class: int = 3) -> None:
 def test_imagefolder_loads(tmp_path: Path) -> None:
     make_folder(tmp_path)
     ds = load_dataset(Recipe(data="imagefolder", data_dir=str(tmp_path)), 8, 3, "cpu")
-    assert ds.x_train.shape == (9, 3, 8, 8) and ds.x_test.shape == (9, 3, 8, 8)
+    # train/ is split (1 of its 9 images validates); val/ is the test part, whole
+    assert ds.x_train.shape == (8, 3, 8, 8) and ds.x_val.shape == (1, 3, 8, 8)
+    assert ds.x_test.shape == (9, 3, 8, 8)
     assert ds.num_classes == 3
-    assert ds.y_train.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    assert sorted(ds.y_train.tolist() + ds.y_val.tolist()) == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    assert ds.y_test.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]
     gray = load_dataset(Recipe(data="imagefolder", data_dir=str(tmp_path)), 6, 1, "cpu")
-    assert gray.x_train.shape == (9, 1, 6, 6)
+    assert gray.x_train.shape == (8, 1, 6, 6)
 
 
 def test_imagefolder_missing_val(tmp_path: Path) -> None:

@@ -13,7 +13,8 @@ def test_synthetic_shapes_and_seeded() -> None:
     r = Recipe(data="synthetic", synthetic_train=64, synthetic_test=16, synthetic_classes=7)
     a = load_dataset(r, 32, 3, "cpu")
     b = load_dataset(r, 32, 3, "cpu")
-    assert a.x_train.shape == (64, 3, 32, 32) and a.x_test.shape == (16, 3, 32, 32)
+    assert a.x_train.shape == (58, 3, 32, 32) and a.x_val.shape == (6, 3, 32, 32)
+    assert a.x_test.shape == (16, 3, 32, 32)
     assert a.num_classes == 7 and int(a.y_train.max()) < 7
     assert torch.equal(a.x_train, b.x_train) and torch.equal(a.y_test, b.y_test)
 
