@@ -34,15 +34,28 @@ class Recorder:
         self.view.move("pending", "running")
 
     def result(self, res: TrialResult) -> None:
-        """running -> done | failed | diverged, then maybe keep its weights."""
+        """running -> done | failed | diverged; a winner's weights are on disk before it is done.
+
+        Order (each step survives a SIGKILL after it): write the weights file of a best-K trial,
+        then one transaction marks the trial done *and* names the file, then evict the losers.
+        """
         if res.trial_id in self.finished:
             return
-        self.store.finish(res.trial_id, res.status, error=res.error, metrics=res.metrics,
-                          curves=res.curves, device=res.device or None, host=res.host or None,
-                          message=res.message, train_seconds=res.seconds)
-        self.finished[res.trial_id] = res.status
+        rel = None
         if res.status == "done":
-            self.keeper.offer(res.trial_id, res.error, res.weights)
+            rel = self.keeper.prepare(res.trial_id, res.error, res.weights)
+        try:
+            self.store.finish(res.trial_id, res.status, error=res.error, metrics=res.metrics,
+                              curves=res.curves, device=res.device or None,
+                              host=res.host or None, message=res.message,
+                              train_seconds=res.seconds, weights=rel)
+        except BaseException:
+            if rel is not None:
+                self.keeper.discard(rel)
+            raise
+        self.finished[res.trial_id] = res.status
+        if rel is not None and res.error is not None:
+            self.keeper.admit(res.trial_id, res.error, rel)
         self.view.move("running", res.status, res.error if res.status == "done" else None,
                        res.trial_id)
 

@@ -118,3 +118,70 @@ def test_importing_execute_and_its_verbs_pulls_neither_ray_nor_torch():
             "print('ray' in sys.modules, 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_a_file_where_the_weights_folder_should_be_stops_before_training(tmp_path, scratch,
+                                                                         capsys):
+    from nasx.cli.main import main
+
+    store = fake_run(tmp_path / "run", 2)
+    (tmp_path / "run" / "weights").write_text("not a folder")
+    with pytest.raises(StoreError, match=r"weights: is in the way of the weights folder"):
+        train_run(store, opts(scratch), trial_fn=exec_fakes.ok_trial)
+    assert events(scratch) == [] and store.counts()["pending"] == 2
+    # the CLI: one line, exit 2, nothing trained
+    assert main(["train", str(tmp_path / "run"), "--executor", "inline", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--keep-weights 0" in err[0] and err[0].startswith("nasx train: error")
+    assert store.counts()["pending"] == 2
+    # keeping no weights needs no folder: the run trains and the file is left alone
+    counts = train_run(store, opts(scratch, keep_weights=0), trial_fn=exec_fakes.ok_trial)
+    assert counts["done"] == 2
+    assert (tmp_path / "run" / "weights").read_text() == "not a folder"
+
+
+def test_resume_reports_best_trials_without_weights(tmp_path, scratch, capsys):
+    store = fake_run(tmp_path / "run", 6)
+    train_run(store, opts(scratch, keep_weights=0), trial_fn=exec_fakes.ok_trial)
+    assert not store.weights_dir.exists() and capsys.readouterr().err == ""
+    # errors 8, 5, 2, 9, 6, 3: the best two (3 and 6) were trained without keeping weights
+    train_run(store, opts(scratch, keep_weights=2), trial_fn=exec_fakes.ok_trial)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"nasx: note: trials 3, 6 of the best 2 hold no weights; `nasx export "
+                   f"{store.root} --trial ID --train --out DIR` trains one again"]
+
+
+def test_resume_forgets_missing_files_and_trims_to_k(tmp_path, scratch, capsys):
+    store = fake_run(tmp_path / "run", 6)
+    train_run(store, opts(scratch, keep_weights=2), trial_fn=exec_fakes.ok_trial)
+    assert {t.id for t in store.trials() if t.weights} == {3, 6}
+    (store.weights_dir / "6.safetensors").unlink()  # lost by hand
+    # as if killed between a winner's done transaction and the eviction of a loser: K + 1 named
+    (store.weights_dir / "2.safetensors").write_bytes(b"weights of 2")
+    (store.weights_dir / "1.safetensors").write_bytes(b"weights of 1")
+    store.set_weights(2, "weights/2.safetensors")
+    store.set_weights(1, "weights/1.safetensors")
+    capsys.readouterr()
+    train_run(store, opts(scratch, keep_weights=2), trial_fn=exec_fakes.ok_trial)
+    # named: 3 (2.0), 2 (5.0), 1 (8.0) -> trimmed to 3 and 2; 6 (3.0) lost its file
+    assert {t.id: t.weights for t in store.trials() if t.weights} == {
+        3: "weights/3.safetensors", 2: "weights/2.safetensors"}
+    assert sorted(p.name for p in store.weights_dir.iterdir()) == ["2.safetensors",
+                                                                   "3.safetensors"]
+    err = capsys.readouterr().err.strip()
+    assert err == (f"nasx: note: trial 6 of the best 2 holds no weights (files of 6 are missing);"
+                   f" `nasx export {store.root} --trial ID --train --out DIR` trains one again")
+
+
+def test_an_unwritable_weights_file_keeps_the_run_going(tmp_path, scratch, capsys, monkeypatch):
+    import nasx.execute.weights as weights
+
+    def full(path: Path, data: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(weights, "_write_atomic", full)
+    store = fake_run(tmp_path / "run", 3)
+    counts = train_run(store, opts(scratch, keep_weights=1), trial_fn=exec_fakes.ok_trial)
+    assert counts["done"] == 3 and not any(t.weights for t in store.trials())
+    err = capsys.readouterr().err
+    assert "trial 1: weights not kept: cannot write" in err and "No space left" in err
