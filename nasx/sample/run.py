@@ -100,6 +100,7 @@ def create_run(
         raise SamplingError(f"the seed must be >= 0, got {seed}", file=str(space_path),
                             key="seed")
     target = Path(out) if out is not None else Path("runs") / space.name
+    sweep_stale_tmp(target)
     if _check_target(target, space, n, seed):
         store = RunStore.open(target)
         return store, _summary(store, space, n, seed, existed=True,
@@ -118,6 +119,45 @@ def create_run(
     store = RunStore.open(target)
     return store, _summary(store, space, n, seed, existed=False,
                            seconds=time.monotonic() - started)
+
+
+# What a temporary run folder holds (RunStore.create, SQLite's side files): nothing else is ours.
+_RUN_FILES = frozenset({"space.yaml", "run.db", "run.db-wal", "run.db-shm", "run.db-journal"})
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def sweep_stale_tmp(target: Path) -> list[Path]:
+    """Remove ``.NAME.tmp-PID`` folders beside ``target`` left by a killed sampler; returns them.
+
+    Only folders of dead PIDs that hold nothing but run files are removed: a live sampler's
+    folder, or one that holds anything else, is left alone.
+    """
+    parent = target.parent
+    prefix = f".{target.name}.tmp-"
+    if not parent.is_dir():
+        return []
+    removed = []
+    try:
+        for p in parent.iterdir():
+            pid = p.name[len(prefix):]
+            if (not p.name.startswith(prefix) or not pid.isdigit() or p.is_symlink()
+                    or not p.is_dir() or int(pid) == os.getpid() or _pid_alive(int(pid))):
+                continue
+            if all(f.name in _RUN_FILES and f.is_file() for f in p.iterdir()):
+                shutil.rmtree(p, ignore_errors=True)
+                removed.append(p)
+    except OSError:  # an unreadable parent: nothing to sweep that we could see
+        pass
+    return removed
 
 
 def _write_atomically(target: Path, space: SearchSpace, meta: dict[str, object],

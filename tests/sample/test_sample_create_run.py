@@ -140,3 +140,39 @@ def test_folder_filled_meanwhile_is_a_store_error(space_file, tmp_path, monkeypa
         create_run(space_file, n=2, out=out, progress=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r", "regnet_digits.yaml"]
     assert [p.name for p in out.iterdir()] == ["other.txt"]
+
+
+def test_a_kill_while_writing_leaves_a_temp_folder_that_the_next_sample_removes(space_file,
+                                                                                 tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    out = tmp_path / "runs" / "r"
+    # a real sampler process, SIGKILLed by itself in the middle of writing its temporary run
+    code = ("import os, signal, sys\n"
+            "from nasx.store import RunStore\n"
+            "RunStore.add_trials = lambda self, t: os.kill(os.getpid(), signal.SIGKILL)\n"
+            "from nasx.sample import create_run\n"
+            "create_run(sys.argv[1], n=3, out=sys.argv[2], progress=False)\n")
+    proc = subprocess.run([sys.executable, "-c", code, str(space_file), str(out)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    left = [p.name for p in out.parent.iterdir()]
+    assert len(left) == 1 and left[0].startswith(".r.tmp-")
+    pid = int(left[0].rsplit("-", 1)[1])
+    # temp folders that are not a dead sampler's run are kept: a live PID, foreign content
+    live = out.parent / f".r.tmp-{os.getppid()}"
+    live.mkdir()
+    foreign = out.parent / f".r.tmp-{pid}0"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    other = out.parent / f".other.tmp-{pid}"
+    other.mkdir()
+
+    store, s = create_run(space_file, n=3, out=out, progress=False)
+    store.close()
+    assert s.accepted == 3 and not s.existed
+    assert sorted(p.name for p in out.parent.iterdir()) == sorted(
+        ["r", live.name, foreign.name, other.name])
