@@ -8,34 +8,34 @@ from typing import Any
 
 from nasx.cli.train import add_training_args, exec_options, train_and_summarise
 
-DEMO_SPACE = Path("spaces") / "regnet_digits.yaml"
+DEMO_SPACE = "regnet_digits"  # a shipped space (nasx/spaces/), found in the installed package
 # Ray by default: on 2 cores it trains two single-threaded trials at once, which beats one trial
 # on two threads for these tiny models by more than Ray's start-up costs over ~16 trials.
 DEMO_EXECUTOR = "ray"
 
 
 def find_demo_space() -> Path:
-    """The repo's spaces/regnet_digits.yaml: beside the package (editable install) or in the cwd."""
-    import nasx
+    """The shipped regnet_digits space, read from the installed package (works in any folder)."""
     from nasx.errors import NasxError
+    from nasx.space.shipped import shipped_dir, shipped_space
 
-    candidates = [Path(nasx.__file__).resolve().parents[1] / DEMO_SPACE, Path.cwd() / DEMO_SPACE]
-    for path in candidates:
-        if path.is_file():
-            return path
-    looked = ", ".join(str(p) for p in candidates)
-    raise NasxError(f"cannot find the demo space (looked in {looked}); pass --space FILE")
+    path = shipped_space(DEMO_SPACE)
+    if path is None:
+        raise NasxError(f"the package has no shipped space {DEMO_SPACE!r} (looked in "
+                        f"{shipped_dir()}); reinstall nasx or pass --space FILE")
+    return path
 
 
 def register(subparsers: Any) -> None:
     """Add the ``demo`` verb."""
     p = subparsers.add_parser(
         "demo", help="sample, train and report the tiny digits space in a few minutes",
-        description="Sample spaces/regnet_digits.yaml, train every architecture on the embedded"
-        " digits data and write the report. Re-running resumes.",
+        description="Sample the shipped regnet_digits space, train every architecture on the"
+        " embedded digits data and write the report. Re-running resumes.",
     )
     p.add_argument("--out", default="runs/demo", help="run folder (default: runs/demo)")
-    p.add_argument("--space", default=None, help="space file (default: spaces/regnet_digits.yaml)")
+    p.add_argument("--space", default=None,
+                   help="space file or shipped space name (default: regnet_digits)")
     p.add_argument("--n", "-n", type=int, default=20, help="architectures to sample (default 20)")
     p.add_argument("--seed", type=int, default=0, help="sampler seed (default 0)")
     p.add_argument("--report", default=None, help="report folder (default: reports/<run name>)")

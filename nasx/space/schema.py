@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from nasx.errors import SpaceError
 from nasx.space.constraints import RELATIONS, Bound, parse_bounds
 from nasx.space.dists import DIST_KINDS, ChoiceDist, Dist, Fixed, Param, Scalar
+from nasx.space.shipped import resolve_space
 
 INPUT_DEFAULTS: dict[str, int] = {"resolution": 224, "in_channels": 3, "num_classes": 1000}
 DEFAULT_N = 100
@@ -226,8 +227,9 @@ def parse_space(text: str, path: str | Path) -> SearchSpace:
 
 
 def load_space(path: str | Path) -> SearchSpace:
-    """Read and validate a space file; SpaceError naming file, key, rule and value otherwise."""
-    path = Path(path)
+    """Read and validate a space file (or a shipped space by name, ``nasx.space.shipped``);
+    SpaceError naming file, key, rule and value otherwise."""
+    path = resolve_space(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
