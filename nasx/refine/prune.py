@@ -1,7 +1,7 @@
 """Per-epoch pruning: a trial function for the inline executor that reports to Optuna.
 
 ``train_trial``'s ``on_epoch(epoch, record) -> bool`` hook receives each evaluated epoch's record;
-this function reports its ``test_error`` to the trial's Optuna trial and stops the training when
+this function reports its ``val_error`` to the trial's Optuna trial and stops the training when
 the study's pruner says so (the store then holds the trial as ``done`` with ``stopped_early``, and
 refine tells Optuna it was PRUNED). Only the inline executor calls the object itself; a Ray worker
 would need to reach the Optuna storage from the worker, which refine does not do (hence
@@ -33,8 +33,9 @@ class PruningTrialFn:
         trial = self.trials.get(trial_id)
 
         def on_epoch(epoch: int, record: Mapping[str, Any]) -> bool:
-            """Report the epoch's test error; False (stop) when the pruner says so."""
-            error = record.get("test_error")
+            """Report the epoch's validation error; False (stop) when the pruner says so."""
+            # Records written before the validation split carry only test_error.
+            error = record.get("val_error", record.get("test_error"))
             if trial is None or error is None:
                 return True
             trial.report(float(error), step=int(epoch))

@@ -25,7 +25,13 @@ class TrialJob:
 
 @dataclass
 class TrialResult:
-    """What came of a trial. ``error`` is the final test top-1 error in percent."""
+    """What came of a trial.
+
+    ``error`` is the selection error: the final *validation* top-1 error in percent (what
+    pruning, narrowing, refinement and best-model choice compare; the store's ``error`` column).
+    The test error of the final model is ``metrics["test_error"]`` (reported, never selected on),
+    beside ``metrics["val_error"]`` (== ``error``) and ``metrics["train_error"]``.
+    """
 
     trial_id: int
     status: FinalStatus

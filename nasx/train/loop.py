@@ -2,6 +2,10 @@
 
 No host synchronisation inside the step loop: loss sums and correct counts accumulate on the device
 and are read once per epoch (which also detects a NaN/inf loss: it poisons the sum).
+
+The model learns from the training part, is validated every ``eval_every`` epochs and at the last
+one (the validation error is what every selection uses: pruning, narrowing, refinement, best-model
+choice), and is tested once, on the final model: the test error is reported, never selected on.
 """
 
 from __future__ import annotations
@@ -29,7 +33,11 @@ EVAL_BATCH = 1024
 
 @dataclass
 class FitOutcome:
-    """Status, per-epoch records and final metrics of one training."""
+    """Status, per-epoch records and final metrics of one training.
+
+    A record: epoch, train_loss, train_error, val_loss, val_error, test_loss, test_error, lr,
+    seconds (None where not evaluated; the test pair only in the final record).
+    """
 
     status: str  # done | diverged
     curves: list[dict[str, Any]] = field(default_factory=list)
@@ -80,7 +88,11 @@ def fit(
     device: torch.device,
     on_epoch: OnEpoch | None = None,
 ) -> FitOutcome:
-    """Train ``model`` (already on ``device``) for ``recipe.epochs``; divergence is a status."""
+    """Train ``model`` (already on ``device``) for ``recipe.epochs``; divergence is a status.
+
+    ``on_epoch(epoch, record)`` sees every validated epoch's record (``val_error`` set, the test
+    pair None) and stops the training by returning False.
+    """
     import torch
     import torch.nn.functional as F  # noqa: N812
 
@@ -133,6 +145,8 @@ def fit(
             "epoch": epoch,
             "train_loss": _finite(train_loss),
             "train_error": train_error,
+            "val_loss": None,
+            "val_error": None,
             "test_loss": None,
             "test_error": None,
             "lr": lr,
@@ -146,13 +160,11 @@ def fit(
             break
         evaluated = epoch % recipe.eval_every == 0 or epoch == recipe.epochs
         if evaluated:
-            test_loss, test_error = evaluate(net, data.x_test, data.y_test, recipe, device)
-            if not math.isfinite(test_loss):
-                out.status, out.message = (
-                    "diverged",
-                    f"test loss became {test_loss} in epoch {epoch}",
-                )
-            record.update(test_loss=_finite(test_loss), test_error=test_error)
+            val_loss, val_error = evaluate(net, data.x_val, data.y_val, recipe, device)
+            if not math.isfinite(val_loss):
+                out.status = "diverged"
+                out.message = f"validation loss became {val_loss} in epoch {epoch}"
+            record.update(val_loss=_finite(val_loss), val_error=val_error)
         record["seconds"] = time.perf_counter() - t0
         out.curves.append(record)
         if out.status == "diverged":
@@ -161,19 +173,32 @@ def fit(
         if stop and epoch < recipe.epochs:  # a stop after the last epoch is a complete trial
             out.metrics["stopped_early"] = True
             break
-    tested = [r for r in out.curves if r["test_error"] is not None]
     last = out.curves[-1]
+    if out.status == "done":
+        # The final model (last epoch, or where on_epoch stopped it) is tested once.
+        t0 = time.perf_counter()
+        test_loss, test_error = evaluate(net, data.x_test, data.y_test, recipe, device)
+        last.update(test_loss=_finite(test_loss), test_error=test_error)
+        last["seconds"] += time.perf_counter() - t0
+        if not math.isfinite(test_loss):
+            out.status = "diverged"
+            out.message = f"test loss became {test_loss} in epoch {last['epoch']}"
     out.metrics.update(
         epochs=len(out.curves),
         train_error=last["train_error"],
         images_per_second=images / train_time if train_time > 0 else 0.0,
         train_seconds=train_time,
+        train_images=n_train,
+        val_images=int(data.x_val.shape[0]),
+        test_images=int(data.x_test.shape[0]),
     )
     if out.status == "done":
-        final = tested[-1] if tested else last
+        validated = [r["val_error"] for r in out.curves if r["val_error"] is not None]
         out.metrics.update(
-            test_error=final["test_error"],
-            test_loss=final["test_loss"],
-            best_test_error=min(r["test_error"] for r in tested) if tested else None,
+            val_error=last["val_error"],  # the final epoch is always validated
+            val_loss=last["val_loss"],
+            best_val_error=min(validated),
+            test_error=last["test_error"],
+            test_loss=last["test_loss"],
         )
     return out

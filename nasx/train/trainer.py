@@ -145,7 +145,8 @@ def train_trial(
         result.curves, result.metrics = outcome.curves, outcome.metrics
         result.message = outcome.message
         if outcome.status == "done":
-            result.error = outcome.metrics.get("test_error")
+            # The selection error is the validation error; the test error stays in the metrics.
+            result.error = outcome.metrics.get("val_error")
             if job.return_weights:
                 result.weights = _weights(model)
     except Exception as exc:  # noqa: BLE001 - a trial must never take its worker down

@@ -78,22 +78,26 @@ def test_real_model_learns_digits_and_ships_weights(cache: DataCache) -> None:
     res = train_trial(job(return_weights=True), cache)
     assert res.status == "done", res.message
     assert res.error is not None and res.error < 30.0
-    assert res.error == res.metrics["test_error"] == res.curves[-1]["test_error"]
+    # the selection error is the validation error; the test error is measured beside it
+    assert res.error == res.metrics["val_error"] == res.curves[-1]["val_error"]
+    assert res.metrics["test_error"] == res.curves[-1]["test_error"] < 30.0
     assert res.metrics["epochs"] == 4 and len(res.curves) == 4
-    assert res.metrics["best_test_error"] <= res.error
+    assert res.metrics["best_val_error"] <= res.error
     assert res.metrics["images_per_second"] > 0 and res.seconds > 0
     assert res.device == "cpu" and res.host
     assert set(res.curves[0]) == {
         "epoch",
         "train_loss",
         "train_error",
+        "val_loss",
+        "val_error",
         "test_loss",
         "test_error",
         "lr",
         "seconds",
     }
     assert res.curves[-1]["train_loss"] < res.curves[0]["train_loss"]
-    # the weights load back into a freshly built model and reproduce the test error
+    # the weights load back into a freshly built model and reproduce both errors
     from nasx.data import load_dataset
     from nasx.models import build_model
     from nasx.train.loop import evaluate
@@ -101,8 +105,10 @@ def test_real_model_learns_digits_and_ships_weights(cache: DataCache) -> None:
     fresh = build_model(SPEC, init=True, seed=123)
     fresh.load_state_dict(load(res.weights))  # strict: every key present, shapes equal
     ds = load_dataset(RECIPE, 8, 1, "cpu", cache)
-    _, err = evaluate(fresh, ds.x_test, ds.y_test, RECIPE, torch.device("cpu"))
+    _, err = evaluate(fresh, ds.x_val, ds.y_val, RECIPE, torch.device("cpu"))
     assert err == pytest.approx(res.error)
+    _, err = evaluate(fresh, ds.x_test, ds.y_test, RECIPE, torch.device("cpu"))
+    assert err == pytest.approx(res.metrics["test_error"])
 
 
 def test_same_seed_same_result(monkeypatch: pytest.MonkeyPatch, cache: DataCache) -> None:
@@ -144,14 +150,16 @@ def test_on_epoch_stops_early(monkeypatch: pytest.MonkeyPatch, cache: DataCache)
 
     def hook(epoch: int, record: dict[str, Any]) -> bool:
         seen.append(epoch)
-        assert record["test_error"] is not None
+        assert record["val_error"] is not None and record["test_error"] is None
         return epoch < 2
 
     recipe = Recipe(data="digits", epochs=4, batch_size=256, threads=1, eval_every=2)
     res = train_trial(job(recipe), cache, on_epoch=hook)
     assert res.status == "done" and res.metrics["stopped_early"] is True
-    assert seen == [2] and res.metrics["epochs"] == 2 and res.error == res.curves[1]["test_error"]
-    assert res.curves[0]["test_error"] is None  # epoch 1 not evaluated (eval_every 2)
+    assert seen == [2] and res.metrics["epochs"] == 2 and res.error == res.curves[1]["val_error"]
+    assert res.curves[0]["val_error"] is None  # epoch 1 not validated (eval_every 2)
+    # the model where training stopped is tested once
+    assert res.curves[1]["test_error"] == res.metrics["test_error"] is not None
     # a stop asked for after the last epoch changes nothing: the trial is complete
     res = train_trial(
         job(dataclasses.replace(recipe, epochs=2)), cache, on_epoch=lambda e, r: False
@@ -251,6 +259,7 @@ def test_synthetic_trains_with_on_device_augmentation(
     )
     res = train_trial(job(recipe, spec=spec), cache)
     assert res.status == "done", res.message
-    assert calls == [(True, True)] * 6  # 3 steps per epoch, 2 epochs
+    # 96 images less 10 for validation: 2 steps per epoch, 2 epochs
+    assert calls == [(True, True)] * 4
     off = train_trial(job(dataclasses.replace(recipe, augment=False), spec=spec), cache)
-    assert off.status == "done" and len(calls) == 6
+    assert off.status == "done" and len(calls) == 4
