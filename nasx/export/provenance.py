@@ -11,7 +11,7 @@ from typing import Any
 
 from nasx.arch.complexity import complexity
 from nasx.arch.spec import ArchSpec
-from nasx.export.select import Choice
+from nasx.export.select import Choice, split_errors
 from nasx.store.run_store import RunStore
 
 
@@ -41,8 +41,12 @@ def _versions(files: dict[str, str]) -> dict[str, str]:
 def provenance(store: RunStore, choice: Choice, spec: ArchSpec, *,
                files: dict[str, str], tmp: Path, shape: tuple[int, ...],
                dynamic_batch: bool | None, training: dict[str, Any] | None, notes: list[str],
-               skipped: list[str]) -> dict[str, Any]:
-    """The provenance document of one export (JSON-able)."""
+               skipped: list[str], preprocessing: dict[str, Any]) -> dict[str, Any]:
+    """The provenance document of one export (JSON-able).
+
+    ``errors`` holds the trial's validation, test and train error as the run measured them and
+    which of them chose it; ``input.preprocessing`` what a user must do to an image first.
+    """
     t = choice.trial
     meta = store.meta()
     c = complexity(spec)
@@ -61,7 +65,12 @@ def provenance(store: RunStore, choice: Choice, spec: ArchSpec, *,
             "seed": meta.get("seed"),
         },
         "selection": {"trial": t.id, "objective": choice.objective, "rule": choice.rule,
+                      "selected_on": (None if choice.selected_on is None
+                                      else f"{choice.selected_on} error"),
+                      "candidates": choice.candidates, "left_out": list(choice.left_out),
                       "pareto_front": list(choice.front)},
+        "errors": {**split_errors(t), "unit": "top-1 error in percent",
+                   "used_to_select": choice.selected_on},
         "trial": {
             "id": t.id, "origin": t.origin, "status": t.status, "fingerprint": t.fingerprint,
             "values": t.values, "hparams": t.hparams, "seed": t.seed, "recipe": t.recipe,
@@ -72,7 +81,8 @@ def provenance(store: RunStore, choice: Choice, spec: ArchSpec, *,
         "spec": {"name": spec.name, "family": spec.family, "fingerprint": spec.fingerprint()},
         "weights": weights,
         "input": {"shape": list(shape), "dtype": "float32", "layout": "NCHW",
-                  "onnx_dynamic_batch": dynamic_batch, "output": "logits [N, num_classes]"},
+                  "onnx_dynamic_batch": dynamic_batch, "output": "logits [N, num_classes]",
+                  "preprocessing": preprocessing},
         "files": {fmt: {"file": name, "sha256": sha256(tmp / name)}
                   for fmt, name in files.items()},
         "skipped": skipped,

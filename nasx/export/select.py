@@ -1,16 +1,23 @@
 """Which trial to export: an explicit id, the lowest error, or the knee of the (error, flops) front.
 
-Torch-free: it reads only the run store.
+Selection uses the store's ``error`` column, the validation error (runs made before validation
+splits hold the test error there; the choice then says so). Only trials of the run's population
+recipe compete, and, unless the export trains the chosen trial itself, only trials whose kept
+weights can produce the asked formats. Torch-free: it reads only the run store.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from nasx.errors import ExportError, StoreError
 from nasx.store.run_store import RunStore, TrialRecord
+from nasx.train import population
 
 OBJECTIVES = ("error", "pareto")
+# Metric keys of the three parts of a data set (what the trainer stores per trial).
+SPLIT_KEYS = {"validation": "val_error", "test": "test_error", "train": "train_error"}
 
 
 @dataclass(frozen=True)
@@ -21,14 +28,69 @@ class Choice:
     rule: str
     objective: str | None = None  # None when the trial was named by id
     front: tuple[int, ...] = ()  # ids on the Pareto front (objective "pareto")
+    selected_on: str | None = None  # "validation" or "test" (older runs); None when named by id
+    left_out: tuple[str, ...] = ()  # why candidates did not compete, one line each
+    candidates: int = 0  # trials that competed
 
 
-def _done(store: RunStore) -> list[TrialRecord]:
+def split_errors(t: TrialRecord) -> dict[str, float | None]:
+    """The trial's validation, test and train error in percent (None where not measured).
+
+    A trial of a run made before validation splits holds the test error in ``error`` and no
+    ``val_error``: its validation error is None.
+    """
+    m: dict[str, Any] = t.metrics or {}
+    out = {split: (float(m[k]) if isinstance(m.get(k), int | float) else None)
+           for split, k in SPLIT_KEYS.items()}
+    if out["test"] is None and "val_error" not in m and t.error is not None:
+        out["test"] = float(t.error)
+    return out
+
+
+def has_weights(store: RunStore, t: TrialRecord) -> bool:
+    """Whether the run kept a weights file for the trial and it is still there."""
+    return bool(t.weights) and (store.root / str(t.weights)).is_file()
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def candidates(store: RunStore, *, needs_weights: bool
+               ) -> tuple[list[TrialRecord], str, list[str]]:
+    """(competing trials, the error they are ranked on, why others were left out).
+
+    Done trials with an error, of the run's population recipe, with a validation error (when any
+    trial has one) and, when ``needs_weights``, with their kept weights on disk.
+    """
     done = [t for t in store.trials("done") if t.error is not None]
     if not done:
         raise ExportError("the run has no finished trial with an error to choose from",
                           file=str(store.root), key="--best")
-    return done
+    left: list[str] = []
+    run_recipe = store.meta().get(population.META_KEY)
+    pool = [t for t in done if population.in_population(t.recipe, t.hparams, run_recipe)]
+    if len(pool) < len(done):
+        other = next(t for t in done if t not in pool)
+        what = ", ".join(population.diff(run_recipe or {}, other.recipe or {}, other.hparams))
+        left.append(f"{_plural(len(done) - len(pool), 'trial')} trained with another recipe than "
+                    f"the run's population ({what or 'recipe differs'}) left out")
+    with_val = [t for t in pool if split_errors(t)["validation"] is not None]
+    selected_on = "validation" if with_val else "test"
+    if with_val and len(with_val) < len(pool):
+        left.append(f"{_plural(len(pool) - len(with_val), 'trial')} without a validation error "
+                    "(trained before validation splits) left out")
+        pool = with_val
+    if needs_weights:
+        kept = [t for t in pool if has_weights(store, t)]
+        if len(kept) < len(pool):
+            left.append(f"{_plural(len(pool) - len(kept), 'trial')} without kept weights left "
+                        "out (--train considers them and trains the chosen one)")
+        pool = kept
+    if not pool:
+        raise ExportError("no trial can be chosen: " + "; ".join(left or ["none finished"]),
+                          file=str(store.root), key="--best")
+    return pool, selected_on, left
 
 
 def pareto_front(trials: list[TrialRecord]) -> list[TrialRecord]:
@@ -37,7 +99,7 @@ def pareto_front(trials: list[TrialRecord]) -> list[TrialRecord]:
     best_error = float("inf")
     # Sorted by flops (then error): a trial is on the front when it beats every cheaper error.
     for t in sorted(trials, key=lambda t: (t.flops, t.error, t.id)):
-        assert t.error is not None  # _done() keeps only trials with an error
+        assert t.error is not None  # candidates() keeps only trials with an error
         if t.error < best_error:
             front.append(t)
             best_error = t.error
@@ -65,8 +127,13 @@ def knee(front: list[TrialRecord]) -> TrialRecord:
     return best if distance(best) > 1e-12 else lowest
 
 
-def choose(store: RunStore, trial_id: int | None, *, best: bool, objective: str) -> Choice:
-    """The trial to export; ExportError for an unknown id, a bad objective or no candidate."""
+def choose(store: RunStore, trial_id: int | None, *, best: bool, objective: str,
+           needs_weights: bool = False) -> Choice:
+    """The trial to export; ExportError for an unknown id, a bad objective or no candidate.
+
+    ``needs_weights``: the asked formats need weights and the export will not train, so only
+    trials with kept weights compete.
+    """
     if (trial_id is None) == (not best):
         raise ExportError("give exactly one of a trial id or best=True", key="--trial/--best")
     if trial_id is not None:
@@ -75,14 +142,18 @@ def choose(store: RunStore, trial_id: int | None, *, best: bool, objective: str)
         except StoreError:
             raise ExportError(f"no trial with id {trial_id} in this run", file=str(store.root),
                               key="--trial") from None
+    if objective not in OBJECTIVES:
+        raise ExportError(f"must be one of {', '.join(OBJECTIVES)}; got {objective!r}",
+                          key="--objective")
+    pool, on, left = candidates(store, needs_weights=needs_weights)
+    among = (f"among {_plural(len(pool), 'done trial')} of the run's population recipe"
+             + (" with kept weights" if needs_weights else ""))
     if objective == "error":
-        t = min(_done(store), key=lambda t: (t.error, t.flops, t.id))
-        return Choice(t, "lowest test error among done trials (ties: fewer flops, lower id)",
-                      "error")
-    if objective == "pareto":
-        front = pareto_front(_done(store))
-        return Choice(knee(front), "knee of the (error, flops) Pareto front of done trials "
-                      "(farthest from the chord between its ends; lowest error when < 3 points)",
-                      "pareto", tuple(t.id for t in front))
-    raise ExportError(f"must be one of {', '.join(OBJECTIVES)}; got {objective!r}",
-                      key="--objective")
+        t = min(pool, key=lambda t: (t.error, t.flops, t.id))
+        return Choice(t, f"lowest {on} error {among} (ties: fewer flops, lower id)", "error",
+                      selected_on=on, left_out=tuple(left), candidates=len(pool))
+    front = pareto_front(pool)
+    return Choice(knee(front), f"knee of the ({on} error, flops) Pareto front {among} (farthest "
+                  "from the chord between its ends; lowest error when < 3 points)", "pareto",
+                  tuple(t.id for t in front), selected_on=on, left_out=tuple(left),
+                  candidates=len(pool))

@@ -1,7 +1,8 @@
 """export_trial: one trial of a run -> a folder of spec, weights, TorchScript, ONNX, provenance.
 
 Everything is written into a temporary folder beside ``out`` and renamed at the end, so an error
-at any step leaves no half-written export behind.
+at any step leaves no half-written export behind; the result gets ordinary permissions (0644
+files, 0755 folders, modulo the umask), not the 0700 of a temporary folder.
 """
 
 from __future__ import annotations
@@ -26,9 +27,12 @@ from nasx.export.formats import (
     write_torchscript,
     write_weights,
 )
+from nasx.export.preprocess import preprocessing
 from nasx.export.provenance import provenance, write_json
-from nasx.export.select import Choice, choose
+from nasx.export.select import SPLIT_KEYS, Choice, choose
 from nasx.store.run_store import RunStore, TrialRecord
+from nasx.train import population
+from nasx.train.recipe import Recipe, resolve_recipe
 
 
 def _prepare_out(out: Path) -> Path:
@@ -52,37 +56,53 @@ def _prepare_out(out: Path) -> Path:
                           file=str(out)) from None
 
 
-def _recipe(store: RunStore, t: TrialRecord, epochs: int | None) -> dict[str, Any]:
-    """The trial's recipe (as it ran, else resolved from the run's space), epochs overridden."""
-    from nasx.train.recipe import Recipe, resolve_recipe
+def population_recipe(store: RunStore) -> tuple[Recipe, str]:
+    """The run's population recipe (without per-trial draws) and where it came from.
 
-    if t.recipe is not None:
-        recipe = Recipe.from_dict(t.recipe)
-    else:
-        from nasx.space import load_space
+    Recorded at run level by the first ``train``/``run``; runs made before that was recorded fall
+    back to the ``train:`` block of the run's copy of its space.
+    """
+    recorded = store.meta().get(population.META_KEY)
+    if recorded is not None:
+        return Recipe.from_dict(dict(recorded)), "the run's population recipe"
+    from nasx.space import load_space
 
-        space = load_space(store.space_path)
-        recipe = resolve_recipe(space.train_fixed, t.hparams, None, source=str(store.space_path))
-    if epochs is not None:
-        recipe = recipe.override({"epochs": epochs}, source="--epochs")
-    return recipe.to_dict()
+    space = load_space(store.space_path)
+    return (resolve_recipe(space.train_fixed, None, None, source=str(store.space_path)),
+            "the space's train: block (the run records no population recipe)")
 
 
-def _train(store: RunStore, t: TrialRecord, epochs: int | None
+def train_recipe(store: RunStore, t: TrialRecord, overrides: dict[str, Any]
+                 ) -> tuple[dict[str, Any], list[str], str]:
+    """(recipe to retrain ``t`` with, what the user's overrides change, where the base came from).
+
+    Base: the run's population recipe with the trial's own draws of the space's train:
+    distributions; ``overrides`` (explicit command-line values) win.
+    """
+    base, source = population_recipe(store)
+    base = base.override(dict(t.hparams), source=str(store.space_path))
+    recipe = base.override(overrides, source="command line")
+    differs = population.diff(base.to_dict(), recipe.to_dict(), t.hparams.keys())
+    return recipe.to_dict(), differs, source
+
+
+def _train(store: RunStore, t: TrialRecord, recipe: dict[str, Any]
            ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Train the trial's architecture with the run's recipe; its weights and a summary."""
+    """Train the trial's architecture with ``recipe``; its weights and a summary."""
     from safetensors.torch import load
 
     from nasx.train.job import TrialJob
     from nasx.train.trainer import train_trial
 
-    recipe = _recipe(store, t, epochs)
     result = train_trial(TrialJob(t.id, t.spec, recipe, t.seed, return_weights=True))
     if result.status != "done" or result.weights is None:
         raise ExportError(f"training trial {t.id} for export ended {result.status}: "
                           f"{result.message or 'no weights'}", file=str(store.root), key="--train")
+    errors = {split: (float(result.metrics[k]) if isinstance(result.metrics.get(k), int | float)
+                      else None) for split, k in SPLIT_KEYS.items()}
     info = {"source": "trained by export", "recipe": recipe, "error": result.error,
-            "metrics": result.metrics, "device": result.device, "seconds": result.seconds}
+            "errors": errors, "metrics": result.metrics, "device": result.device,
+            "seconds": result.seconds}
     return load(result.weights), info
 
 
@@ -114,30 +134,53 @@ def _model(spec: ArchSpec, state: dict[str, torch.Tensor], source: str) -> torch
     return model.eval()
 
 
+def _umask() -> int:
+    """The process umask (read by setting it and restoring it at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _ordinary_permissions(folder: Path) -> None:
+    """0666/0777 minus the umask on ``folder`` and everything in it (mkdtemp makes 0700)."""
+    mask = _umask()
+    for path in (folder, *folder.rglob("*")):
+        if not path.is_symlink():
+            path.chmod((0o777 if path.is_dir() else 0o666) & ~mask)
+
+
 def export_trial(run_dir: str | os.PathLike[str], trial_id: int | None = None, *,
                  best: bool = False, objective: str = "error",
                  formats: str | tuple[str, ...] = FORMATS, out: str | os.PathLike[str] = "export",
-                 train: bool = False, epochs: int | None = None) -> Path:
+                 train: bool = False, epochs: int | None = None,
+                 overrides: dict[str, Any] | None = None) -> Path:
     """Export one trial (``trial_id``, or ``best=True`` with objective error|pareto) into ``out``.
 
     Writes spec.yaml, weights.safetensors, model.ts, model.onnx (as ``formats`` asks) and always
-    provenance.json. Without kept weights only the spec is written (noted in provenance.json)
-    unless ``train``: it trains the architecture with the run's recipe (``epochs`` overrides)
-    and exports those weights, kept ones or not.
+    provenance.json. ``best`` ranks the run's population trials on validation error; when a
+    format needs weights and ``train`` is off, only trials with kept weights compete. ``train``
+    trains the architecture with the run's population recipe (``epochs`` and other recipe
+    ``overrides`` win; what they change is noted) and exports those weights.
     """
     fmts = parse_formats(formats)
-    if epochs is not None and not train:
-        raise ExportError("--epochs only applies with --train", key="--epochs")
+    asked = {k: v for k, v in {**(overrides or {}), "epochs": epochs}.items() if v is not None}
+    if asked and not train:
+        raise ExportError(f"--{next(iter(asked)).replace('_', '-')} only applies with --train",
+                          key=f"--{next(iter(asked)).replace('_', '-')}")
+    needs_weights = not train and any(f in NEEDS_WEIGHTS for f in fmts)
     with RunStore.open(run_dir) as store:
-        choice = choose(store, trial_id, best=best, objective=objective)
+        choice = choose(store, trial_id, best=best, objective=objective,
+                        needs_weights=needs_weights)
         t = choice.trial
         if t.status in ("failed", "diverged"):
             raise ExportError(f"trial {t.id} {t.status}: {t.message or 'no message'}; "
                               "nothing to export", file=str(store.root), key="--trial")
+        recipe = train_recipe(store, t, asked) if train else None  # validated before writing
         target = Path(out)
         tmp = _prepare_out(target)
         try:
-            _write(store, choice, fmts, tmp, train=train, epochs=epochs)
+            _write(store, choice, fmts, tmp, recipe=recipe)
+            _ordinary_permissions(tmp)
             if target.exists():
                 target.rmdir()  # empty (checked above); rename cannot replace a folder
             os.rename(tmp, target)
@@ -150,18 +193,42 @@ def export_trial(run_dir: str | os.PathLike[str], trial_id: int | None = None, *
     return target
 
 
-def _write(store: RunStore, choice: Choice, fmts: tuple[str, ...], tmp: Path, *, train: bool,
-           epochs: int | None) -> None:
+def _recipe_notes(store: RunStore, choice: Choice,
+                  recipe: tuple[dict[str, Any], list[str], str] | None) -> list[str]:
+    """Lines on the recipe: an out-of-population trial, overrides that leave the population."""
+    t = choice.trial
+    notes: list[str] = []
+    run_recipe = store.meta().get(population.META_KEY)
+    if t.recipe is not None and not population.in_population(t.recipe, t.hparams, run_recipe):
+        what = ", ".join(population.diff(run_recipe or {}, t.recipe, t.hparams.keys()))
+        notes.append(f"trial {t.id} was trained with another recipe than the run's population "
+                     f"({what}); its errors are not comparable with the population's")
+    if recipe is not None:
+        _, differs, source = recipe
+        if differs:
+            notes.append(f"trained with a recipe that differs from {source} "
+                         f"({', '.join(differs)}) as asked")
+    if choice.selected_on == "test":
+        notes.append("the run's trials have no validation error (trained before validation "
+                     "splits): chosen on the test error, which is optimistic for the chosen trial")
+    return notes
+
+
+def _write(store: RunStore, choice: Choice, fmts: tuple[str, ...], tmp: Path, *,
+           recipe: tuple[dict[str, Any], list[str], str] | None) -> None:
     """Write every requested file, then provenance.json, into ``tmp``."""
     from nasx.arch.io import save_spec
 
     t = choice.trial
     spec = ArchSpec.from_dict(t.spec)
-    notes: list[str] = []
+    notes = list(choice.left_out) + _recipe_notes(store, choice, recipe)
     training: dict[str, Any] | None = None
-    if train:
-        state, training = _train(store, t, epochs)
-    else:
+    state: dict[str, torch.Tensor] | None = None
+    if recipe is not None:
+        state, training = _train(store, t, recipe[0])
+        training["recipe_base"] = recipe[2]
+        training["differs"] = recipe[1]
+    elif any(f in NEEDS_WEIGHTS for f in fmts):
         state, why = _kept(store, t)
         if why:
             notes.append(f"{why}: wrote no weights, TorchScript or ONNX; "
@@ -170,7 +237,7 @@ def _write(store: RunStore, choice: Choice, fmts: tuple[str, ...], tmp: Path, *,
     if "yaml" in fmts:
         save_spec(spec, tmp / FILES["yaml"])
     dynamic = None
-    if state is not None:
+    if state is not None and any(f in NEEDS_WEIGHTS for f in fmts):
         model = _model(spec, state, str(store.root / (t.weights or "trained weights")))
         x = example_input(shape, seed=t.seed)
         if "safetensors" in fmts:
@@ -181,7 +248,13 @@ def _write(store: RunStore, choice: Choice, fmts: tuple[str, ...], tmp: Path, *,
             dynamic = write_onnx(model, x, tmp / FILES["onnx"])
     written = {f: FILES[f] for f in fmts if (tmp / FILES[f]).is_file()}
     skipped = [f for f in fmts if f in NEEDS_WEIGHTS and f not in written]
+    # The preprocessing of the data the exported weights were trained on.
+    used = training["recipe"] if training is not None else (
+        t.recipe or train_recipe(store, t, {})[0])
+    prep, why_not = preprocessing(used, spec)
+    if why_not:
+        notes.append(why_not)
     doc = provenance(store, choice, spec, files=written, tmp=tmp,
                      shape=shape, dynamic_batch=dynamic, training=training, notes=notes,
-                     skipped=skipped)
+                     skipped=skipped, preprocessing=prep)
     write_json(doc, tmp / "provenance.json")

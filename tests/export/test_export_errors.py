@@ -97,7 +97,7 @@ def test_train_then_export(run_dir, tmp_path):
 def test_best_pareto_and_its_knee(run_dir, tmp_path, capsys):
     code, out, _ = _cli(capsys, str(run_dir), "--best", "--objective", "pareto", "--format",
                         "yaml", "--out", str(tmp_path / "p"))
-    assert code == 0 and "knee of the (error, flops) Pareto front" in out
+    assert code == 0 and "knee of the (validation error, flops) Pareto front" in out
     doc = json.loads((tmp_path / "p" / "provenance.json").read_text())
     with RunStore.open(run_dir) as store:
         done = store.trials("done")

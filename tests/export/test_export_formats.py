@@ -39,9 +39,16 @@ def test_best_trial_in_every_format(run_dir, tmp_path):
     assert doc["versions"]["torch"] == torch.__version__
     assert doc["versions"]["nasx"] == nasx.__version__
     assert doc["weights"] == {"source": "run", "file": "weights/2.safetensors"}
-    assert doc["notes"] == [] and doc["skipped"] == []
+    assert doc["skipped"] == []
+    # Trial 3 (validation error 15%) has no weights: it could not compete for ONNX/TorchScript.
+    assert doc["notes"] == ["1 trial without kept weights left out (--train considers them "
+                            "and trains the chosen one)"]
+    assert doc["selection"]["candidates"] == 2
     res = record.spec["resolution"]
     assert doc["input"]["shape"] == [1, 1, res, res] and doc["input"]["onnx_dynamic_batch"]
+    prep = doc["input"]["preprocessing"]
+    assert (prep["data"], prep["resolution"], prep["channels"], prep["num_classes"]) == (
+        "digits", res, 1, 10)
 
     # The rebuilt spec has the same parameter count and, with the exported weights, the same
     # outputs as the trial's own weights.
