@@ -19,6 +19,7 @@ import yaml
 
 from nasx.arch.spec import ArchSpec, HeadSpec, StageSpec, StemSpec
 from nasx.errors import NasxError, SpaceError
+from nasx.yamlio import YamlLimitError, load_yaml, read_text
 
 _TOP = {"family", "stem", "stages", "head", "resolution", "in_channels", "name"}
 
@@ -128,15 +129,11 @@ def load_spec(path: str | os.PathLike[str]) -> ArchSpec:
     """Read an ArchSpec YAML file; SpaceError naming the file (and key) on any problem."""
     file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = load_yaml(read_text(path))
     except OSError as err:
         raise SpaceError(f"cannot read spec file: {err.strerror or err}", file=file) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise SpaceError(f"invalid YAML{where}", file=file) from None
+    except YamlLimitError as err:
+        raise SpaceError(str(err), file=file) from None
     return spec_from_dict(data, file)
 
 

@@ -5,6 +5,7 @@ from nasx.sample.run import SampleSummary, add_samples, create_run
 from nasx.sample.sampler import (
     SampleResult,
     build_trial,
+    check_space,
     default_max_attempts,
     probe_space,
     sample_space,
@@ -12,6 +13,6 @@ from nasx.sample.sampler import (
 )
 
 __all__ = [
-    "Bound", "SampleResult", "SampleSummary", "add_samples", "bind", "build_trial",
+    "Bound", "SampleResult", "SampleSummary", "add_samples", "bind", "build_trial", "check_space",
     "create_run", "default_max_attempts", "probe_space", "sample_space", "trial_fingerprint",
 ]

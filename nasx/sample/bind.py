@@ -7,11 +7,19 @@ naming the space file and the key.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 from nasx.arch.families import FAMILIES, Family
 from nasx.errors import SpaceError
-from nasx.space import SearchSpace
+from nasx.space import ChoiceDist, Fixed, Param, SearchSpace
+from nasx.yamlio import shorten
+
+# The largest value a space may give keys whose size the sampler pays for before it can count
+# anything (a RegNet of depth d draws d block widths per candidate, the RegNet screen a
+# 2048 x d matrix); every family shares the key names. Other sizes are bounded by the space's
+# number limits and by the sampler's complexity limit.
+VALUE_LIMITS: dict[str, int] = {"depth": 1000, "resolution": 4096, "base_resolution": 4096}
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,34 @@ class Bound:
 
 def _allowed(family: Family) -> str:
     return ", ".join(sorted(family.keys) + sorted(family.per_stage_keys))
+
+
+def largest(param: Param) -> float | None:
+    """The largest magnitude ``param`` can take (None when it takes no number)."""
+    if isinstance(param, Fixed):
+        values: tuple[object, ...] = (param.value,)
+    elif isinstance(param, ChoiceDist):
+        values = param.options
+    else:
+        values = (param.lo, param.hi)
+    numbers_ = [abs(v) for v in values
+                if isinstance(v, numbers.Real) and not isinstance(v, bool)]
+    return max(numbers_) if numbers_ else None
+
+
+def _check_limits(space: SearchSpace) -> None:
+    """SpaceError for a key of VALUE_LIMITS whose range reaches beyond its limit."""
+    entries = [(f"input.{k}", k, p) for k, p in space.input.items()]
+    entries += [(f"params.{k}", k, p) for k, p in space.params.items()]
+    entries += [(f"per_stage.{k}", k, p) for k, ps in space.per_stage.items() for p in ps[:1]]
+    entries += [(f"per_stage.{k}.{i}", k, p) for k, ps in space.per_stage.items()
+                for i, p in enumerate(ps[1:], start=2)]
+    for where, key, param in entries:
+        limit = VALUE_LIMITS.get(key)
+        top = largest(param)
+        if limit is not None and top is not None and top > limit:
+            raise SpaceError(f"must be at most {limit} (the largest {key} nasx samples), got "
+                             f"{shorten(param.to_yaml())}", file=str(space.path), key=where)
 
 
 def bind(space: SearchSpace) -> Bound:
@@ -60,6 +96,7 @@ def bind(space: SearchSpace) -> Bound:
                 f"not a per-stage key of family '{family.name}' (per-stage keys: {known})",
                 file=file, key=f"per_stage.{key}",
             )
+    _check_limits(space)
     # Without `stages` a per-stage key under params stays unsuffixed: the family then applies it
     # to every stage itself.
     broadcast = tuple(k for k in space.params if k in per_stage_keys and space.stages)

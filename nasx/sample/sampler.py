@@ -24,11 +24,16 @@ from nasx.errors import InvalidSample, SamplingError, SpaceError
 from nasx.sample.bind import Bound, bind
 from nasx.sample.draw import draw_columns, to_rows
 from nasx.sample.prefilter import SCREENS
-from nasx.space import SearchSpace, within
+from nasx.space import ChoiceDist, Fixed, Param, SearchSpace, within
 from nasx.store import NewTrial
 
 BATCH = 2048  # candidates per draw; part of the seed -> trials mapping, so never change lightly
 COMPLEXITY_KEYS = ("flops", "params", "acts")
+# A candidate beyond these is rejected as "out_of_range": counts must fit the store's int64 columns
+# and a network of more blocks than this is no design-space sample.
+MAX_COMPLEXITY = 10**18
+MAX_BLOCKS = 10_000
+MAX_PROBES = 2048  # candidates check_space decodes at most
 Progress = Callable[[int, int], None]  # (accepted, attempts)
 
 
@@ -84,6 +89,25 @@ class _Judge:
                 )
         self.checked_keys = True
 
+    def decode(self, values: dict[str, Any]) -> tuple[ArchSpec, dict[str, int]] | str:
+        """(spec, complexity) of a candidate, or "invalid" / "out_of_range"; SpaceError for a
+        value of the wrong type (the space file's fault)."""
+        space = self.space
+        try:
+            spec = decode(space.family, values)
+            comp = complexity(spec).to_dict()
+        except InvalidSample:
+            return "invalid"
+        except SpaceError as exc:
+            message = str(exc).split(": ", 1)[1] if exc.key else str(exc)
+            raise SpaceError(message, file=str(space.path), key=exc.key) from None
+        except (OverflowError, ZeroDivisionError, ValueError):
+            return "out_of_range"  # arithmetic of a family beyond floats (e.g. alpha ** phi)
+        if (max(comp.values()) > MAX_COMPLEXITY
+                or sum(st.depth for st in spec.stages) > MAX_BLOCKS):
+            return "out_of_range"
+        return spec, comp
+
     def judge(self, values: dict[str, Any]) -> tuple[ArchSpec, dict[str, int]] | str:
         """(spec, complexity) of an acceptable candidate, or the reason it is rejected."""
         space = self.space
@@ -91,14 +115,10 @@ class _Judge:
             value = values.get(key)
             if isinstance(value, (int, float)) and not within(value, bounds):
                 return key
-        try:
-            spec = decode(space.family, values)
-        except InvalidSample:
-            return "invalid"
-        except SpaceError as exc:  # a value of the wrong type: the space file's fault
-            message = str(exc).split(": ", 1)[1] if exc.key else str(exc)
-            raise SpaceError(message, file=str(space.path), key=exc.key) from None
-        comp = complexity(spec).to_dict()
+        decoded = self.decode(values)
+        if isinstance(decoded, str):
+            return decoded
+        spec, comp = decoded
         derived: Mapping[str, float] = {}
         if not self.checked_keys or any(
             k not in comp and k not in values for k in space.constraints
@@ -111,6 +131,64 @@ class _Judge:
             if not within(quantities[key], bounds):
                 return key
         return spec, comp
+
+
+def _corners(bound: Bound) -> list[dict[str, Any]]:
+    """Candidates of a space's extreme values, in a fixed order (no random draws).
+
+    The first takes every parameter at its first value (lo, the first option); each other one
+    changes a single parameter to another extreme (hi, another option) so that a value of the
+    wrong type is decoded at least once. Numeric options are represented by their min and max.
+    """
+    space = bound.space
+    stages = space.stages or 0
+
+    def extremes(param: Param) -> list[Any]:
+        if isinstance(param, Fixed):
+            return [param.value]
+        if isinstance(param, ChoiceDist):
+            nums = [o for o in param.options if isinstance(o, (int, float))
+                    and not isinstance(o, bool)]
+            rest = [o for o in param.options if o not in nums or isinstance(o, bool)]
+            picked = [param.options[0]]
+            for o in [*rest, *([min(nums), max(nums)] if nums else [])]:
+                if all(o is not p and (type(o), o) != (type(p), p) for p in picked):
+                    picked.append(o)
+            return picked
+        return [param.lo, param.hi]
+
+    slots: list[tuple[list[str], list[Any]]] = []  # (value keys set together, their extremes)
+    for key, param in space.params.items():
+        keys = [f"{key}_{i}" for i in range(1, stages + 1)] if key in bound.broadcast else [key]
+        slots.append((keys, extremes(param)))
+    for key, params in space.per_stage.items():
+        if space.relations.get(key) == "shared":
+            slots.append(([f"{key}_{i}" for i in range(1, stages + 1)], extremes(params[0])))
+        else:
+            slots += [([f"{key}_{i + 1}"], extremes(p)) for i, p in enumerate(params)]
+    slots += [([key], extremes(param)) for key, param in space.input.items()]
+    base = {k: options[0] for keys, options in slots for k in keys}
+    out = [base]
+    for keys, options in slots:
+        for option in options[1:]:
+            out.append({**base, **dict.fromkeys(keys, option)})
+    return out
+
+
+def check_space(space: SearchSpace) -> Bound:
+    """Everything sampling checks before it draws: the family's keys and limits, the ``train:``
+    free keys aside, the type of every extreme value and the names of the constraints.
+
+    ``nasx sample`` and ``nasx describe`` both run it, so they accept the same files. Decodes at
+    most MAX_PROBES fixed candidates (no random draws, so it never shifts a seed's samples).
+    """
+    bound = bind(space)
+    judge = _Judge(bound)
+    for values in _corners(bound)[:MAX_PROBES]:
+        decoded = judge.decode(values)
+        if not judge.checked_keys and not isinstance(decoded, str):
+            judge._quantity_keys(values, bound.family.derived(values, decoded[0]))
+    return bound
 
 
 def build_trial(space: SearchSpace, values: dict[str, Any], *, seed: int,
@@ -166,7 +244,7 @@ def probe_space(space: SearchSpace, attempts: int, rng: np.random.Generator) -> 
 def _draw(space: SearchSpace, n: int, rng: np.random.Generator, budget: int,
           exclude: Collection[str], origin: str, progress: Progress | None) -> SampleResult:
     """The sampling loop: up to ``n`` trials from at most ``budget`` candidates."""
-    bound = bind(space)
+    bound = check_space(space)
     arch_rng, trial_rng = rng.spawn(2)
     judge = _Judge(bound)
     screen = SCREENS.get(space.family)

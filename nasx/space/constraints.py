@@ -10,7 +10,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from nasx.yamlio import shorten
+
 Bound = int | float | None
+MAX_BOUND = 10**18  # below int64's 9.2e18: bounds compare against int64 counts
 RELATIONS = ("shared", "non_decreasing", "non_increasing")
 _SUFFIX = {"": 1, "K": 10**3, "k": 10**3, "M": 10**6, "G": 10**9}
 _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([kKMG]?)\s*$")
@@ -24,6 +27,14 @@ def parse_quantity(raw: Any) -> Bound:
     """
     if raw is None:
         return None
+    out = _quantity(raw)
+    if abs(out) > MAX_BOUND:
+        raise ValueError(f"a bound must be finite and within +-{MAX_BOUND:.0e}, got {shorten(raw)}")
+    return out
+
+
+def _quantity(raw: Any) -> int | float:
+    """The number ``raw`` stands for (maybe infinite or huge); ValueError when it is none."""
     if isinstance(raw, bool):
         raise ValueError(f"a bound must be a number, null or a K/M/G quantity, got {raw!r}")
     if isinstance(raw, int):
@@ -31,8 +42,8 @@ def parse_quantity(raw: Any) -> Bound:
     if isinstance(raw, float):
         if not math.isfinite(raw):
             raise ValueError(f"a bound must be finite, got {raw!r}")
-        return int(raw) if raw.is_integer() else raw
-    if isinstance(raw, str):
+        return int(raw) if raw.is_integer() and abs(raw) <= MAX_BOUND else raw
+    if isinstance(raw, str) and len(raw) <= 64:
         m = _QUANTITY.match(raw)
         if m:
             number, suffix = m.groups()
@@ -40,17 +51,19 @@ def parse_quantity(raw: Any) -> Bound:
             if re.fullmatch(r"[-+]?\d+", number):
                 return int(number) * mult
             value = float(number) * mult
+            if not math.isfinite(value) or abs(value) > MAX_BOUND:
+                return math.inf  # reported as out of range by the caller
             return int(round(value)) if abs(value - round(value)) < 1e-6 else value
-    raise ValueError(f"a bound must be a number, null or a K/M/G quantity, got {raw!r}")
+    raise ValueError(f"a bound must be a number, null or a K/M/G quantity, got {shorten(raw)}")
 
 
 def parse_bounds(raw: Any) -> tuple[Bound, Bound]:
     """``[lo, hi]`` (either side null) -> (lo, hi); ValueError naming the rule otherwise."""
     if not isinstance(raw, list) or len(raw) != 2:
-        raise ValueError(f"a constraint must be a list [lo, hi], got {raw!r}")
+        raise ValueError(f"a constraint must be a list [lo, hi], got {shorten(raw)}")
     lo, hi = parse_quantity(raw[0]), parse_quantity(raw[1])
     if lo is not None and hi is not None and lo > hi:
-        raise ValueError(f"needs lo <= hi, got [{raw[0]}, {raw[1]}]")
+        raise ValueError(f"needs lo <= hi, got [{shorten(raw[0])}, {shorten(raw[1])}]")
     return lo, hi
 
 

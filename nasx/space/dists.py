@@ -24,20 +24,48 @@ from pydantic import (
     model_validator,
 )
 
+from nasx.yamlio import shorten
+
 Scalar = int | float | str | bool | None
 _TOL = 1e-9  # relative tolerance of "q divides the bound" for floats
+
+# Limits of a space's numbers: below 2**53 (floats hold such ints exactly) and far below int64, so
+# no draw, width or count overflows; a range never holds more than MAX_STEPS values of q.
+MAX_MAGNITUDE = 1e15
+MAX_STEPS = 1e12
+MAX_OPTIONS = 256  # options of one choice
+MAX_STRING = 1000  # characters of one string value
+POW2_EXPONENTS = (-50, 49)  # 2**49 < MAX_MAGNITUDE
+
+
+def _to_float(x: float) -> float:
+    """float(x); a pydantic rule (ValueError) for an int beyond the float range."""
+    try:
+        return float(x)
+    except OverflowError:
+        raise ValueError(f"numbers must be within +-{MAX_MAGNITUDE:.0e}, got {shorten(x)}") \
+            from None
+
 
 _CONFIG = ConfigDict(strict=True, extra="forbid", frozen=True, populate_by_name=True)
 # Tuples keep the frozen models hashable; strict=False only lets a YAML list become a tuple, the
 # items stay strict (no "8" -> 8, no true -> 1).
 Pair = Annotated[tuple[StrictInt, StrictInt], Field(strict=False)]
-Real = Annotated[StrictFloat | StrictInt, AfterValidator(float)]
+Real = Annotated[StrictFloat | StrictInt, AfterValidator(_to_float)]
 FloatPair = Annotated[tuple[Real, Real], Field(strict=False)]
 StrictScalar = StrictBool | StrictInt | StrictFloat | StrictStr | None
 
 
 def _fmt(x: float) -> str:
     return f"{x:g}"
+
+
+def _check_magnitude(*values: float) -> None:
+    """ValueError (a pydantic rule) unless every value is finite and within +-MAX_MAGNITUDE."""
+    for v in values:
+        if not (isinstance(v, int) or math.isfinite(v)) or abs(v) > MAX_MAGNITUDE:
+            raise ValueError(f"numbers must be finite and within +-{MAX_MAGNITUDE:.0e}, got "
+                             f"{shorten(v)}")
 
 
 def _clean_float(x: float) -> float:
@@ -82,6 +110,7 @@ class IntDist(BaseModel):
     @model_validator(mode="after")
     def _rules(self) -> IntDist:
         lo, hi = self.bounds
+        _check_magnitude(lo, hi, self.q)
         if lo > hi:
             raise ValueError(f"needs lo <= hi, got [{lo}, {hi}]")
         if self.q < 1:
@@ -147,11 +176,15 @@ class FloatDist(BaseModel):
         lo, hi = self.bounds
         if not (math.isfinite(lo) and math.isfinite(hi)):
             raise ValueError(f"bounds must be finite, got [{_fmt(lo)}, {_fmt(hi)}]")
+        _check_magnitude(lo, hi)
         if lo > hi:
             raise ValueError(f"needs lo <= hi, got [{_fmt(lo)}, {_fmt(hi)}]")
         if self.q is not None:
-            if not self.q > 0:
+            if not (math.isfinite(self.q) and self.q > 0):
                 raise ValueError(f"q must be > 0, got {_fmt(self.q)}")
+            if max(abs(lo), abs(hi)) / self.q > MAX_STEPS:
+                raise ValueError(f"q={_fmt(self.q)} is too fine: the bounds may be at most "
+                                 f"{MAX_STEPS:.0e} steps of q from 0")
             for b in (lo, hi):
                 k = b / self.q
                 if abs(k - round(k)) > _TOL * max(1.0, abs(k)):
@@ -221,6 +254,9 @@ class Pow2Dist(BaseModel):
         for b in (lo, hi):
             if not (b > 0 and math.isfinite(b) and math.log2(b).is_integer()):
                 raise ValueError(f"bounds must be powers of two, got [{_fmt(lo)}, {_fmt(hi)}]")
+            if not POW2_EXPONENTS[0] <= math.log2(b) <= POW2_EXPONENTS[1]:
+                raise ValueError(f"bounds must be 2**{POW2_EXPONENTS[0]} to 2**{POW2_EXPONENTS[1]},"
+                                 f" got [{_fmt(lo)}, {_fmt(hi)}]")
         if lo > hi:
             raise ValueError(f"needs lo <= hi, got [{_fmt(lo)}, {_fmt(hi)}]")
         return self
@@ -262,8 +298,19 @@ class ChoiceDist(BaseModel):
     """One of the listed scalars, uniformly."""
 
     model_config = _CONFIG
-    options: Annotated[tuple[StrictScalar, ...], Field(alias="choice", min_length=1, strict=False)]
+    options: Annotated[tuple[StrictScalar, ...],
+                       Field(alias="choice", min_length=1, max_length=MAX_OPTIONS, strict=False)]
     kind: ClassVar[str] = "choice"
+
+    @model_validator(mode="after")
+    def _rules(self) -> ChoiceDist:
+        for o in self.options:
+            if isinstance(o, str) and len(o) > MAX_STRING:
+                raise ValueError(f"a string option may have at most {MAX_STRING} characters, got "
+                                 f"{len(o)}")
+            if isinstance(o, (int, float)) and not isinstance(o, bool):
+                _check_magnitude(o)
+        return self
 
     def sample(self, rng: np.random.Generator) -> Scalar:
         """One draw."""

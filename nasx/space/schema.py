@@ -9,24 +9,41 @@ layer that may import the families.
 from __future__ import annotations
 
 import hashlib
+import math
 import numbers
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nasx.errors import SpaceError
 from nasx.space.constraints import RELATIONS, Bound, parse_bounds
-from nasx.space.dists import DIST_KINDS, ChoiceDist, Dist, Fixed, Param, Scalar
+from nasx.space.dists import (
+    DIST_KINDS,
+    MAX_MAGNITUDE,
+    MAX_STRING,
+    ChoiceDist,
+    Dist,
+    Fixed,
+    Param,
+    Scalar,
+)
 from nasx.space.shipped import resolve_space
+from nasx.yamlio import YamlLimitError, clip, load_yaml, read_text, shorten
 
 INPUT_DEFAULTS: dict[str, int] = {"resolution": 224, "in_channels": 3, "num_classes": 1000}
 DEFAULT_N = 100
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _SECTIONS = ("input", "params", "per_stage", "relations", "constraints", "train")
+# Limits that keep a small file from costing much memory or time (sizes: nasx.yamlio).
+MAX_N = 100_000  # samples per run
+MAX_STAGES = 32  # a network has 4 to 7
+MAX_SEED = 2**63 - 1
+MAX_NAME = 100  # the run folder's name
+MAX_KEYS = 256  # entries of one section
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 
 class _SpaceFile(BaseModel):
@@ -34,13 +51,13 @@ class _SpaceFile(BaseModel):
 
     model_config = ConfigDict(strict=True, extra="forbid")
     name: str | None = None
-    description: str = ""
+    description: Annotated[str, Field(max_length=10 * MAX_STRING)] = ""
     family: str
-    n: Annotated[int, Field(ge=1)] = DEFAULT_N
-    seed: Annotated[int, Field(ge=0)] = 0
+    n: Annotated[int, Field(ge=1, le=MAX_N)] = DEFAULT_N
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0
     input: dict[str, Any] = {}
     params: dict[str, Any] = {}
-    stages: Annotated[int, Field(ge=1)] | None = None
+    stages: Annotated[int, Field(ge=1, le=MAX_STAGES)] | None = None
     per_stage: dict[str, Any] = {}
     relations: dict[str, str] = {}
     constraints: dict[str, Any] = {}
@@ -75,8 +92,8 @@ def _rule(err: dict[str, Any]) -> str:
     msg = str(err["msg"]).removeprefix("Value error, ")
     msg = msg[:1].lower() + msg[1:]
     if err["type"] == "value_error" or isinstance(err.get("input"), dict):
-        return msg
-    return f"{msg}; got {err.get('input')!r}"
+        return clip(msg)
+    return f"{clip(msg)}; got {shorten(err.get('input'))}"
 
 
 _TYPE_TAGS = {"int", "float", "str", "bool", "none"}
@@ -89,7 +106,7 @@ def _key(prefix: str, loc: tuple[Any, ...]) -> str:
         tag = str(p)
         if i > 0 and (tag in _TYPE_TAGS or "[" in tag):
             continue
-        parts.append(tag)
+        parts.append(clip(tag, 64))
     return ".".join(parts)
 
 
@@ -98,7 +115,7 @@ def parse_param(raw: Any, *, file: str, key: str) -> Param:
     if isinstance(raw, dict):
         kinds = [k for k in raw if k in DIST_KINDS]
         if len(kinds) != 1:
-            found = ", ".join(map(str, raw)) or "nothing"
+            found = clip(", ".join(map(str, raw)), 80) or "nothing"
             raise SpaceError(
                 "a distribution needs exactly one of int, float, pow2, choice "
                 f"(found: {found})",
@@ -110,11 +127,19 @@ def parse_param(raw: Any, *, file: str, key: str) -> Param:
             err = exc.errors()[0]
             raise SpaceError(_rule(err), file=file, key=_key(key, err["loc"])) from None
     if raw is None or isinstance(raw, (bool, str, numbers.Real)):
-        if isinstance(raw, numbers.Real) and not isinstance(raw, (bool, int)):
-            raw = float(raw)
+        if isinstance(raw, numbers.Real) and not isinstance(raw, bool):
+            if not (isinstance(raw, int) or math.isfinite(raw)) or abs(raw) > MAX_MAGNITUDE:
+                raise SpaceError(f"a number must be finite and within +-{MAX_MAGNITUDE:.0e}, got "
+                                 f"{shorten(raw)}", file=file, key=key)
+            if not isinstance(raw, int):
+                raw = float(raw)
+        if isinstance(raw, str) and len(raw) > MAX_STRING:
+            raise SpaceError(f"a string value may have at most {MAX_STRING} characters, got "
+                             f"{len(raw)}", file=file, key=key)
         return Fixed(value=raw)
     raise SpaceError(
-        f"expected a fixed scalar or a distribution mapping, got {raw!r}", file=file, key=key
+        f"expected a fixed scalar or a distribution mapping, got {shorten(raw)}", file=file,
+        key=key,
     )
 
 
@@ -126,17 +151,31 @@ def _is_numeric(p: Param) -> bool:
     return True
 
 
+def _check_keys(raw: dict[Any, Any], file: str) -> None:
+    """Keys of the sections are short identifiers, at most MAX_KEYS per section."""
+    for section in _SECTIONS:
+        entries = raw.get(section)
+        if not isinstance(entries, dict):
+            continue  # the schema reports it
+        if len(entries) > MAX_KEYS:
+            raise SpaceError(f"at most {MAX_KEYS} entries, got {len(entries)}", file=file,
+                             key=section)
+        for key in entries:
+            if not (isinstance(key, str) and _KEY.match(key)):
+                raise SpaceError(
+                    "keys must be identifiers of at most 64 letters, digits or '_', got "
+                    f"{shorten(key)}", file=file, key=section,
+                )
+
+
 def parse_space(text: str, path: str | Path) -> SearchSpace:
     """Validate the YAML ``text`` of the space file ``path`` (used for errors and the default name)."""
     path = Path(path)
     file = str(path)
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or type(exc).__name__
-        raise SpaceError(f"malformed YAML{where}: {problem}", file=file) from None
+        raw = load_yaml(text)
+    except YamlLimitError as exc:
+        raise SpaceError(str(exc), file=file) from None
     if not isinstance(raw, dict):
         raise SpaceError(
             f"a space file must be a mapping of keys, got {type(raw).__name__}", file=file
@@ -144,6 +183,7 @@ def parse_space(text: str, path: str | Path) -> SearchSpace:
     for section in _SECTIONS:  # `params:` with nothing under it means empty
         if section in raw and raw[section] is None:
             raw[section] = {}
+    _check_keys(raw, file)
     try:
         top = _SpaceFile.model_validate(raw)
     except ValidationError as exc:
@@ -151,9 +191,10 @@ def parse_space(text: str, path: str | Path) -> SearchSpace:
         raise SpaceError(_rule(err), file=file, key=_key("", err["loc"])) from None
 
     name = top.name if top.name is not None else path.stem
-    if not _NAME.match(name):
+    if not _NAME.match(name) or len(name) > MAX_NAME:
         raise SpaceError(
-            f"must be letters, digits, '.', '_' or '-' (a folder name), got {name!r}",
+            f"must be at most {MAX_NAME} letters, digits, '.', '_' or '-' (a folder name), got "
+            f"{shorten(name)}",
             file=file, key="name",
         )
     inputs: dict[str, Param] = {k: Fixed(value=v) for k, v in INPUT_DEFAULTS.items()}
@@ -190,7 +231,7 @@ def parse_space(text: str, path: str | Path) -> SearchSpace:
         where = f"relations.{key}"
         if rel not in RELATIONS:
             raise SpaceError(
-                f"unknown relation (allowed: {', '.join(RELATIONS)}), got {rel!r}",
+                f"unknown relation (allowed: {', '.join(RELATIONS)}), got {shorten(rel)}",
                 file=file, key=where,
             )
         if key in per_stage:
@@ -231,9 +272,14 @@ def load_space(path: str | Path) -> SearchSpace:
     SpaceError naming file, key, rule and value otherwise."""
     path = resolve_space(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except FileNotFoundError:
         raise SpaceError("no such space file", file=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpaceError(f"cannot read the space file ({exc})", file=str(path)) from None
+    except IsADirectoryError:
+        raise SpaceError("is a folder, not a space file", file=str(path)) from None
+    except OSError as exc:
+        raise SpaceError(f"cannot read the space file ({exc.strerror or exc})",
+                         file=str(path)) from None
+    except YamlLimitError as exc:
+        raise SpaceError(str(exc), file=str(path)) from None
     return parse_space(text, path)

@@ -1,0 +1,134 @@
+"""The one YAML reader of nasx: safe, bounded, and with one-line errors.
+
+Every YAML file nasx reads (space files, spec files) goes through :func:`load_yaml`, which builds
+on ``yaml.SafeLoader`` and bounds what a small hostile file can cost: a size limit, no aliases (a
+390-byte "billion laughs" file expands to gigabytes), a nesting and a node limit (deep nesting
+overflows the recursive composer), and finite numbers only. Bad encodings (not UTF-8, a NUL byte)
+are refused; a UTF-8 byte-order mark is skipped. Errors are :class:`YamlLimitError` with a short
+message; callers turn it into their own NasxError naming the file.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.composer import ComposerError
+from yaml.events import AliasEvent
+from yaml.nodes import Node
+
+MAX_BYTES = 1 << 20  # 1 MiB: a space or spec file is a few KiB
+MAX_DEPTH = 32  # nesting of mappings and lists (a space needs 4)
+MAX_NODES = 20_000  # scalars, lists and mappings in one file (a space has about 100)
+MAX_SHOWN = 40  # characters of a user value shown in an error message
+
+
+class YamlLimitError(ValueError):
+    """A YAML text is malformed, too large, or uses something nasx refuses; one-line message."""
+
+
+def clip(text: str, limit: int = 120) -> str:
+    """``text`` on one line with control characters escaped, cut to ``limit`` characters."""
+    text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text[: limit * 4])
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def shorten(value: Any, limit: int = MAX_SHOWN) -> str:
+    """``repr(value)`` cut to ``limit`` characters, so a huge value never floods a message.
+
+    Huge ints are shown by their size (their repr alone can raise ValueError).
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return f"<an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits>"
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        text = f"<{type(value).__name__}>"
+    return clip(text, limit)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases and counts depth and nodes while composing."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._nodes = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:  # type: ignore[override]
+        if self.check_event(AliasEvent):
+            event = self.peek_event()
+            raise ComposerError(None, None, "YAML aliases (*name) are not allowed; write the"
+                                " value out", event.start_mark)
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise ComposerError(None, None, f"more than {MAX_NODES} YAML nodes",
+                                self.peek_event().start_mark)
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels",
+                                    self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> float:  # type: ignore[override]
+        value = super().construct_yaml_float(node)
+        if not math.isfinite(value):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"numbers must be finite, got {shorten(node.value)}", node.start_mark
+            )
+        return value
+
+
+_Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 text of ``data`` (a leading BOM dropped); YamlLimitError for other bytes or NUL."""
+    if len(data) > MAX_BYTES:
+        raise YamlLimitError(f"file is larger than {MAX_BYTES // 1024} KiB ({len(data)} bytes)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise YamlLimitError(f"not UTF-8 text (byte {exc.start})") from None
+    text = text.removeprefix("\ufeff")
+    if "\x00" in text:
+        raise YamlLimitError(f"holds a NUL byte (character {text.index(chr(0))})")
+    return text
+
+
+def read_text(path: str | Path) -> str:
+    """The UTF-8 text of a YAML file, size-checked before it is read whole.
+
+    FileNotFoundError and other OSErrors pass through for the caller to word.
+    """
+    path = Path(path)
+    with path.open("rb") as fh:
+        data = fh.read(MAX_BYTES + 1)
+    return decode_text(data)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML ``text`` with the bounded safe loader; YamlLimitError (one line) otherwise."""
+    if len(text) > MAX_BYTES:
+        raise YamlLimitError(f"file is larger than {MAX_BYTES // 1024} KiB")
+    if "\x00" in text:
+        raise YamlLimitError("holds a NUL character")
+    loader = _Loader(text.removeprefix("\ufeff"))
+    try:
+        return loader.get_single_data()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        raise YamlLimitError(f"malformed YAML{where}: {clip(str(problem))}") from None
+    except (ValueError, OverflowError, RecursionError) as exc:
+        # e.g. an integer literal beyond Python's digit limit
+        raise YamlLimitError(f"malformed YAML: {clip(str(exc))}") from None
+    finally:
+        loader.dispose()
