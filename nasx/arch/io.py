@@ -132,8 +132,9 @@ def load_spec(path: str | os.PathLike[str]) -> ArchSpec:
         data = load_yaml(read_text(path))
     except OSError as err:
         raise SpaceError(f"cannot read spec file: {err.strerror or err}", file=file) from None
-    except YamlLimitError as err:
-        raise SpaceError(str(err), file=file) from None
+    except YamlLimitError as err:  # spec files have always said "invalid YAML"
+        raise SpaceError(str(err).replace("malformed YAML", "invalid YAML", 1), file=file) \
+            from None
     return spec_from_dict(data, file)
 
 
