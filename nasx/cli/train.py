@@ -56,10 +56,17 @@ def exec_options(args: argparse.Namespace) -> Any:
 
 
 def train_and_summarise(store: Any, opts: Any) -> int:
-    """Train a run's unfinished trials and print one summary line; returns the exit status."""
+    """Train a run's unfinished trials, print one summary line; returns the exit status.
+
+    Exit 1 when the run holds failed trials (then stderr says how many, why, one line per distinct
+    message, and how to retry them); else 0. Diverged trials (a loss that became non-finite) are
+    a result of the population, not a failure of the tool: the summary counts them, exit stays 0.
+    """
     import statistics
+    import sys
 
     from nasx.execute import train_run
+    from nasx.execute.progress import failure_summary
 
     started = time.monotonic()
     counts = train_run(store, opts)
@@ -71,8 +78,12 @@ def train_and_summarise(store: Any, opts: Any) -> int:
     if errors:
         line += (f"; best error {errors[0][0]:.2f}% (trial {errors[0][1]}), "
                  f"median {statistics.median(e for e, _ in errors):.2f}%")
-    print(f"{line}; run {store.root}")
-    return 0
+    print(f"{line}; run {store.root}", flush=True)
+    failures = failure_summary(store.trials("failed"), total,
+                               f"nasx train {store.root} --retry-failed")
+    for text in failures:
+        print(f"nasx: {text}" if not text.startswith(" ") else text, file=sys.stderr)
+    return 1 if failures else 0
 
 
 def register(subparsers: Any) -> None:

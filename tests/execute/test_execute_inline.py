@@ -185,3 +185,68 @@ def test_an_unwritable_weights_file_keeps_the_run_going(tmp_path, scratch, capsy
     assert counts["done"] == 3 and not any(t.weights for t in store.trials())
     err = capsys.readouterr().err
     assert "trial 1: weights not kept: cannot write" in err and "No space left" in err
+
+
+def test_train_with_a_missing_data_folder_exits_1_with_the_reason_on_one_line(tmp_path, capsys):
+    from nasx.cli.main import main
+    from nasx.sample import create_run
+
+    space = Path(__file__).resolve().parents[2] / "spaces" / "regnet_digits.yaml"
+    create_run(space, n=2, seed=0, out=tmp_path / "run", progress=False)[0].close()
+    rc = main(["train", str(tmp_path / "run"), "--executor", "inline", "--no-progress",
+               "--data", "cifar10", "--data-dir", "/nonexistent", "--epochs", "1"])
+    out, err = capsys.readouterr()
+    assert rc == 1 and "2 failed of 2" in out
+    lines = err.strip().splitlines()
+    assert len(lines) == 2, err
+    assert lines[0].startswith("nasx: 2 of 2 trials failed: /nonexistent: key 'data_dir': no such"
+                               " folder; expected CIFAR-10")
+    assert lines[1] == (f"nasx: fix the cause, then `nasx train {tmp_path / 'run'} --retry-failed`"
+                        " trains the failed trials again")
+
+
+@pytest.mark.parametrize(("fn", "code", "failed"), [
+    (exec_fakes.status_trial, 1, 2),  # 2 done, 2 diverged, 2 failed
+    (exec_fakes.ok_trial, 0, 0),
+])
+def test_exit_status_counts_failed_not_diverged(tmp_path, scratch, capsys, monkeypatch, fn, code,
+                                                failed):
+    import functools
+
+    import nasx.execute
+    from nasx.cli.train import train_and_summarise
+
+    monkeypatch.setattr(nasx.execute, "train_run", functools.partial(train_run, trial_fn=fn))
+    store = fake_run(tmp_path / "run", 6)
+    assert train_and_summarise(store, opts(scratch)) == code
+    out, err = capsys.readouterr()
+    if failed:
+        assert "2 done, 2 failed, 2 diverged of 6" in out
+        assert err.splitlines()[0] == "nasx: 2 of 6 trials failed: failed"
+    else:
+        assert "6 done of 6" in out and err == ""
+    # a later session that trains nothing still tells the truth about the run
+    assert train_and_summarise(store, opts(scratch)) == code
+
+
+def test_failure_summary_one_line_per_distinct_message():
+    from types import SimpleNamespace
+
+    from nasx.execute.progress import failure_summary
+
+    msgs = ["boom"] * 3 + ["Traceback\n  line 1\n\tRuntimeError: x\x1b[31m"] + [
+        f"m{i}" for i in range(6)] + ["y" * 1000]
+    trials = [SimpleNamespace(status="failed", message=m) for m in msgs]
+    trials.append(SimpleNamespace(status="diverged", message="loss is nan"))
+    lines = failure_summary(trials, 20, "nasx train r --retry-failed", most=3)
+    assert lines[0] == "11 of 20 trials failed, 9 distinct reasons:"
+    assert lines[1] == "  3 x boom"
+    assert lines[2] == "  1 x Traceback line 1 RuntimeError: x\\x1b[31m"  # control code escaped
+    assert lines[3] == "  1 x m0"
+    assert lines[4] == ("  6 x other reasons (6 distinct; nasx ls --format json shows every"
+                        " message)")
+    assert lines[5] == "fix the cause, then `nasx train r --retry-failed` trains the failed trials again"
+    assert len(lines) == 6 and all("\n" not in x and len(x) < 320 for x in lines)
+    one = failure_summary(trials[:1], 1, "R")
+    assert one[0] == "1 of 1 trial failed: boom"
+    assert failure_summary(trials[-1:], 1, "R") == []  # diverged is not a failure
