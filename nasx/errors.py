@@ -6,6 +6,27 @@ Every error a user can cause is a ``NasxError``: the CLI prints ``str(err)`` on 
 
 from __future__ import annotations
 
+import re
+
+# C0 and C1 control characters (ESC, BEL, CR, backspace, the 8-bit CSI ...) and the Unicode
+# bidirectional overrides: bytes from user files that would move the cursor, recolour or reorder
+# the terminal if printed as they are, and lone surrogates (undecodable file names) that
+# cannot be encoded at all.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: object, limit: int | None = None) -> str:
+    """``str(text)`` safe for a terminal: control characters as ``\\xNN``, cut to ``limit`` chars."""
+    out = _UNPRINTABLE.sub(_escape_char, str(text))
+    if limit is not None and len(out) > limit:
+        out = out[: max(limit - 3, 0)] + "..."
+    return out
+
 
 class NasxError(Exception):
     """Base of every user-facing error; its message is one line."""

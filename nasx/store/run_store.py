@@ -11,17 +11,19 @@ Only the driver process writes; workers return results to it. No torch here.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import socket
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from nasx.errors import StoreError
+from nasx.errors import StoreError, printable
 
 DB_NAME = "run.db"
 SPACE_NAME = "space.yaml"
@@ -29,6 +31,13 @@ WEIGHTS_DIR = "weights"
 SCHEMA_VERSION = 1
 STATUSES = ("pending", "running", "done", "failed", "diverged")
 ORIGINS = ("sampled", "refine")
+_MAGIC = b"SQLite format 3\x00"
+# Columns the code reads; a database without one of them is not a nasx run (or a foreign one).
+_TRIAL_COLUMNS = frozenset({
+    "id", "origin", "fingerprint", "arch_values", "hparams", "spec", "flops", "params", "acts",
+    "seed", "status", "attempts", "recipe", "error", "metrics", "curves", "device", "host",
+    "message", "weights", "created_at", "started_at", "finished_at", "train_seconds",
+})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -95,7 +104,7 @@ class TrialRecord:
     status: str
     attempts: int
     recipe: dict[str, Any] | None
-    error: float | None  # test top-1 error in percent (final epoch)
+    error: float | None  # validation top-1 error in percent (final epoch): what selection uses
     metrics: dict[str, Any] | None
     curves: list[dict[str, Any]] | None
     device: str | None
@@ -106,6 +115,17 @@ class TrialRecord:
     started_at: float | None
     finished_at: float | None
     train_seconds: float | None
+
+    @property
+    def val_error(self) -> float | None:
+        """Validation top-1 error in percent (the ``error`` column): what every selection uses."""
+        return self.error
+
+    @property
+    def test_error(self) -> float | None:
+        """Test top-1 error in percent from the metrics (None when not measured)."""
+        value = (self.metrics or {}).get("test_error")
+        return float(value) if _is_number(value) else None
 
     def as_row(self) -> dict[str, Any]:
         """Flat dict for JSON output and DataFrames."""
@@ -120,6 +140,57 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"))
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _sqlite_text(exc: sqlite3.Error) -> str:
+    """SQLite's message, short: it quotes whole undecodable cells ("... with text '...'")."""
+    text = " ".join(str(exc).split()).split(" with text '", 1)[0]
+    return printable(text, 120)
+
+
+def _db_error(root: Path, exc: sqlite3.Error) -> StoreError:
+    """One short line for an SQLite failure."""
+    text = _sqlite_text(exc)
+    where = str(root / DB_NAME)
+    if "locked" in text or "busy" in text:
+        return StoreError(f"the run database is locked by another process ({text})", file=where)
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"the run database cannot be written ({text})", file=where)
+    return StoreError(f"corrupt or unreadable run database ({text})", file=where)
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _guarded(method: _F) -> _F:
+    """Turn SQLite errors raised by a store method into one-line StoreErrors."""
+
+    @functools.wraps(method)
+    def wrapper(self: RunStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise _db_error(self.root, exc) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _check_header(db: Path) -> None:
+    """StoreError unless ``db`` starts like an SQLite database: checked before SQLite opens it,
+    because SQLite happily turns an empty (or missing) file into a fresh database."""
+    try:
+        with db.open("rb") as f:
+            head = f.read(100)
+    except OSError as exc:
+        raise StoreError(f"cannot read the run database ({exc.strerror})", file=str(db)) from None
+    if not head:
+        raise StoreError("the run database is empty (0 bytes): not a nasx run", file=str(db))
+    if not head.startswith(_MAGIC) or len(head) < 100:
+        raise StoreError("not an SQLite database (bad header): not a nasx run", file=str(db))
+
+
 class RunStore:
     """Access to one run folder. Create with :meth:`create`, open with :meth:`open`."""
 
@@ -129,13 +200,21 @@ class RunStore:
 
     # -- lifecycle -------------------------------------------------------------------------
     @staticmethod
-    def _connect(db: Path) -> sqlite3.Connection:
+    def _connect(db: Path, readonly: bool = False) -> sqlite3.Connection:
         conn = sqlite3.connect(db, timeout=30.0, isolation_level=None)  # explicit transactions
         conn.row_factory = sqlite3.Row
+        if readonly:
+            # query_only refuses every change. Not URI mode=ro: a mode=ro connection cannot
+            # remove the -wal/-shm files when it closes last, so every `ls` would leave them.
+            conn.execute("PRAGMA query_only = ON")
+        return conn
+
+    @staticmethod
+    def _configure(conn: sqlite3.Connection) -> None:
+        """Pragmas of a writing connection (WAL: readers never block the driver)."""
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
-        return conn
 
     @classmethod
     def exists(cls, root: str | Path) -> bool:
@@ -149,8 +228,9 @@ class RunStore:
         if cls.exists(root):
             raise StoreError("a run already exists here", file=str(root))
         root.mkdir(parents=True, exist_ok=True)
-        (root / SPACE_NAME).write_text(space_text)
+        (root / SPACE_NAME).write_text(space_text, encoding="utf-8")
         conn = cls._connect(root / DB_NAME)
+        cls._configure(conn)
         store = cls(root, conn)
         conn.executescript(_SCHEMA)
         with store._tx() as c:
@@ -162,18 +242,43 @@ class RunStore:
         return store
 
     @classmethod
-    def open(cls, root: str | Path) -> RunStore:
-        """Open an existing run; a one-line StoreError when there is none."""
+    def open(cls, root: str | Path, *, readonly: bool = False) -> RunStore:
+        """Open an existing run; a one-line StoreError when there is none or it is not valid.
+
+        Nothing is written before the folder is known to hold a nasx run (an empty ``run.db``
+        stays empty); ``readonly`` connections (``ls``, ``describe``, ``report``) never write.
+        """
         root = Path(root)
-        if not cls.exists(root):
+        db = root / DB_NAME
+        if not db.exists():
             raise StoreError(f"no run here (expected {DB_NAME})", file=str(root))
+        if not db.is_file():
+            raise StoreError("the run database is not a file", file=str(db))
+        _check_header(db)
+        conn: sqlite3.Connection | None = None
         try:
-            conn = cls._connect(root / DB_NAME)
-            conn.execute("SELECT 1 FROM trials LIMIT 1")
+            conn = cls._connect(db, readonly=readonly)
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            columns = {r[1] for r in conn.execute("PRAGMA table_info(trials)")}
+            if not {"meta", "trials"} <= tables or not columns >= _TRIAL_COLUMNS:
+                conn.close()
+                raise StoreError("not a nasx run database (tables or columns missing)",
+                                 file=str(db))
             row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"not a readable nasx run database ({exc})", file=str(root)) from None
-        version = json.loads(row[0]) if row else SCHEMA_VERSION
+            if not readonly:
+                cls._configure(conn)
+        except sqlite3.Error as exc:
+            if conn is not None:
+                conn.close()
+            raise StoreError(f"not a readable nasx run database ({_sqlite_text(exc)})",
+                             file=str(db)) from exc
+        try:
+            version = json.loads(row[0]) if row else SCHEMA_VERSION
+        except (ValueError, TypeError, RecursionError):
+            version = None
+        if not isinstance(version, int) or isinstance(version, bool):
+            conn.close()
+            raise StoreError("meta key 'schema_version' is not an integer", file=str(db))
         if version > SCHEMA_VERSION:
             conn.close()
             raise StoreError(
@@ -194,14 +299,27 @@ class RunStore:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One IMMEDIATE transaction: all of it lands or none of it does."""
-        self._conn.execute("BEGIN IMMEDIATE")
+        """One IMMEDIATE transaction: all of it lands or none of it does.
+
+        SQLite errors (corruption, a lock held too long, a read-only store) leave as StoreError.
+        """
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise _db_error(self.root, exc) from exc
         try:
             yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
+        except BaseException as exc:
+            # SQLite may have rolled back already (after an I/O or corruption error)
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise _db_error(self.root, exc) from exc
             raise
-        self._conn.execute("COMMIT")
+        try:
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise _db_error(self.root, exc) from exc
 
     # -- metadata --------------------------------------------------------------------------
     @property
@@ -209,14 +327,42 @@ class RunStore:
         """The run's copy of its space file."""
         return self.root / SPACE_NAME
 
+    def space_text(self, missing_ok: bool = False) -> str:
+        """The run's copy of its space file as text; a one-line StoreError when unreadable.
+
+        ``missing_ok``: an absent copy reads as "" instead of an error.
+        """
+        try:
+            data = self.space_path.read_bytes()
+        except FileNotFoundError:
+            if missing_ok:
+                return ""
+            raise StoreError("the run's space copy is missing", file=str(self.space_path)) from None
+        except OSError as exc:
+            raise StoreError(f"cannot read the run's space copy ({exc.strerror})",
+                             file=str(self.space_path)) from None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise StoreError(f"the run's space copy is not UTF-8 text (byte {exc.start})",
+                             file=str(self.space_path)) from None
+
     @property
     def weights_dir(self) -> Path:
         """Folder of kept weights."""
         return self.root / WEIGHTS_DIR
 
+    @_guarded
     def meta(self) -> dict[str, Any]:
         """All run metadata."""
-        return {r["key"]: json.loads(r["value"]) for r in self._conn.execute("SELECT * FROM meta")}
+        out: dict[str, Any] = {}
+        for key, value in self._conn.execute("SELECT key, value FROM meta"):
+            try:
+                out[str(key)] = json.loads(value)
+            except (ValueError, TypeError, RecursionError):
+                raise StoreError(f"meta key '{printable(key, 40)}' is not valid JSON",
+                                 file=str(self.root / DB_NAME)) from None
+        return out
 
     def set_meta(self, **items: Any) -> None:
         """Set metadata keys in one transaction."""
@@ -248,17 +394,20 @@ class RunStore:
                 ids.append(int(cur.lastrowid or 0))
         return ids
 
+    @_guarded
     def fingerprints(self) -> set[str]:
         """Fingerprints of every trial in the run (for de-duplication)."""
         return {r[0] for r in self._conn.execute("SELECT fingerprint FROM trials")}
 
+    @_guarded
     def get(self, trial_id: int) -> TrialRecord:
         """One trial by id; StoreError when unknown."""
         row = self._conn.execute("SELECT * FROM trials WHERE id = ?", (trial_id,)).fetchone()
         if row is None:
             raise StoreError(f"no trial with id {trial_id}", file=str(self.root))
-        return _record(row)
+        return _record(row, self.root)
 
+    @_guarded
     def trials(self, status: str | Iterable[str] | None = None) -> list[TrialRecord]:
         """Trials in id order, optionally only those with the given status(es)."""
         if status is None:
@@ -269,8 +418,9 @@ class RunStore:
             rows = self._conn.execute(
                 f"SELECT * FROM trials WHERE status IN ({marks}) ORDER BY id", wanted
             )
-        return [_record(r) for r in rows]
+        return [_record(r, self.root) for r in rows]
 
+    @_guarded
     def counts(self) -> dict[str, int]:
         """Number of trials per status (every status present, zeros included)."""
         out = dict.fromkeys(STATUSES, 0)
@@ -344,13 +494,19 @@ class RunStore:
             raise StoreError(f"no trial with id {trial_id}", file=str(self.root))
 
     # -- analysis --------------------------------------------------------------------------
+    @_guarded
     def dataframe(self) -> Any:
-        """All trials as a pandas DataFrame (values/hparams expanded as ``v.KEY`` / ``h.KEY``)."""
+        """All trials as a pandas DataFrame (values/hparams expanded as ``v.KEY`` / ``h.KEY``).
+
+        ``val_error`` repeats ``error`` (the validation error); ``test_error`` comes from the
+        metrics (None when the trial has none).
+        """
         import pandas as pd  # lazy: `nasx sample` must not pay for pandas
 
         rows = []
         for t in self.trials():
             row = t.as_row()
+            row["val_error"], row["test_error"] = t.val_error, t.test_error
             for k, v in t.values.items():
                 row[f"v.{k}"] = v
             for k, v in t.hparams.items():
@@ -359,15 +515,59 @@ class RunStore:
         return pd.DataFrame(rows)
 
 
-def _record(row: sqlite3.Row) -> TrialRecord:
+def _kind(value: object) -> str:
+    return "NULL" if value is None else f"a {type(value).__name__} value"
+
+
+def _record(row: sqlite3.Row, root: Path) -> TrialRecord:
+    """Decode and type-check one trials row; a corrupt cell is a StoreError naming it."""
+    d = dict(zip(row.keys(), tuple(row), strict=True))
+
+    def bad(col: str, why: str) -> StoreError:
+        return StoreError(f"trial {printable(d.get('id'), 20)}: column '{col}' {why}",
+                          file=str(root / DB_NAME))
+
+    for col in ("id", "flops", "params", "acts", "seed", "attempts"):
+        if type(d[col]) is not int:
+            raise bad(col, f"holds {_kind(d[col])}, expected an integer")
+    for col in ("created_at", "error", "started_at", "finished_at", "train_seconds"):
+        v = d[col]
+        if not _is_number(v) and not (v is None and col != "created_at"):
+            raise bad(col, f"holds {_kind(v)}, expected a number")
+    for col in ("fingerprint", "device", "host", "message", "weights"):
+        v = d[col]
+        if not isinstance(v, str) and not (v is None and col != "fingerprint"):
+            raise bad(col, f"holds {_kind(v)}, expected text")
+    if d["status"] not in STATUSES:
+        raise bad("status", f"holds an unknown status '{printable(d['status'], 20)}'")
+    if d["origin"] not in ORIGINS:
+        raise bad("origin", f"holds an unknown origin '{printable(d['origin'], 20)}'")
+    decoded: dict[str, Any] = {}
+    for col, kind, optional in (("arch_values", dict, False), ("hparams", dict, False),
+                                ("spec", dict, False), ("recipe", dict, True),
+                                ("metrics", dict, True), ("curves", list, True)):
+        text = d[col]
+        if text is None and optional:
+            decoded[col] = None
+            continue
+        if not isinstance(text, str):
+            raise bad(col, f"holds {_kind(text)}, expected JSON text")
+        try:
+            value = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            why = printable(type(exc).__name__ if isinstance(exc, RecursionError) else exc, 80)
+            raise bad(col, f"is not valid JSON ({why})") from None
+        if not isinstance(value, kind):
+            raise bad(col, f"holds JSON {_kind(value)}, expected a JSON "
+                           f"{'object' if kind is dict else 'array'}")
+        decoded[col] = value
     return TrialRecord(
-        id=row["id"], origin=row["origin"], fingerprint=row["fingerprint"],
-        values=json.loads(row["arch_values"]), hparams=json.loads(row["hparams"]),
-        spec=json.loads(row["spec"]), flops=row["flops"], params=row["params"], acts=row["acts"],
-        seed=row["seed"], status=row["status"], attempts=row["attempts"],
-        recipe=_loads(row["recipe"]), error=row["error"], metrics=_loads(row["metrics"]),
-        curves=_loads(row["curves"]), device=row["device"], host=row["host"],
-        message=row["message"], weights=row["weights"], created_at=row["created_at"],
-        started_at=row["started_at"], finished_at=row["finished_at"],
-        train_seconds=row["train_seconds"],
+        id=d["id"], origin=d["origin"], fingerprint=d["fingerprint"],
+        values=decoded["arch_values"], hparams=decoded["hparams"], spec=decoded["spec"],
+        flops=d["flops"], params=d["params"], acts=d["acts"], seed=d["seed"],
+        status=d["status"], attempts=d["attempts"], recipe=decoded["recipe"],
+        error=d["error"], metrics=decoded["metrics"], curves=decoded["curves"],
+        device=d["device"], host=d["host"], message=d["message"], weights=d["weights"],
+        created_at=d["created_at"], started_at=d["started_at"], finished_at=d["finished_at"],
+        train_seconds=d["train_seconds"],
     )

@@ -115,7 +115,7 @@ def test_open_errors(tmp_path):
     with pytest.raises(StoreError, match="no run here"):
         RunStore.open(tmp_path)
     (tmp_path / DB_NAME).write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(StoreError, match="not a readable nasx run database"):
+    with pytest.raises(StoreError, match="not an SQLite database"):
         RunStore.open(tmp_path)
 
 
