@@ -7,12 +7,26 @@ enter here as plain numbers.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
 from nasx.errors import TrainError
+from nasx.yamlio import shorten
 
 Optimizer = Literal["sgd", "adamw"]
+# Upper bounds of a recipe: far beyond any short-training regime, low enough that a typo (an extra
+# zero or three) fails at once instead of holding a machine for days or exhausting its memory.
+MAX_EPOCHS = 10_000
+MAX_BATCH = 65_536
+MAX_LR = 100.0
+MAX_THREADS = 1024
+MAX_SYNTHETIC = 200_000  # images of the synthetic data set (train or test), 4x the default
+MAX_CLASSES = 100_000
+MAX_SEED = 2**63 - 1
+MAX_TEXT = 4096  # characters of a string value (a data folder path)
+DEVICE = re.compile(r"^(auto|cpu|cuda(:[0-9]{1,3})?)$")
 
 
 @dataclass(frozen=True)
@@ -71,50 +85,68 @@ class Recipe:
                     f"unknown recipe key (known: {', '.join(sorted(known))})", file=source, key=key
                 )
             default = getattr(Recipe(), key)
-            try:
-                if isinstance(default, bool):
-                    if not isinstance(value, bool):
-                        raise ValueError("must be true or false")
-                    clean[key] = value
-                elif isinstance(default, int):
-                    if isinstance(value, bool) or int(value) != float(value):
-                        raise ValueError("must be an integer")
-                    clean[key] = int(value)
-                elif isinstance(default, float):
-                    clean[key] = float(value)
-                else:
-                    clean[key] = None if value is None else str(value)
-            except (TypeError, ValueError) as exc:
-                raise TrainError(f"{exc}; got {value!r}", file=source, key=key) from None
+            # Strict types: "8" is not 8 and true is not 1 (a quoted number is a typo to report).
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if isinstance(value, float) and not math.isfinite(value):
+                rule = "must be a finite number"
+            elif isinstance(default, bool):
+                rule = "" if isinstance(value, bool) else "must be true or false"
+            elif isinstance(default, int):
+                integral = number and (isinstance(value, int) or value.is_integer())
+                rule = "" if integral else "must be an integer"
+                value = int(value) if integral else value
+            elif isinstance(default, float):
+                rule = ("must be a number" if not number
+                        else "" if abs(value) <= 1e300 else "must be a finite number")
+                value = float(value) if not rule else value
+            else:  # str, or None for data_dir
+                ok = isinstance(value, str) or (value is None and key == "data_dir")
+                rule = "" if ok else "must be a string"
+                if isinstance(value, str) and len(value) > MAX_TEXT:
+                    rule = f"must have at most {MAX_TEXT} characters"
+            if rule:
+                raise TrainError(f"{rule}; got {shorten(value)}", file=source, key=key)
+            clean[key] = value
         out = replace(self, **clean)
         out.validate(source)
         return out
 
     def validate(self, source: str = "train") -> None:
         """Check ranges; TrainError naming the key otherwise."""
+        for f in fields(self):  # a Recipe built directly skips override's type checks
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise TrainError(f"must be a finite number; got {value!r}", file=source,
+                                 key=f.name)
         rules = [
-            ("epochs", self.epochs >= 1, "must be >= 1"),
-            ("batch_size", self.batch_size >= 1, "must be >= 1"),
-            ("lr", self.lr > 0, "must be > 0"),
-            ("weight_decay", self.weight_decay >= 0, "must be >= 0"),
+            ("epochs", 1 <= self.epochs <= MAX_EPOCHS, f"must be in [1, {MAX_EPOCHS}]"),
+            ("batch_size", 1 <= self.batch_size <= MAX_BATCH, f"must be in [1, {MAX_BATCH}]"),
+            ("lr", 0 < self.lr <= MAX_LR, f"must be in (0, {MAX_LR:g}]"),
+            ("weight_decay", 0 <= self.weight_decay <= 1, "must be in [0, 1]"),
+            ("warmup_factor", 0 < self.warmup_factor <= 1, "must be in (0, 1]"),
             ("momentum", 0 <= self.momentum < 1, "must be in [0, 1)"),
             ("warmup_epochs", 0 <= self.warmup_epochs <= self.epochs, "must be in [0, epochs]"),
             ("label_smoothing", 0 <= self.label_smoothing < 1, "must be in [0, 1)"),
             ("train_fraction", 0 < self.train_fraction <= 1, "must be in (0, 1]"),
             ("val_fraction", 0 < self.val_fraction <= 0.5, "must be in (0, 0.5]"),
-            ("split_seed", self.split_seed >= 0, "must be >= 0"),
+            ("split_seed", 0 <= self.split_seed <= MAX_SEED, "must be in [0, 2**63 - 1]"),
             ("optimizer", self.optimizer in ("sgd", "adamw"), "must be sgd or adamw"),
             ("data", self.data in ("digits", "cifar10", "imagefolder", "synthetic"),
              "must be digits, cifar10, imagefolder or synthetic"),
-            ("eval_every", self.eval_every >= 1, "must be >= 1"),
-            ("threads", self.threads >= 0, "must be >= 0"),
-            ("synthetic_train", self.synthetic_train >= 1, "must be >= 1"),
-            ("synthetic_test", self.synthetic_test >= 1, "must be >= 1"),
-            ("synthetic_classes", self.synthetic_classes >= 2, "must be >= 2"),
+            ("device", DEVICE.match(self.device) is not None, "must be auto, cpu, cuda or cuda:N"),
+            ("eval_every", 1 <= self.eval_every <= MAX_EPOCHS, f"must be in [1, {MAX_EPOCHS}]"),
+            ("threads", 0 <= self.threads <= MAX_THREADS, f"must be in [0, {MAX_THREADS}]"),
+            ("synthetic_train", 1 <= self.synthetic_train <= MAX_SYNTHETIC,
+             f"must be in [1, {MAX_SYNTHETIC}]"),
+            ("synthetic_test", 1 <= self.synthetic_test <= MAX_SYNTHETIC,
+             f"must be in [1, {MAX_SYNTHETIC}]"),
+            ("synthetic_classes", 2 <= self.synthetic_classes <= MAX_CLASSES,
+             f"must be in [2, {MAX_CLASSES}]"),
         ]
         for key, ok, rule in rules:
             if not ok:
-                raise TrainError(f"{rule}; got {getattr(self, key)!r}", file=source, key=key)
+                raise TrainError(f"{rule}; got {shorten(getattr(self, key))}", file=source,
+                                 key=key)
 
 
 def resolve_recipe(
