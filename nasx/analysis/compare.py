@@ -45,13 +45,18 @@ class Comparison:
         return asdict(self)
 
 
-def _fmt_p(p: float) -> str:
+def fmt_p(p: float) -> str:
+    """A p-value in two significant digits (scientific below 0.001)."""
     return f"{p:.2g}" if p >= 0.001 else f"{p:.1e}"
 
 
 def compare(errors_a: np.ndarray, errors_b: np.ndarray, a: str = "a", b: str = "b",
-            alpha: float = 0.05) -> Comparison:
-    """Compare two samples of errors; the verdict says which is better and how sure that is."""
+            alpha: float = 0.05, what: str = "") -> Comparison:
+    """Compare two samples of errors; the verdict says which is better and how sure that is.
+
+    ``what`` names the error (e.g. ``validation top-1 error``) in the verdict.
+    """
+    on = f" on {what}" if what else ""
     ea = np.asarray(errors_a, dtype=float)
     eb = np.asarray(errors_b, dtype=float)
     if ea.size == 0 or eb.size == 0:
@@ -74,15 +79,16 @@ def compare(errors_a: np.ndarray, errors_b: np.ndarray, a: str = "a", b: str = "
         better, worse = a, b
     else:
         better = worse = None
-    stat = f"KS D = {ks.statistic:.2f}, p = {_fmt_p(float(ks.pvalue))} (n = {ea.size} vs {eb.size})"
+    stat = f"KS D = {ks.statistic:.2f}, p = {fmt_p(float(ks.pvalue))} (n = {ea.size} vs {eb.size})"
     if better is None:
-        verdict = f"{a} and {b} cannot be told apart: {stat}."
+        verdict = f"{a} and {b} cannot be told apart{on}: {stat}."
     elif significant:
-        verdict = (f"{better} is better than {worse}: its EDF lies to the left; {stat};"
+        verdict = (f"{better} is better than {worse}{on}: its EDF lies to the left; {stat};"
                    f" a random {better} model beats a random {worse} model with probability"
                    f" {max(cles, 1 - cles):.2f}.")
     else:
-        verdict = (f"No significant difference between {a} and {b} at alpha = {alpha:g}: {stat};"
+        verdict = (f"No significant difference between {a} and {b}{on} at alpha = {alpha:g}:"
+                   f" {stat};"
                    f" {better} looks slightly better (Cliff's delta {abs(delta):.2f}) but more"
                    " models are needed to be sure.")
         better = None

@@ -1,15 +1,23 @@
 """Read run stores into pandas frames and check that several runs can be compared.
 
 A run is analysable when it has at least one trial and at least one ``done`` trial with a finite
-error. Several runs are comparable when their errors measure the same thing: the same data set
-and the same training budget (recipe keys in :data:`METRIC_KEYS` that are not sampled per trial)
-and the same number of classes.
+error. The ``error`` column is the error every EDF, test and selection uses: the VALIDATION top-1
+error of runs trained with a validation split (metrics ``val_error``); runs made before the split
+only hold the test error, and are labelled so. ``test_error`` (metrics) is kept beside it, shown
+where a final number belongs and never used to select.
+
+One recipe per population (:mod:`nasx.train.population`, the one rule): a trial trained with
+another recipe than the run's (store meta ``recipe``) is kept out of the population frame and
+shown apart; runs without a recorded recipe (older runs) count every trial. Several runs are
+comparable when their errors measure the same thing: the same population recipe (the same rule,
+:func:`nasx.train.population.diff`), the same number of classes and the same kind of error.
 """
 
 from __future__ import annotations
 
+import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +25,18 @@ import pandas as pd
 
 from nasx.errors import AnalysisError
 from nasx.store.run_store import STATUSES, RunStore
+from nasx.train import population
 
-# Recipe keys that define what "error" means; runs differing in one of them are not comparable.
-METRIC_KEYS = ("data", "data_dir", "epochs", "train_fraction")
+ERROR_LABELS = {"validation": "validation top-1 error (%)", "test": "test top-1 error (%)"}
 
 
 @dataclass(frozen=True)
 class RunData:
-    """One run read for analysis: its identity, its space file and its trials."""
+    """One run read for analysis: its identity, its space file and its trials.
+
+    ``recipe`` is the run's population recipe (store meta; None for runs made before nasx
+    recorded it); ``error_kind`` says what the ``error`` column is (``validation`` or ``test``).
+    """
 
     name: str
     root: Path
@@ -32,23 +44,64 @@ class RunData:
     space_text: str
     frame: pd.DataFrame
     counts: dict[str, int] = field(default_factory=dict)
+    recipe: dict[str, Any] | None = None
+    error_kind: str = "validation"
+
+    @property
+    def error_label(self) -> str:
+        """What the ``error`` column is, for axis labels and tables."""
+        return ERROR_LABELS[self.error_kind]
 
     @property
     def done(self) -> pd.DataFrame:
-        """Finished trials with a finite error (every origin)."""
+        """Finished trials with a finite error (every origin, every recipe)."""
         return self.frame[self.frame["ok"]]
 
     @property
-    def sampled(self) -> pd.DataFrame:
-        """Finished trials drawn from the space (origin ``sampled``): the population."""
+    def comparable(self) -> pd.DataFrame:
+        """Finished trials trained with the population's recipe (sampled and refine)."""
         d = self.done
+        return d[d["in_population"]]
+
+    @property
+    def sampled(self) -> pd.DataFrame:
+        """Finished trials drawn from the space with the run's recipe: the population."""
+        d = self.comparable
         return d[d["origin"] == "sampled"]
 
     @property
     def refined(self) -> pd.DataFrame:
-        """Finished trials suggested by refine (kept apart from the population)."""
-        d = self.done
+        """Finished trials suggested by refine with the run's recipe (kept apart)."""
+        d = self.comparable
         return d[d["origin"] == "refine"]
+
+    @property
+    def other_recipe(self) -> pd.DataFrame:
+        """Finished trials trained with another recipe than the population's (kept apart)."""
+        d = self.done
+        return d[~d["in_population"]]
+
+    def recipe_groups(self) -> list[dict[str, Any]]:
+        """Finished trials with another recipe, grouped by what differs (``epochs 2 -> 5``)."""
+        other = self.other_recipe
+        if other.empty or self.recipe is None:
+            return []
+        groups: dict[str, list[int]] = {}
+        for tid, rec, hp in zip(other["id"], other["recipe"], other["hparams"], strict=True):
+            what = ", ".join(population.diff(self.recipe, rec or {}, (hp or {}).keys()))
+            groups.setdefault(what or "recipe", []).append(int(tid))
+        return [{"diff": k, "n": len(v), "ids": v} for k, v in sorted(groups.items())]
+
+    def exclusion_note(self) -> str | None:
+        """One sentence on the trials kept out of the population for their recipe, or None."""
+        groups = self.recipe_groups()
+        if not groups:
+            return None
+        n = sum(g["n"] for g in groups)
+        what = "; ".join(g["diff"] for g in groups)
+        return (f"{self.name}: {n} trial{'s' if n != 1 else ''} trained with another recipe"
+                f" ({what}) {'are' if n != 1 else 'is'} shown apart and excluded from the"
+                " population (EDFs, tests, good ranges, trends, best models)")
 
 
 def _finite(x: Any) -> bool:
@@ -58,14 +111,52 @@ def _finite(x: Any) -> bool:
         return False
 
 
+def _metric(m: Any, key: str) -> float:
+    """A finite metric from a trial's metrics dict, NaN when absent or not a number."""
+    if isinstance(m, dict):
+        v = m.get(key)
+        if _finite(v):
+            return float(v)
+    return math.nan
+
+
+def population_mask(frame: pd.DataFrame, run_recipe: dict[str, Any] | None) -> pd.Series:
+    """Per trial: trained with the run's population recipe (:func:`population.in_population`).
+
+    Cached per distinct (recipe without sampled keys, sampled keys): trials of one population
+    differ only in their sampled hparams, so the rule is evaluated a handful of times per run.
+    """
+    cache: dict[str, bool] = {}
+    out = []
+    for rec, hp in zip(frame["recipe"], frame["hparams"], strict=True):
+        if not isinstance(rec, dict):
+            out.append(False)
+            continue
+        hp = hp if isinstance(hp, dict) else {}
+        fixed = {k: v for k, v in rec.items() if k not in hp}
+        key = json.dumps([fixed, sorted(hp)], sort_keys=True, default=str)
+        if key not in cache:
+            cache[key] = population.in_population(rec, hp, run_recipe)
+        out.append(cache[key])
+    return pd.Series(out, index=frame.index, dtype=bool)
+
+
+def _error_kind(frame: pd.DataFrame) -> str:
+    """``validation`` when the finished trials carry a validation error, else ``test`` (old)."""
+    # The metrics say it: the store's own val_error column repeats ``error`` whatever it is.
+    done = frame[frame["ok"]]
+    has_val = done["metrics"].map(lambda m: _finite(_metric(m, "val_error"))).any()
+    return "validation" if has_val else "test"
+
+
 def read_run(run_dir: str | Path) -> RunData:
     """Open one run folder; AnalysisError when it is empty or has no finished trial."""
     root = Path(run_dir)
-    with RunStore.open(root) as store:
+    with RunStore.open(root, readonly=True) as store:
         meta = store.meta()
         frame = store.dataframe()
         counts = store.counts()
-        space_text = store.space_path.read_text() if store.space_path.is_file() else ""
+        space_text = store.space_text(missing_ok=True)
     name = str(meta.get("name") or root.name)
     if frame.empty:
         raise AnalysisError("the run has no trials; sample it first (nasx sample)", file=str(root))
@@ -78,44 +169,82 @@ def read_run(run_dir: str | Path) -> RunData:
             file=str(root),
         )
     frame["error"] = pd.to_numeric(frame["error"], errors="coerce")
+    if "test_error" in frame.columns:  # the store's own column (newer nasx)
+        frame["test_error"] = pd.to_numeric(frame["test_error"], errors="coerce")
+    else:
+        frame["test_error"] = frame["metrics"].map(lambda m: _metric(m, "test_error"))
+    raw = meta.get(population.META_KEY)
+    run_recipe = raw if isinstance(raw, dict) else None
+    frame["in_population"] = population_mask(frame, run_recipe)
+    kind = _error_kind(frame)
+    if kind == "test":
+        # Runs from before the validation split: the error IS the test error.
+        frame["test_error"] = frame["test_error"].fillna(frame["error"])
     counts = {s: int(counts.get(s, 0)) for s in STATUSES}
     counts["done_without_error"] = int(((frame["status"] == "done") & ~frame["ok"]).sum())
     return RunData(name=name, root=root, meta=meta, space_text=space_text, frame=frame,
-                   counts=counts)
+                   counts=counts, recipe=run_recipe, error_kind=kind)
 
 
-def _metric_identity(run: RunData) -> dict[str, Any]:
-    """The values of METRIC_KEYS (unless sampled per trial) and num_classes of a run's trials."""
-    done = run.done
-    sampled = {c[2:] for c in done.columns if c.startswith("h.")}
-    ident: dict[str, set[str]] = {}
-    for recipe in done["recipe"]:
-        for key in METRIC_KEYS:
-            if key not in sampled:
-                ident.setdefault(key, set()).add(repr((recipe or {}).get(key)))
-    for spec in done["spec"]:
-        ident.setdefault("num_classes", set()).add(repr((spec or {}).get("head", {}).get(
-            "num_classes")))
-    return {k: sorted(v) for k, v in ident.items()}
+def reference_recipe(run: RunData) -> dict[str, Any]:
+    """The recipe a run's errors were measured with: its population recipe, or (older runs)
+    the recipe of its first finished population trial."""
+    if run.recipe is not None:
+        return run.recipe
+    pop = run.sampled if len(run.sampled) else run.comparable
+    first = next((r for r in pop["recipe"] if isinstance(r, dict)), None)
+    return first or {}
 
 
-def check_comparable(runs: list[RunData]) -> None:
-    """AnalysisError naming both runs and the key when their errors measure different things."""
-    if len(runs) < 2:
-        return
-    first = runs[0]
-    ref = _metric_identity(first)
-    for other in runs[1:]:
-        ident = _metric_identity(other)
-        for key in sorted(set(ref) | set(ident)):
-            a, b = ref.get(key, ["None"]), ident.get(key, ["None"])
-            if a != b:
+def sampled_keys(run: RunData) -> set[str]:
+    """Recipe keys the space samples per trial (hparams columns)."""
+    return {c[2:] for c in run.frame.columns if c.startswith("h.")}
+
+
+def _classes(run: RunData) -> list[str]:
+    pop = run.comparable
+    return sorted({repr((s or {}).get("head", {}).get("num_classes")) for s in pop["spec"]})
+
+
+def metric_differences(a: RunData, b: RunData) -> list[tuple[str, str]]:
+    """What makes the errors of two runs measure different things: (key, ``old -> new``) pairs.
+
+    The recipe part is :func:`nasx.train.population.diff` (keys sampled per trial in either run
+    do not count); then the number of classes and the kind of error (validation vs test).
+    """
+    skip = sampled_keys(a) | sampled_keys(b)
+    out = [(d.split(" ", 1)[0], d) for d in
+           population.diff(reference_recipe(a), reference_recipe(b), skip)]
+    ca, cb = _classes(a), _classes(b)
+    if ca != cb:
+        out.append(("num_classes", f"num_classes {'/'.join(ca)} -> {'/'.join(cb)}"))
+    if a.error_kind != b.error_kind:
+        out.append(("error", f"error {a.error_kind} -> {b.error_kind}"))
+    return out
+
+
+def check_comparable(runs: list[RunData], allow: bool = False) -> dict[tuple[str, str], list[str]]:
+    """Differences in what the errors measure, per pair of run names.
+
+    AnalysisError naming both runs and the keys unless ``allow`` (then the report names them as
+    confounds of the comparison).
+    """
+    found: dict[tuple[str, str], list[str]] = {}
+    for i, first in enumerate(runs):
+        for other in runs[i + 1:]:
+            diffs = metric_differences(first, other)
+            if not diffs:
+                continue
+            if not allow:
+                keys = ", ".join(f"'{k}'" for k, _ in diffs)
                 raise AnalysisError(
-                    f"runs {first.name} and {other.name} cannot be compared: their recipes differ"
-                    f" in '{key}' ({'/'.join(a)} vs {'/'.join(b)}), so their errors measure"
-                    " different things",
+                    f"runs {first.name} and {other.name} cannot be compared: they differ in"
+                    f" {keys} ({'; '.join(d for _, d in diffs)}), so their errors measure"
+                    " different things (--allow-incomparable compares them anyway, naming this)",
                     file=str(other.root),
                 )
+            found[(first.name, other.name)] = [d for _, d in diffs]
+    return found
 
 
 def _unique_names(runs: list[RunData]) -> list[RunData]:
@@ -123,21 +252,22 @@ def _unique_names(runs: list[RunData]) -> list[RunData]:
     seen: dict[str, int] = {}
     for r in runs:
         seen[r.name] = seen.get(r.name, 0) + 1
-    out = []
-    for r in runs:
-        if seen[r.name] > 1:
-            r = RunData(name=f"{r.name}@{r.root}", root=r.root, meta=r.meta,
-                        space_text=r.space_text, frame=r.frame, counts=r.counts)
-        out.append(r)
-    return out
+    return [replace(r, name=f"{r.name}@{r.root}") if seen[r.name] > 1 else r for r in runs]
 
 
-def read_runs(run_dirs: list[str | Path]) -> list[RunData]:
-    """Read and validate several runs (each analysable, all comparable)."""
+def read_runs(run_dirs: list[str | Path], allow_incomparable: bool = False) -> list[RunData]:
+    """Read and validate several runs (each analysable, all comparable, none given twice)."""
     if not run_dirs:
         raise AnalysisError("no run given; name at least one run folder")
+    seen: dict[Path, str] = {}
+    for d in run_dirs:
+        real = Path(d).resolve()
+        if real in seen:
+            raise AnalysisError(f"the same run is given twice ({seen[real]} and {d}); name each"
+                                " run once", file=str(d))
+        seen[real] = str(d)
     runs = _unique_names([read_run(d) for d in run_dirs])
-    check_comparable(runs)
+    check_comparable(runs, allow=allow_incomparable)
     return runs
 
 

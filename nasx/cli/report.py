@@ -10,12 +10,18 @@ def register(subparsers: Any) -> None:
     """Add the ``report`` verb."""
     p = subparsers.add_parser(
         "report", help="write an HTML report of one or several runs",
-        description="Analyse runs (error EDFs, normalised EDFs, two-sample tests, best of k, good"
-        " ranges, trends) and write reports/NAME/index.html and summary.json.",
+        description="Analyse runs (validation-error EDFs, normalised EDFs, two-sample tests with"
+        " their confounds, best of k, good ranges, trends), print the verdict, and write"
+        " reports/RUN/index.html and summary.json.",
     )
     p.add_argument("runs", nargs="+", metavar="RUN", help="run folder(s), e.g. runs/regnet")
     p.add_argument("--out", default=None,
-                   help="output folder (default: reports/<run name> or reports/<a>_vs_<b>)")
+                   help="output folder (default: reports/<run folder> or reports/<a>__vs__<b>)")
+    p.add_argument("--force", action="store_true",
+                   help="replace a report of other runs in the output folder")
+    p.add_argument("--allow-incomparable", action="store_true",
+                   help="compare runs whose errors measure different things (another recipe,"
+                   " data, classes, or validation vs test error); the verdict names it")
     p.add_argument("--normalize", choices=("flops", "params", "none"), default="flops",
                    help="complexity used by the normalised EDF (default: flops)")
     p.add_argument("--bins", type=int, default=10, help="complexity bins K (default: 10)")
@@ -24,10 +30,14 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Write the report and print the path of its index.html."""
-    from nasx.report import write_report
+    """Write the report; print each verdict on one line, then the path of its index.html."""
+    from nasx.errors import printable
+    from nasx.report import build_report, verdict_lines
 
-    path = write_report(args.runs, out=args.out, normalize=args.normalize, bins=args.bins,
-                        seed=args.seed)
+    path, summary = build_report(args.runs, out=args.out, normalize=args.normalize,
+                                 bins=args.bins, seed=args.seed, force=args.force,
+                                 allow_incomparable=args.allow_incomparable)
+    for line in verdict_lines(summary):
+        print(printable(line))
     print(path)
     return 0

@@ -1,5 +1,5 @@
 """Static HTML reports of runs (seaborn/matplotlib imported lazily, only when drawing)."""
 
-from nasx.report.write import default_out, render, write_report
+from nasx.report.write import build_report, default_out, render, verdict_lines, write_report
 
-__all__ = ["default_out", "render", "write_report"]
+__all__ = ["build_report", "default_out", "render", "verdict_lines", "write_report"]

@@ -74,8 +74,12 @@ def edf_figure(summary: dict[str, Any], normalized: bool = False) -> str:
             if r["refine_edf"]:
                 _step(ax, r["refine_edf"], c, f"{r['name']} refine (n = {r['refine_edf']['n']})",
                       ls="--")
+            other = r["other_recipe"]["edf"]
+            if other:
+                _step(ax, other, c, f"{r['name']} other recipe (n = {other['n']})", ls=":")
     title = "complexity-normalised error EDF" if normalized else "error EDF of sampled models"
-    ax.set(xlabel="error (%)", ylabel="cumulative prob.", title=title, ylim=(0, 1.02))
+    ax.set(xlabel=summary["settings"]["error"], ylabel="cumulative prob.", title=title,
+           ylim=(0, 1.02))
     ax.legend(loc="lower right", fontsize=8)
     return _png(fig)
 
@@ -124,15 +128,17 @@ def scatter_figure(summary: dict[str, Any], columns: list[str], title: str) -> s
     ncol = min(3, len(columns))
     nrow = -(-len(columns) // ncol)
     fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.4 * nrow), squeeze=False)
-    markers = {"sampled": "o", "refine": "X"}
+    markers = {"sampled": "o", "refine": "X", "other recipe": "s"}
+    # Trials of another recipe are one group whatever their origin: they are apart.
+    pts["group"] = pts["origin"].where(pts["in_population"].astype(bool), "other recipe")
     for ax, col in zip(axes.flat, columns, strict=False):
         sub = pts[pts[col].notna()] if col in pts else pts.iloc[0:0]
-        # Plain scatter calls per (run, origin): same look as seaborn's hue/style, much faster.
-        for (run, origin), g in sub.groupby(["run", "origin"], sort=False):
-            ax.scatter(g[col], g["error"], s=24 if origin == "refine" else 14,
-                       marker=markers.get(origin, "o"), color=colors[run],
-                       alpha=0.9 if origin == "refine" else 0.55, lw=0,
-                       label=f"{run} {origin}", zorder=3 if origin == "refine" else 2)
+        # Plain scatter calls per (run, group): same look as seaborn's hue/style, much faster.
+        for (run, group), g in sub.groupby(["run", "group"], sort=False):
+            ax.scatter(g[col], g["error"], s=14 if group == "sampled" else 24,
+                       marker=markers.get(group, "o"), color=colors[run],
+                       alpha=0.55 if group == "sampled" else 0.9, lw=0,
+                       label=f"{run} {group}", zorder=2 if group == "sampled" else 3)
         for r in summary["runs"]:
             tr = next((t for t in r["trends"] if t["column"] == col), None)
             _trend_line(ax, tr, colors[r["name"]])
@@ -142,7 +148,7 @@ def scatter_figure(summary: dict[str, Any], columns: list[str], title: str) -> s
                 front = r["pareto_flops"]
                 ax.step([p["flops"] for p in front], [p["error"] for p in front], where="post",
                         color=colors[r["name"]], ls=":", lw=1.5)
-        ax.set(xlabel=col, ylabel="error (%)")
+        ax.set(xlabel=col, ylabel=summary["settings"]["error"])
     for ax in list(axes.flat)[len(columns):]:
         ax.set_visible(False)
     axes.flat[0].legend(fontsize=7, loc="best")
@@ -162,7 +168,8 @@ def best_of_k_figure(summary: dict[str, Any]) -> str:
         ax.fill_between(k, [b["p2.5"] for b in rows], [b["p97.5"] for b in rows],
                         color=colors[r["name"]], alpha=0.15, lw=0)
     ax.set_xscale("log", base=2)
-    ax.set(xlabel="k (models trained)", ylabel="best error (%)", title="best of k random models")
+    ax.set(xlabel="k (models trained)", ylabel=f"best {summary['settings']['error']}",
+           title="best of k random models")
     ax.legend(fontsize=8)
     return _png(fig)
 

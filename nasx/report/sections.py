@@ -14,27 +14,44 @@ def overview(s: dict[str, Any]) -> str:
     """Verdicts and trial counts."""
     parts = [f'<p class="verdict">{fmt(c["verdict"])}</p>' for c in s["comparisons"]]
     if not s["comparisons"]:
-        r = s["runs"][0]
-        e = r["edf"]
-        parts.append(f'<p class="verdict">{fmt(r["name"])}: {e["n"]} finished sampled models, '
-                     f'median error {fmt(r["median_error"])}%, best {fmt(r["best_error"])}%.</p>')
+        parts.append(f'<p class="verdict">{fmt(run_line(s["runs"][0]))}</p>')
+    parts.append(f'<p class="note">Every EDF, test, good range, trend and best-model ranking uses'
+                 f' the {fmt(s["settings"]["error"])}; the test error is '
+                 f'{fmt(s["settings"]["test_error"])}.</p>')
     rows = [[r["name"], r["counts"]["total"], *(r["counts"][c] for c in STATUS_COLS),
              r["counts"]["finished_sampled"], r["counts"]["finished_refine"],
-             r["counts"]["done_without_error"]] for r in s["runs"]]
+             r["counts"]["finished_other_recipe"], r["counts"]["done_without_error"]]
+            for r in s["runs"]]
     parts.append(table(["run", "trials", *STATUS_COLS, "finished sampled", "finished refine",
-                        "done, no error"], rows))
+                        "finished, other recipe", "done, no error"], rows))
     notes = [f"{r['name']}: population = {r['population']}" for r in s["runs"]
              if r["population"] != "sampled"]
+    notes += s["notes"]
     parts += [f'<p class="note">{fmt(n)}</p>' for n in notes]
     return "".join(parts)
+
+
+def run_line(r: dict[str, Any]) -> str:
+    """One sentence on a single run: its population, median and best (with the test error)."""
+    e = r["edf"]
+    test = r["best_test_error"]
+    kind = r["error_kind"]
+    line = (f"{r['name']}: {e['n']} finished sampled models, median {kind} error"
+            f" {fmt(r['median_error'])}%, best {kind} error {fmt(r['best_error'])}%"
+            f" (trial {r['best_id']}")
+    line += f", test error {fmt(test)}%)." if test is not None and kind != "test" else ")."
+    if r["other_recipe"]["note"]:
+        line += f" {r['other_recipe']['note'].split(': ', 1)[1].capitalize()}."
+    return line
 
 
 def edfs(s: dict[str, Any]) -> str:
     """Raw and normalised EDFs with bands and the bin table."""
     st = s["settings"]
     out = [figure(figures.edf_figure(s), "error EDF"),
-           f'<p class="note">F(e) = fraction of models with error &lt; e, over the finished sampled'
-           f" models (refine trials dashed, apart). Bands: {fmt(s['runs'][0]['edf']['band_method'])}"
+           f'<p class="note">F(e) = fraction of models with error &lt; e (error = '
+           f'{fmt(st["error"])}), over the finished sampled models trained with the run\'s recipe'
+           f" (refine trials dashed, trials of another recipe dotted: both apart). Bands: {fmt(s['runs'][0]['edf']['band_method'])}"
            f", alpha = {st['alpha']}.</p>"]
     if st["normalize"] != "none":
         out.append(figure(figures.edf_figure(s, normalized=True), "normalised error EDF"))
@@ -56,19 +73,45 @@ def edfs(s: dict[str, Any]) -> str:
 
 
 def comparisons(s: dict[str, Any]) -> str:
-    """Two-sample tests and effect sizes."""
+    """Two-sample tests and effect sizes, the caveats and which comparison carries."""
     rows = [[c["a"], c["b"], c["n_a"], c["n_b"], c["ks_statistic"], c["ks_pvalue"],
              c["ad_statistic"], c["ad_pvalue"], c["mw_pvalue"], c["cliffs_delta"],
              c["cles_b_better"], c["median_a"], c["median_b"], c.get("normalized_ks_statistic"),
              c.get("normalized_ks_pvalue_approx")] for c in s["comparisons"]]
-    return (table(["a", "b", "n a", "n b", "KS D", "KS p", "AD stat", "AD p", "MWU p",
-                   "Cliff's delta (b better > 0)", "P(b beats a)", "median a", "median b",
-                   "normalised KS D", "its p (approx.)"], rows, left=2)
-            + '<p class="note">Tests on the errors of the finished sampled models (scipy.stats'
-            " ks_2samp, anderson_ksamp, mannwhitneyu; two-sided). Anderson-Darling p-values are"
-            " interpolated by scipy and capped to [0.001, 0.25]. Normalised KS D: largest gap"
-            " between the normalised EDFs; its p-value uses the asymptotic Kolmogorov law with"
-            " the effective sample sizes and is only indicative.</p>")
+    out = [table(["a", "b", "n a", "n b", "KS D", "KS p", "AD stat", "AD p", "MWU p",
+                  "Cliff's delta (b better > 0)", "P(b beats a)", "median a", "median b",
+                  "normalised KS D", "its p (approx.)"], rows, left=2),
+           '<p class="note">Tests on the ' + fmt(s["settings"]["error"]) + " of the finished"
+           " sampled models (scipy.stats ks_2samp, anderson_ksamp, mannwhitneyu; two-sided)."
+           " Anderson-Darling p-values are interpolated by scipy and capped to [0.001, 0.25]."
+           " Normalised KS D: largest gap between the normalised EDFs; its p-value uses the"
+           " asymptotic Kolmogorov law with the effective sample sizes and is only indicative."
+           "</p>"]
+    rows = []
+    for c in s["comparisons"]:
+        cx, nc, pw = c["complexity"], c["normalized_common"], c["power"]
+        needed = (None if pw is None else pw["n"] if pw["n"] is not None
+                  else f"> {pw['more_than']}")
+        rows.append([c["a"], c["b"], c["carried_by"], cx["flops_ks"]["pvalue"],
+                     cx["params_ks"]["pvalue"], cx["frac_a_in_shared"], cx["frac_b_in_shared"],
+                     f"{nc['K_common']} of {nc['K']}", nc["ks_statistic"],
+                     nc["ks_pvalue_approx"], nc["cliffs_delta"], needed])
+    out.append("<h3>Confounds and which comparison carries the conclusion</h3>")
+    out.append(table(["a", "b", "carried by", "KS p flops", "KS p params", "share of a in shared"
+                      " range", "share of b in shared range", "common bins", "common-bin KS D",
+                      "its p (approx.)", "weighted Cliff's delta", "models per space needed"],
+                     rows, left=3))
+    for c in s["comparisons"]:
+        if c["caveats"]:
+            items = "".join(f"<li>{fmt(v['text'])}</li>" for v in c["caveats"])
+            out.append(f"<p>{fmt(c['a'])} vs {fmt(c['b'])}:</p><ul>{items}</ul>")
+    out.append('<p class="note">The complexity-normalised comparison carries the conclusion when'
+               " the flops or params distributions differ (two-sample KS, p &lt; alpha) or less"
+               " than half of one run's models lie in the complexity range both share; it uses"
+               " only the bins both runs populate. Models needed: smallest n per space at which"
+               " a KS test at alpha detects the observed difference with 80% power (seeded"
+               " bootstrap), given when the carrying comparison is not significant.</p>")
+    return "".join(out)
 
 
 def best_of_k(s: dict[str, Any]) -> str:
@@ -106,8 +149,9 @@ def trends(s: dict[str, Any]) -> str:
                           "error vs parameters"))
     rows = [[r["name"], t["column"], t["n"], t["x_scale"], t["spearman_rho"], t["spearman_pvalue"],
              t["slope"], t["r"], t["fit_pvalue"]] for r in s["runs"] for t in r["trends"]]
-    out.append('<p class="note">Dots: sampled; crosses: refine. Lines: median error in quantile'
-               " bins. Slope: linregress of error on x (or log10 x).</p>")
+    out.append('<p class="note">Dots: sampled; crosses: refine; squares: another recipe (not in'
+               " the trends). Lines: median error in quantile bins. Slope: linregress of error on"
+               " x (or log10 x).</p>")
     out.append(table(["run", "x", "n", "x scale", "Spearman rho", "rho p", "slope", "r", "fit p"],
                      rows, left=2))
     return "".join(out)
@@ -116,9 +160,14 @@ def trends(s: dict[str, Any]) -> str:
 def stages(s: dict[str, Any]) -> str:
     """Stage width/depth profiles and the best models."""
     out = [figure(figures.stage_figure(s), "stage profiles")]
-    rows = [[r["name"], b["id"], b["origin"], b["error"], b["flops"], b["params"], b["acts"]]
-            for r in s["runs"] for b in r["best"]]
-    out.append(table(["run", "trial", "origin", "error", "flops", "params", "acts"], rows, left=3))
+    rows = [[r["name"], b["id"], b["origin"], b["error"], b["test_error"], b["flops"],
+             b["params"], b["acts"]] for r in s["runs"] for b in r["best"]]
+    out.append(f'<h3>Best models (ranked by {fmt(s["settings"]["error"])})</h3>')
+    out.append(table(["run", "trial", "origin", "error (ranks)", "test error (not used to rank)",
+                      "flops", "params", "acts"], rows, left=3))
+    out.append('<p class="note">Trials trained with another recipe are not ranked. The test error'
+               " of the chosen models is the unbiased final number; selecting on it would be"
+               " optimistic.</p>")
     rows = [[r["name"], p["id"], p["origin"], p["flops"], p["error"]]
             for r in s["runs"] for p in r["pareto_flops"]]
     out.append("<h3>Pareto front (error vs flops)</h3>")

@@ -1,5 +1,8 @@
 """``write_report``: analyse runs, draw the figures, write index.html + summary.json atomically.
 
+The default folder is named after the run folder(s) (``reports/a``, ``reports/a__vs__b``), and a
+folder holding another run's report is never silently replaced.
+
 Everything is computed and rendered in memory first (a user error leaves no trace on disk), then
 written into a temporary folder beside the target and renamed into place, so a failing report
 leaves nothing half-written and an old report is replaced only by a complete new one.
@@ -19,9 +22,49 @@ DEFAULT_BINS = 10
 
 
 def default_out(names: list[str]) -> Path:
-    """reports/<name>, or reports/<a>_vs_<b>[_vs_...] for several runs."""
+    """reports/<run folder>, or reports/<a>__vs__<b>[__vs__...] for several runs."""
     safe = ["".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in n) for n in names]
-    return Path("reports") / "_vs_".join(safe)
+    return Path("reports") / "__vs__".join(safe)
+
+
+def _owners(out: Path) -> list[str] | None:
+    """The resolved run folders a report folder was written for (None: not known)."""
+    try:
+        data = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    owners = data.get("report_of")
+    if isinstance(owners, list):
+        return [str(o) for o in owners]
+    try:  # a report of an older nasx: its run folders as given, relative to where it ran
+        return [str(Path(r["root"]).resolve()) for r in data["runs"]]
+    except (KeyError, TypeError):
+        return None
+
+
+def check_out(out: Path, roots: list[str], force: bool = False) -> None:
+    """AnalysisError unless ``out`` is free, or holds the report of these very runs.
+
+    A report of other runs is replaced only with ``force``; a folder that is not a nasx report
+    (no summary.json) is never replaced: it may hold anything.
+    """
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise AnalysisError("the output path exists and is not a folder", file=str(out))
+    if not (out / "summary.json").is_file():
+        if any(out.iterdir()):
+            raise AnalysisError("the output folder exists and is not a nasx report; choose"
+                                " another --out", file=str(out))
+        return
+    owners = _owners(out)
+    if owners == roots or force:
+        return
+    what = ", ".join(owners) if owners else "runs it does not record (an older nasx)"
+    raise AnalysisError(f"the folder holds the report of {what}, not of {', '.join(roots)};"
+                        " choose another --out, or --force to replace it", file=str(out))
 
 
 def render(summary: dict[str, Any]) -> str:
@@ -60,21 +103,29 @@ def _install(tmp: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def write_report(run_dirs: list[str | Path], out: str | Path | None = None,
-                 normalize: str = "flops", bins: int = DEFAULT_BINS, seed: int = 0) -> Path:
-    """Write the report of the given runs; returns the path of its index.html."""
+def build_report(run_dirs: list[str | Path], out: str | Path | None = None,
+                 normalize: str = "flops", bins: int = DEFAULT_BINS, seed: int = 0,
+                 force: bool = False, allow_incomparable: bool = False
+                 ) -> tuple[Path, dict[str, Any]]:
+    """Write the report of the given runs; returns the path of its index.html and the summary.
+
+    The default folder is named after the run folders; a folder holding another run's report is
+    not replaced unless ``force`` (see :func:`check_out`).
+    """
     from nasx.analysis import read_runs, summarize
 
     if normalize not in ("flops", "params", "none"):
         raise AnalysisError(f"--normalize must be flops, params or none; got {normalize!r}")
     if bins < 1:
         raise AnalysisError(f"--bins must be >= 1; got {bins}")
-    runs = read_runs(list(run_dirs))
+    runs = read_runs(list(run_dirs), allow_incomparable=allow_incomparable)
     summary = summarize(runs, normalize=normalize, bins=bins, seed=seed)
+    out_dir = Path(out) if out is not None else default_out([r.root.resolve().name
+                                                             for r in runs])
+    out_dir = out_dir.absolute()
+    check_out(out_dir, summary["report_of"], force)
     html = render(summary)
     text = json.dumps(summary, indent=1, allow_nan=False)
-    out_dir = Path(out) if out is not None else default_out([r.name for r in runs])
-    out_dir = out_dir.absolute()
     made_parent = not out_dir.parent.exists()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
@@ -88,4 +139,20 @@ def write_report(run_dirs: list[str | Path], out: str | Path | None = None,
         if made_parent:
             shutil.rmtree(out_dir.parent, ignore_errors=True)
         raise
-    return out_dir / "index.html"
+    return out_dir / "index.html", summary
+
+
+def write_report(run_dirs: list[str | Path], out: str | Path | None = None,
+                 normalize: str = "flops", bins: int = DEFAULT_BINS, seed: int = 0,
+                 force: bool = False, allow_incomparable: bool = False) -> Path:
+    """Write the report of the given runs; returns the path of its index.html."""
+    return build_report(run_dirs, out, normalize, bins, seed, force, allow_incomparable)[0]
+
+
+def verdict_lines(summary: dict[str, Any]) -> list[str]:
+    """The one-line verdict of every comparison, or the one-line summary of a single run."""
+    from nasx.report.sections import run_line
+
+    if summary["comparisons"]:
+        return [c["verdict"] for c in summary["comparisons"]]
+    return [run_line(r) for r in summary["runs"]]

@@ -43,9 +43,28 @@ def test_run_without_finished_trial_is_an_error(tmp_path):
         load_runs([r])
 
 
-@pytest.mark.parametrize(("kw", "key"), [({"epochs": 5}, "epochs"), ({"data": "synthetic"}, "data")])
-def test_incomparable_recipes_are_an_error(tmp_path, kw, key):
-    a = make_run(tmp_path / "a", "a", n=5, seed=1)
-    b = make_run(tmp_path / "b", "b", n=5, seed=2, **kw)
-    with pytest.raises(AnalysisError, match=f"runs a and b cannot be compared.*'{key}'"):
+@pytest.mark.parametrize(("kw", "what"), [({"epochs": 5}, "epochs 3 -> 5"),
+                                         ({"data": "synthetic"}, "data 'digits' -> 'synthetic'")])
+@pytest.mark.parametrize("legacy", [False, True])
+def test_incomparable_recipes_are_an_error(tmp_path, kw, what, legacy):
+    a = make_run(tmp_path / "a", "a", n=5, seed=1, legacy=legacy)
+    b = make_run(tmp_path / "b", "b", n=5, seed=2, legacy=legacy, **kw)
+    with pytest.raises(AnalysisError, match="runs a and b cannot be compared") as exc:
         load_runs([a, b])
+    key = what.split()[0]
+    assert f"differ in '{key}' ({what})" in str(exc.value) and "--allow-incomparable" in str(exc.value)
+    assert len(read_runs([a, b], allow_incomparable=True)) == 2
+
+
+def test_validation_and_test_error_runs_are_not_comparable(tmp_path):
+    a = make_run(tmp_path / "a", "a", n=5, seed=1)
+    b = make_run(tmp_path / "b", "b", n=5, seed=2, legacy=True)
+    with pytest.raises(AnalysisError, match=r"'error' \(error validation -> test\)"):
+        read_runs([a, b])
+
+
+def test_the_same_run_twice_is_an_error(tmp_path):
+    a = make_run(tmp_path / "a", "a", n=5, seed=1)
+    with pytest.raises(AnalysisError, match="the same run is given twice") as exc:
+        read_runs([a, tmp_path / "." / "a"])
+    assert "\n" not in str(exc.value)

@@ -27,8 +27,9 @@ def test_single_trial_report_with_default_out(tmp_path, monkeypatch, capsys):
     run = make_run(tmp_path / "runs" / "solo", "solo", n=1, seed=4)
     monkeypatch.chdir(tmp_path)
     assert main(["report", str(run), "--normalize", "none", "--seed", "1"]) == 0
-    printed = capsys.readouterr().out.strip()
+    verdict, printed = capsys.readouterr().out.strip().splitlines()
     assert printed == str((tmp_path / "reports" / "solo" / "index.html").absolute())
+    assert verdict.startswith("solo: 1 finished sampled models, median validation error ")
     summary = json.loads((tmp_path / "reports" / "solo" / "summary.json").read_text())
     (r,) = summary["runs"]
     assert r["edf"]["n"] == 1 and r["edf"]["F"] == [0.0] and r["edf"]["F_after"] == [1.0]
@@ -93,5 +94,5 @@ def test_params_normalisation_and_default_names(tmp_path):
     for r in s["runs"]:
         assert r["normalized"]["bins"]["key"] == "params"
         assert sum(r["normalized"]["weights"]) == pytest.approx(1.0)
-    assert str(report_write.default_out(["a", "b"])) == "reports/a_vs_b"
+    assert str(report_write.default_out(["a", "b"])) == "reports/a__vs__b"
     assert str(report_write.default_out(["x/y"])) == "reports/x_y"
