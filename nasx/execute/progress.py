@@ -24,6 +24,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from nasx.errors import printable
+
 FINAL = ("done", "failed", "diverged")
 LOG_SECONDS = 30.0  # at most this long between two plain progress lines (when trials finish)
 MESSAGE_CHARS = 300  # a failure message is cut to this on the terminal (the store keeps all of it)
@@ -127,9 +129,7 @@ class ProgressView:
 
 def _one_line(message: str | None) -> str:
     """A failure message on one printable line: whitespace collapsed, controls escaped, cut."""
-    text = " ".join((message or "no message").split())
-    text = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
-    return text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 3] + "..."
+    return printable(" ".join((message or "no message").split()), MESSAGE_CHARS)
 
 
 def failure_summary(trials: Iterable[Any], total: int, retry: str, most: int = 5) -> list[str]:
