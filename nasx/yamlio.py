@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.composer import ComposerError
 from yaml.events import AliasEvent
 from yaml.nodes import Node
 
@@ -50,6 +49,10 @@ def shorten(value: Any, limit: int = MAX_SHOWN) -> str:
     return clip(text, limit)
 
 
+class _Refused(yaml.MarkedYAMLError):
+    """Well-formed YAML that nasx refuses (an alias, too deep, too many nodes, not finite)."""
+
+
 class _Loader(yaml.SafeLoader):
     """SafeLoader that refuses aliases and counts depth and nodes while composing."""
 
@@ -61,16 +64,16 @@ class _Loader(yaml.SafeLoader):
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:  # type: ignore[override]
         if self.check_event(AliasEvent):
             event = self.peek_event()
-            raise ComposerError(None, None, "YAML aliases (*name) are not allowed; write the"
+            raise _Refused(None, None, "YAML aliases (*name) are not allowed; write the"
                                 " value out", event.start_mark)
         self._nodes += 1
         if self._nodes > MAX_NODES:
-            raise ComposerError(None, None, f"more than {MAX_NODES} YAML nodes",
+            raise _Refused(None, None, f"more than {MAX_NODES} YAML nodes",
                                 self.peek_event().start_mark)
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                raise ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels",
+                raise _Refused(None, None, f"nested deeper than {MAX_DEPTH} levels",
                                     self.peek_event().start_mark)
             return super().compose_node(parent, index)
         finally:
@@ -79,7 +82,7 @@ class _Loader(yaml.SafeLoader):
     def construct_yaml_float(self, node: yaml.ScalarNode) -> float:  # type: ignore[override]
         value = super().construct_yaml_float(node)
         if not math.isfinite(value):
-            raise yaml.constructor.ConstructorError(
+            raise _Refused(
                 None, None, f"numbers must be finite, got {shorten(node.value)}", node.start_mark
             )
         return value
@@ -126,6 +129,8 @@ def load_yaml(text: str) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or type(exc).__name__
+        if isinstance(exc, _Refused):
+            raise YamlLimitError(f"{problem}{where}") from None
         raise YamlLimitError(f"malformed YAML{where}: {clip(str(problem))}") from None
     except (ValueError, OverflowError, RecursionError) as exc:
         # e.g. an integer literal beyond Python's digit limit

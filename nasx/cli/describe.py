@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+MAX_PROBE = 10**7  # candidates of --probe
 STAGE_FIELDS = ("block", "depth", "width", "stride", "bottleneck", "groups", "expansion",
                 "kernel", "se_ratio")
 
@@ -55,13 +56,10 @@ def describe_space(path: Path, probe: int = 0, seed: int = 0) -> dict[str, Any]:
     """Summary of a space file (validated against its family) as a JSON-able dict."""
     import numpy as np
 
-    from nasx.cli.sample import check_train_block
-    from nasx.sample import bind, probe_space
-    from nasx.space import load_space
+    from nasx.cli.sample import validate_space
+    from nasx.sample import probe_space
 
-    space = load_space(path)
-    bind(space)
-    check_train_block(space)
+    space = validate_space(str(path))  # exactly what `nasx sample` checks before it draws
     out: dict[str, Any] = {
         "kind": "space", "file": str(path), "name": space.name, "family": space.family,
         "n": space.n, "seed": space.seed, "sha256": space.sha256, "stages": space.stages,
@@ -93,11 +91,11 @@ def describe_run(path: Path) -> dict[str, Any]:
 
 def _is_spec_file(path: Path) -> bool:
     """Spec files have `zoo`, `values` or a list of `stages`; space files an int `stages`."""
-    import yaml
+    from nasx.yamlio import YamlLimitError, load_yaml, read_text
 
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        raw = load_yaml(read_text(path))
+    except (OSError, YamlLimitError):
         return False  # let the space loader report it
     return isinstance(raw, dict) and (
         "zoo" in raw or "values" in raw or isinstance(raw.get("stages"), list)
@@ -176,6 +174,12 @@ def _print_space(d: dict[str, Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the description."""
+    from nasx.errors import NasxError
+
+    if not 0 <= args.probe <= MAX_PROBE:
+        raise NasxError(f"--probe must be in [0, {MAX_PROBE}], got {args.probe}")
+    if not 0 <= args.seed <= 2**63 - 1:
+        raise NasxError(f"--seed must be in [0, 2**63 - 1], got {args.seed}")
     d = describe(args.target, probe=args.probe, seed=args.seed)
     if args.json:
         print(json.dumps(d, indent=1))

@@ -24,13 +24,26 @@ def register(subparsers: Any) -> None:
 
 
 def sample_or_reuse(space: str, n: int | None, seed: int | None, out: str | None,
-                    progress: bool) -> Any:
-    """The run of (space, n, seed) in ``out``: sampled now, or the one already there."""
-    from nasx.cli.sample import check_train_block
-    from nasx.sample import create_run
-    from nasx.space import load_space
+                    progress: bool, overrides: dict[str, Any] | None = None,
+                    executor: str = "inline", address: str | None = None) -> Any:
+    """The run of (space, n, seed) in ``out``: sampled now, or the one already there.
 
-    check_train_block(load_space(space))
+    Nothing is written before the space and the full recipe (its ``train:`` block with the
+    command line's ``overrides``) are valid, and a CUDA device the recipe asks for is present.
+    """
+    from nasx.cli.sample import check_counts, check_train_block, validate_space
+    from nasx.cli.train import check_device
+    from nasx.sample import create_run
+    from nasx.train.recipe import resolve_recipe
+
+    check_counts(space, n, seed)
+    parsed = validate_space(space)
+    check_train_block(parsed, overrides)
+    recipe = resolve_recipe(parsed.train_fixed, None, overrides, source=str(parsed.path))
+    overridden = "device" in (overrides or {})
+    check_device(recipe.device, executor, address,
+                 source="command line" if overridden else str(parsed.path),
+                 key="device" if overridden else "train.device")
     store, s = create_run(space, n=n, seed=seed, out=out, progress=progress)
     what = "reusing" if s.existed else "sampled"
     print(f"{what} {s.accepted} architectures of {space} (seed {s.seed}) in {s.out}")
@@ -40,5 +53,6 @@ def sample_or_reuse(space: str, n: int | None, seed: int | None, out: str | None
 def run(args: argparse.Namespace) -> int:
     """Sample (or reuse) the run, then train it."""
     opts = exec_options(args)
-    with sample_or_reuse(args.space, args.n, args.seed, args.out, opts.progress) as store:
+    with sample_or_reuse(args.space, args.n, args.seed, args.out, opts.progress, opts.overrides,
+                         opts.executor, opts.address) as store:
         return train_and_summarise(store, opts)

@@ -28,11 +28,15 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def check_train_block(space: SearchSpace) -> None:
+MAX_ATTEMPTS = 10**9  # candidates one `sample` may look at (about an hour of screening)
+
+
+def check_train_block(space: SearchSpace, overrides: dict[str, Any] | None = None) -> None:
     """SpaceError naming the file and key when the ``train:`` block is not a valid recipe.
 
     Lives in the CLI layer because ``nasx.space`` and ``nasx.sample`` sit below ``nasx.train``.
-    Fixed values are checked together; each distribution at its extreme values.
+    Fixed values are checked together; each distribution at its extreme values; ``overrides``
+    (the command line's, applied last) are checked with them and reported as the command line's.
     """
     from nasx.errors import SpaceError, TrainError
     from nasx.space import ChoiceDist, Fixed
@@ -54,11 +58,39 @@ def check_train_block(space: SearchSpace) -> None:
             probes += [{key: dist.lo}, {key: dist.hi}]
     for hparams in probes:
         try:
-            resolve_recipe(space.train_fixed, hparams, None, source=file)
+            resolve_recipe(space.train_fixed, hparams, overrides, source=file)
         except TrainError as exc:
+            if exc.file != file:  # the command line's value
+                raise
             key = f"train.{exc.key}" if exc.key else "train"
             message = str(exc).split(": ", 2)[-1]
             raise SpaceError(message, file=file, key=key) from None
+
+
+def validate_space(path: str) -> SearchSpace:
+    """Every check of a space file that sampling makes before it draws (``describe`` runs it too):
+    the schema and limits, the family's keys and value types, constraint names, the train block.
+    """
+    from nasx.sample import check_space
+    from nasx.space import load_space
+
+    space = load_space(path)
+    check_space(space)
+    check_train_block(space)
+    return space
+
+
+def check_counts(space: str, n: int | None, seed: int | None,
+                 max_attempts: int | None = None) -> None:
+    """SamplingError for a command-line count outside the limits a space file has too."""
+    from nasx.errors import SamplingError
+    from nasx.space.schema import MAX_N, MAX_SEED
+
+    for key, value, lo, hi in (("n", n, 1, MAX_N), ("seed", seed, 0, MAX_SEED),
+                               ("max_attempts", max_attempts, 1, MAX_ATTEMPTS)):
+        if value is not None and not lo <= value <= hi:
+            shown = value if abs(value) < 10**30 else f"{str(value)[:12]}..."
+            raise SamplingError(f"must be in [{lo}, {hi}], got {shown}", file=space, key=key)
 
 
 def _si(x: float) -> str:
@@ -71,9 +103,9 @@ def _si(x: float) -> str:
 def run(args: argparse.Namespace) -> int:
     """Sample the space, write the run and print a summary."""
     from nasx.sample import create_run
-    from nasx.space import load_space
 
-    check_train_block(load_space(args.space))
+    check_counts(args.space, args.n, args.seed, args.max_attempts)
+    validate_space(args.space)
     store, s = create_run(args.space, n=args.n, seed=args.seed, out=args.out,
                           progress=not args.no_progress, max_attempts=args.max_attempts)
     store.close()

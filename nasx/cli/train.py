@@ -40,17 +40,77 @@ def add_training_args(p: argparse.ArgumentParser, executor: str = "ray") -> None
     e.add_argument("--no-progress", action="store_true", help="no live progress display")
 
 
+def check_device(device: str | None, executor: str, address: str | None, *,
+                 source: str = "command line", key: str = "device") -> None:
+    """TrainError when ``device`` asks for CUDA that this machine lacks and trials run here.
+
+    Trials run here with the inline executor or a fresh local Ray; a cluster's workers (--address,
+    $RAY_ADDRESS) may have GPUs the driver lacks, so those are not checked. Imports torch only
+    for a cuda device.
+    """
+    import os
+
+    from nasx.errors import TrainError
+
+    if not device or not device.startswith("cuda"):
+        return
+    if executor == "ray" and (address or os.environ.get("RAY_ADDRESS")):
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        raise TrainError(f"CUDA is not available on this machine; got {device!r} (use --device "
+                         "cpu or auto)", file=source, key=key)
+    index = device.partition(":")[2]
+    if index and int(index) >= torch.cuda.device_count():
+        raise TrainError(f"this machine has {torch.cuda.device_count()} CUDA devices; got "
+                         f"{device!r}", file=source, key=key)
+
+
+def _check_execution(args: argparse.Namespace) -> None:
+    """TrainError for an execution option outside its range (before anything is written)."""
+    import math
+
+    from nasx.errors import TrainError
+
+    rules = [
+        ("--cpus-per-trial", args.cpus_per_trial, 0.0, 1024.0, False),
+        ("--gpus-per-trial", args.gpus_per_trial, 0.0, 64.0, True),
+        ("--max-failures", args.max_failures, 0, 1000, True),
+        ("--keep-weights", args.keep_weights, 0, 10**6, True),
+    ]
+    for flag, value, lo, hi, closed in rules:
+        if value is None:
+            continue
+        ok = math.isfinite(value) and (lo <= value if closed else lo < value) and value <= hi
+        if not ok:
+            shown = value if abs(value) < 1e30 else f"{value:.3g}"
+            raise TrainError(f"{flag} must be in {'[' if closed else '('}{lo}, {hi}], got {shown}")
+
+
 def exec_options(args: argparse.Namespace) -> Any:
-    """ExecOptions from parsed arguments (a relative --data-dir is made absolute for workers)."""
+    """ExecOptions from parsed arguments (a relative --data-dir is made absolute for workers).
+
+    The recipe overrides and execution options are validated here, before any verb writes
+    anything: types and ranges (TrainError naming the key and "command line") and a CUDA device
+    this machine does not have.
+    """
     from nasx.execute import ExecOptions
+    from nasx.train.recipe import Recipe
 
     overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
                  "data": args.data, "device": args.device, "threads": args.threads,
                  "data_dir": str(Path(args.data_dir).resolve()) if args.data_dir else None}
+    given = {k: v for k, v in overrides.items() if v is not None}
+    # Against the defaults here; a rule between keys (warmup_epochs <= epochs) is checked again
+    # with the space's train: block by `run`, and with the run's recipe by the driver.
+    Recipe().override(given, source="command line")
+    _check_execution(args)
+    check_device(args.device, args.executor, args.address)
     return ExecOptions(
         executor=args.executor, address=args.address, cpus_per_trial=args.cpus_per_trial,
         gpus_per_trial=args.gpus_per_trial, max_failures=args.max_failures,
-        keep_weights=args.keep_weights, overrides={k: v for k, v in overrides.items() if v is not None},
+        keep_weights=args.keep_weights, overrides=given,
         progress=not args.no_progress, dashboard=args.dashboard, retry_failed=args.retry_failed,
     )
 

@@ -45,13 +45,13 @@ BAD = [
     ("choice", DIGITS.replace("group_w: {pow2: [1, 8]}", "group_w: {choice: []}"), [],
      "params.group_w.choice", "at least 1"),
     ("n_file", DIGITS.replace("n: 32", "n: 0"), [], "n", "greater than or equal to 1"),
-    ("n_flag", DIGITS, ["--n", "0"], "n", ">= 1, got 0"),
+    ("n_flag", DIGITS, ["--n", "0"], "n", "must be in [1, 100000], got 0"),
     ("unsat", DIGITS.replace("flops: [null, 1.5M]", "flops: [10G, null]"), ["--n", "3"], None,
      "found only 0 of 3 architectures"),
     ("train", DIGITS.replace("  epochs: 5", "  epochz: 5"), [], "train.epochz",
      "unknown recipe key"),
     ("train_value", DIGITS.replace("  lr: 0.1", "  lr: {float: [0, 0.5]}"), [], "train.lr",
-     "must be > 0"),
+     "must be in (0, 100]; got 0.0"),
 ]
 
 
