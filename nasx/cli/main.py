@@ -2,13 +2,17 @@
 
 Each verb lives in its own module ``nasx.cli.<verb>`` exposing ``register(subparsers)`` (adds its
 parser and sets ``func``) and keeps heavy imports inside the function it runs, so ``nasx sample``
-never pays for torch. A :class:`~nasx.errors.NasxError` becomes one line on stderr and exit 2.
+never pays for torch. A :class:`~nasx.errors.NasxError` becomes one line on stderr and exit 2;
+so do, as a last line of defence, the errors that hostile input can raise anywhere (overflow,
+recursion, memory, undecodable text, file system and SQLite errors). A closed output pipe
+(``nasx ls | head``) ends the command quietly, as it does other Unix tools.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -48,15 +52,76 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in Python's flush at exit
+        return code
+    except BrokenPipeError:
+        return _broken_pipe()
     except NasxError as exc:
         if args.debug:
             raise
-        print(f"nasx {args.verb}: error: {exc}", file=sys.stderr)
+        _print_error(args.verb, str(exc))
         return 2
     except KeyboardInterrupt:
         print(f"nasx {args.verb}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        problem = input_problem(exc)
+        if problem is None or args.debug:
+            raise  # a bug: keep its traceback
+        _print_error(args.verb, f"{problem} (rerun with --debug for the traceback)")
+        return 2
+
+
+# Printed error lines are cut here: never the repr of a huge value.
+MAX_ERROR_CHARS = 500
+
+
+def _print_error(verb: str, message: str) -> None:
+    """One line on stderr, control characters from user files escaped."""
+    from nasx.errors import printable
+
+    text = printable(" ".join(message.split()), MAX_ERROR_CHARS)
+    print(f"nasx {verb}: error: {text}", file=sys.stderr)
+
+
+def input_problem(exc: BaseException) -> str | None:
+    """The one-line description of an error that input can cause, None for anything else."""
+    from nasx.errors import printable
+
+    detail = printable(exc, 200)
+    if isinstance(exc, OverflowError):
+        return f"a number is too large ({detail})"
+    if isinstance(exc, RecursionError):
+        return "an input is nested too deeply (recursion limit reached)"
+    if isinstance(exc, MemoryError):
+        return "out of memory: an input is too large"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"a file is not valid UTF-8 text ({detail})"
+    if isinstance(exc, UnicodeError):
+        return f"text cannot be encoded ({detail})"
+    if isinstance(exc, OSError):
+        where = f"{printable(exc.filename, 200)}: " if exc.filename else ""
+        return f"{where}{printable(exc.strerror or exc, 200)}"
+    sqlite3 = sys.modules.get("sqlite3")
+    if sqlite3 is not None and isinstance(exc, sqlite3.Error):
+        return f"run database error ({detail})"
+    return None
+
+
+def _broken_pipe() -> int:
+    """The reader of stdout went away: exit quietly with the status of a SIGPIPE death."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # stdout is no file (captured by a test)
+        return 141
+    # Point stdout at /dev/null so that Python's flush at exit does not complain again.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+    return 141
 
 
 if __name__ == "__main__":  # pragma: no cover
