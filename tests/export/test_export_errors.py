@@ -32,6 +32,7 @@ def _only(folder: Path) -> list[str]:
     (["--trial", "1", "--format", "yaml,pt"], "key '--format': must be a comma-separated subset"
      " of yaml,safetensors,torchscript,onnx; got pt"),
     (["--trial", "1", "--epochs", "2"], "key '--epochs': --epochs only applies with --train"),
+    (["--trial", "1", "--device", "cpu"], "key '--device': --device only applies with --train"),
 ])
 def test_cli_errors_are_one_line_exit_2(run_dir, tmp_path, capsys, args, message):
     code, out, err = _cli(capsys, str(run_dir), *args, "--out", str(tmp_path / "x"))
