@@ -79,4 +79,8 @@ def test_sigkill_driver_then_resume(tmp_path, scratch, executor):
     db = sqlite3.connect(run / "run.db")
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     weights = sorted(p.name for p in (run / "weights").iterdir())
-    assert len(weights) == 3 and all(w.endswith(".safetensors") for w in weights)
+    with RunStore.open(run) as store:  # the best 3 hold weights, named by the store, nothing else
+        best = [i for _, i in sorted((t.error, t.id) for t in store.trials("done"))[:3]]
+        named = {t.id: t.weights for t in store.trials() if t.weights}
+    assert named == {i: f"weights/{i}.safetensors" for i in best}
+    assert weights == sorted(f"{i}.safetensors" for i in best)
