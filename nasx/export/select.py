@@ -84,8 +84,10 @@ def candidates(store: RunStore, *, needs_weights: bool
     if needs_weights:
         kept = [t for t in pool if has_weights(store, t)]
         if len(kept) < len(pool):
+            top = min(pool, key=lambda t: (t.error, t.flops, t.id))
+            among = "" if top in kept else f", trial {top.id} of the lowest error among them"
             left.append(f"{_plural(len(pool) - len(kept), 'trial')} without kept weights left "
-                        "out (--train considers them and trains the chosen one)")
+                        f"out{among} (--train considers them and trains the chosen one)")
         pool = kept
     if not pool:
         raise ExportError("no trial can be chosen: " + "; ".join(left or ["none finished"]),

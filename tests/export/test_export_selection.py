@@ -232,6 +232,7 @@ def test_no_exportable_candidate_is_one_line(make_run, tmp_path, capsys):
     code, out, err = _cli(capsys, str(run), "--best", "--format", "onnx",
                           "--out", str(tmp_path / "n"))
     assert code == 2 and out == "" and err.count("\n") == 1
-    assert ("key '--best': no trial can be chosen: 2 trials without kept weights left out "
-            "(--train considers them and trains the chosen one)") in err
+    assert ("key '--best': no trial can be chosen: 2 trials without kept weights left out, "
+            "trial 1 of the lowest error among them (--train considers them and trains the "
+            "chosen one)") in err
     assert sorted(p.name for p in tmp_path.iterdir()) == [run.name]  # nothing written
