@@ -1,0 +1,109 @@
+"""Caveats in every comparison: confounds named, the carrying comparison chosen, power pinned."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+from synth_runs import make_run
+
+from nasx.analysis import read_runs, summarize
+from nasx.analysis.power import models_needed
+from nasx.analysis.verdict import _weighted_delta, common_bins_comparison
+
+
+def _comparison(tmp_path, kw_a, kw_b, **summ):
+    a = make_run(tmp_path / "a", "space_a", **kw_a)
+    b = make_run(tmp_path / "b", "space_b", **kw_b)
+    (c,) = summarize(read_runs([a, b]), **summ)["comparisons"]
+    return c
+
+
+def test_resolution_difference_is_named(tmp_path):
+    c = _comparison(tmp_path, {"n": 40, "seed": 1, "resolution": 8},
+                    {"n": 40, "seed": 2, "resolution": 16})
+    assert [v["kind"] for v in c["caveats"]].count("resolution") == 1
+    assert ("input resolution differs (8 px vs 16 px): errors and complexity both depend on it,"
+            " and neither comparison removes it") in c["verdict"]
+    assert "\n" not in c["verdict"]
+
+
+def test_barely_overlapping_complexity_leads_with_the_normalised_comparison(tmp_path):
+    c = _comparison(tmp_path, {"n": 60, "seed": 1, "flops_range": (1e5, 1.5e6)},
+                    {"n": 60, "seed": 2, "flops_range": (1e6, 1e7)})
+    assert c["carried_by"] == "normalized"
+    cx = c["complexity"]
+    assert min(cx["frac_a_in_shared"], cx["frac_b_in_shared"]) < 0.5
+    assert c["verdict"].startswith("The complexity-normalised comparison carries the conclusion,"
+                                   " because the flops ranges barely overlap: only ")
+    assert "so the plain comparison mostly compares model sizes." in c["verdict"]
+    assert "Plain comparison, for reference: " in c["verdict"]
+    n = c["normalized_common"]
+    assert 0 < n["K_common"] < n["K"] and n["dropped_a"] and n["dropped_b"]
+    assert f"dropped {len(n['dropped_a'])} of {n['K']} flops bins for space_a" in c["verdict"]
+
+
+def test_same_complexity_is_carried_by_the_plain_comparison(tmp_path):
+    c = _comparison(tmp_path, {"n": 120, "seed": 1}, {"n": 120, "seed": 2, "shift": -4.0})
+    assert c["carried_by"] == "plain" and c["power"] is None
+    assert c["verdict"].startswith("space_b is better than space_a on validation top-1 error")
+    assert "The plain comparison carries the conclusion: the complexity distributions do not" \
+           " differ significantly (KS on flops p = " in c["verdict"]
+    for k in ("flops", "params"):
+        pa = stats.ks_2samp(*(read_runs([tmp_path / s])[0].sampled[k] for s in ("a", "b")))
+        assert c["complexity"][f"{k}_ks"]["pvalue"] == pytest.approx(pa.pvalue)
+
+
+def test_few_models_get_a_pinned_power_estimate(tmp_path):
+    c = _comparison(tmp_path, {"n": 10, "seed": 5}, {"n": 10, "seed": 6, "shift": -1.5},
+                    normalize="none")
+    assert c["carried_by"] == "plain" and not c["significant"]
+    assert c["power"]["n"] == 80 and c["power"]["seed"] == 0
+    assert c["verdict"].endswith("About 80 models per space would be needed to resolve the"
+                                 " observed plain difference (80% power at alpha = 0.05;"
+                                 " seeded bootstrap, seed 0).")
+
+
+def test_models_needed_is_seeded_and_pinned():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(30, 4, 20), rng.normal(32, 4, 20)
+    got = models_needed(a, b, seed=3)
+    assert got == models_needed(a, b, seed=3)
+    assert got["n"] == 26 and got["more_than"] is None
+    # Independently (scipy's KS statistic, another stream): about 80% power at n, far less at n/2.
+    r = np.random.default_rng(11)
+    crit = stats.kstwobign.isf(0.05)
+
+    def power(m: int) -> float:
+        return np.mean([stats.ks_2samp(r.choice(a, m), r.choice(b, m)).statistic
+                        > crit * np.sqrt(2 / m) for _ in range(400)])
+
+    assert 0.7 < power(26) < 0.92 and power(13) < 0.6
+    assert models_needed(a, a, seed=3)["more_than"] == 8192
+    # A larger difference needs fewer models; weights move the drawing probabilities.
+    assert models_needed(a, b + 4, seed=3)["n"] < got["n"]
+    w = np.where(a > 30, 1.0, 0.0) + 1e-9
+    assert models_needed(a, b, weights_a=w, seed=3)["n"] != got["n"]
+
+
+def test_common_bins_weights_and_weighted_delta_against_brute_force():
+    rng = np.random.default_rng(9)
+    ca, cb = np.exp(rng.uniform(0, 3, 40)), np.exp(rng.uniform(1.5, 4.5, 30))
+    ea, eb = rng.normal(30, 3, 40), rng.normal(29, 3, 30)
+    lo, hi = min(ca.min(), cb.min()), max(ca.max(), cb.max())
+    n = common_bins_comparison(ea, ca, eb, cb, "flops", 6, lo, hi, 0.05)
+    edges = np.geomspace(lo, hi, 7)
+    ha, _ = np.histogram(ca, edges)
+    hb, _ = np.histogram(cb, edges)
+    common = (ha > 0) & (hb > 0)
+    assert n["K_common"] == common.sum()
+    ia = np.clip(np.digitize(ca, edges) - 1, 0, 5)
+    keep = common[ia]
+    assert n["n_a"] == keep.sum()
+    wa = 1 / (common.sum() * ha[ia[keep]])
+    assert n["n_eff_a"] == pytest.approx(1 / np.sum(wa**2))
+    wb = rng.uniform(0.1, 1, 30)
+    diff = ea[:, None] - eb[None, :]
+    w = np.ones(40)[:, None] * wb[None, :]
+    brute = (w * ((diff > 0).astype(float) - (diff < 0))).sum() / w.sum()
+    assert _weighted_delta(ea, np.ones(40), eb, wb) == pytest.approx(brute)
