@@ -49,5 +49,20 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     summary = refine(args.run, opts, exec_opts)
-    print("\n".join(summary.lines()))
-    return 0
+    print("\n".join(summary.lines()), flush=True)
+    return report_failures(args.run, summary.trained, "refine")
+
+
+def report_failures(run: str, ids: list[int], verb: str) -> int:
+    """Say on stderr which of the trials ``ids`` failed and why; exit status 1 if any did."""
+    import sys
+
+    from nasx.execute.progress import failure_summary
+    from nasx.store import RunStore
+
+    with RunStore.open(run) as store:
+        trials = [store.get(i) for i in ids]
+    lines = failure_summary(trials, len(ids), f"nasx train {run} --retry-failed")
+    for text in lines:
+        print(text if text.startswith(" ") else f"nasx {verb}: {text}", file=sys.stderr)
+    return 1 if lines else 0

@@ -65,6 +65,7 @@ def train_run(store: RunStore, opts: ExecOptions, trial_ids: Iterable[int] | Non
     path = fn_path(trial_fn)
     with contextlib.nullcontext() if locked else driver_lock(store):
         choice = choose_recipe(store, opts.overrides)  # validated before anything changes
+        keeper = WeightKeeper(store, opts.keep_weights)  # a bad weights folder fails here too
         store.requeue_stale()
         trials = select_trials(store, trial_ids, opts.retry_failed)
         jobs = build_jobs(store, trials, choice.overrides,
@@ -73,7 +74,6 @@ def train_run(store: RunStore, opts: ExecOptions, trial_ids: Iterable[int] | Non
             record_population(store, choice)
             if choice.note() and not locked:  # refine (locked) says it once per call itself
                 print(f"nasx: note: {choice.note()}", file=sys.stderr)
-        keeper = WeightKeeper(store, opts.keep_weights)
         with ProgressView(len(jobs), store.counts(), best_done(store), opts.progress) as view:
             rec = Recorder(store, keeper, view)
             rec.recipes = {tid: job.recipe for tid, job in jobs.items()}

@@ -96,3 +96,19 @@ def test_a_folder_where_the_lock_should_be_is_one_line(run_2ep: Path, tmp_path: 
     assert main(["train", str(run), *FAST]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "driver.lock" in err[0]
+
+
+def test_refine_with_failing_trials_exits_1_with_the_reason(run_2ep: Path, tmp_path: Path,
+                                                             capsys):
+    run = tmp_path / "run"
+    shutil.copytree(run_2ep, run)
+    empty = tmp_path / "no-cifar"
+    empty.mkdir()
+    rc = main(["refine", str(run), "--trials", "2", "--study", "broken", "--data", "cifar10",
+               "--data-dir", str(empty), *FAST])
+    err = capsys.readouterr().err
+    if rc == 2:  # refused up front (the data folder is checked before training): also honest
+        assert len(err.strip().splitlines()) == 1
+        return
+    assert rc == 1
+    assert "2 of 2 trials failed" in err and "--retry-failed" in err
