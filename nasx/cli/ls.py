@@ -1,7 +1,9 @@
 """``nasx ls [RUN]``: the trials of a run (table, JSON or CSV), or the runs under a folder.
 
 ``error`` is the validation top-1 error (what every selection uses); ``test_error`` is shown
-beside it. Read-only: the run database is opened with SQLite ``mode=ro``.
+beside it. Read-only: the store is opened with ``readonly=True`` (SQLite ``query_only``). Text from
+user files reaches the terminal with control characters escaped (table and CSV cells; JSON escapes
+them itself) and never as rich markup.
 """
 
 from __future__ import annotations
@@ -138,6 +140,18 @@ def _print_table(rows: list[dict[str, Any]], title: str) -> None:
     _console().print(_table(title, columns, cells, {"status"}))
 
 
+def _csv_cell(v: Any) -> Any:
+    """Text cells with control characters escaped (JSON output keeps them, JSON-escaped)."""
+    return printable(v) if isinstance(v, str) else v
+
+
+def _write_csv(rows: list[dict[str, Any]], fields: list[str]) -> None:
+    writer = csv.DictWriter(sys.stdout, fieldnames=[printable(f) for f in fields],
+                            lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({printable(k): _csv_cell(v) for k, v in row.items()} for row in rows)
+
+
 def _print_csv(rows: list[dict[str, Any]]) -> None:
     flat = []
     for r in rows:
@@ -148,9 +162,7 @@ def _print_csv(rows: list[dict[str, Any]]) -> None:
     fields: dict[str, None] = {}
     for row in flat:
         fields.update(dict.fromkeys(row))
-    writer = csv.DictWriter(sys.stdout, fieldnames=list(fields), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(flat)
+    _write_csv(flat, list(fields))
 
 
 def _run_row(sub: Path) -> dict[str, Any]:
@@ -205,10 +217,7 @@ def run(args: argparse.Namespace) -> int:
         if args.format == "json":
             print(json.dumps(_finite(runs), indent=1))
         elif args.format == "csv":
-            writer = csv.DictWriter(sys.stdout, fieldnames=list(runs[0]) if runs else ["run"],
-                                    lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(runs)
+            _write_csv(runs, list(runs[0]) if runs else ["run"])
         else:
             _print_runs(runs, path)
         return 0

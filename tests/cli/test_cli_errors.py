@@ -167,7 +167,8 @@ def test_control_characters_and_markup_from_user_files_are_escaped(tmp_path, cap
     conn.commit()
     conn.close()
     for args in (["ls", str(root)], ["ls", str(tmp_path)], ["ls", str(root), "--format", "json"],
-                 ["ls", str(tmp_path), "--format", "json"]):
+                 ["ls", str(tmp_path), "--format", "json"], ["ls", str(root), "--format", "csv"],
+                 ["ls", str(tmp_path), "--format", "csv"]):
         assert main(args) == 0
         out = capsys.readouterr().out
         assert ESC not in out and "\x07" not in out
