@@ -201,3 +201,13 @@ def test_a_space_copy_that_is_not_utf8(tmp_path, capsys):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2
     assert "space.yaml" in _one_line(proc.stderr, "train")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["ls", "--help"]], ids=["nasx", "ls"])
+def test_help_into_a_closed_pipe_is_quiet(args):
+    proc = subprocess.Popen([sys.executable, "-m", "nasx", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) in (0, 141) and err == b""
