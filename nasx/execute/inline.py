@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 
 from nasx.execute.recorder import Recorder
-from nasx.execute.worker import TrialFn, new_cache
+from nasx.execute.worker import INLINE_THREADS, TrialFn, new_cache, run_job
 from nasx.train.job import TrialJob
 
 
@@ -17,7 +17,7 @@ def run_inline(jobs: dict[int, TrialJob], rec: Recorder, fn: TrialFn, max_failur
         for attempt in range(max_failures + 1):
             rec.started(tid, device=str(job.recipe.get("device", "")), host=host)
             try:
-                res = fn(job, cache)
+                res = run_job(fn, job, cache, "inline", INLINE_THREADS)
             except Exception as exc:  # the trainer never raises; a custom trial function might
                 msg = f"{type(exc).__name__}: {exc}"
                 if attempt < max_failures:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -9,6 +10,16 @@ from nasx.errors import TrainError
 
 Executor = Literal["ray", "inline"]
 EXECUTORS: tuple[str, ...] = ("ray", "inline")
+# What Ray's dashboard imports (ray/dashboard/optional_deps.py): installed by ray[default], not by
+# ray[tune], which is all that nasx needs.
+DASHBOARD_MODULES = ("aiohttp", "aiohttp_cors", "grpc", "opencensus", "opentelemetry",
+                     "prometheus_client")
+DASHBOARD_INSTALL = 'pip install "ray[default]"'
+
+
+def missing_dashboard_modules() -> list[str]:
+    """The modules Ray's dashboard needs that are not installed (found without importing them)."""
+    return [m for m in DASHBOARD_MODULES if importlib.util.find_spec(m) is None]
 
 
 @dataclass(frozen=True)
@@ -45,3 +56,11 @@ class ExecOptions:
             if not ok:
                 raise TrainError(f"{rule}; got {getattr(self, key)!r}", file="command line",
                                  key=key)
+        # Checked here, before anything is sampled or started: Ray itself would fail only after
+        # start-up, with "Cannot include dashboard with missing packages" and a traceback.
+        if self.dashboard and self.executor == "ray":
+            missing = missing_dashboard_modules()
+            if missing:
+                raise TrainError(f"--dashboard needs Ray's dashboard packages (missing: "
+                                 f"{', '.join(missing)}); install them with: {DASHBOARD_INSTALL}",
+                                 file="command line", key="dashboard")

@@ -14,10 +14,13 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import shutil
+import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 
 import ray
@@ -33,16 +36,21 @@ from nasx.execute.worker import (
     resolve,
     result_from_payload,
     result_to_payload,
+    run_job,
 )
 from nasx.store import RunStore
 from nasx.train.job import TrialJob
 
 RAY_DIR = "ray"  # Tune's scratch folder inside the run (git-ignored with runs/)
-_QUIET_ENV = {
+_QUIET_ENV: dict[str, str | None] = {
     "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",  # no CSV / JSON / TensorBoard files per trial
     "TUNE_GLOBAL_CHECKPOINT_S": "600",  # our store is the state; Tune's own snapshot is not needed
     "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0",
     "RAY_AIR_NEW_OUTPUT": "0",
+    # Ctrl-C raises KeyboardInterrupt here, as in the inline executor (the CLI then says
+    # "interrupted" and exits 130); Tune's own handler would end fit() as if all went well.
+    # Trials in flight stay `running` in the store and are queued again on the next train.
+    "TUNE_DISABLE_SIGINT_HANDLER": "1",
 }
 
 
@@ -64,7 +72,7 @@ class NasxTrainable(tune.Trainable):
         fn = resolve(self.config["fn"])
         if self._cache is None:
             self._cache = new_cache()
-        res = fn(job, self._cache)
+        res = run_job(fn, job, self._cache, "ray", self.config["threads"])
         ctx = ray.get_runtime_context()
         res.metrics = {**(res.metrics or {}), "ray_node": ctx.get_node_id(), "pid": os.getpid()}
         payload, weights = result_to_payload(res)
@@ -111,17 +119,39 @@ class StoreCallback(tune.Callback):
 
 
 @contextmanager
-def _scoped_env(values: dict[str, str]) -> Iterator[None]:
-    """Tune reads these switches from the environment; set them only while it runs."""
+def _scoped_env(values: dict[str, str | None]) -> Iterator[None]:
+    """Set (or, for None, unset) environment variables only for the duration of the block.
+
+    Ray and Tune read their switches from the environment, and the Ray processes we start inherit
+    it; the caller's environment is as it was afterwards.
+    """
     saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
     try:
+        for k, v in values.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
         yield
     finally:
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
+                os.environ[k] = v
+
+
+@contextmanager
+def _restored_environ() -> Iterator[None]:
+    """Undo every change to ``os.environ`` made while the block runs (by us or by ray.init)."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        for k in set(os.environ) - set(saved):
+            del os.environ[k]
+        for k, v in saved.items():
+            if os.environ.get(k) != v:
                 os.environ[k] = v
 
 
@@ -137,28 +167,117 @@ def _quiet_analysis() -> Iterator[None]:
         log.setLevel(level)
 
 
-def connect(opts: ExecOptions) -> bool:
-    """Join ``opts.address`` / ``$RAY_ADDRESS`` or start a local Ray on loopback.
+def _token_auth_supported() -> bool:
+    """Whether the installed Ray has token authentication (Ray >= 2.52)."""
+    try:
+        from ray._private.authentication import authentication_token_setup  # noqa: F401
+        from ray._raylet import AuthenticationTokenLoader, Config  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
-    Returns whether this call started (and so must shut down) Ray.
+
+def _refresh_auth_state() -> None:
+    """Make this process re-read RAY_AUTH_MODE / RAY_AUTH_TOKEN (Ray caches both in C++).
+
+    Config first, then the token cache: the order of Ray's own test helper, so that a core-worker
+    thread still draining never sees token mode without a token.
+    """
+    if not _token_auth_supported():
+        return
+    from ray._raylet import AuthenticationTokenLoader, Config
+
+    Config.initialize("")
+    AuthenticationTokenLoader.instance().reset_cache()
+
+
+def loopback_env(token: str | None) -> dict[str, str | None]:
+    """Environment of a private local Ray: every service on 127.0.0.1, token authentication.
+
+    - ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``: Ray processes that resolve "this node's address"
+      themselves take the loopback address instead of the machine's outward one;
+    - ``RAY_AUTH_MODE=token`` with a fresh random ``RAY_AUTH_TOKEN``: the token lives only in the
+      environment of this Ray's processes (Ray's own default would write ``~/.ray/auth_token``);
+    - ``RAY_AUTH_TOKEN_PATH`` unset, since the token variable is what this Ray must use.
+    """
+    env: dict[str, str | None] = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+    if token is not None:
+        env.update({"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token,
+                    "RAY_AUTH_TOKEN_PATH": None})
+    return env
+
+
+@contextmanager
+def _loopback_node() -> Iterator[None]:
+    """Keep ``_node_ip_address="127.0.0.1"`` as the node address while a local Ray starts.
+
+    ray.init rewrites a loopback node address into the machine's outward IP (and the servers then
+    bind every interface) unless Ray's "single machine" switch is on; the switch is read from this
+    module attribute at call time (its environment variable only at import, long past here).
+    """
+    from ray._private import ray_constants
+
+    saved = ray_constants.ENABLE_RAY_CLUSTER
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    try:
+        yield
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = saved
+
+
+@contextmanager
+def ray_session(opts: ExecOptions) -> Iterator[None]:
+    """Join ``opts.address`` / ``$RAY_ADDRESS``, or start a private local Ray on loopback.
+
+    A local Ray listens on 127.0.0.1 only and uses token authentication with a token made for this
+    run; its settings are in the environment (which its processes inherit) only while it lives,
+    and what ray.init itself sets there is undone afterwards too. A cluster is joined as the user
+    configured it (nothing forced). A Ray already initialised in this process (tests, notebooks)
+    is used as it is and left running.
     """
     if ray.is_initialized():
-        return False
+        yield
+        return
     # Ray's own warnings (auth token notice, worker deaths) would interleave with the progress
     # display; every trial event that matters is in the store.
-    common: dict[str, Any] = {"log_to_driver": False, "configure_logging": True,
+    kwargs: dict[str, Any] = {"log_to_driver": False, "configure_logging": True,
                               "logging_level": logging.ERROR}
     address = opts.address or os.environ.get("RAY_ADDRESS")
-    try:
+    token = None
+    with ExitStack() as stack:  # unwinds last-in first-out: shutdown, environment, auth state
         if address:
-            ray.init(address=address, **common)
+            kwargs["address"] = address
+            stack.enter_context(_restored_environ())
         else:
-            ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=opts.dashboard,
-                     dashboard_host="127.0.0.1", _node_ip_address="127.0.0.1", **common)
-    except (ConnectionError, ValueError, RuntimeError) as exc:
-        where = address or "a local Ray"
-        raise TrainError(f"cannot start or join Ray at {where}: {exc}", key="address") from None
-    return True
+            token = secrets.token_hex(32) if _token_auth_supported() else None
+            stack.callback(_refresh_auth_state)  # re-read the restored environment
+            stack.enter_context(_restored_environ())
+            for k, v in loopback_env(token).items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+            _refresh_auth_state()
+            stack.enter_context(_loopback_node())
+            kwargs.update(num_cpus=os.cpu_count() or 1, include_dashboard=opts.dashboard,
+                          dashboard_host="127.0.0.1", _node_ip_address="127.0.0.1")
+        stack.callback(ray.shutdown)  # also stops a half-started Ray after a failed init
+        try:
+            ray.init(**kwargs)
+        except (ConnectionError, ValueError, RuntimeError) as exc:
+            where = address or "a local Ray"
+            raise TrainError(f"cannot start or join Ray at {where}: {exc}",
+                             key="address") from None
+        if opts.dashboard and not address:
+            _announce_dashboard(token)
+        yield
+
+
+def _announce_dashboard(token: str | None) -> None:
+    """One line on stderr: where the dashboard is, and the token that opens it."""
+    url = ray.get_runtime_context().dashboard_url or "127.0.0.1:8265"
+    sign_in = f"; sign in with the token {token}" if token else ""
+    print(f"Ray dashboard: http://{url}{sign_in}", file=sys.stderr, flush=True)
 
 
 def _trial_name(trial: Any) -> str:
@@ -170,37 +289,42 @@ def run_ray(store: RunStore, jobs: dict[int, TrialJob], rec: Recorder, fn_path: 
     """Train ``jobs`` as Tune trials; the callback writes the store as each one ends."""
     scratch = store.root / RAY_DIR
     shutil.rmtree(scratch, ignore_errors=True)  # leftovers of a killed driver (we hold the lock)
-    started = connect(opts)
     try:
-        gpus = opts.gpus_per_trial
-        if gpus is None:  # a GPU box should not need a flag to use its GPUs
-            gpus = 1.0 if ray.cluster_resources().get("GPU", 0) >= 1 else 0.0
-        trainable = tune.with_resources(NasxTrainable, {"cpu": opts.cpus_per_trial, "gpu": gpus})
-        space = {"fn": fn_path,
-                 "job": tune.grid_search([job_to_json(j) for j in jobs.values()])}
-        tuner = tune.Tuner(
-            trainable,
-            param_space=space,
-            tune_config=tune.TuneConfig(reuse_actors=True, num_samples=1,
-                                        trial_name_creator=_trial_name,
-                                        trial_dirname_creator=_trial_name),
-            run_config=tune.RunConfig(
-                name=f"train-{int(time.time())}",
-                storage_path=str(scratch.resolve()),
-                verbose=0,
-                callbacks=[StoreCallback(rec, opts.max_failures)],
-                failure_config=tune.FailureConfig(max_failures=opts.max_failures),
-                checkpoint_config=tune.CheckpointConfig(checkpoint_at_end=False),
-                sync_config=tune.SyncConfig(sync_artifacts=False),
-                log_to_file=False,
-            ),
-        )
-        with _scoped_env(_QUIET_ENV), _quiet_analysis():
-            try:
-                tuner.fit()
-            except tune.TuneError as exc:
-                raise TrainError(f"Ray Tune stopped: {exc}") from None
+        with ray_session(opts):
+            _fit(jobs, rec, fn_path, opts, scratch)
     finally:
-        if started:
-            ray.shutdown()
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _fit(jobs: dict[int, TrialJob], rec: Recorder, fn_path: str, opts: ExecOptions,
+         scratch: Path) -> None:
+    """One Tune experiment over ``jobs`` on the connected Ray."""
+    gpus = opts.gpus_per_trial
+    if gpus is None:  # a GPU box should not need a flag to use its GPUs
+        gpus = 1.0 if ray.cluster_resources().get("GPU", 0) >= 1 else 0.0
+    trainable = tune.with_resources(NasxTrainable, {"cpu": opts.cpus_per_trial, "gpu": gpus})
+    # A trial's threads default to its CPUs (Ray also sets OMP_NUM_THREADS so in the worker).
+    space = {"fn": fn_path, "threads": max(1, int(opts.cpus_per_trial)),
+             "job": tune.grid_search([job_to_json(j) for j in jobs.values()])}
+    tuner = tune.Tuner(
+        trainable,
+        param_space=space,
+        tune_config=tune.TuneConfig(reuse_actors=True, num_samples=1,
+                                    trial_name_creator=_trial_name,
+                                    trial_dirname_creator=_trial_name),
+        run_config=tune.RunConfig(
+            name=f"train-{int(time.time())}",
+            storage_path=str(scratch.resolve()),
+            verbose=0,
+            callbacks=[StoreCallback(rec, opts.max_failures)],
+            failure_config=tune.FailureConfig(max_failures=opts.max_failures),
+            checkpoint_config=tune.CheckpointConfig(checkpoint_at_end=False),
+            sync_config=tune.SyncConfig(sync_artifacts=False),
+            log_to_file=False,
+        ),
+    )
+    with _scoped_env(_QUIET_ENV), _quiet_analysis():
+        try:
+            tuner.fit()
+        except tune.TuneError as exc:
+            raise TrainError(f"Ray Tune stopped: {exc}") from None

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Callable
-from dataclasses import asdict
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, replace
 from functools import lru_cache
 from typing import Any
 
@@ -17,6 +18,11 @@ from nasx.train.job import TrialJob, TrialResult
 
 DEFAULT_TRIAL_FN = "nasx.train.trainer:train_trial"
 TrialFn = Callable[..., TrialResult]  # (job, cache) -> TrialResult
+THREAD_VARS = ("NASX_THREADS", "OMP_NUM_THREADS")  # Ray sets OMP_NUM_THREADS to a trial's CPUs
+# Torch threads of an inline trial unless the recipe or the environment says otherwise: one
+# thread was fastest on small models, and under load from other processes 2 threads on 2 cores
+# were several times slower (bench/RESULTS.md, "Threads per trial").
+INLINE_THREADS = 1
 
 
 def fn_path(fn: TrialFn | str | None) -> str:
@@ -73,3 +79,41 @@ def result_to_payload(res: TrialResult) -> tuple[dict[str, Any], bytes | None]:
 def result_from_payload(d: dict[str, Any], weights: bytes | None) -> TrialResult:
     """Inverse of :func:`result_to_payload`."""
     return TrialResult(**{**d, "weights": weights})
+
+
+def trial_threads(recipe: Mapping[str, Any], default: int,
+                  environ: Mapping[str, str] | None = None) -> int | None:
+    """Torch threads of a trial: the recipe's, ``$NASX_THREADS``, ``$OMP_NUM_THREADS``, else default.
+
+    None when an environment value is not a positive integer: the trainer then fails the trial
+    with a message that names the variable.
+    """
+    explicit = recipe.get("threads") or 0
+    if isinstance(explicit, int) and explicit > 0:
+        return explicit
+    env = os.environ if environ is None else environ
+    for var in THREAD_VARS:
+        value = env.get(var)
+        if value:
+            try:
+                n = int(value)
+            except ValueError:
+                return None
+            return n if n >= 1 else None
+    return max(1, default)
+
+
+def run_job(fn: TrialFn, job: TrialJob, cache: Any, executor: str,
+            default_threads: int) -> TrialResult:
+    """Run one trial with its thread count resolved here; its metrics record how it ran.
+
+    Results depend on the thread count only through the order of floating-point sums, so the
+    seed, the thread count (resolved, never 0) and the executor are kept with every trial.
+    """
+    threads = trial_threads(job.recipe, default_threads)
+    if threads is not None and job.recipe.get("threads") != threads:
+        job = replace(job, recipe={**job.recipe, "threads": threads})
+    res = fn(job, cache)
+    res.metrics = {**(res.metrics or {}), "seed": job.seed, "threads": threads,
+                   "executor": executor}
+    return res
