@@ -118,10 +118,16 @@ def describe(target: str, probe: int = 0, seed: int = 0) -> dict[str, Any]:
 
             return describe_spec(load_spec(path))
         return describe_space(path, probe, seed)
+    from nasx.arch import zoo
+    from nasx.space.shipped import resolve_space
+
+    # A zoo name wins over a shipped space of the same name (mobilenetv2): it always did.
+    is_zoo = target.lower() in {name.lower() for name in zoo.names()}
+    shipped = resolve_space(target)
+    if shipped != path and not is_zoo:
+        return describe_space(shipped, probe, seed)
     if path.suffix in (".yaml", ".yml") or "/" in target:
         raise NasxError("no such file or folder", file=target)
-    from nasx.arch import zoo
-
     return describe_spec(zoo.get(target))
 
 

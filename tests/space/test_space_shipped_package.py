@@ -55,6 +55,20 @@ def test_sample_a_bare_shipped_name(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "runs" / "anynet_digits" / "run.db").is_file()
 
 
+def test_describe_a_shipped_name_but_zoo_names_stay_models(tmp_path, monkeypatch, capsys):
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["describe", "anynet_a", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert (d["kind"], d["family"], d["n"]) == ("space", "anynet", 500)
+    assert main(["describe", "spaces/regnet.yaml", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["kind"] == "space"
+    assert main(["describe", "mobilenetv2", "--json"]) == 0  # the zoo model, as before
+    assert json.loads(capsys.readouterr().out)["flops"] == 300775272
+    assert main(["describe", "spaces/nope.yaml"]) == 2
+
+
 def test_demo_space_is_the_packaged_one(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert find_demo_space() == shipped_dir() / "regnet_digits.yaml"
