@@ -20,7 +20,7 @@ from yaml.nodes import Node
 
 MAX_BYTES = 1 << 20  # 1 MiB: a space or spec file is a few KiB
 MAX_DEPTH = 32  # nesting of mappings and lists (a space needs 4)
-MAX_NODES = 20_000  # scalars, lists and mappings in one file (a space has about 100)
+MAX_NODES = 10_000  # scalars, lists and mappings in one file (a space has about 100)
 MAX_SHOWN = 40  # characters of a user value shown in an error message
 
 
@@ -122,9 +122,15 @@ def load_yaml(text: str) -> Any:
         raise YamlLimitError(f"file is larger than {MAX_BYTES // 1024} KiB")
     if "\x00" in text:
         raise YamlLimitError("holds a NUL character")
-    loader = _Loader(text.removeprefix("\ufeff"))
+    loader = None
     try:
+        loader = _Loader(text.removeprefix("\ufeff"))  # its reader refuses control characters
         return loader.get_single_data()
+    except yaml.reader.ReaderError as exc:
+        ch = exc.character
+        shown = f"U+{ch:04X}" if isinstance(ch, int) else shorten(ch)
+        raise YamlLimitError(f"holds a character YAML does not allow ({shown} at character "
+                             f"{exc.position})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -136,4 +142,5 @@ def load_yaml(text: str) -> Any:
         # e.g. an integer literal beyond Python's digit limit
         raise YamlLimitError(f"malformed YAML: {clip(str(exc))}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()

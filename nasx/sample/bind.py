@@ -74,7 +74,7 @@ def bind(space: SearchSpace) -> Bound:
     family = FAMILIES.get(space.family)
     if family is None:
         raise SpaceError(
-            f"unknown family {space.family!r} (known: {', '.join(sorted(FAMILIES))})",
+            f"unknown family {shorten(space.family)} (known: {', '.join(sorted(FAMILIES))})",
             file=file, key="family",
         )
     per_stage_keys = set(family.per_stage_keys)
