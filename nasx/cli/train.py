@@ -74,18 +74,19 @@ def _check_execution(args: argparse.Namespace) -> None:
     from nasx.errors import TrainError
 
     rules = [
-        ("--cpus-per-trial", args.cpus_per_trial, 0.0, 1024.0, False),
-        ("--gpus-per-trial", args.gpus_per_trial, 0.0, 64.0, True),
-        ("--max-failures", args.max_failures, 0, 1000, True),
-        ("--keep-weights", args.keep_weights, 0, 10**6, True),
+        ("cpus_per_trial", args.cpus_per_trial, 0.0, 1024.0, False),
+        ("gpus_per_trial", args.gpus_per_trial, 0.0, 64.0, True),
+        ("max_failures", args.max_failures, 0, 1000, True),
+        ("keep_weights", args.keep_weights, 0, 10**6, True),
     ]
-    for flag, value, lo, hi, closed in rules:
+    for key, value, lo, hi, closed in rules:
         if value is None:
             continue
         ok = math.isfinite(value) and (lo <= value if closed else lo < value) and value <= hi
         if not ok:
             shown = value if abs(value) < 1e30 else f"{value:.3g}"
-            raise TrainError(f"{flag} must be in {'[' if closed else '('}{lo}, {hi}], got {shown}")
+            raise TrainError(f"must be in {'[' if closed else '('}{lo:g}, {hi:g}]; got {shown}",
+                             file="command line", key=key)
 
 
 def exec_options(args: argparse.Namespace) -> Any:
@@ -136,7 +137,7 @@ def train_and_summarise(store: Any, opts: Any) -> int:
     line = (f"{store.meta().get('name', store.root.name)}: {', '.join(parts) or 'no trials'}"
             f" of {total} in {time.monotonic() - started:.1f} s ({opts.executor})")
     if errors:
-        line += (f"; best error {errors[0][0]:.2f}% (trial {errors[0][1]}), "
+        line += (f"; best val error {errors[0][0]:.2f}% (trial {errors[0][1]}), "
                  f"median {statistics.median(e for e, _ in errors):.2f}%")
     print(f"{line}; run {store.root}", flush=True)
     failures = failure_summary(store.trials("failed"), total,
