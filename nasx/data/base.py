@@ -59,6 +59,10 @@ class Dataset:
     resolution: int
     flip: bool
     crop: bool
+    # The per-channel standardisation applied to every part, (x - mean) / std on [0, 1] pixels;
+    # measured on the training part. What a user of an exported model must repeat.
+    mean: tuple[float, ...] = ()
+    std: tuple[float, ...] = ()
 
     def tensors(self) -> tuple[torch.Tensor, ...]:
         """(x_train, y_train, x_val, y_val, x_test, y_test)."""
@@ -185,8 +189,13 @@ def check_fits(
         )
 
 
-def _normalise_(x_train: torch.Tensor, others: tuple[torch.Tensor, ...], chunk: int) -> None:
-    """Standardise the training part and ``others`` in place with the training part's statistics."""
+def _normalise_(
+    x_train: torch.Tensor, others: tuple[torch.Tensor, ...], chunk: int
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Standardise the training part and ``others`` in place with the training part's statistics.
+
+    Returns the per-channel (mean, std) applied (float32 values, as Python floats).
+    """
     import torch
 
     total = torch.zeros(x_train.shape[1], dtype=torch.float64, device=x_train.device)
@@ -202,6 +211,7 @@ def _normalise_(x_train: torch.Tensor, others: tuple[torch.Tensor, ...], chunk: 
     for x in (x_train, *others):
         for part in x.split(chunk):
             part.sub_(mean_f).div_(std_f)
+    return tuple(mean_f.flatten().tolist()), tuple(std_f.flatten().tolist())
 
 
 def to_dataset(
@@ -266,7 +276,7 @@ def to_dataset(
         return torch.from_numpy(np.asarray(y, dtype=np.int64)).to(device)
 
     x_train, x_val, x_test = convert(raw.x_train), convert(x_val_raw), convert(raw.x_test)
-    _normalise_(x_train, (x_val, x_test), chunk)
+    mean, std = _normalise_(x_train, (x_val, x_test), chunk)
     return Dataset(
         name=raw.name,
         x_train=x_train,
@@ -280,4 +290,6 @@ def to_dataset(
         resolution=resolution,
         flip=raw.flip,
         crop=raw.crop,
+        mean=mean,
+        std=std,
     )

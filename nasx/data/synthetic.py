@@ -78,4 +78,6 @@ def make_synthetic(
         resolution=resolution,
         flip=True,
         crop=True,
+        mean=(0.0,) * in_channels,  # generated standardised: nothing applied
+        std=(1.0,) * in_channels,
     )

@@ -90,14 +90,12 @@ def _half_up(v: float) -> int:
     return int(np.floor(v + 0.5))
 
 
-def _expected(case: Case, train: np.ndarray) -> np.ndarray:
-    """The reader's images standardised with the statistics of the training part only."""
+def _stats(case: Case, train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and std of the training part only (what standardisation must use)."""
     if not case.normalised:
-        return case.x
+        return np.zeros(case.in_channels), np.ones(case.in_channels)
     part = case.x[train]
-    mean = part.mean(axis=(0, 2, 3), keepdims=True)
-    std = part.std(axis=(0, 2, 3), keepdims=True)
-    return (case.x - mean) / std
+    return part.mean(axis=(0, 2, 3)), part.std(axis=(0, 2, 3))
 
 
 @pytest.mark.parametrize("name", DATA_SETS)
@@ -114,7 +112,9 @@ def test_every_data_set_gets_the_split(
     assert torch.equal(ds.y_val, torch.from_numpy(case.y[val]))
     assert ds.x_val.shape[0] == _half_up(len(case.y) * fraction)
     # ... images and labels still paired, standardised with the training part's statistics
-    want = _expected(case, train)
+    mean, std = _stats(case, train)
+    assert np.allclose(ds.mean, mean, atol=1e-6) and np.allclose(ds.std, std, atol=1e-6)
+    want = (case.x - mean[None, :, None, None]) / std[None, :, None, None]
     assert np.allclose(ds.x_train.double().numpy(), want[train], atol=1e-4)
     assert np.allclose(ds.x_val.double().numpy(), want[val], atol=1e-4)
     # the same split on every load; another split_seed gives another split, same test part
