@@ -3,7 +3,8 @@
     python bench/bench_report.py [--n 500] [--repeat 3]
 
 Makes a synthetic run of N sampled trials and a second one of N trials (tests/analysis/
-synth_runs.py, seeded), then prints min and median wall seconds of: the analysis alone
+synth_runs.py, seeded), then prints min and median wall seconds (and min CPU seconds, steadier
+when the machine is shared) of: the analysis alone
 (``read_runs`` + ``summarize``) and the whole ``nasx report`` command (a fresh interpreter:
 import, analysis, figures, HTML, summary.json), for one run and for the pair.
 """
@@ -11,6 +12,7 @@ import, analysis, figures, HTML, summary.json), for one run and for the pair.
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import subprocess
 import sys
@@ -23,14 +25,23 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "analysis"))
 
 
-def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
-    """(min, median) wall seconds of ``repeat`` calls."""
-    times = []
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (user + system)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def timed(fn: Callable[[], object], repeat: int) -> str:
+    """min and median wall seconds, and min CPU seconds, of ``repeat`` calls."""
+    wall, cpu = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _cpu()
         fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), statistics.median(times)
+        wall.append(time.perf_counter() - t0)
+        cpu.append(_cpu() - c0)
+    return (f"wall min {min(wall):.3f} s, median {statistics.median(wall):.3f} s;"
+            f" cpu min {min(cpu):.3f} s")
 
 
 def main() -> None:
@@ -52,14 +63,14 @@ def main() -> None:
         cases = {"one run": [a], "two runs": [a, b]}
         print(f"synthetic runs of {args.n} sampled trials; {args.repeat} repetitions")
         for label, dirs in cases.items():
-            lo, med = timed(lambda d=dirs: summarize(read_runs(d)), args.repeat)
-            print(f"analysis (read_runs + summarize), {label}: min {lo:.3f} s, median {med:.3f} s")
+            t = timed(lambda d=dirs: summarize(read_runs(d)), args.repeat)
+            print(f"analysis (read_runs + summarize), {label}: {t}")
         for label, dirs in cases.items():
             out = root / "reports" / label.replace(" ", "_")
             cmd = [sys.executable, "-m", "nasx", "report", *map(str, dirs), "--out", str(out)]
-            lo, med = timed(lambda c=cmd: subprocess.run(c, check=True, capture_output=True),
-                            args.repeat)
-            print(f"nasx report, {label}: min {lo:.3f} s, median {med:.3f} s")
+            t = timed(lambda c=cmd: subprocess.run(c, check=True, capture_output=True),
+                      args.repeat)
+            print(f"nasx report, {label}: {t}")
 
 
 if __name__ == "__main__":

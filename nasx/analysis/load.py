@@ -15,15 +15,15 @@ comparable when their errors measure the same thing: the same population recipe 
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from nasx.errors import AnalysisError
+from nasx.errors import AnalysisError, printable
 from nasx.store.run_store import STATUSES, RunStore
 from nasx.train import population
 
@@ -36,6 +36,7 @@ class RunData:
 
     ``recipe`` is the run's population recipe (store meta; None for runs made before nasx
     recorded it); ``error_kind`` says what the ``error`` column is (``validation`` or ``test``).
+    The frame is read-only once made: its row selections are computed once (cached).
     """
 
     name: str
@@ -52,30 +53,30 @@ class RunData:
         """What the ``error`` column is, for axis labels and tables."""
         return ERROR_LABELS[self.error_kind]
 
-    @property
+    @cached_property
     def done(self) -> pd.DataFrame:
         """Finished trials with a finite error (every origin, every recipe)."""
         return self.frame[self.frame["ok"]]
 
-    @property
+    @cached_property
     def comparable(self) -> pd.DataFrame:
         """Finished trials trained with the population's recipe (sampled and refine)."""
         d = self.done
         return d[d["in_population"]]
 
-    @property
+    @cached_property
     def sampled(self) -> pd.DataFrame:
         """Finished trials drawn from the space with the run's recipe: the population."""
         d = self.comparable
         return d[d["origin"] == "sampled"]
 
-    @property
+    @cached_property
     def refined(self) -> pd.DataFrame:
         """Finished trials suggested by refine with the run's recipe (kept apart)."""
         d = self.comparable
         return d[d["origin"] == "refine"]
 
-    @property
+    @cached_property
     def other_recipe(self) -> pd.DataFrame:
         """Finished trials trained with another recipe than the population's (kept apart)."""
         d = self.done
@@ -126,15 +127,16 @@ def population_mask(frame: pd.DataFrame, run_recipe: dict[str, Any] | None) -> p
     Cached per distinct (recipe without sampled keys, sampled keys): trials of one population
     differ only in their sampled hparams, so the rule is evaluated a handful of times per run.
     """
-    cache: dict[str, bool] = {}
+    cache: dict[tuple[Any, ...], bool] = {}
     out = []
     for rec, hp in zip(frame["recipe"], frame["hparams"], strict=True):
         if not isinstance(rec, dict):
             out.append(False)
             continue
         hp = hp if isinstance(hp, dict) else {}
-        fixed = {k: v for k, v in rec.items() if k not in hp}
-        key = json.dumps([fixed, sorted(hp)], sort_keys=True, default=str)
+        # repr: recipe values are JSON scalars, and repr keeps 1 and True apart.
+        key = (tuple(sorted((k, repr(v)) for k, v in rec.items() if k not in hp)),
+               tuple(sorted(hp)))
         if key not in cache:
             cache[key] = population.in_population(rec, hp, run_recipe)
         out.append(cache[key])
@@ -157,7 +159,8 @@ def read_run(run_dir: str | Path) -> RunData:
         frame = store.dataframe()
         counts = store.counts()
         space_text = store.space_text(missing_ok=True)
-    name = str(meta.get("name") or root.name)
+    # Names reach terminals, figures and pages: control characters escaped, length bounded.
+    name = printable(meta.get("name") or root.name, limit=100)
     if frame.empty:
         raise AnalysisError("the run has no trials; sample it first (nasx sample)", file=str(root))
     frame = frame.sort_values("id").reset_index(drop=True)

@@ -39,5 +39,5 @@ def run(args: argparse.Namespace) -> int:
                                  allow_incomparable=args.allow_incomparable)
     for line in verdict_lines(summary):
         print(printable(line))
-    print(path)
+    print(printable(path))
     return 0
