@@ -10,7 +10,7 @@ import pytest
 from nasx.arch.complexity import complexity
 from nasx.arch.spec import ArchSpec
 from nasx.errors import InvalidSample, SamplingError, SpaceError
-from nasx.sample import build_trial, probe_space, sample_space
+from nasx.sample import build_trial, check_space, probe_space, sample_space
 from nasx.space import load_space
 
 REPO = Path(__file__).resolve().parents[2]
@@ -189,3 +189,68 @@ def test_bad_n_and_budget(make_space):
         sample_space(space, 0, np.random.default_rng(0))
     with pytest.raises(SamplingError, match="attempt budget"):
         sample_space(space, 1, np.random.default_rng(0), max_attempts=0)
+
+
+# --- bounded input: family limits, the corner probe, candidates beyond the counters ---------
+
+@pytest.mark.parametrize(("old", "new", "key", "rule"), [
+    ("depth: {int: [2, 6]}", "depth: 1001", "params.depth", "must be at most 1000 (the largest "
+     "depth nasx samples), got 1001"),
+    ("depth: {int: [2, 6]}", "depth: {int: [2, 1000000000]}", "params.depth",
+     "got {'int': [2, 1000000000]}"),
+    ("resolution: 16", "resolution: {choice: [16, 8192]}", "input.resolution",
+     "must be at most 4096"),
+])
+def test_check_space_limits_sizes_the_sampler_pays_for(make_space, old, new, key, rule):
+    with pytest.raises(SpaceError) as err:
+        check_space(make_space(TINY.replace(old, new)))
+    assert f"key '{key}': " in str(err.value) and rule in str(err.value)
+
+
+def test_check_space_limits_per_stage_depths(make_space):
+    text = ("family: anynet\nstages: 2\nper_stage:\n  depth: [2, {int: [1, 5000]}]\n"
+            "  width: 64\n  group_w: 8\n")
+    with pytest.raises(SpaceError, match="key 'per_stage.depth.2': must be at most 1000"):
+        check_space(make_space(text))
+
+
+@pytest.mark.parametrize(("old", "new", "key", "rule"), [
+    # a wrong type that a random draw meets only now and then
+    ("stem: cifar", "stem: {choice: [cifar, cifar, cifar, cifar, cifar, cifar, cifar, 7]}",
+     "stem", "must be one of imagenet, cifar, got 7"),
+    ("wm: {float: [1.5, 3.0]}", "wm: {choice: [2.0, 2.0, 2.0, 2.0, x]}", "wm",
+     "must be a number, got 'x'"),
+    # an unknown quantity, known only once a candidate decodes
+    ("flops: [null, 5M]", "flops: [null, 5M]\n  latency: [0, 1]", "constraints.latency",
+     "unknown quantity to constrain"),
+])
+def test_check_space_finds_what_sampling_would_meet_later(make_space, old, new, key, rule):
+    space = make_space(TINY.replace(old, new))
+    with pytest.raises(SpaceError) as err:
+        check_space(space)
+    assert f"space.yaml: key '{key}': " in str(err.value) and rule in str(err.value)
+
+
+@pytest.mark.parametrize(("text", "n_ok"), [
+    ("family: efficientnet\nparams: {phi: {float: [0, 1000000000000000]}}\n", 0),  # alpha ** phi
+    ("family: anynet\nstages: 4\nper_stage:\n  depth: 2\n  width: {choice: [64, "
+     "1000000000000000]}\n  group_w: 8\n", None),  # flops beyond 1e18
+    ("family: efficientnet\nparams: {depth_mult: {choice: [1.0, 100000.0]}}\n", None),  # blocks
+])
+def test_candidates_beyond_the_counters_are_rejected_not_crashed(make_space, text, n_ok):
+    res = probe_space(make_space(text), 64, np.random.default_rng(0))
+    assert res.rejected.get("out_of_range", 0) > 0
+    assert res.accepted + sum(res.rejected.values()) == 64
+    assert all(t.flops <= 10**18 for t in res.trials)
+    if n_ok is not None:
+        assert res.accepted == n_ok
+
+
+def test_check_space_draws_nothing(make_space):
+    """The corner probe uses no random numbers: a seed gives the trials it gave before."""
+    space = make_space(TINY)
+    a = sample_space(space, 5, np.random.default_rng(3))
+    check_space(space)
+    b = sample_space(space, 5, np.random.default_rng(3))
+    assert [t.fingerprint for t in a.trials] == [t.fingerprint for t in b.trials]
+    assert a.attempts == b.attempts
