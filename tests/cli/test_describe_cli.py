@@ -81,3 +81,35 @@ def test_bad_space_file(capsys, tmp_path):
     bad.write_text("family: regnet\nparams: {wm: {float: [3, 1]}}\n")
     assert main(["describe", str(bad)]) == 2
     assert f"{bad}: key 'params.wm'" in capsys.readouterr().err
+
+
+DIGITS = (REPO / "spaces" / "regnet_digits.yaml").read_text()
+# Files `nasx sample` rejects for the file's sake; describe must reject them with the same words.
+SAME = [
+    ("rare_type", DIGITS.replace("stem: cifar", "stem: {choice: [cifar, cifar, cifar, cifar, 7]}")),
+    ("unknown_quantity", DIGITS.replace("num_stages: [2, 4]", "num_stages: [2, 4]\n  lat: [0, 1]")),
+    ("depth_limit", DIGITS.replace("depth: {int: [2, 8]}", "depth: {int: [2, 1000000000]}")),
+    ("train_block", DIGITS.replace("epochs: 5", "epochs: \"8\"")),
+    ("stages", DIGITS + "stages: 100000\n"),
+    ("alias", DIGITS.replace("lr: 0.1", "lr: &x 0.1\n  momentum: *x")),
+    ("nested", DIGITS + "lineage: " + "[" * 2000 + "]" * 2000 + "\n"),
+    ("constraint", DIGITS.replace("[null, 1.5M]", "[null, 1e400]")),
+    ("range", DIGITS.replace("{float: [4, 32], log: true}", "{float: [-1.0e+308, 1.0e+308]}")),
+    ("non_finite", DIGITS.replace("lr: 0.1", "lr: .nan")),
+]
+
+
+@pytest.mark.parametrize(("case", "text"), SAME, ids=[c[0] for c in SAME])
+def test_describe_rejects_what_sample_rejects_in_the_same_words(capsys, tmp_path, monkeypatch,
+                                                                 case, text):
+    space = tmp_path / "s.yaml"
+    space.write_text(text)
+    monkeypatch.chdir(tmp_path)
+    assert main(["sample", str(space), "--n", "2"]) == 2
+    sample_err = capsys.readouterr().err
+    assert main(["describe", str(space)]) == 2
+    describe_err = capsys.readouterr().err
+    assert sample_err.removeprefix("nasx sample: error: ") == describe_err.removeprefix(
+        "nasx describe: error: ")
+    assert describe_err.count("\n") == 1 and str(space) in describe_err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]

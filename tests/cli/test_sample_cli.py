@@ -98,3 +98,56 @@ def test_sample_every_shipped_space_quickly(tmp_path):
         shutil.copy(path, tmp_path / path.name)
         out = tmp_path / "runs" / path.stem
         assert main(["sample", str(tmp_path / path.name), "--n", "2", "--out", str(out)]) == 0
+
+
+# `nasx run` validates the space and the full recipe (train: block + command line) first.
+RUN_BAD = [
+    ("epochs_0", DIGITS, ["--epochs", "0"], "command line: key 'epochs': must be in [1, 10000]"),
+    ("lr_neg", DIGITS, ["--lr", "-1"], "command line: key 'lr': must be in (0, 100]; got -1.0"),
+    ("lr_nan", DIGITS, ["--lr", "nan"], "command line: key 'lr': must be a finite number; got nan"),
+    ("lr_inf", DIGITS, ["--lr", "inf"], "command line: key 'lr': must be a finite number; got inf"),
+    ("data", DIGITS, ["--data", "NAME"], "command line: key 'data': must be digits, cifar10,"),
+    ("threads", DIGITS, ["--threads", "1000000000"], "key 'threads': must be in [0, 1024]"),
+    ("cpus", DIGITS, ["--cpus-per-trial", "inf"], "key 'cpus_per_trial': must be in (0, 1024]"),
+    ("n", DIGITS, ["--n", "1000000"], "s.yaml: key 'n': must be in [1, 100000]"),
+    ("epochs_1e12", DIGITS.replace("epochs: 5", "epochs: 1e12"), [],
+     "s.yaml: key 'train.epochs': must be an integer; got '1e12'"),
+    ("epochs_1e12_float", DIGITS.replace("epochs: 5", "epochs: 1.0e+12"), [],
+     "s.yaml: key 'train.epochs': must be in [1, 10000]; got 1000000000000"),
+    ("epochs_str", DIGITS.replace("epochs: 5", "epochs: \"8\""), [],
+     "s.yaml: key 'train.epochs': must be an integer; got '8'"),
+    ("wd_inf", DIGITS.replace("epochs: 5", "weight_decay: .inf"), [],
+     "s.yaml: numbers must be finite, got '.inf' at line"),
+    # together only: warm-up longer than the epochs the command line asks for
+    ("warmup", DIGITS.replace("epochs: 5", "epochs: 5\n  warmup_epochs: 3"), ["--epochs", "2"],
+     "key 'warmup_epochs': must be in [0, epochs]"),
+]
+
+
+@pytest.mark.parametrize(("case", "text", "flags", "rule"), RUN_BAD, ids=[c[0] for c in RUN_BAD])
+def test_run_validates_everything_before_it_samples(tmp_path, capsys, monkeypatch, case, text,
+                                                    flags, rule):
+    space = _space(tmp_path, text)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    argv = ["run", str(space), "--n", "2", "--executor", "inline", "--no-progress", *flags]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("nasx run: error: ") and rule in err, err
+    assert list(work.iterdir()) == []  # no run folder, no temporary folder
+
+
+def test_run_with_cuda_on_a_machine_without_it_samples_nothing(tmp_path, capsys, monkeypatch):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    space = _space(tmp_path)
+    assert main(["run", str(space), "--n", "2", "--device", "cuda", "--no-progress"]) == 2
+    assert "command line: key 'device': CUDA is not available" in capsys.readouterr().err
+    _space(tmp_path, DIGITS.replace("epochs: 5", "epochs: 5\n  device: cuda:0"))
+    assert main(["run", str(space), "--n", "2", "--executor", "inline", "--no-progress"]) == 2
+    assert "s.yaml: key 'train.device': CUDA is not available" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
