@@ -5,9 +5,9 @@ each, with replacement, from the two observed samples (with the given weights as
 probabilities, so a complexity-normalised comparison is resampled as normalised; drawn as
 ``rng.multinomial`` counts over the distinct errors of both samples), and count how
 often the two-sample KS statistic exceeds its asymptotic critical value ``c(alpha) sqrt(2/n)``
-(``c = scipy.stats.kstwobign.isf(alpha)``). Candidate sizes double from 8 up to ``n_max``; the
-answer is the first size whose power reaches ``power``, refined by bisection on that last
-doubling. The draw is ``numpy.random.default_rng(seed)``; the same inputs give the same answer.
+(``c = scipy.stats.kstwobign.isf(alpha)``). Candidate sizes double from twice the size at hand
+(at least 8) up to ``n_max``; the answer is the first size whose power reaches ``power``, refined
+by bisection on that last doubling. The draw is ``numpy.random.default_rng(seed)``; the same inputs give the same answer.
 """
 
 from __future__ import annotations
@@ -46,9 +46,13 @@ def _power(rng: np.random.Generator, ma: np.ndarray, mb: np.ndarray, n: int, alp
 
 def models_needed(errors_a: np.ndarray, errors_b: np.ndarray, weights_a: np.ndarray | None = None,
                   weights_b: np.ndarray | None = None, alpha: float = 0.05, power: float = 0.8,
-                  seed: int = 0, boot: int = BOOT, n_max: int = N_MAX) -> dict[str, Any]:
+                  seed: int = 0, boot: int = BOOT, n_max: int = N_MAX,
+                  n_from: int = 0) -> dict[str, Any]:
     """Models per space for a KS test at ``alpha`` to detect the observed difference with
-    probability ``power``; ``n`` is None when even ``n_max`` does not (``more_than`` n_max)."""
+    probability ``power``; ``n`` is None when even ``n_max`` does not (``more_than`` n_max).
+
+    ``n_from``: the size that did not resolve it (the models at hand); the answer is larger.
+    """
     a, b = np.asarray(errors_a, dtype=float), np.asarray(errors_b, dtype=float)
     grid = np.union1d(a, b)
     ma, mb = _mass(a, weights_a, grid), _mass(b, weights_b, grid)
@@ -56,7 +60,7 @@ def models_needed(errors_a: np.ndarray, errors_b: np.ndarray, weights_a: np.ndar
                            "seed": seed, "boot": boot, "weighted": weights_a is not None,
                            "method": "bootstrap, KS asymptotic critical value"}
     rng = np.random.default_rng(seed)
-    lo, n = 0, N_MIN
+    lo, n = n_from, max(N_MIN, 2 * n_from)
     while n <= n_max:
         if _power(rng, ma, mb, n, alpha, boot) >= power:
             break

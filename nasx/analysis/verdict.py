@@ -34,6 +34,7 @@ from nasx.analysis.load import RunData, reference_recipe
 from nasx.analysis.power import models_needed
 
 BARELY = 0.5  # ranges "barely overlap" when less than this share of a run lies in the shared one
+MIN_MODELS = 5  # fewer models on a side support neither a conclusion nor a power estimate
 
 
 def _input_values(run: RunData, key: str) -> list[Any]:
@@ -198,12 +199,18 @@ def pair_verdict(a: RunData, b: RunData, pa: pd.DataFrame, pb: pd.DataFrame,
         if note:
             caveats.append({"kind": "excluded", "text": note})
     power = None
-    if carried == "plain" and not plain["significant"]:
+    n_a, n_b = (norm["n_a"], norm["n_b"]) if carried == "normalized" else (len(pa), len(pb))
+    if carried != "none" and min(n_a, n_b) < MIN_MODELS:
+        where = " in the shared complexity range" if carried == "normalized" else ""
+        caveats.append({"kind": "few", "text": f"only {n_a} vs {n_b} models{where}: too few for"
+                        " a conclusion or an estimate of how many would be needed"})
+    elif carried == "plain" and not plain["significant"]:
         power = models_needed(pa["error"].to_numpy(dtype=float),
-                              pb["error"].to_numpy(dtype=float), alpha=alpha, seed=seed)
+                              pb["error"].to_numpy(dtype=float), alpha=alpha, seed=seed,
+                              n_from=max(n_a, n_b))
     elif carried == "normalized" and not norm["significant"] and samples is not None:
         power = models_needed(samples[0], samples[2], samples[1], samples[3], alpha=alpha,
-                              seed=seed)
+                              seed=seed, n_from=max(n_a, n_b))
     text = lead.rstrip(".") + "."
     if caveats:
         text += " Caveats: " + "; ".join(c["text"] for c in caveats) + "."

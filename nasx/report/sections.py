@@ -49,8 +49,8 @@ def edfs(s: dict[str, Any]) -> str:
     """Raw and normalised EDFs with bands and the bin table."""
     st = s["settings"]
     out = [figure(figures.edf_figure(s), "error EDF"),
-           f'<p class="note">F(e) = fraction of models with error &lt; e (error = '
-           f'{fmt(st["error"])}), over the finished sampled models trained with the run\'s recipe'
+           f'<p class="note">F(e) = fraction of models with error &lt; e (the '
+           f'{fmt(st["error"])}) over the finished sampled models trained with the run\'s recipe'
            f" (refine trials dashed, trials of another recipe dotted: both apart). Bands: {fmt(s['runs'][0]['edf']['band_method'])}"
            f", alpha = {st['alpha']}.</p>"]
     if st["normalize"] != "none":

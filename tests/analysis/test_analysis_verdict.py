@@ -43,6 +43,16 @@ def test_barely_overlapping_complexity_leads_with_the_normalised_comparison(tmp_
     assert f"dropped {len(n['dropped_a'])} of {n['K']} flops bins for space_a" in c["verdict"]
 
 
+def test_too_few_models_in_the_shared_range_are_said(tmp_path):
+    c = _comparison(tmp_path, {"n": 16, "seed": 1, "flops_range": (1e5, 1.5e6)},
+                    {"n": 16, "seed": 2, "flops_range": (1e6, 1e7)})
+    n = c["normalized_common"]
+    assert c["carried_by"] == "normalized" and min(n["n_a"], n["n_b"]) < 5
+    assert c["power"] is None
+    assert (f"only {n['n_a']} vs {n['n_b']} models in the shared complexity range: too few for a"
+            " conclusion") in c["verdict"]
+
+
 def test_same_complexity_is_carried_by_the_plain_comparison(tmp_path):
     c = _comparison(tmp_path, {"n": 120, "seed": 1}, {"n": 120, "seed": 2, "shift": -4.0})
     assert c["carried_by"] == "plain" and c["power"] is None
@@ -58,8 +68,8 @@ def test_few_models_get_a_pinned_power_estimate(tmp_path):
     c = _comparison(tmp_path, {"n": 10, "seed": 5}, {"n": 10, "seed": 6, "shift": -1.5},
                     normalize="none")
     assert c["carried_by"] == "plain" and not c["significant"]
-    assert c["power"]["n"] == 80 and c["power"]["seed"] == 0
-    assert c["verdict"].endswith("About 80 models per space would be needed to resolve the"
+    assert c["power"]["n"] == 90 and c["power"]["seed"] == 0
+    assert c["verdict"].endswith("About 90 models per space would be needed to resolve the"
                                  " observed plain difference (80% power at alpha = 0.05;"
                                  " seeded bootstrap, seed 0).")
 
@@ -80,6 +90,8 @@ def test_models_needed_is_seeded_and_pinned():
 
     assert 0.7 < power(26) < 0.92 and power(13) < 0.6
     assert models_needed(a, a, seed=3)["more_than"] == 8192
+    # The size at hand did not resolve it: the answer is always larger.
+    assert models_needed(a, b, seed=3, n_from=30)["n"] > 30
     # A larger difference needs fewer models; weights move the drawing probabilities.
     assert models_needed(a, b + 4, seed=3)["n"] < got["n"]
     w = np.where(a > 30, 1.0, 0.0) + 1e-9
