@@ -28,10 +28,17 @@ class YamlLimitError(ValueError):
     """A YAML text is malformed, too large, or uses something nasx refuses; one-line message."""
 
 
+def escape(text: str) -> str:
+    """``text`` with control and other non-printable characters written as escapes (\\x1b)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
+
+
 def clip(text: str, limit: int = 120) -> str:
     """``text`` on one line with control characters escaped, cut to ``limit`` characters."""
-    text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
-                   for c in text[: limit * 4])
+    text = escape(text[: limit * 4])
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

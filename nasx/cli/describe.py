@@ -90,16 +90,24 @@ def describe_run(path: Path) -> dict[str, Any]:
 
 
 def _is_spec_file(path: Path) -> bool:
-    """Spec files have `zoo`, `values` or a list of `stages`; space files an int `stages`."""
+    """Spec files have `zoo`, `values` or a list of `stages`; space files an int `stages`.
+
+    A spec file's ``values`` are held to the sampler's limits here (a RegNet of depth 10**9 would
+    take the decoder minutes and gigabytes).
+    """
+    from nasx.sample.bind import check_value_limits
     from nasx.yamlio import YamlLimitError, load_yaml, read_text
 
     try:
         raw = load_yaml(read_text(path))
     except (OSError, YamlLimitError):
         return False  # let the space loader report it
-    return isinstance(raw, dict) and (
+    spec = isinstance(raw, dict) and (
         "zoo" in raw or "values" in raw or isinstance(raw.get("stages"), list)
     )
+    if spec and isinstance(raw.get("values"), dict):
+        check_value_limits(raw["values"], file=str(path))
+    return spec
 
 
 def describe(target: str, probe: int = 0, seed: int = 0) -> dict[str, Any]:
@@ -138,6 +146,16 @@ def _si(x: float) -> str:
     return f"{x:g}"
 
 
+def _escaped_print(escape: Any) -> Any:
+    """print() that escapes non-printable characters in what it prints."""
+    import builtins
+
+    def out(*parts: Any) -> None:
+        builtins.print(*(escape(str(p)) for p in parts))
+
+    return out
+
+
 def _print_model(d: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -157,6 +175,9 @@ def _print_model(d: dict[str, Any]) -> None:
 
 
 def _print_space(d: dict[str, Any]) -> None:
+    from nasx.yamlio import escape
+
+    print = _escaped_print(escape)  # values come from the user's file: no terminal controls
     print(f"{d['file']}: space '{d['name']}', family {d['family']}, n {d['n']}, seed {d['seed']}"
           + (f", {d['stages']} stages" if d["stages"] else ""))
     for section in ("input", "params"):

@@ -8,7 +8,9 @@ naming the space file and the key.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from nasx.arch.families import FAMILIES, Family
 from nasx.errors import SpaceError
@@ -66,6 +68,20 @@ def _check_limits(space: SearchSpace) -> None:
         if limit is not None and top is not None and top > limit:
             raise SpaceError(f"must be at most {limit} (the largest {key} nasx samples), got "
                              f"{shorten(param.to_yaml())}", file=str(space.path), key=where)
+
+
+def check_value_limits(values: Mapping[str, Any], *, file: str, prefix: str = "values") -> None:
+    """SpaceError for a value (``depth`` or ``depth_3`` alike) beyond its VALUE_LIMITS entry.
+
+    For value dicts decoded without a space (spec files ``{family, values}``).
+    """
+    for key, value in values.items():
+        base = key.rsplit("_", 1)[0] if isinstance(key, str) and key[-1:].isdigit() else key
+        limit = VALUE_LIMITS.get(base) if isinstance(base, str) else None
+        if (limit is not None and isinstance(value, numbers.Real)
+                and not isinstance(value, bool) and abs(value) > limit):
+            raise SpaceError(f"must be at most {limit} (the largest {base} nasx decodes), got "
+                             f"{shorten(value)}", file=file, key=f"{prefix}.{key}")
 
 
 def bind(space: SearchSpace) -> Bound:

@@ -113,3 +113,24 @@ def test_describe_rejects_what_sample_rejects_in_the_same_words(capsys, tmp_path
         "nasx describe: error: ")
     assert describe_err.count("\n") == 1 and str(space) in describe_err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
+
+
+@pytest.mark.parametrize(("values", "key"), [
+    ("{depth: 1000000000, w0: 24, wa: 36.44, wm: 2.49, group_w: 8}", "values.depth"),
+    ("{depth: 13, w0: 24, wa: 36.44, wm: 2.49, group_w: 8, resolution: 100000}",
+     "values.resolution"),
+])
+def test_spec_file_values_are_bounded(capsys, tmp_path, values, key):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"family: regnet\nvalues: {values}\n")
+    assert main(["describe", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert f"{spec}: key '{key}': must be at most" in err and err.count("\n") == 1
+
+
+def test_space_values_reach_the_terminal_escaped(capsys, tmp_path):
+    space = tmp_path / "s.yaml"
+    space.write_text(DIGITS.replace("data: digits", 'data: digits\n  data_dir: "/d\\x1b[2J"'))
+    assert main(["describe", str(space)]) == 0
+    out = capsys.readouterr().out
+    assert "train.data_dir: /d\\x1b[2J" in out and "\x1b" not in out
