@@ -11,6 +11,8 @@ Runs ``nasx run SPACE --n N --epochs E --no-progress`` in a fresh temporary fold
   ``--cpus-per-trial 1 --threads 2`` (oversubscribed: cores trials of 2 threads each);
 - each default (no ``--threads`` / ``--cpus-per-trial``), to check what the defaults resolve to.
 
+``--only NAME ...`` picks setups; a command that runs past ``--timeout`` seconds counts as that.
+
 Setups are interleaved (round-robin over the repeats) so that a burst of load from other processes
 hits all of them alike. Prints, per setup, the wall time of the whole command (sampling and Ray
 start-up included) and the training time the command itself reports: min, median and max over the
@@ -51,6 +53,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--only", nargs="*", default=None, help="setup names to run (default: all)")
+    p.add_argument("--timeout", type=float, default=600, help="seconds allowed per command")
     return p.parse_args(argv)
 
 
@@ -70,7 +73,11 @@ def one(setup: str, args: argparse.Namespace, tmp: Path, i: int) -> tuple[float,
     env = {k: v for k, v in os.environ.items()
            if k not in ("OMP_NUM_THREADS", "NASX_THREADS", "RAY_ADDRESS")}
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True)
+    try:
+        proc = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True,
+                              timeout=args.timeout)
+    except subprocess.TimeoutExpired:
+        return float("inf"), float("inf"), []
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"{setup}: exit {proc.returncode}: {proc.stderr.strip()[-500:]}")
@@ -95,8 +102,8 @@ def main(argv: list[str] | None = None) -> None:
                 walls[s].append(wall)
                 trains[s].append(train)
                 threads[s] = thr
-                print(f"  repeat {i + 1} {s:15s}: wall {wall:6.1f} s, training {train:6.1f} s",
-                      flush=True)
+                print(f"  repeat {i + 1} {s:15s}: wall {wall:6.1f} s, training {train:6.1f} s"
+                      f" (load average {os.getloadavg()[0]:.1f})", flush=True)
     print(f"load average at end {os.getloadavg()[0]:.2f}")
     print(f"{'setup':15s} {'wall min/median/max s':>24s} {'training min/median/max s':>28s}"
           f"  threads")

@@ -27,7 +27,7 @@ import ray
 from ray import tune
 
 from nasx.errors import TrainError
-from nasx.execute.options import ExecOptions
+from nasx.execute.options import DASHBOARD_INSTALL, ExecOptions
 from nasx.execute.recorder import Recorder
 from nasx.execute.worker import (
     job_from_json,
@@ -259,7 +259,12 @@ def ray_session(opts: ExecOptions) -> Iterator[None]:
                     os.environ[k] = v
             _refresh_auth_state()
             stack.enter_context(_loopback_node())
-            kwargs.update(num_cpus=os.cpu_count() or 1, include_dashboard=opts.dashboard,
+            if opts.dashboard:
+                _check_dashboard()
+            # "local": a new Ray of our own even when another one runs on this machine (with no
+            # address, ray.init would join the last Ray started here, e.g. another user's).
+            kwargs.update(address="local", num_cpus=os.cpu_count() or 1,
+                          include_dashboard=opts.dashboard,
                           dashboard_host="127.0.0.1", _node_ip_address="127.0.0.1")
         stack.callback(ray.shutdown)  # also stops a half-started Ray after a failed init
         try:
@@ -271,6 +276,16 @@ def ray_session(opts: ExecOptions) -> Iterator[None]:
         if opts.dashboard and not address:
             _announce_dashboard(token)
         yield
+
+
+def _check_dashboard() -> None:
+    """Ray's own test of its dashboard's imports (ExecOptions checked the known list already)."""
+    from ray._private.utils import get_dashboard_dependency_error
+
+    error = get_dashboard_dependency_error()
+    if error is not None:
+        raise TrainError(f"--dashboard needs Ray's dashboard packages ({error}); install them "
+                         f"with: {DASHBOARD_INSTALL}", file="command line", key="dashboard")
 
 
 def _announce_dashboard(token: str | None) -> None:

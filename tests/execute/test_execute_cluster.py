@@ -51,8 +51,11 @@ def test_sweep_through_address_uses_both_nodes(tmp_path: Path, scratch: Path, cl
     store = fake_run(tmp_path / "run", 4)
     opts = ExecOptions(executor="ray", address=cluster.address, progress=False,
                        overrides={"data_dir": str(scratch), "lr": 1.0})
+    before = dict(os.environ)
     counts = train_run(store, opts, trial_fn="exec_fakes:ok_trial")
     assert counts["done"] == 4
+    # A cluster is joined as configured: no loopback or token settings forced, none left behind.
+    assert dict(os.environ) == before
     nodes = {t.metrics["ray_node"] for t in store.trials()}
     ray.init(address=cluster.address)  # train_run disconnected; look at the cluster's nodes
     alive = {n["NodeID"] for n in ray.nodes() if n["Alive"]}

@@ -142,43 +142,50 @@ def test_hex_ip_decodes_proc_net_tcp():
 
 
 def test_local_ray_listens_on_loopback_only_with_token_auth(tmp_path, scratch):
+    from nasx.execute import ExecOptions
+    from nasx.execute.ray_exec import ray_session
+
     fake_run(tmp_path / "run", 2).close()
     home = tmp_path / "home"  # where Ray's default would write ~/.ray/auth_token
     home.mkdir()
     env = worker_env()
     env["HOME"] = str(home)
-    for var in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH"):
+    for var in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH",
+                "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"):
         env.pop(var, None)
-    proc = subprocess.Popen([sys.executable, "-c", DRIVER, str(tmp_path / "run"), str(scratch),
-                             "2.0"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
     sockets: dict[tuple[int, str, int], str] = {}  # (pid, ip, port) -> process name
     token_env: dict[str, str] = {}
     trial_seen = False
-    deadline = time.monotonic() + 180
-    # Sample until the driver is done: trials sleep 2 s, so workers are sampled while they live.
-    while proc.poll() is None:
-        assert time.monotonic() < deadline, "driver made no progress"
-        pids = descendants(proc.pid)
-        gcs = [p for p in pids if name(p) == "gcs_server"]
-        if gcs and not token_env:
-            token_env = {k: v for k, v in environ(gcs[0]).items() if k.startswith("RAY_AUTH")}
-        if token_env.get("RAY_AUTH_TOKEN"):
-            pids |= holding_token(token_env["RAY_AUTH_TOKEN"])
-        inodes = listening_inodes()
-        for pid in pids:
-            for inode in socket_inodes(pid) & inodes.keys():
-                ip, port = inodes[inode]
-                sockets[(pid, ip, port)] = name(pid)
-        trial_seen = trial_seen or (scratch / "events.log").exists()
-        time.sleep(0.1)
-    out, err = proc.communicate()
+    # Another Ray runs on this machine meanwhile: the driver must start its own, not join it
+    # (ray.init without an address joins any gcs_server it finds running).
+    with ray_session(ExecOptions(executor="ray", progress=False)):
+        proc = subprocess.Popen([sys.executable, "-c", DRIVER, str(tmp_path / "run"),
+                                 str(scratch), "2.0"], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        deadline = time.monotonic() + 180
+        # Sample until the driver is done: trials sleep 2 s, so workers are seen while they live.
+        while proc.poll() is None:
+            assert time.monotonic() < deadline, "driver made no progress"
+            pids = descendants(proc.pid)
+            gcs = [p for p in pids if name(p) == "gcs_server"]
+            if gcs and not token_env:
+                token_env = {k: v for k, v in environ(gcs[0]).items() if k.startswith("RAY_AUTH")}
+            if token_env.get("RAY_AUTH_TOKEN"):
+                pids |= holding_token(token_env["RAY_AUTH_TOKEN"])
+            inodes = listening_inodes()
+            for pid in pids:
+                for inode in socket_inodes(pid) & inodes.keys():
+                    ip, port = inodes[inode]
+                    sockets[(pid, ip, port)] = name(pid)
+            trial_seen = trial_seen or (scratch / "events.log").exists()
+            time.sleep(0.1)
+        out, err = proc.communicate()
     assert proc.returncode == 0, err
     report = json.loads(out.strip().splitlines()[-1])
     assert report["counts"]["done"] == 2 and trial_seen
 
     names = set(sockets.values())
-    # Not vacuous: the servers and at least one worker were seen listening.
+    # Not vacuous: the driver's own servers and at least one worker were seen listening.
     assert {"gcs_server", "raylet"} <= names, sockets
     assert any(n.startswith("ray::") for n in names), sockets
     exposed = {k: v for k, v in sockets.items() if not is_loopback(k[1])}
@@ -204,3 +211,25 @@ def test_dashboard_without_its_packages_fails_fast(tmp_path, monkeypatch, capsys
     assert "\n" not in err and "no_such_module_nasx" in err
     assert 'pip install "ray[default]"' in err
     assert not out.exists()  # failed before sampling anything
+
+
+def test_dashboard_checked_again_with_rays_own_test(monkeypatch):
+    """Ray's import test is authoritative: a package missing from nasx's list still gives one line,
+    before Ray starts, with the environment as it was."""
+    import ray
+    import ray._private.utils
+
+    from nasx.errors import TrainError
+    from nasx.execute import options
+    from nasx.execute.ray_exec import ray_session
+
+    monkeypatch.setattr(options, "DASHBOARD_MODULES", ())
+    monkeypatch.setattr(ray._private.utils, "get_dashboard_dependency_error",
+                        lambda: ModuleNotFoundError("No module named 'aiohttp'"))
+    opts = options.ExecOptions(executor="ray", dashboard=True, progress=False)
+    assert not ray.is_initialized()
+    before = dict(os.environ)
+    with pytest.raises(TrainError, match=r"aiohttp.*pip install \"ray\[default\]\""), \
+            ray_session(opts):
+        pass
+    assert not ray.is_initialized() and dict(os.environ) == before
