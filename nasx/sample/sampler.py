@@ -34,6 +34,11 @@ COMPLEXITY_KEYS = ("flops", "params", "acts")
 MAX_COMPLEXITY = 10**18
 MAX_BLOCKS = 10_000
 MAX_PROBES = 2048  # candidates check_space decodes at most
+# With the default budget (1000 candidates per sample: it needs an acceptance rate near 1/1000 or
+# more) sampling stops once this many candidates in a row gave no new trial. At a rate of 1/500
+# that happens with probability e**-20, so in practice only an infeasible or exhausted space (all
+# of its distinct architectures taken) stops early: in seconds instead of minutes or hours.
+STALL = 10_000
 Progress = Callable[[int, int], None]  # (accepted, attempts)
 
 
@@ -225,9 +230,11 @@ def sample_space(
     budget = default_max_attempts(n) if max_attempts is None else max_attempts
     if budget < 1:
         raise SamplingError(f"the attempt budget must be >= 1, got {budget}", key="max_attempts")
-    result = _draw(space, n, rng, budget, exclude, origin, progress)
+    stall = STALL if max_attempts is None else None  # a budget the user gives is used in full
+    result = _draw(space, n, rng, budget, exclude, origin, progress, stall)
     if result.accepted < n:
-        raise SamplingError(_shortfall(result, n), file=str(space.path))
+        raise SamplingError(_shortfall(result, n, stalled=result.attempts < budget),
+                            file=str(space.path))
     return result
 
 
@@ -242,8 +249,10 @@ def probe_space(space: SearchSpace, attempts: int, rng: np.random.Generator) -> 
 
 
 def _draw(space: SearchSpace, n: int, rng: np.random.Generator, budget: int,
-          exclude: Collection[str], origin: str, progress: Progress | None) -> SampleResult:
-    """The sampling loop: up to ``n`` trials from at most ``budget`` candidates."""
+          exclude: Collection[str], origin: str, progress: Progress | None,
+          stall: int | None = None) -> SampleResult:
+    """The sampling loop: up to ``n`` trials from at most ``budget`` candidates (stopping early
+    after ``stall`` candidates in a row without a new trial)."""
     bound = check_space(space)
     arch_rng, trial_rng = rng.spawn(2)
     judge = _Judge(bound)
@@ -252,7 +261,10 @@ def _draw(space: SearchSpace, n: int, rng: np.random.Generator, budget: int,
     trials: list[NewTrial] = []
     rejected: Counter[str] = Counter()
     attempts = 0
+    last_new = 0  # attempts when the last new trial was found
     while len(trials) < n and attempts < budget:
+        if stall is not None and attempts - last_new >= stall:
+            break
         size = min(BATCH, budget - attempts)
         cols = draw_columns(bound, arch_rng, size)
         verdicts = screen(cols, bound.family.defaults, size, space.constraints) if screen else None
@@ -274,6 +286,7 @@ def _draw(space: SearchSpace, n: int, rng: np.random.Generator, budget: int,
                 rejected["duplicate"] += 1
                 continue
             seen.add(fp)
+            last_new = batch_start + i + 1
             trials.append(NewTrial(
                 fingerprint=fp, values=values, spec=spec.to_dict(), hparams=hparams,
                 seed=int(trial_rng.integers(0, 2**31 - 1)), origin=origin, **comp,
@@ -289,12 +302,13 @@ def _draw(space: SearchSpace, n: int, rng: np.random.Generator, budget: int,
     return SampleResult(trials=trials, attempts=attempts, rejected=dict(rejected))
 
 
-def _shortfall(result: SampleResult, n: int) -> str:
+def _shortfall(result: SampleResult, n: int, stalled: bool = False) -> str:
     """One line: how many were found, the acceptance rate, and what rejected the most."""
     top = sorted(result.rejected.items(), key=lambda kv: -kv[1])[:3]
     why = ", ".join(f"{k} {v}" for k, v in top) or "none"
+    stop = f"; none new in the last {STALL} attempts" if stalled else ""
     return (
         f"found only {result.accepted} of {n} architectures in {result.attempts} attempts "
-        f"(acceptance rate {100 * result.acceptance_rate:.3g}%; rejections: {why}); "
+        f"(acceptance rate {100 * result.acceptance_rate:.3g}%; rejections: {why}{stop}); "
         "widen the constraints or raise --max-attempts"
     )

@@ -254,3 +254,20 @@ def test_check_space_draws_nothing(make_space):
     b = sample_space(space, 5, np.random.default_rng(3))
     assert [t.fingerprint for t in a.trials] == [t.fingerprint for t in b.trials]
     assert a.attempts == b.attempts
+
+
+def test_an_exhausted_space_stops_early_with_the_default_budget(make_space, monkeypatch):
+    import nasx.sample.sampler as sampler
+
+    monkeypatch.setattr(sampler, "STALL", 100)
+    two = TINY.replace("depth: {int: [2, 6]}", "depth: {choice: [2, 3]}").replace(
+        "w0: {int: [8, 32], q: 8}", "w0: 16").replace("wa: {float: [4, 32], log: true}", "wa: 8.0"
+    ).replace("wm: {float: [1.5, 3.0]}", "wm: 2.0").replace("group_w: {pow2: [1, 8]}", "group_w: 8")
+    space = make_space(two)  # two distinct architectures
+    with pytest.raises(SamplingError) as err:
+        sample_space(space, 5, np.random.default_rng(0))  # default budget 10000: stops at 2048
+    assert "found only 2 of 5 architectures in 2048 attempts" in str(err.value)
+    assert "none new in the last 100 attempts" in str(err.value)
+    with pytest.raises(SamplingError) as err:
+        sample_space(space, 5, np.random.default_rng(0), max_attempts=4096)  # the user's: in full
+    assert "in 4096 attempts" in str(err.value) and "none new" not in str(err.value)
