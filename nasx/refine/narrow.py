@@ -92,12 +92,18 @@ def finished_frame(store: RunStore) -> pd.DataFrame:
     """The population: sampled trials that are done, with an error.
 
     Refine trials are left out (an optimiser's suggestions are not a random sample of the space,
-    which the good-range bootstrap assumes), and so are trials a pruner stopped early.
+    which the good-range bootstrap assumes), and so are trials a pruner stopped early and trials
+    trained with another recipe than the run's (one recipe per population).
     """
+    from nasx.analysis.load import population_mask
+    from nasx.train.population import META_KEY
+
     frame = store.dataframe()
     if frame.empty:
         return frame
+    recipe = store.meta().get(META_KEY)
     keep = (frame["status"] == "done") & frame["error"].notna() & (frame["origin"] == "sampled")
+    keep &= population_mask(frame, recipe if isinstance(recipe, dict) else None)
     early = frame["metrics"].map(lambda m: bool(isinstance(m, dict) and m.get("stopped_early")))
     return frame[keep & ~early].reset_index(drop=True)
 

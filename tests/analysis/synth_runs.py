@@ -31,7 +31,7 @@ def make_run(root: Path, name: str = "synth", n: int = 60, seed: int = 0, *, shi
              n_failed: int = 0, n_diverged: int = 0, n_pending: int = 0, n_refine: int = 0,
              epochs: int = 3, data: str = "digits", dlo: int = 4, resolution: int = 16,
              flops_range: tuple[float, float] = (1e5, 1e7), n_other: int = 0,
-             other_epochs: int | None = None, legacy: bool = False,
+             other_epochs: int | None = None, other_origin: str = "refine", legacy: bool = False,
              errors: list[tuple[float, float]] | None = None) -> Path:
     """A run of n sampled trials (plus refine / other-recipe / failed / diverged / pending ones)
     whose validation errors fall with log flops; ``shift`` moves every error (worse for > 0).
@@ -39,8 +39,8 @@ def make_run(root: Path, name: str = "synth", n: int = 60, seed: int = 0, *, shi
     The run records its population recipe (store meta) and every done trial stores its
     validation error as ``error`` with ``val_error``/``test_error``/``train_error`` metrics (the
     test error has its own noise, so its order differs); ``legacy`` makes a run of an older
-    nasx: no recorded recipe, only a test error. ``n_other`` refine trials train with
-    ``other_epochs`` (default epochs + 2). ``errors`` pins (validation, test) errors of the first
+    nasx: no recorded recipe, only a test error. ``n_other`` trials (of ``other_origin``) train
+    with ``other_epochs`` (default epochs + 2). ``errors`` pins (validation, test) errors of the first
     sampled trials.
     """
     rng = np.random.default_rng(seed)
@@ -70,7 +70,8 @@ def make_run(root: Path, name: str = "synth", n: int = 60, seed: int = 0, *, shi
         values = {"depth": int(depths.sum()), "w0": int(widths[0]),
                   "wa": float(rng.uniform(4, 32)), "wm": float(rng.uniform(1.5, 3.0)),
                   "resolution": resolution, "in_channels": 1, "num_classes": 10}
-        origin = "refine" if i >= n + n_failed + n_diverged + n_pending else "sampled"
+        origin = ("sampled" if i < n + n_failed + n_diverged + n_pending else
+                  "refine" if i < total - n_other else other_origin)
         trials.append(NewTrial(fingerprint=f"{name}-{i}", values=values, spec=spec.to_dict(),
                                flops=flops, params=flops // 7, acts=flops // 3, seed=i,
                                hparams={"lr": float(rng.uniform(0.01, 0.5))}, origin=origin))

@@ -97,3 +97,15 @@ def test_execution_keys_do_not_split_a_population(tmp_path, key):
     assert changed != Recipe(epochs=3).to_dict()
     frame = r.frame.assign(recipe=[{**rec, key: changed[key]} for rec in r.frame["recipe"]])
     assert population_mask(frame, r.recipe).all()
+
+
+def test_narrowing_input_is_the_population(tmp_path):
+    from nasx.refine.narrow import finished_frame
+    from nasx.store.run_store import RunStore
+
+    root = make_run(tmp_path / "r", "r", n=12, n_other=4, other_origin="sampled", seed=8)
+    r = read_run(root)
+    assert len(r.other_recipe) == 4 and set(r.other_recipe["origin"]) == {"sampled"}
+    with RunStore.open(root) as store:
+        frame = finished_frame(store)
+    assert sorted(frame["id"]) == sorted(r.sampled["id"]) and len(frame) == 12
