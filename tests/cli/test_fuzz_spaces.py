@@ -184,6 +184,14 @@ def _handmade() -> dict[str, bytes | str]:
         "width_mult: 1.0}\n",
         "mbv2_width_mult": "family: mobilenetv2\nparams: {width_mult: 1000000000000000}\n",
         "resnext_target": "family: resnext\nparams: {flops_target: 1000000000000000, groups: 32}\n",
+        # sampled with the file's n and the default budget (the others: --n 3, 512 attempts)
+        "full_infeasible_effnet": "family: efficientnet\nn: 100000\nparams: {phi: {float: [0, 3]}}"
+        "\nconstraints: {flops: [1, 2]}\n",
+        "full_exhausted_effnet": "family: efficientnet\nn: 1000\nparams: {phi: {float: [0, 3], "
+        "q: 0.1}}\n",
+        "full_infeasible_regnet": BASE.replace("n: 4", "n: 100000").replace("[null, 1.5M]",
+                                                                            "[1, 2]"),
+        "full_ok": BASE.replace("n: 4", "n: 20"),
     }
     files.update({
         "bom_utf8": "\ufeff" + BASE,
@@ -306,8 +314,9 @@ def run(argv, cwd):
             "seconds": round(time.monotonic() - start, 2)}
 
 for line in sys.stdin:
-    space, cwd = json.loads(line)
-    sample = run(["sample", space, "--n", "3", "--max-attempts", "512", "--no-progress"], cwd)
+    space, cwd, defaults = json.loads(line)
+    flags = [] if defaults else ["--n", "3", "--max-attempts", "512"]
+    sample = run(["sample", space, *flags, "--no-progress"], cwd)
     sample["written"] = sorted(os.listdir(cwd))
     describe = run(["describe", space, "--json"], cwd)
     print(json.dumps({"space": space, "sample": sample, "describe": describe}), flush=True)
@@ -318,7 +327,7 @@ def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
 
 
-def _run_workers(jobs: list[tuple[str, str]], workers: int = 2) -> list[dict[str, Any]]:
+def _run_workers(jobs: list[tuple[str, str, bool]], workers: int = 2) -> list[dict[str, Any]]:
     """Run the worker on ``jobs`` split over ``workers`` memory-limited processes."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
            "MKL_NUM_THREADS": "1"}
@@ -371,12 +380,13 @@ def test_hostile_space_files(tmp_path: Path) -> None:
             space.write_text(content, encoding="utf-8")
         cwd = tmp_path / "cwd" / name
         cwd.mkdir(parents=True)
-        jobs.append((str(space), str(cwd)))
+        jobs.append((str(space), str(cwd), name.startswith("full_")))
 
     results = _run_workers(jobs)
     assert len(results) == len(jobs)
     problems: list[str] = []
     outcomes: dict[str, tuple[int | None, int | None]] = {}
+    infeasible_ones: set[str] = set()
     for r in results:
         name = Path(r["space"]).stem
         s, d = r["sample"], r["describe"]
@@ -387,6 +397,8 @@ def test_hostile_space_files(tmp_path: Path) -> None:
         if s["rc"] == 0 and s["written"] != ["runs"]:
             problems.append(f"{name}: sample exit 0 but wrote {s['written']}")
         infeasible = "found only" in s["err"]
+        if infeasible:
+            infeasible_ones.add(name)
         if d["kind"] == "space" and s["rc"] == 2 and not infeasible:
             problems.append(f"{name}: describe accepts what sample rejects: {s['err'][:200]}")
         if d["rc"] == 2 and s["rc"] == 0:
@@ -397,7 +409,7 @@ def test_hostile_space_files(tmp_path: Path) -> None:
     rejected = [n for n, (s, _) in outcomes.items() if s == 2]
     accepted = [n for n, (s, _) in outcomes.items() if s == 0]
     assert len(rejected) >= 150 and len(accepted) >= 20
-    for name in ("ok_base", "bom_utf8", "deep_20", "long_description"):
+    for name in ("ok_base", "bom_utf8", "deep_20", "long_description", "full_ok"):
         assert outcomes[name] == (0, 0), name
     for name in files:
         if name.startswith(("alias", "stages_", "n_", "depth_", "wa_", "pow2_2e", "choice_1",
@@ -405,3 +417,6 @@ def test_hostile_space_files(tmp_path: Path) -> None:
                             "too_", "deep_lists", "deep_maps", "key_", "name_", "family_",
                             "truncated")):
             assert outcomes[name] == (2, 2), name
+    # valid but infeasible (or exhausted): sample says so in seconds, describe describes
+    for name in ("full_infeasible_effnet", "full_exhausted_effnet", "full_infeasible_regnet"):
+        assert outcomes[name] == (2, 0) and name in infeasible_ones, name
