@@ -68,16 +68,17 @@ def use(monkeypatch: pytest.MonkeyPatch, cls: type[nn.Module]) -> None:
 @pytest.mark.parametrize(
     ("key", "value", "rule"),
     [
-        ("val_fraction", 0.0, "must be in (0, 0.5]"),
-        ("val_fraction", 0.6, "must be in (0, 0.5]"),
-        ("val_fraction", -0.1, "must be in (0, 0.5]"),
-        ("split_seed", -1, "must be >= 0"),
+        ("val_fraction", 0.0, "must be in (0, 0.5]; got 0.0"),
+        ("val_fraction", 0.6, "must be in (0, 0.5]; got 0.6"),
+        ("val_fraction", -0.1, "must be in (0, 0.5]; got -0.1"),
+        ("split_seed", -1, "got -1"),  # a seed: non-negative
     ],
 )
 def test_recipe_split_keys_are_validated(key: str, value: float, rule: str) -> None:
     with pytest.raises(TrainError) as err:
         Recipe().override({key: value}, source="space.yaml")
-    assert err.value.key == key and rule in str(err.value) and "space.yaml" in str(err.value)
+    text = str(err.value)
+    assert err.value.key == key and rule in text and "space.yaml" in text and "\n" not in text
 
 
 def test_recipe_split_defaults_and_overrides() -> None:
