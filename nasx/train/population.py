@@ -21,6 +21,9 @@ from nasx.train.recipe import Recipe
 EXECUTION_KEYS = frozenset(
     {"device", "threads", "compile", "channels_last", "amp", "data_dir", "eval_every"}
 )
+# Keys added after runs already existed whose absence means other training: a recipe without a
+# val_fraction trained on every training image and selected on the test error.
+ADDED_LATER: dict[str, Any] = {"val_fraction": None, "split_seed": None}
 META_KEY = "recipe"  # run meta: the population's resolved recipe (without per-trial draws)
 OVERRIDES_KEY = "recipe_overrides"  # run meta: the command-line overrides that made it
 
@@ -29,10 +32,10 @@ def identity(recipe: Mapping[str, Any], sampled: Iterable[str] = ()) -> dict[str
     """The keys of ``recipe`` that define the population (execution and ``sampled`` keys dropped).
 
     Missing keys take the Recipe default, so a recipe stored by an older nasx compares equal to
-    the same recipe stored now.
+    the same recipe stored now, except keys whose absence meant something else (ADDED_LATER).
     """
     skip = EXECUTION_KEYS | set(sampled)
-    full = {**Recipe().to_dict(), **dict(recipe)}
+    full = {**Recipe().to_dict(), **ADDED_LATER, **dict(recipe)}
     return {k: v for k, v in sorted(full.items()) if k not in skip}
 
 
