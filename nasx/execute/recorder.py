@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from nasx.errors import StoreError
 from nasx.execute.progress import ProgressView
 from nasx.execute.weights import WeightKeeper
 from nasx.store import RunStore
@@ -26,11 +25,12 @@ class Recorder:
     def started(self, trial_id: int, device: str = "", host: str | None = None) -> None:
         """pending -> running (one more attempt)."""
         device = device or str(self.recipes.get(trial_id, {}).get("device", ""))
-        try:
-            self.store.mark_running(trial_id, self.recipes.get(trial_id, {}), device, host)
-        except StoreError as exc:  # e.g. a duplicate start event: never count an attempt twice
-            log.warning("ignoring start of trial %s: %s", trial_id, exc)
+        status = self.store.get(trial_id).status
+        if status != "pending":  # e.g. a duplicate start event: never count an attempt twice
+            log.warning("ignoring start of trial %s: it is %s, not pending", trial_id, status)
             return
+        # a store that cannot be written now (corrupt, locked) is an error, not a duplicate
+        self.store.mark_running(trial_id, self.recipes.get(trial_id, {}), device, host)
         self.view.move("pending", "running")
 
     def result(self, res: TrialResult) -> None:

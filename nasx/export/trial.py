@@ -32,7 +32,7 @@ from nasx.export.provenance import provenance, write_json
 from nasx.export.select import SPLIT_KEYS, Choice, choose
 from nasx.store.run_store import RunStore, TrialRecord
 from nasx.train import population
-from nasx.train.recipe import Recipe, resolve_recipe
+from nasx.train.recipe import Recipe
 
 
 def _prepare_out(out: Path) -> Path:
@@ -56,34 +56,22 @@ def _prepare_out(out: Path) -> Path:
                           file=str(out)) from None
 
 
-def population_recipe(store: RunStore) -> tuple[Recipe, str]:
-    """The run's population recipe (without per-trial draws) and where it came from.
-
-    Recorded at run level by the first ``train``/``run``; runs made before that was recorded fall
-    back to the ``train:`` block of the run's copy of its space.
-    """
-    recorded = store.meta().get(population.META_KEY)
-    if recorded is not None:
-        return Recipe.from_dict(dict(recorded)), "the run's population recipe"
-    from nasx.space import load_space
-
-    space = load_space(store.space_path)
-    return (resolve_recipe(space.train_fixed, None, None, source=str(store.space_path)),
-            "the space's train: block (the run records no population recipe)")
-
-
 def train_recipe(store: RunStore, t: TrialRecord, overrides: dict[str, Any]
                  ) -> tuple[dict[str, Any], list[str], str]:
     """(recipe to retrain ``t`` with, what the user's overrides change, where the base came from).
 
-    Base: the run's population recipe with the trial's own draws of the space's train:
+    Base: the run's population recipe (the rule of ``nasx train``, see
+    :func:`nasx.execute.plan.choose_recipe`) with the trial's own draws of the space's train:
     distributions; ``overrides`` (explicit command-line values) win.
     """
-    base, source = population_recipe(store)
-    base = base.override(dict(t.hparams), source=str(store.space_path))
-    recipe = base.override(overrides, source="command line")
-    differs = population.diff(base.to_dict(), recipe.to_dict(), t.hparams.keys())
-    return recipe.to_dict(), differs, source
+    from nasx.execute.plan import choose_recipe
+
+    choice = choose_recipe(store, overrides)
+    source = ("the run's population recipe" if choice.population is not None
+              else "the space's train: block (no trial of the run was trained yet)")
+    recipe = Recipe.from_dict(choice.recipe).override(dict(t.hparams),
+                                                      source=str(store.space_path))
+    return recipe.to_dict(), list(choice.differs), source
 
 
 def _train(store: RunStore, t: TrialRecord, recipe: dict[str, Any]
@@ -168,7 +156,7 @@ def export_trial(run_dir: str | os.PathLike[str], trial_id: int | None = None, *
         raise ExportError(f"--{next(iter(asked)).replace('_', '-')} only applies with --train",
                           key=f"--{next(iter(asked)).replace('_', '-')}")
     needs_weights = not train and any(f in NEEDS_WEIGHTS for f in fmts)
-    with RunStore.open(run_dir) as store:
+    with RunStore.open(run_dir, readonly=True) as store:  # export never writes the run
         choice = choose(store, trial_id, best=best, objective=objective,
                         needs_weights=needs_weights)
         t = choice.trial

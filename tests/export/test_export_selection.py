@@ -190,8 +190,9 @@ def test_train_uses_population_recipe(make_run, tmp_path, monkeypatch, capsys):
 
     old = make_run([_row(10.0, 12.0, weights=False)], record=False)
     code, out, _ = _cli(capsys, str(old), *common, "--out", str(tmp_path / "c"))
-    assert code == 0 and seen[-1]["epochs"] == 5  # no recorded recipe: the space's train block
-    assert _doc(tmp_path / "c")["weights"]["recipe_base"].startswith("the space's train: block")
+    # no recorded recipe (an older run): the recipe its first trained trial stored, as train does
+    assert code == 0 and seen[-1]["epochs"] == 1
+    assert _doc(tmp_path / "c")["weights"]["recipe_base"] == "the run's population recipe"
 
 
 def test_preprocessing_reproduces_training_inputs(run_dir, tmp_path):
