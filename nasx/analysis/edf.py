@@ -1,6 +1,6 @@
 """Error EDFs, complexity-normalised EDFs (NDS) and their uncertainty bands.
 
-Conventions (DESIGN.md, "Analysis formulas"):
+Conventions (docs/internals.md):
 
 - ``F(e) = sum_i w_i 1[e_i < e]`` with ``w_i = 1/n`` for the plain EDF. The step function is
   reported at every distinct error ``x_j`` twice: ``F`` (the value AT x_j, strict ``<``, as the

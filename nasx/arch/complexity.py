@@ -1,4 +1,4 @@
-"""Exact analytic complexity of an ArchSpec, counted as pycls counts it (DESIGN.md).
+"""Exact analytic complexity of an ArchSpec, counted as pycls counts it (docs/internals.md, "Reference formulas").
 
 flops are multiply-adds; convs have no bias except the SE convs and the FC; batch norm adds 2*c
 params; activations, residual adds and SE scaling are free; max pool adds acts; SE is counted at

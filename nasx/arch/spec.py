@@ -36,7 +36,7 @@ class StageSpec:
     basic: k x k (in -> width, stride), k x k (width -> width); residual as above.
     mbconv: 1x1 expansion to int(w_in * expansion) (omitted when that equals w_in), depthwise k x k
       with stride, optional SE, linear 1x1 projection; skip when stride 1 and w_in == width.
-    SE width is round(se_ratio * block input width) (DESIGN.md); 0 disables SE.
+    SE width is round(se_ratio * block input width) (docs/internals.md, "Reference formulas"); 0 disables SE.
     """
 
     block: BlockKind

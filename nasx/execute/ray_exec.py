@@ -268,13 +268,13 @@ def ray_session(opts: ExecOptions) -> Iterator[None]:
                           dashboard_host="127.0.0.1", _node_ip_address="127.0.0.1")
         stack.callback(ray.shutdown)  # also stops a half-started Ray after a failed init
         try:
-            ray.init(**kwargs)
+            context = ray.init(**kwargs)
         except (ConnectionError, ValueError, RuntimeError) as exc:
             where = address or "a local Ray"
             raise TrainError(f"cannot start or join Ray at {where}: {exc}",
                              key="address") from None
         if opts.dashboard and not address:
-            _announce_dashboard(token)
+            _announce_dashboard(getattr(context, "dashboard_url", None), token)
         yield
 
 
@@ -288,9 +288,9 @@ def _check_dashboard() -> None:
                          f"with: {DASHBOARD_INSTALL}", file="command line", key="dashboard")
 
 
-def _announce_dashboard(token: str | None) -> None:
+def _announce_dashboard(url: str | None, token: str | None) -> None:
     """One line on stderr: where the dashboard is, and the token that opens it."""
-    url = ray.get_runtime_context().dashboard_url or "127.0.0.1:8265"
+    url = url or "127.0.0.1:8265"
     sign_in = f"; sign in with the token {token}" if token else ""
     print(f"Ray dashboard: http://{url}{sign_in}", file=sys.stderr, flush=True)
 

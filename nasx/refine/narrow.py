@@ -31,6 +31,7 @@ from nasx.refine.relations import RelationTest, candidate, check_relation, linea
 from nasx.refine.slots import Slot, space_slots
 from nasx.space import Dist, Fixed, SearchSpace, load_space
 from nasx.store import RunStore
+from nasx.yamlio import load_yaml
 
 MIN_MODELS = 8  # fewer finished models give no meaningful bootstrap
 FRAC = 0.25  # DDS: the best of 25% of the models
@@ -175,7 +176,7 @@ def _plain(x: Any) -> Any:
 
 
 def _new_document(space: SearchSpace, res: NarrowResult, run: Path, meta: dict[str, Any]) -> dict:
-    raw = yaml.safe_load(space.text) or {}
+    raw = load_yaml(space.text) or {}  # the one bounded loader (already passed it once)
     by_section: dict[str, dict[str, Any]] = {}
     for c in res.cuts:
         if c.slot.section != "per_stage":

@@ -2,7 +2,7 @@
 
 A 400MF space accepts about 1 candidate in 100 (AnyNet) to 250 (RegNet), so sampling 500 trials
 looks at 50k-125k candidates; decoding each through ``nasx.arch`` costs ~200 us. A screen applies
-the DESIGN.md formulas (quantised widths, compatibility adjustment, pycls counting) to a whole
+the formulas of docs/internals.md (quantised widths, compatibility adjustment, pycls counting) to a whole
 batch with numpy and rejects what is certainly invalid or outside a constraint. Survivors are still
 decoded and counted by ``nasx.arch``, so a screen that is too lenient cannot admit a wrong
 architecture; tests pin that each screen agrees exactly with ``nasx.arch`` (it must never reject

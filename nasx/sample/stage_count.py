@@ -1,6 +1,6 @@
 """Vectorised complexity of X/Y-block networks (RegNet, AnyNet) from per-stage arrays.
 
-The DESIGN.md counting (pycls multiply-adds) written over a batch of candidates at once, at the
+The counting of docs/internals.md (pycls multiply-adds) written over a batch of candidates at once, at the
 level of stages: every stage's first block has stride 2 and a projection shortcut, and its other
 blocks are identical, so a stage costs first + (depth - 1) * rest. Used only by the screens in
 :mod:`nasx.sample.prefilter`; ``nasx.arch.complexity`` stays the reference, and tests pin that both

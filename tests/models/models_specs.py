@@ -12,7 +12,7 @@ from nasx.arch.spec import ArchSpec, HeadSpec, StageSpec, StemSpec
 
 
 def regnetx_200mf() -> ArchSpec:
-    """RegNetX-200MF (DESIGN.md): flops 199040872, params 2684792."""
+    """RegNetX-200MF (docs/internals.md, "Reference formulas"): flops 199040872, params 2684792."""
     depths, widths = [1, 1, 4, 7], [24, 56, 152, 368]
     stages = tuple(StageSpec("bottleneck", d, w, 2, bottleneck=w, groups=w // 8)
                    for d, w in zip(depths, widths, strict=True))
@@ -28,7 +28,7 @@ def regnety_32gf() -> ArchSpec:
 
 
 def efficientnet_b0() -> ArchSpec:
-    """EfficientNet-B0 (DESIGN.md): flops 385825092, params 5288548."""
+    """EfficientNet-B0 (docs/internals.md, "Reference formulas"): flops 385825092, params 5288548."""
     rows = [(1, 16, 1, 3, 1), (2, 24, 6, 3, 2), (2, 40, 6, 5, 2), (3, 80, 6, 3, 2),
             (3, 112, 6, 5, 1), (4, 192, 6, 5, 2), (1, 320, 6, 3, 1)]
     stages = tuple(StageSpec("mbconv", d, w, s, expansion=e, kernel=k, se_ratio=0.25, act="silu")

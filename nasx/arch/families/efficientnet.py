@@ -21,7 +21,7 @@ from nasx.arch.families.mbconv import round_depth, round_width
 from nasx.arch.families.values import ValueReader
 from nasx.arch.spec import ArchSpec, HeadSpec, StageSpec, StemSpec
 
-# B0 stages: (depth, width, expansion, kernel, stride) (DESIGN.md)
+# B0 stages: (depth, width, expansion, kernel, stride) (docs/internals.md, "Reference formulas")
 B0_STAGES: tuple[tuple[int, int, int, int, int], ...] = (
     (1, 16, 1, 3, 1), (2, 24, 6, 3, 2), (2, 40, 6, 5, 2), (3, 80, 6, 3, 2),
     (3, 112, 6, 5, 1), (4, 192, 6, 5, 2), (1, 320, 6, 3, 1),

@@ -8,7 +8,7 @@ import math
 def round_width(width: float, mult: float, divisor: int = 8) -> int:
     """Width ``width * mult`` rounded to a multiple of 8, never more than 10% below it.
 
-    n = max(8, int(f*m + 4) // 8 * 8), plus 8 if n < 0.9*f*m (DESIGN.md).
+    n = max(8, int(f*m + 4) // 8 * 8), plus 8 if n < 0.9*f*m (docs/internals.md, "Reference formulas").
     """
     scaled = width * mult
     n = max(divisor, int(scaled + divisor / 2) // divisor * divisor)

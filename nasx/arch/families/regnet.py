@@ -17,7 +17,7 @@ from nasx.arch.families.values import ValueReader
 from nasx.arch.spec import ArchSpec, HeadSpec, StageSpec, StemSpec
 from nasx.errors import InvalidSample
 
-QUANT = 8  # widths are multiples of q = 8 (DESIGN.md)
+QUANT = 8  # widths are multiples of q = 8 (docs/internals.md, "Reference formulas")
 STEMS = ("imagenet", "cifar")
 
 
@@ -48,7 +48,7 @@ def adjust_compat(width: int, bot_mul: float, group_w: int) -> tuple[int, int, i
     """Make a stage compatible with its group width and bottleneck multiplier.
 
     Returns (width, bottleneck width, group width) with the bottleneck a multiple of the group
-    width (DESIGN.md: v = int(max(1, w*b)), g = min(g, v), m = lcm(g, b) if b > 1 else g,
+    width (docs/internals.md: v = int(max(1, w*b)), g = min(g, v), m = lcm(g, b) if b > 1 else g,
     v = max(m, round(v/m)*m), w = int(v/b)).
     """
     if bot_mul > 1 and not float(bot_mul).is_integer():
