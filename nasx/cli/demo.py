@@ -38,7 +38,7 @@ def register(subparsers: Any) -> None:
                    help="space file or shipped space name (default: regnet_digits)")
     p.add_argument("--n", "-n", type=int, default=20, help="architectures to sample (default 20)")
     p.add_argument("--seed", type=int, default=0, help="sampler seed (default 0)")
-    p.add_argument("--report", default=None, help="report folder (default: reports/<run name>)")
+    p.add_argument("--report", default=None, help="report folder (default: reports/<run folder name>)")
     add_training_args(p, executor=DEMO_EXECUTOR)
     p.set_defaults(func=run)
 
@@ -49,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
 
     space = Path(args.space) if args.space else find_demo_space()
     opts = exec_options(args)
-    with sample_or_reuse(str(space), args.n, args.seed, args.out, opts.progress) as store:
+    with sample_or_reuse(str(space), args.n, args.seed, args.out, opts.progress, opts.overrides,
+                         opts.executor, opts.address) as store:
         status = train_and_summarise(store, opts)
         root = store.root
     try:
