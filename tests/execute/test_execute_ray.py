@@ -121,7 +121,7 @@ def test_ctrl_c_interrupts_a_ray_run(tmp_path):
             assert time.monotonic() < deadline, "no trial started"
             time.sleep(0.1)
         ray_pids = _children(proc.pid)
-        proc.send_signal(signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C does: the whole foreground group
         out, err = proc.communicate(timeout=120)
     finally:
         with contextlib.suppress(ProcessLookupError):

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from exec_helpers import fake_run, worker_env
 
+from nasx.execute.options import missing_dashboard_modules
+
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc")]
 
@@ -29,9 +31,10 @@ import json, os, sys
 import ray  # importing ray sets RAY_CLIENT_MODE; what a Ray session sets is what is checked
 from nasx.execute import ExecOptions, train_run
 from nasx.store import RunStore
-run, scratch, sleep = sys.argv[1:4]
+run, scratch, sleep, dashboard = sys.argv[1:5]
 before = dict(os.environ)
-opts = ExecOptions(executor="ray", progress=False, overrides={"data_dir": scratch, "lr": float(sleep)})
+opts = ExecOptions(executor="ray", progress=False, dashboard=dashboard == "1",
+                   overrides={"data_dir": scratch, "lr": float(sleep)})
 with RunStore.open(run) as store:
     counts = train_run(store, opts, trial_fn="exec_fakes:ok_trial")
 changed = sorted(k for k in set(before) | set(os.environ) if before.get(k) != os.environ.get(k))
@@ -119,10 +122,14 @@ def holding_token(token: str) -> set[int]:
 
 
 def name(pid: int) -> str:
+    """The process name; for Python, with its script ("python:dashboard.py")."""
     try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
+        comm = Path(f"/proc/{pid}/comm").read_text().strip()
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return "?"
+    scripts = [a for a in args[1:] if a.endswith(b".py")]
+    return f"{comm}:{Path(scripts[0].decode()).name}" if comm == "python" and scripts else comm
 
 
 def is_loopback(ip: str) -> bool:
@@ -141,7 +148,12 @@ def test_hex_ip_decodes_proc_net_tcp():
     assert not is_loopback("::") and not is_loopback("0.0.0.0") and not is_loopback("192.0.2.2")
 
 
-def test_local_ray_listens_on_loopback_only_with_token_auth(tmp_path, scratch):
+@pytest.mark.parametrize("dashboard", [
+    False,
+    pytest.param(True, marks=pytest.mark.skipif(
+        bool(missing_dashboard_modules()), reason='needs pip install "ray[default]"')),
+])
+def test_local_ray_listens_on_loopback_only_with_token_auth(tmp_path, scratch, dashboard):
     from nasx.execute import ExecOptions
     from nasx.execute.ray_exec import ray_session
 
@@ -160,7 +172,7 @@ def test_local_ray_listens_on_loopback_only_with_token_auth(tmp_path, scratch):
     # (ray.init without an address joins any gcs_server it finds running).
     with ray_session(ExecOptions(executor="ray", progress=False)):
         proc = subprocess.Popen([sys.executable, "-c", DRIVER, str(tmp_path / "run"),
-                                 str(scratch), "2.0"], env=env, stdout=subprocess.PIPE,
+                                 str(scratch), "2.0", str(int(dashboard))], env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, start_new_session=True)
         deadline = time.monotonic() + 180
         # Sample until the driver is done: trials sleep 2 s, so workers are seen while they live.
@@ -188,6 +200,8 @@ def test_local_ray_listens_on_loopback_only_with_token_auth(tmp_path, scratch):
     # Not vacuous: the driver's own servers and at least one worker were seen listening.
     assert {"gcs_server", "raylet"} <= names, sockets
     assert any(n.startswith("ray::") for n in names), sockets
+    if dashboard:  # the dashboard's server is among them
+        assert "python:dashboard.py" in names, sockets
     exposed = {k: v for k, v in sockets.items() if not is_loopback(k[1])}
     assert not exposed, f"listening beyond loopback: {exposed}"
 
