@@ -31,16 +31,16 @@ def printable(text: object, limit: int | None = None) -> str:
 class NasxError(Exception):
     """Base of every user-facing error; its message is one line."""
 
-    def __init__(self, message: str, *, file: str | None = None, key: str | None = None) -> None:
+    def __init__(self, message: str, *, where: str | None = None, key: str | None = None) -> None:
         parts = []
-        if file:
-            parts.append(str(file))
+        if where:
+            parts.append(str(where))
         if key:
             parts.append(f"key '{key}'")
         prefix = ": ".join(parts)
         text = f"{prefix}: {message}" if prefix else message
         super().__init__(" ".join(text.split()))  # always one line
-        self.file = file
+        self.where = where
         self.key = key
 
 

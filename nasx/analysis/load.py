@@ -162,14 +162,14 @@ def read_run(run_dir: str | Path) -> RunData:
     # Names reach terminals, figures and pages: control characters escaped, length bounded.
     name = printable(meta.get("name") or root.name, limit=100)
     if frame.empty:
-        raise AnalysisError("the run has no trials; sample it first (nasx sample)", file=str(root))
+        raise AnalysisError("the run has no trials; sample it first (nasx sample)", where=str(root))
     frame = frame.sort_values("id").reset_index(drop=True)
     frame["ok"] = (frame["status"] == "done") & frame["error"].map(_finite)
     if not frame["ok"].any():
         status = ", ".join(f"{k} {v}" for k, v in counts.items() if v)
         raise AnalysisError(
             f"no finished (done) trial with an error to analyse ({status}); train it first",
-            file=str(root),
+            where=str(root),
         )
     frame["error"] = pd.to_numeric(frame["error"], errors="coerce")
     if "test_error" in frame.columns:  # the store's own column (newer nasx)
@@ -244,7 +244,7 @@ def check_comparable(runs: list[RunData], allow: bool = False) -> dict[tuple[str
                     f"runs {first.name} and {other.name} cannot be compared: they differ in"
                     f" {keys} ({'; '.join(d for _, d in diffs)}), so their errors measure"
                     " different things (--allow-incomparable compares them anyway, naming this)",
-                    file=str(other.root),
+                    where=str(other.root),
                 )
             found[(first.name, other.name)] = [d for _, d in diffs]
     return found
@@ -267,7 +267,7 @@ def read_runs(run_dirs: list[str | Path], allow_incomparable: bool = False) -> l
         real = Path(d).resolve()
         if real in seen:
             raise AnalysisError(f"the same run is given twice ({seen[real]} and {d}); name each"
-                                " run once", file=str(d))
+                                " run once", where=str(d))
         seen[real] = str(d)
     runs = _unique_names([read_run(d) for d in run_dirs])
     check_comparable(runs, allow=allow_incomparable)

@@ -38,23 +38,23 @@ def _check_value(file: str, key: str, value: Any, hint: Any) -> None:
     else:
         ok, rule = isinstance(value, str), "a string"
     if not ok:
-        raise SpaceError(f"must be {rule}, got {value!r}", file=file, key=key)
+        raise SpaceError(f"must be {rule}, got {value!r}", where=file, key=key)
 
 
 def _section(file: str, key: str, data: Any, cls: type) -> dict[str, Any]:
     """A dataclass section checked against the fields of ``cls`` (unknown/missing/type)."""
     if not isinstance(data, Mapping):
-        raise SpaceError(f"must be a mapping, got {type(data).__name__}", file=file, key=key)
+        raise SpaceError(f"must be a mapping, got {type(data).__name__}", where=file, key=key)
     hints = typing.get_type_hints(cls)
     names = {f.name for f in fields(cls)}
     for k in data:
         if k not in names:
             raise SpaceError(f"unknown field (allowed: {', '.join(sorted(names))})",
-                             file=file, key=f"{key}.{k}")
+                             where=file, key=f"{key}.{k}")
     for f in fields(cls):
         if f.name not in data:
             if f.default is MISSING:
-                raise SpaceError("required field is missing", file=file, key=f"{key}.{f.name}")
+                raise SpaceError("required field is missing", where=file, key=f"{key}.{f.name}")
             continue
         _check_value(file, f"{key}.{f.name}", data[f.name], hints[f.name])
     return dict(data)
@@ -63,34 +63,34 @@ def _section(file: str, key: str, data: Any, cls: type) -> dict[str, Any]:
 def spec_from_dict(data: Any, file: str = "<spec>") -> ArchSpec:
     """An ArchSpec from a loaded spec document (any of the three forms), fully checked."""
     if not isinstance(data, Mapping):
-        raise SpaceError("a spec file must hold a mapping", file=file)
+        raise SpaceError("a spec file must hold a mapping", where=file)
     if "zoo" in data:
         from nasx.arch import zoo
 
         try:
             return zoo.get(data["zoo"])
         except NasxError as err:
-            raise SpaceError(str(err), file=file, key="zoo") from None
+            raise SpaceError(str(err), where=file, key="zoo") from None
     if "values" in data:
         from nasx.arch.families import decode
 
         if not isinstance(data["values"], Mapping):
-            raise SpaceError("must be a mapping of family values", file=file, key="values")
+            raise SpaceError("must be a mapping of family values", where=file, key="values")
         try:
             return decode(data.get("family", ""), data["values"])
         except NasxError as err:
-            located = type(err)(str(err), file=file)
+            located = type(err)(str(err), where=file)
             located.key = err.key
             raise located from None
     for k in data:
         if k not in _TOP:
             raise SpaceError(f"unknown key (allowed: {', '.join(sorted(_TOP))}, or zoo / "
-                             "family + values)", file=file, key=str(k))
+                             "family + values)", where=file, key=str(k))
     for k in ("family", "stem", "stages", "head"):
         if k not in data:
-            raise SpaceError("required key is missing", file=file, key=k)
+            raise SpaceError("required key is missing", where=file, key=k)
     if not isinstance(data["stages"], list) or not data["stages"]:
-        raise SpaceError("must be a non-empty list of stages", file=file, key="stages")
+        raise SpaceError("must be a non-empty list of stages", where=file, key="stages")
     doc = {
         "family": data["family"],
         "stem": _section(file, "stem", data["stem"], StemSpec),
@@ -119,10 +119,10 @@ def check_spec(spec: ArchSpec, file: str = "<spec>") -> None:
             positive.append((f"stages[{i}].bottleneck", st.bottleneck))
             if st.bottleneck % st.groups:
                 raise SpaceError(f"bottleneck {st.bottleneck} is not divisible by groups "
-                                 f"{st.groups}", file=file, key=f"stages[{i}].groups")
+                                 f"{st.groups}", where=file, key=f"stages[{i}].groups")
     for key, value in positive:
         if value < 1:
-            raise SpaceError(f"must be >= 1, got {value}", file=file, key=key)
+            raise SpaceError(f"must be >= 1, got {value}", where=file, key=key)
 
 
 def load_spec(path: str | os.PathLike[str]) -> ArchSpec:
@@ -131,9 +131,9 @@ def load_spec(path: str | os.PathLike[str]) -> ArchSpec:
     try:
         data = load_yaml(read_text(path))
     except OSError as err:
-        raise SpaceError(f"cannot read spec file: {err.strerror or err}", file=file) from None
+        raise SpaceError(f"cannot read spec file: {err.strerror or err}", where=file) from None
     except YamlLimitError as err:  # spec files have always said "invalid YAML"
-        raise SpaceError(str(err).replace("malformed YAML", "invalid YAML", 1), file=file) \
+        raise SpaceError(str(err).replace("malformed YAML", "invalid YAML", 1), where=file) \
             from None
     return spec_from_dict(data, file)
 
@@ -149,5 +149,5 @@ def save_spec(spec: ArchSpec, path: str | os.PathLike[str]) -> Path:
             fh.write(text)
         os.replace(tmp, out)
     except OSError as err:
-        raise SpaceError(f"cannot write spec file: {err.strerror or err}", file=str(out)) from None
+        raise SpaceError(f"cannot write spec file: {err.strerror or err}", where=str(out)) from None
     return out

@@ -118,7 +118,7 @@ def describe(target: str, probe: int = 0, seed: int = 0) -> dict[str, Any]:
     path = Path(target)
     if path.is_dir():
         if not RunStore.exists(path):
-            raise NasxError("a folder but not a run (no run.db)", file=target)
+            raise NasxError("a folder but not a run (no run.db)", where=target)
         return describe_run(path)
     if path.is_file():
         if _is_spec_file(path):
@@ -135,7 +135,7 @@ def describe(target: str, probe: int = 0, seed: int = 0) -> dict[str, Any]:
     if shipped != path and not is_zoo:
         return describe_space(shipped, probe, seed)
     if path.suffix in (".yaml", ".yml") or "/" in target:
-        raise NasxError("no such file or folder", file=target)
+        raise NasxError("no such file or folder", where=target)
     return describe_spec(zoo.get(target))
 
 

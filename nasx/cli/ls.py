@@ -209,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
     if not (path / DB_NAME).exists():
         if not path.is_dir():
             raise StoreError("no run here (expected a run folder or a folder of runs)",
-                             file=str(path))
+                             where=str(path))
         skipped: list[str] = []
         runs = run_rows(path, skipped)
         for reason in skipped:  # before the listing: a pipe reader may stop early

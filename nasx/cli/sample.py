@@ -47,7 +47,7 @@ def check_train_block(space: SearchSpace, overrides: dict[str, Any] | None = Non
     for key in [*space.train_fixed, *space.train_dists]:
         if key not in known:
             raise SpaceError(
-                f"unknown recipe key (known: {', '.join(sorted(known))})", file=file,
+                f"unknown recipe key (known: {', '.join(sorted(known))})", where=file,
                 key=f"train.{key}",
             )
     probes: list[dict[str, Any]] = [{}]
@@ -60,11 +60,11 @@ def check_train_block(space: SearchSpace, overrides: dict[str, Any] | None = Non
         try:
             resolve_recipe(space.train_fixed, hparams, overrides, source=file)
         except TrainError as exc:
-            if exc.file != file:  # the command line's value
+            if exc.where != file:  # the command line's value
                 raise
             key = f"train.{exc.key}" if exc.key else "train"
             message = str(exc).split(": ", 2)[-1]
-            raise SpaceError(message, file=file, key=key) from None
+            raise SpaceError(message, where=file, key=key) from None
 
 
 def validate_space(path: str) -> SearchSpace:
@@ -90,7 +90,7 @@ def check_counts(space: str, n: int | None, seed: int | None,
                                ("max_attempts", max_attempts, 1, MAX_ATTEMPTS)):
         if value is not None and not lo <= value <= hi:
             shown = value if abs(value) < 10**30 else f"{str(value)[:12]}..."
-            raise SamplingError(f"must be in [{lo}, {hi}], got {shown}", file=space, key=key)
+            raise SamplingError(f"must be in [{lo}, {hi}], got {shown}", where=space, key=key)
 
 
 def _si(x: float) -> str:

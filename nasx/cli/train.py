@@ -60,11 +60,11 @@ def check_device(device: str | None, executor: str, address: str | None, *,
 
     if not torch.cuda.is_available():
         raise TrainError(f"CUDA is not available on this machine; got {device!r} (use --device "
-                         "cpu or auto)", file=source, key=key)
+                         "cpu or auto)", where=source, key=key)
     index = device.partition(":")[2]
     if index and int(index) >= torch.cuda.device_count():
         raise TrainError(f"this machine has {torch.cuda.device_count()} CUDA devices; got "
-                         f"{device!r}", file=source, key=key)
+                         f"{device!r}", where=source, key=key)
 
 
 def _check_execution(args: argparse.Namespace) -> None:
@@ -86,7 +86,7 @@ def _check_execution(args: argparse.Namespace) -> None:
         if not ok:
             shown = value if abs(value) < 1e30 else f"{value:.3g}"
             raise TrainError(f"must be in {'[' if closed else '('}{lo:g}, {hi:g}]; got {shown}",
-                             file="command line", key=key)
+                             where="command line", key=key)
 
 
 def exec_options(args: argparse.Namespace) -> Any:

@@ -184,7 +184,7 @@ def check_fits(
             f"{n_images} images of {in_channels}x{resolution}x{resolution} "
             f"need {need / 2**30:.1f} GiB "
             f"on {device} but only {free / 2**30:.1f} GiB are free; lower the resolution",
-            file=name,
+            where=name,
             key="resolution",
         )
 
@@ -238,7 +238,7 @@ def to_dataset(
         raise DataError(
             f"the spec asks in_channels {in_channels} but the data has {have} channel(s) "
             "(only 1 -> 3 replication is supported)",
-            file=raw.name,
+            where=raw.name,
             key="in_channels",
         )
     if resolution < 1:

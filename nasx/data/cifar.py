@@ -77,13 +77,13 @@ def _find_layout(root: Path) -> tuple[str, Path]:
                 raise DataError(
                     f"missing {missing[0]} (CIFAR-10 {'binary' if layout == 'bin' else 'python'} "
                     f"layout needs {names[0]} .. {names[-2]}, {names[-1]})",
-                    file=str(folder / missing[0]),
+                    where=str(folder / missing[0]),
                     key="data_dir",
                 )
             return layout, folder
     raise DataError(
         f"no CIFAR-10 files found (missing data_batch_1.bin); {EXPECTED}",
-        file=str(root),
+        where=str(root),
         key="data_dir",
     )
 
@@ -94,7 +94,7 @@ def _read_bin(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(
             f"size {blob.size} bytes is not a positive multiple of the {RECORD}-byte "
             "CIFAR-10 record",
-            file=str(path),
+            where=str(path),
         )
     rec = blob.reshape(-1, RECORD)
     return rec[:, 1:].reshape(-1, 3, 32, 32), rec[:, 0].astype(np.int64)
@@ -105,14 +105,14 @@ def _read_py(path: Path) -> tuple[np.ndarray, np.ndarray]:
         # encoding="bytes": the official batches were written by Python 2 (keys come back as bytes).
         d = _RestrictedUnpickler(io.BytesIO(path.read_bytes()), encoding="bytes").load()
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as exc:
-        raise DataError(f"not a CIFAR-10 python batch ({exc})", file=str(path)) from None
+        raise DataError(f"not a CIFAR-10 python batch ({exc})", where=str(path)) from None
     if not isinstance(d, dict):
-        raise DataError("not a CIFAR-10 python batch (expected a dict)", file=str(path))
+        raise DataError("not a CIFAR-10 python batch (expected a dict)", where=str(path))
     d = {k.decode() if isinstance(k, bytes) else k: v for k, v in d.items()}
     if "data" not in d or "labels" not in d:
         raise DataError(
             "a CIFAR-10 python batch needs 'data' and 'labels'",
-            file=str(path),
+            where=str(path),
             key="data" if "data" not in d else "labels",
         )
     data = np.asarray(d["data"], dtype=np.uint8)
@@ -120,7 +120,7 @@ def _read_py(path: Path) -> tuple[np.ndarray, np.ndarray]:
     if data.ndim != 2 or data.shape[1] != 3072 or data.shape[0] != labels.shape[0]:
         raise DataError(
             f"data must be (N, 3072) with N labels; got {data.shape} and {labels.shape[0]} labels",
-            file=str(path),
+            where=str(path),
             key="data",
         )
     return data.reshape(-1, 3, 32, 32), labels
@@ -132,7 +132,7 @@ def load_cifar10_raw(data_dir: str | None) -> RawData:
         raise DataError(f"data 'cifar10' needs a data_dir; {EXPECTED}", key="data_dir")
     root = Path(data_dir).expanduser()
     if not root.is_dir():
-        raise DataError(f"no such folder; {EXPECTED}", file=str(root), key="data_dir")
+        raise DataError(f"no such folder; {EXPECTED}", where=str(root), key="data_dir")
     layout, folder = _find_layout(root)
     read, names = (_read_bin, BIN_FILES) if layout == "bin" else (_read_py, PY_FILES)
     parts = [read(folder / n) for n in names]
@@ -143,7 +143,7 @@ def load_cifar10_raw(data_dir: str | None) -> RawData:
         if y.size and (y.min() < 0 or y.max() > 9):
             raise DataError(
                 f"labels must be in 0..9; got {int(y.min())}..{int(y.max())}",
-                file=str(folder / n),
+                where=str(folder / n),
                 key="labels",
             )
     return RawData(

@@ -41,12 +41,12 @@ def _read_split(
                     )
                     arr = np.asarray(im, dtype=np.uint8)
             except (UnidentifiedImageError, OSError) as exc:
-                raise DataError(f"cannot read image ({exc})", file=str(path)) from None
+                raise DataError(f"cannot read image ({exc})", where=str(path)) from None
             images.append(arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1))
             labels.append(label)
     if not images:
         raise DataError(
-            f"no images ({', '.join(sorted(EXTENSIONS))}) in any class folder", file=str(split)
+            f"no images ({', '.join(sorted(EXTENSIONS))}) in any class folder", where=str(split)
         )
     return np.stack(images), np.asarray(labels, dtype=np.int64)
 
@@ -60,23 +60,23 @@ def load_imagefolder_raw(data_dir: str | None, resolution: int, in_channels: int
     for split in ("train", "val"):
         if not (root / split).is_dir():
             raise DataError(
-                f"missing folder {split}/; {expected}", file=str(root / split), key="data_dir"
+                f"missing folder {split}/; {expected}", where=str(root / split), key="data_dir"
             )
     if in_channels not in (1, 3):
         raise DataError(
             f"in_channels must be 1 or 3 for image folders; got {in_channels}",
-            file=str(root),
+            where=str(root),
             key="in_channels",
         )
     classes = _classes(root / "train")
     if len(classes) < 2:
         raise DataError(
-            f"needs at least 2 class folders; found {len(classes)}", file=str(root / "train")
+            f"needs at least 2 class folders; found {len(classes)}", where=str(root / "train")
         )
     extra = sorted(set(_classes(root / "val")) - set(classes))
     if extra:
         raise DataError(
-            f"class folder '{extra[0]}' is not in train/", file=str(root / "val" / extra[0])
+            f"class folder '{extra[0]}' is not in train/", where=str(root / "val" / extra[0])
         )
     mode = "L" if in_channels == 1 else "RGB"
     x_tr, y_tr = _read_split(root / "train", classes, resolution, mode)

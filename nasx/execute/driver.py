@@ -32,13 +32,13 @@ def driver_lock(store: RunStore) -> Iterator[None]:
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:  # a folder or an unwritable file where the lock should be
-        raise StoreError(f"cannot open the driver lock ({exc.strerror})", file=str(path)) from None
+        raise StoreError(f"cannot open the driver lock ({exc.strerror})", where=str(path)) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise StoreError("another nasx driver is training this run",
-                             file=str(store.root)) from None
+                             where=str(store.root)) from None
         yield
     finally:
         os.close(fd)

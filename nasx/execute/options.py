@@ -54,7 +54,7 @@ class ExecOptions:
         ]
         for key, ok, rule in rules:
             if not ok:
-                raise TrainError(f"{rule}; got {getattr(self, key)!r}", file="command line",
+                raise TrainError(f"{rule}; got {getattr(self, key)!r}", where="command line",
                                  key=key)
         # Checked here, before anything is sampled or started: Ray itself would fail only after
         # start-up, with "Cannot include dashboard with missing packages" and a traceback.
@@ -63,4 +63,4 @@ class ExecOptions:
             if missing:
                 raise TrainError(f"--dashboard needs Ray's dashboard packages (missing: "
                                  f"{', '.join(missing)}); install them with: {DASHBOARD_INSTALL}",
-                                 file="command line", key="dashboard")
+                                 where="command line", key="dashboard")

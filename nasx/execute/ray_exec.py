@@ -285,7 +285,7 @@ def _check_dashboard() -> None:
     error = get_dashboard_dependency_error()
     if error is not None:
         raise TrainError(f"--dashboard needs Ray's dashboard packages ({error}); install them "
-                         f"with: {DASHBOARD_INSTALL}", file="command line", key="dashboard")
+                         f"with: {DASHBOARD_INSTALL}", where="command line", key="dashboard")
 
 
 def _announce_dashboard(url: str | None, token: str | None) -> None:

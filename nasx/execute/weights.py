@@ -52,7 +52,7 @@ class WeightKeeper:
         if keep > 0 and os.path.lexists(folder) and not folder.is_dir():
             # caught before anything trains, rather than failing the first winner hours later
             raise StoreError("is in the way of the weights folder (not a folder); move it away"
-                             " or pass --keep-weights 0", file=str(folder))
+                             " or pass --keep-weights 0", where=str(folder))
         self._kept: dict[int, float] = {}
         self._names: dict[int, str] = {}
         self.missing = self._reconcile()

@@ -69,7 +69,7 @@ def write_torchscript(model: nn.Module, x: torch.Tensor, path: Path) -> None:
             traced.save(str(path))
     except Exception as exc:  # noqa: BLE001 - report an exporter failure on one line
         raise ExportError(f"TorchScript export failed: {type(exc).__name__}: {exc}",
-                          file=str(path)) from None
+                          where=str(path)) from None
 
 
 def write_onnx(model: nn.Module, x: torch.Tensor, path: Path) -> bool:
@@ -94,5 +94,5 @@ def write_onnx(model: nn.Module, x: torch.Tensor, path: Path) -> bool:
                               verbose=False, input_names=["input"], output_names=["logits"])
     except Exception as exc:  # noqa: BLE001 - report an exporter failure on one line
         raise ExportError(f"ONNX export failed: {type(exc).__name__}: {exc}",
-                          file=str(path)) from None
+                          where=str(path)) from None
     return False

@@ -66,7 +66,7 @@ def candidates(store: RunStore, *, needs_weights: bool
     done = [t for t in store.trials("done") if t.error is not None]
     if not done:
         raise ExportError("the run has no finished trial with an error to choose from",
-                          file=str(store.root), key="--best")
+                          where=str(store.root), key="--best")
     left: list[str] = []
     run_recipe = store.meta().get(population.META_KEY)
     pool = [t for t in done if population.in_population(t.recipe, t.hparams, run_recipe)]
@@ -91,7 +91,7 @@ def candidates(store: RunStore, *, needs_weights: bool
         pool = kept
     if not pool:
         raise ExportError("no trial can be chosen: " + "; ".join(left or ["none finished"]),
-                          file=str(store.root), key="--best")
+                          where=str(store.root), key="--best")
     return pool, selected_on, left
 
 
@@ -142,7 +142,7 @@ def choose(store: RunStore, trial_id: int | None, *, best: bool, objective: str,
         try:
             return Choice(store.get(trial_id), f"trial {trial_id} as asked")
         except StoreError:
-            raise ExportError(f"no trial with id {trial_id} in this run", file=str(store.root),
+            raise ExportError(f"no trial with id {trial_id} in this run", where=str(store.root),
                               key="--trial") from None
     if objective not in OBJECTIVES:
         raise ExportError(f"must be one of {', '.join(OBJECTIVES)}; got {objective!r}",

@@ -39,21 +39,21 @@ def _prepare_out(out: Path) -> Path:
     """Check the target and make the temporary folder beside it; ExportError when unwritable."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ExportError("already exists and is not an empty folder; choose another --out",
-                          file=str(out))
+                          where=str(out))
     parent = out.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
         raise ExportError(f"cannot create folder {parent}: a file is in the way",
-                          file=str(out)) from None
+                          where=str(out)) from None
     except OSError as exc:
         raise ExportError(f"cannot create folder {parent}: {exc.strerror or exc}",
-                          file=str(out)) from None
+                          where=str(out)) from None
     try:
         return Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
     except OSError as exc:
         raise ExportError(f"cannot write into {parent}: {exc.strerror or exc}",
-                          file=str(out)) from None
+                          where=str(out)) from None
 
 
 def train_recipe(store: RunStore, t: TrialRecord, overrides: dict[str, Any]
@@ -85,7 +85,7 @@ def _train(store: RunStore, t: TrialRecord, recipe: dict[str, Any]
     result = train_trial(TrialJob(t.id, t.spec, recipe, t.seed, return_weights=True))
     if result.status != "done" or result.weights is None:
         raise ExportError(f"training trial {t.id} for export ended {result.status}: "
-                          f"{result.message or 'no weights'}", file=str(store.root), key="--train")
+                          f"{result.message or 'no weights'}", where=str(store.root), key="--train")
     errors = {split: (float(result.metrics[k]) if isinstance(result.metrics.get(k), int | float)
                       else None) for split, k in SPLIT_KEYS.items()}
     info = {"source": "trained by export", "recipe": recipe, "error": result.error,
@@ -106,7 +106,7 @@ def _kept(store: RunStore, t: TrialRecord) -> tuple[dict[str, torch.Tensor] | No
     try:
         return load_file(str(path)), None
     except Exception as exc:  # noqa: BLE001 - a corrupt file is a user-facing problem
-        raise ExportError(f"unreadable safetensors file: {exc}", file=str(path)) from None
+        raise ExportError(f"unreadable safetensors file: {exc}", where=str(path)) from None
 
 
 def _model(spec: ArchSpec, state: dict[str, torch.Tensor], source: str) -> torch.nn.Module:
@@ -118,7 +118,7 @@ def _model(spec: ArchSpec, state: dict[str, torch.Tensor], source: str) -> torch
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()
         raise ExportError(f"weights do not fit the trial's architecture: {first[-1].strip()}",
-                          file=source) from None
+                          where=source) from None
     return model.eval()
 
 
@@ -162,7 +162,7 @@ def export_trial(run_dir: str | os.PathLike[str], trial_id: int | None = None, *
         t = choice.trial
         if t.status in ("failed", "diverged"):
             raise ExportError(f"trial {t.id} {t.status}: {t.message or 'no message'}; "
-                              "nothing to export", file=str(store.root), key="--trial")
+                              "nothing to export", where=str(store.root), key="--trial")
         recipe = train_recipe(store, t, asked) if train else None  # validated before writing
         target = Path(out)
         tmp = _prepare_out(target)
@@ -176,7 +176,7 @@ def export_trial(run_dir: str | os.PathLike[str], trial_id: int | None = None, *
             shutil.rmtree(tmp, ignore_errors=True)
             if isinstance(exc, OSError) and not isinstance(exc, NasxError):
                 raise ExportError(f"cannot write the export: {exc.strerror or exc}",
-                                  file=str(target)) from None
+                                  where=str(target)) from None
             raise
     return target
 

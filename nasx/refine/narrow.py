@@ -244,9 +244,9 @@ def narrow(run_dir: str | Path, out: str | Path, *, seed: int = 0, boot: int = 1
     """Write a strictly narrower space for the run to ``out``; RefineError when none can be made."""
     run, out = Path(run_dir), Path(out)
     if boot < 1:
-        raise RefineError(f"must be >= 1, got {boot}", file="command line", key="boot")
+        raise RefineError(f"must be >= 1, got {boot}", where="command line", key="boot")
     if out.exists() and not force:
-        raise RefineError("output file exists (pass --force to replace it)", file=str(out))
+        raise RefineError("output file exists (pass --force to replace it)", where=str(out))
     with RunStore.open(run) as store:
         space = load_space(store.space_path)
         meta = store.meta()
@@ -254,7 +254,7 @@ def narrow(run_dir: str | Path, out: str | Path, *, seed: int = 0, boot: int = 1
     parent = Path(meta.get("space_file") or store.space_path)
     if len(frame) < MIN_MODELS:
         raise RefineError(f"needs at least {MIN_MODELS} finished sampled models to narrow, got "
-                          f"{len(frame)} (train the run first)", file=str(run))
+                          f"{len(frame)} (train the run first)", where=str(run))
     res = NarrowResult(out=out, parent=parent, n=len(frame), boot=boot, seed=seed)
     res.cuts = _cuts(space, frame, boot, seed)
     res.relations = _relations(space, frame)
@@ -265,7 +265,7 @@ def narrow(run_dir: str | Path, out: str | Path, *, seed: int = 0, boot: int = 1
     if not any(c.narrowed for c in res.cuts):
         names = ", ".join(c.slot.name for c in res.cuts) or "none"
         raise RefineError(f"no parameter can be narrowed: every good range covers its whole "
-                          f"range (sampled parameters: {names}); nothing written", file=str(run))
+                          f"range (sampled parameters: {names}); nothing written", where=str(run))
     doc = _new_document(space, res, run, meta)
     header = "".join(f"# {line}\n" for line in res.lines()[:-1])
     text = header + yaml.dump(doc, Dumper=_Dumper, sort_keys=False, default_flow_style=None,

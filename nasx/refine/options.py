@@ -30,20 +30,20 @@ class RefineOptions:
     def validate(self, executor: str) -> None:
         """RefineError naming the option that is wrong."""
         if self.trials < 1:
-            raise RefineError(f"must be >= 1, got {self.trials}", file="command line", key="trials")
+            raise RefineError(f"must be >= 1, got {self.trials}", where="command line", key="trials")
         if self.batch < 1:
-            raise RefineError(f"must be >= 1, got {self.batch}", file="command line", key="batch")
+            raise RefineError(f"must be >= 1, got {self.batch}", where="command line", key="batch")
         bad = [o for o in self.objectives if o not in OBJECTIVES]
         if bad or "error" not in self.objectives or len(set(self.objectives)) != len(
                 self.objectives):
             raise RefineError(f"must be error plus any of flops, params, acts, each once; got "
-                              f"{','.join(self.objectives)}", file="command line", key="objectives")
+                              f"{','.join(self.objectives)}", where="command line", key="objectives")
         if self.prune and len(self.objectives) > 1:
             raise RefineError("Optuna prunes single-objective studies only; drop --prune or "
-                              "use --objectives error", file="command line", key="prune")
+                              "use --objectives error", where="command line", key="prune")
         if self.prune and executor != "inline":
             raise RefineError(f"--prune needs --executor inline (got {executor})",
-                              file="command line", key="executor")
+                              where="command line", key="executor")
 
 
 @dataclass

@@ -120,16 +120,16 @@ def check_sampler(name: str, n_objectives: int) -> None:
 
     if name not in SAMPLERS:
         raise RefineError(f"unknown sampler {name!r} ({', '.join(SAMPLERS)})",
-                          file="command line", key="sampler")
+                          where="command line", key="sampler")
     if name == "cmaes":
         if n_objectives > 1:
             raise RefineError("cmaes optimises one objective; use nsga2 or tpe for several",
-                              file="command line", key="sampler")
+                              where="command line", key="sampler")
         try:
             import cmaes  # noqa: F401 - optuna's CmaEsSampler needs it at the first suggestion
         except ImportError:
             raise RefineError("cmaes needs the 'cmaes' package (pip install cmaes)",
-                              file="command line", key="sampler") from None
+                              where="command line", key="sampler") from None
 
 
 def sampler(name: str, seed: int, n_objectives: int) -> optuna.samplers.BaseSampler:

@@ -86,16 +86,16 @@ def _open_study(opts: RefineOptions, name: str, storage: str, space: SearchSpace
     except Exception as exc:  # bad URL, missing driver, unreachable server: the user's input
         first = str(exc).splitlines()[0] if str(exc) else ""
         raise RefineError(f"cannot open the Optuna storage ({type(exc).__name__}: {first})",
-                          file="command line", key="storage") from None
+                          where="command line", key="storage") from None
     if len(study.directions) != len(directions):
         raise RefineError(f"study '{name}' exists with {len(study.directions)} objective(s); "
-                          f"asked for {','.join(opts.objectives)}", file="command line",
+                          f"asked for {','.join(opts.objectives)}", where="command line",
                           key="study")
     sha = study.user_attrs.get("nasx_space_sha256")
     if sha is not None and sha != space.sha256:
         owner = study.user_attrs.get("nasx_run")
         raise RefineError(f"study '{name}' belongs to another space (run {owner})",
-                          file="command line", key="study")
+                          where="command line", key="study")
     if sha is None:
         study.set_user_attr("nasx_space_sha256", space.sha256)
         study.set_user_attr("nasx_run", str(run.resolve()))
@@ -231,7 +231,7 @@ def refine(run_dir: str | Path, opts: RefineOptions, exec_opts: ExecOptions) -> 
         slots = space_slots(space)
         if not slots:
             raise RefineError("the space samples nothing: every parameter is fixed",
-                              file=str(store.space_path))
+                              where=str(store.space_path))
         choice = choose_recipe(store, exec_opts.overrides)
         exec_opts = dataclasses.replace(exec_opts, overrides=choice.overrides)
         if choice.note():

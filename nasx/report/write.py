@@ -53,18 +53,18 @@ def check_out(out: Path, roots: list[str], force: bool = False) -> None:
     if not out.exists():
         return
     if not out.is_dir():
-        raise AnalysisError("the output path exists and is not a folder", file=str(out))
+        raise AnalysisError("the output path exists and is not a folder", where=str(out))
     if not (out / "summary.json").is_file():
         if any(out.iterdir()):
             raise AnalysisError("the output folder exists and is not a nasx report; choose"
-                                " another --out", file=str(out))
+                                " another --out", where=str(out))
         return
     owners = _owners(out)
     if owners == roots or force:
         return
     what = ", ".join(owners) if owners else "runs it does not record (an older nasx)"
     raise AnalysisError(f"the folder holds the report of {what}, not of {', '.join(roots)};"
-                        " choose another --out, or --force to replace it", file=str(out))
+                        " choose another --out, or --force to replace it", where=str(out))
 
 
 def render(summary: dict[str, Any]) -> str:
@@ -95,7 +95,7 @@ def _install(tmp: Path, out: Path) -> None:
     old = None
     if out.exists():
         if not out.is_dir():
-            raise AnalysisError("the output path exists and is not a folder", file=str(out))
+            raise AnalysisError("the output path exists and is not a folder", where=str(out))
         old = out.with_name(f".{out.name}.old-{tmp.name}")
         out.rename(old)
     tmp.rename(out)

@@ -67,7 +67,7 @@ def _check_limits(space: SearchSpace) -> None:
         top = largest(param)
         if limit is not None and top is not None and top > limit:
             raise SpaceError(f"must be at most {limit} (the largest {key} nasx samples), got "
-                             f"{shorten(param.to_yaml())}", file=str(space.path), key=where)
+                             f"{shorten(param.to_yaml())}", where=str(space.path), key=where)
 
 
 def check_value_limits(values: Mapping[str, Any], *, file: str, prefix: str = "values") -> None:
@@ -81,7 +81,7 @@ def check_value_limits(values: Mapping[str, Any], *, file: str, prefix: str = "v
         if (limit is not None and isinstance(value, numbers.Real)
                 and not isinstance(value, bool) and abs(value) > limit):
             raise SpaceError(f"must be at most {limit} (the largest {base} nasx decodes), got "
-                             f"{shorten(value)}", file=file, key=f"{prefix}.{key}")
+                             f"{shorten(value)}", where=file, key=f"{prefix}.{key}")
 
 
 def bind(space: SearchSpace) -> Bound:
@@ -91,26 +91,26 @@ def bind(space: SearchSpace) -> Bound:
     if family is None:
         raise SpaceError(
             f"unknown family {shorten(space.family)} (known: {', '.join(sorted(FAMILIES))})",
-            file=file, key="family",
+            where=file, key="family",
         )
     per_stage_keys = set(family.per_stage_keys)
     if space.stages is not None and not per_stage_keys:
         raise SpaceError(
             f"family '{family.name}' has no per-stage parameters; remove 'stages'",
-            file=file, key="stages",
+            where=file, key="stages",
         )
     for key in space.params:
         if key not in family.keys and key not in per_stage_keys:
             raise SpaceError(
                 f"unknown key for family '{family.name}' (allowed: {_allowed(family)})",
-                file=file, key=f"params.{key}",
+                where=file, key=f"params.{key}",
             )
     for key in space.per_stage:
         if key not in per_stage_keys:
             known = ", ".join(family.per_stage_keys) or "none"
             raise SpaceError(
                 f"not a per-stage key of family '{family.name}' (per-stage keys: {known})",
-                file=file, key=f"per_stage.{key}",
+                where=file, key=f"per_stage.{key}",
             )
     _check_limits(space)
     # Without `stages` a per-stage key under params stays unsuffixed: the family then applies it

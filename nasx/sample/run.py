@@ -70,10 +70,10 @@ def _check_target(out: Path, space: SearchSpace, n: int, seed: int) -> bool:
             "holds a different run (space sha256 "
             f"{str(meta.get('space_sha256'))[:12]}, n {meta.get('n')}, seed {meta.get('seed')}; "
             f"wanted {space.sha256[:12]}, n {n}, seed {seed}); pick another --out or remove it",
-            file=str(out),
+            where=str(out),
         )
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise StoreError("exists and is not a nasx run (expected an empty folder)", file=str(out))
+        raise StoreError("exists and is not a nasx run (expected an empty folder)", where=str(out))
     return False
 
 
@@ -95,9 +95,9 @@ def create_run(
     seed = space.seed if seed is None else seed
     if n < 1:
         raise SamplingError(f"the number of samples must be >= 1, got {n}",
-                            file=str(space_path), key="n")
+                            where=str(space_path), key="n")
     if seed < 0:
-        raise SamplingError(f"the seed must be >= 0, got {seed}", file=str(space_path),
+        raise SamplingError(f"the seed must be >= 0, got {seed}", where=str(space_path),
                             key="seed")
     target = Path(out) if out is not None else Path("runs") / space.name
     sweep_stale_tmp(target)
@@ -177,7 +177,7 @@ def _write_atomically(target: Path, space: SearchSpace, meta: dict[str, object],
             os.replace(tmp, target)
         except OSError as exc:  # e.g. another `nasx sample` filled the folder meanwhile
             raise StoreError(f"cannot move the new run into place ({exc.strerror or exc})",
-                             file=str(target)) from None
+                             where=str(target)) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -90,7 +90,7 @@ class _Judge:
                 raise SpaceError(
                     "unknown quantity to constrain (constrainable: "
                     f"{', '.join(sorted(set(COMPLEXITY_KEYS) | set(derived)))} or a value key)",
-                    file=str(self.space.path), key=f"constraints.{key}",
+                    where=str(self.space.path), key=f"constraints.{key}",
                 )
         self.checked_keys = True
 
@@ -105,7 +105,7 @@ class _Judge:
             return "invalid"
         except SpaceError as exc:
             message = str(exc).split(": ", 1)[1] if exc.key else str(exc)
-            raise SpaceError(message, file=str(space.path), key=exc.key) from None
+            raise SpaceError(message, where=str(space.path), key=exc.key) from None
         except (OverflowError, ZeroDivisionError, ValueError):
             return "out_of_range"  # arithmetic of a family beyond floats (e.g. alpha ** phi)
         if (max(comp.values()) > MAX_COMPLEXITY
@@ -202,7 +202,7 @@ def build_trial(space: SearchSpace, values: dict[str, Any], *, seed: int,
     verdict = _Judge(bind(space)).judge(dict(values))
     if isinstance(verdict, str):
         rule = "give no valid network" if verdict == "invalid" else "violate the constraint"
-        raise InvalidSample(f"the values {rule}", file=str(space.path), key=verdict)
+        raise InvalidSample(f"the values {rule}", where=str(space.path), key=verdict)
     spec, comp = verdict
     hp = dict(hparams or {})
     return NewTrial(
@@ -234,7 +234,7 @@ def sample_space(
     result = _draw(space, n, rng, budget, exclude, origin, progress, stall)
     if result.accepted < n:
         raise SamplingError(_shortfall(result, n, stalled=result.attempts < budget),
-                            file=str(space.path))
+                            where=str(space.path))
     return result
 
 

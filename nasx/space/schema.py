@@ -119,26 +119,26 @@ def parse_param(raw: Any, *, file: str, key: str) -> Param:
             raise SpaceError(
                 "a distribution needs exactly one of int, float, pow2, choice "
                 f"(found: {found})",
-                file=file, key=key,
+                where=file, key=key,
             )
         try:
             return DIST_KINDS[kinds[0]].model_validate(raw)  # type: ignore[return-value]
         except ValidationError as exc:
             err = exc.errors()[0]
-            raise SpaceError(_rule(err), file=file, key=_key(key, err["loc"])) from None
+            raise SpaceError(_rule(err), where=file, key=_key(key, err["loc"])) from None
     if raw is None or isinstance(raw, (bool, str, numbers.Real)):
         if isinstance(raw, numbers.Real) and not isinstance(raw, bool):
             if not (isinstance(raw, int) or math.isfinite(raw)) or abs(raw) > MAX_MAGNITUDE:
                 raise SpaceError(f"a number must be finite and within +-{MAX_MAGNITUDE:.0e}, got "
-                                 f"{shorten(raw)}", file=file, key=key)
+                                 f"{shorten(raw)}", where=file, key=key)
             if not isinstance(raw, int):
                 raw = float(raw)
         if isinstance(raw, str) and len(raw) > MAX_STRING:
             raise SpaceError(f"a string value may have at most {MAX_STRING} characters, got "
-                             f"{len(raw)}", file=file, key=key)
+                             f"{len(raw)}", where=file, key=key)
         return Fixed(value=raw)
     raise SpaceError(
-        f"expected a fixed scalar or a distribution mapping, got {shorten(raw)}", file=file,
+        f"expected a fixed scalar or a distribution mapping, got {shorten(raw)}", where=file,
         key=key,
     )
 
@@ -158,13 +158,13 @@ def _check_keys(raw: dict[Any, Any], file: str) -> None:
         if not isinstance(entries, dict):
             continue  # the schema reports it
         if len(entries) > MAX_KEYS:
-            raise SpaceError(f"at most {MAX_KEYS} entries, got {len(entries)}", file=file,
+            raise SpaceError(f"at most {MAX_KEYS} entries, got {len(entries)}", where=file,
                              key=section)
         for key in entries:
             if not (isinstance(key, str) and _KEY.match(key)):
                 raise SpaceError(
                     "keys must be identifiers of at most 64 letters, digits or '_', got "
-                    f"{shorten(key)}", file=file, key=section,
+                    f"{shorten(key)}", where=file, key=section,
                 )
 
 
@@ -175,10 +175,10 @@ def parse_space(text: str, path: str | Path) -> SearchSpace:
     try:
         raw = load_yaml(text)
     except YamlLimitError as exc:
-        raise SpaceError(str(exc), file=file) from None
+        raise SpaceError(str(exc), where=file) from None
     if not isinstance(raw, dict):
         raise SpaceError(
-            f"a space file must be a mapping of keys, got {type(raw).__name__}", file=file
+            f"a space file must be a mapping of keys, got {type(raw).__name__}", where=file
         )
     for section in _SECTIONS:  # `params:` with nothing under it means empty
         if section in raw and raw[section] is None:
@@ -188,37 +188,37 @@ def parse_space(text: str, path: str | Path) -> SearchSpace:
         top = _SpaceFile.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise SpaceError(_rule(err), file=file, key=_key("", err["loc"])) from None
+        raise SpaceError(_rule(err), where=file, key=_key("", err["loc"])) from None
 
     name = top.name if top.name is not None else path.stem
     if not _NAME.match(name) or len(name) > MAX_NAME:
         raise SpaceError(
             f"must be at most {MAX_NAME} letters, digits, '.', '_' or '-' (a folder name), got "
             f"{shorten(name)}",
-            file=file, key="name",
+            where=file, key="name",
         )
     inputs: dict[str, Param] = {k: Fixed(value=v) for k, v in INPUT_DEFAULTS.items()}
     for key, value in top.input.items():
         if key not in INPUT_DEFAULTS:
             raise SpaceError(
                 f"unknown input key (allowed: {', '.join(INPUT_DEFAULTS)})",
-                file=file, key=f"input.{key}",
+                where=file, key=f"input.{key}",
             )
         inputs[key] = parse_param(value, file=file, key=f"input.{key}")
     params = {k: parse_param(v, file=file, key=f"params.{k}") for k, v in top.params.items()}
 
     per_stage: dict[str, tuple[Param, ...]] = {}
     if top.per_stage and top.stages is None:
-        raise SpaceError("is required when per_stage is given", file=file, key="stages")
+        raise SpaceError("is required when per_stage is given", where=file, key="stages")
     for key, value in top.per_stage.items():
         where = f"per_stage.{key}"
         if key in params:
-            raise SpaceError("is given both under params and per_stage", file=file, key=where)
+            raise SpaceError("is given both under params and per_stage", where=file, key=where)
         if isinstance(value, list):
             if len(value) != top.stages:
                 raise SpaceError(
                     f"a per-stage list needs one entry per stage ({top.stages}), got {len(value)}",
-                    file=file, key=where,
+                    where=file, key=where,
                 )
             per_stage[key] = tuple(
                 parse_param(v, file=file, key=f"{where}.{i + 1}") for i, v in enumerate(value)
@@ -232,14 +232,14 @@ def parse_space(text: str, path: str | Path) -> SearchSpace:
         if rel not in RELATIONS:
             raise SpaceError(
                 f"unknown relation (allowed: {', '.join(RELATIONS)}), got {shorten(rel)}",
-                file=file, key=where,
+                where=file, key=where,
             )
         if key in per_stage:
             if rel != "shared" and not all(_is_numeric(p) for p in per_stage[key]):
-                raise SpaceError(f"{rel} needs numeric values", file=file, key=where)
+                raise SpaceError(f"{rel} needs numeric values", where=file, key=where)
         elif not (key in params and rel == "shared"):
             raise SpaceError(
-                "a relation needs a per_stage parameter of that name", file=file, key=where
+                "a relation needs a per_stage parameter of that name", where=file, key=where
             )
 
     constraints: dict[str, tuple[Bound, Bound]] = {}
@@ -247,7 +247,7 @@ def parse_space(text: str, path: str | Path) -> SearchSpace:
         try:
             constraints[key] = parse_bounds(value)
         except ValueError as exc:
-            raise SpaceError(str(exc), file=file, key=f"constraints.{key}") from None
+            raise SpaceError(str(exc), where=file, key=f"constraints.{key}") from None
 
     train_fixed: dict[str, Scalar] = {}
     train_dists: dict[str, Dist] = {}
@@ -274,12 +274,12 @@ def load_space(path: str | Path) -> SearchSpace:
     try:
         text = read_text(path)
     except FileNotFoundError:
-        raise SpaceError("no such space file", file=str(path)) from None
+        raise SpaceError("no such space file", where=str(path)) from None
     except IsADirectoryError:
-        raise SpaceError("is a folder, not a space file", file=str(path)) from None
+        raise SpaceError("is a folder, not a space file", where=str(path)) from None
     except OSError as exc:
         raise SpaceError(f"cannot read the space file ({exc.strerror or exc})",
-                         file=str(path)) from None
+                         where=str(path)) from None
     except YamlLimitError as exc:
-        raise SpaceError(str(exc), file=str(path)) from None
+        raise SpaceError(str(exc), where=str(path)) from None
     return parse_space(text, path)

@@ -155,10 +155,10 @@ def _db_error(root: Path, exc: sqlite3.Error) -> StoreError:
     text = _sqlite_text(exc)
     where = str(root / DB_NAME)
     if "locked" in text or "busy" in text:
-        return StoreError(f"the run database is locked by another process ({text})", file=where)
+        return StoreError(f"the run database is locked by another process ({text})", where=where)
     if "readonly" in text or "read-only" in text:
-        return StoreError(f"the run database cannot be written ({text})", file=where)
-    return StoreError(f"corrupt or unreadable run database ({text})", file=where)
+        return StoreError(f"the run database cannot be written ({text})", where=where)
+    return StoreError(f"corrupt or unreadable run database ({text})", where=where)
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -184,11 +184,11 @@ def _check_header(db: Path) -> None:
         with db.open("rb") as f:
             head = f.read(100)
     except OSError as exc:
-        raise StoreError(f"cannot read the run database ({exc.strerror})", file=str(db)) from None
+        raise StoreError(f"cannot read the run database ({exc.strerror})", where=str(db)) from None
     if not head:
-        raise StoreError("the run database is empty (0 bytes): not a nasx run", file=str(db))
+        raise StoreError("the run database is empty (0 bytes): not a nasx run", where=str(db))
     if not head.startswith(_MAGIC) or len(head) < 100:
-        raise StoreError("not an SQLite database (bad header): not a nasx run", file=str(db))
+        raise StoreError("not an SQLite database (bad header): not a nasx run", where=str(db))
 
 
 class RunStore:
@@ -226,7 +226,7 @@ class RunStore:
         """Create a new run folder with its space copy and metadata (space_hash among meta)."""
         root = Path(root)
         if cls.exists(root):
-            raise StoreError("a run already exists here", file=str(root))
+            raise StoreError("a run already exists here", where=str(root))
         root.mkdir(parents=True, exist_ok=True)
         (root / SPACE_NAME).write_text(space_text, encoding="utf-8")
         conn = cls._connect(root / DB_NAME)
@@ -251,9 +251,9 @@ class RunStore:
         root = Path(root)
         db = root / DB_NAME
         if not db.exists():
-            raise StoreError(f"no run here (expected {DB_NAME})", file=str(root))
+            raise StoreError(f"no run here (expected {DB_NAME})", where=str(root))
         if not db.is_file():
-            raise StoreError("the run database is not a file", file=str(db))
+            raise StoreError("the run database is not a file", where=str(db))
         _check_header(db)
         conn: sqlite3.Connection | None = None
         try:
@@ -263,7 +263,7 @@ class RunStore:
             if not {"meta", "trials"} <= tables or not columns >= _TRIAL_COLUMNS:
                 conn.close()
                 raise StoreError("not a nasx run database (tables or columns missing)",
-                                 file=str(db))
+                                 where=str(db))
             row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             if not readonly:
                 cls._configure(conn)
@@ -271,19 +271,19 @@ class RunStore:
             if conn is not None:
                 conn.close()
             raise StoreError(f"not a readable nasx run database ({_sqlite_text(exc)})",
-                             file=str(db)) from exc
+                             where=str(db)) from exc
         try:
             version = json.loads(row[0]) if row else SCHEMA_VERSION
         except (ValueError, TypeError, RecursionError):
             version = None
         if not isinstance(version, int) or isinstance(version, bool):
             conn.close()
-            raise StoreError("meta key 'schema_version' is not an integer", file=str(db))
+            raise StoreError("meta key 'schema_version' is not an integer", where=str(db))
         if version > SCHEMA_VERSION:
             conn.close()
             raise StoreError(
                 f"run written by a newer nasx (schema {version} > {SCHEMA_VERSION})",
-                file=str(root),
+                where=str(root),
             )
         return cls(root, conn)
 
@@ -337,15 +337,15 @@ class RunStore:
         except FileNotFoundError:
             if missing_ok:
                 return ""
-            raise StoreError("the run's space copy is missing", file=str(self.space_path)) from None
+            raise StoreError("the run's space copy is missing", where=str(self.space_path)) from None
         except OSError as exc:
             raise StoreError(f"cannot read the run's space copy ({exc.strerror})",
-                             file=str(self.space_path)) from None
+                             where=str(self.space_path)) from None
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise StoreError(f"the run's space copy is not UTF-8 text (byte {exc.start})",
-                             file=str(self.space_path)) from None
+                             where=str(self.space_path)) from None
 
     @property
     def weights_dir(self) -> Path:
@@ -361,7 +361,7 @@ class RunStore:
                 out[str(key)] = json.loads(value)
             except (ValueError, TypeError, RecursionError):
                 raise StoreError(f"meta key '{printable(key, 40)}' is not valid JSON",
-                                 file=str(self.root / DB_NAME)) from None
+                                 where=str(self.root / DB_NAME)) from None
         return out
 
     def set_meta(self, **items: Any) -> None:
@@ -389,7 +389,7 @@ class RunStore:
                 except sqlite3.IntegrityError:
                     raise StoreError(
                         f"trial with fingerprint {t.fingerprint} is already in the run",
-                        file=str(self.root),
+                        where=str(self.root),
                     ) from None
                 ids.append(int(cur.lastrowid or 0))
         return ids
@@ -404,7 +404,7 @@ class RunStore:
         """One trial by id; StoreError when unknown."""
         row = self._conn.execute("SELECT * FROM trials WHERE id = ?", (trial_id,)).fetchone()
         if row is None:
-            raise StoreError(f"no trial with id {trial_id}", file=str(self.root))
+            raise StoreError(f"no trial with id {trial_id}", where=str(self.root))
         return _record(row, self.root)
 
     @_guarded
@@ -447,7 +447,7 @@ class RunStore:
                 (_dumps(recipe), device, host or socket.gethostname(), time.time(), trial_id),
             )
             if cur.rowcount != 1:
-                raise StoreError(f"trial {trial_id} is not pending", file=str(self.root))
+                raise StoreError(f"trial {trial_id} is not pending", where=str(self.root))
 
     def mark_pending(self, trial_id: int, message: str | None = None) -> None:
         """running -> pending (a retry after a lost worker)."""
@@ -491,7 +491,7 @@ class RunStore:
     def _one(self, cur: sqlite3.Cursor, trial_id: int) -> None:
         """StoreError (rolling the transaction back) when an update touched no trial."""
         if cur.rowcount != 1:
-            raise StoreError(f"no trial with id {trial_id}", file=str(self.root))
+            raise StoreError(f"no trial with id {trial_id}", where=str(self.root))
 
     # -- analysis --------------------------------------------------------------------------
     @_guarded
@@ -525,7 +525,7 @@ def _record(row: sqlite3.Row, root: Path) -> TrialRecord:
 
     def bad(col: str, why: str) -> StoreError:
         return StoreError(f"trial {printable(d.get('id'), 20)}: column '{col}' {why}",
-                          file=str(root / DB_NAME))
+                          where=str(root / DB_NAME))
 
     for col in ("id", "flops", "params", "acts", "seed", "attempts"):
         if type(d[col]) is not int:

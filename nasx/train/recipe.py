@@ -82,7 +82,7 @@ class Recipe:
                 continue
             if key not in known:
                 raise TrainError(
-                    f"unknown recipe key (known: {', '.join(sorted(known))})", file=source, key=key
+                    f"unknown recipe key (known: {', '.join(sorted(known))})", where=source, key=key
                 )
             default = getattr(Recipe(), key)
             # Strict types: "8" is not 8 and true is not 1 (a quoted number is a typo to report).
@@ -105,7 +105,7 @@ class Recipe:
                 if isinstance(value, str) and len(value) > MAX_TEXT:
                     rule = f"must have at most {MAX_TEXT} characters"
             if rule:
-                raise TrainError(f"{rule}; got {shorten(value)}", file=source, key=key)
+                raise TrainError(f"{rule}; got {shorten(value)}", where=source, key=key)
             clean[key] = value
         out = replace(self, **clean)
         out.validate(source)
@@ -116,7 +116,7 @@ class Recipe:
         for f in fields(self):  # a Recipe built directly skips override's type checks
             value = getattr(self, f.name)
             if isinstance(value, float) and not math.isfinite(value):
-                raise TrainError(f"must be a finite number; got {value!r}", file=source,
+                raise TrainError(f"must be a finite number; got {value!r}", where=source,
                                  key=f.name)
         rules = [
             ("epochs", 1 <= self.epochs <= MAX_EPOCHS, f"must be in [1, {MAX_EPOCHS}]"),
@@ -145,7 +145,7 @@ class Recipe:
         ]
         for key, ok, rule in rules:
             if not ok:
-                raise TrainError(f"{rule}; got {shorten(getattr(self, key))}", file=source,
+                raise TrainError(f"{rule}; got {shorten(getattr(self, key))}", where=source,
                                  key=key)
 
 

@@ -96,4 +96,4 @@ def test_invalid_sample_from_values_keeps_its_type() -> None:
         spec_from_dict({"family": "regnet",
                         "values": {"depth": 13, "w0": 8, "wa": 200, "wm": 1.5, "group_w": 8}},
                        "<x>")
-    assert info.value.file == "<x>"
+    assert info.value.where == "<x>"
