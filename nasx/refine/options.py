@@ -87,7 +87,7 @@ class RefineSummary:
         if self.exhausted:
             out.append("stopped early: too many infeasible or duplicate suggestions")
         if self.best:
-            out.append(f"best error: {self.best['error']:.2f}% (trial {self.best['nasx_id']}, "
+            out.append(f"best val error: {self.best['error']:.2f}% (trial {self.best['nasx_id']}, "
                        f"optuna #{self.best['number']})")
         if self.pareto:
             head = " vs ".join(self.objectives)
