@@ -1,7 +1,7 @@
-"""Model zoo: published networks as family values, and their published complexity.
+"""Model zoo: published networks as keyword configs of their family, and their complexity.
 
 Names are matched case-insensitively. Every model is 224 px / 1000 classes except EfficientNet-Bn,
-which runs at its own resolution. RegNet values are the RegNet paper's model zoo (pycls configs).
+which runs at its own resolution.
 """
 
 from __future__ import annotations
@@ -9,64 +9,95 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
-from nasx.arch.families import decode
+from nasx.arch.families import FAMILIES, decode
 from nasx.arch.spec import ArchSpec
 from nasx.errors import SpaceError
 
-# RegNet zoo: name suffix -> (depth, w0, wa, wm, group_w)
-_REGNETX = {
-    "200MF": (13, 24, 36.44, 2.49, 8), "400MF": (22, 24, 24.48, 2.54, 16),
-    "600MF": (16, 48, 36.97, 2.24, 24), "800MF": (16, 56, 35.73, 2.28, 16),
-    "1.6GF": (18, 80, 34.01, 2.25, 24), "3.2GF": (25, 88, 26.31, 2.25, 48),
-    "4.0GF": (23, 96, 38.65, 2.43, 40), "6.4GF": (17, 184, 60.83, 2.07, 56),
-    "8.0GF": (23, 80, 49.56, 2.88, 120), "12GF": (19, 168, 73.36, 2.37, 112),
-    "16GF": (22, 216, 55.59, 2.1, 128), "32GF": (23, 320, 69.86, 2.0, 168),
-}
-_REGNETY = {
-    "200MF": (13, 24, 36.44, 2.49, 8), "400MF": (16, 48, 27.89, 2.09, 8),
-    "600MF": (15, 48, 32.54, 2.32, 16), "800MF": (14, 56, 38.84, 2.4, 16),
-    "1.6GF": (27, 48, 20.71, 2.65, 24), "3.2GF": (21, 80, 42.63, 2.66, 24),
-    "4.0GF": (22, 96, 31.41, 2.24, 64), "6.4GF": (25, 112, 33.22, 2.27, 72),
-    "8.0GF": (17, 192, 76.82, 2.19, 56), "12GF": (19, 168, 73.36, 2.37, 112),
-    "16GF": (18, 200, 106.23, 2.48, 112), "32GF": (20, 232, 115.89, 2.53, 232),
-}
-# ResNet/ResNeXt depths per stage
-_DEPTHS = {"50": (3, 4, 6, 3), "101": (3, 4, 23, 3), "152": (3, 8, 36, 3)}
-# EfficientNet-Bn: (width_mult, depth_mult, resolution, dropout)
-_EFFNET = (
-    (1.0, 1.0, 224, 0.2), (1.0, 1.1, 240, 0.2), (1.1, 1.2, 260, 0.3), (1.2, 1.4, 300, 0.3),
-    (1.4, 1.8, 380, 0.4), (1.6, 2.2, 456, 0.4), (1.8, 2.6, 528, 0.5), (2.0, 3.1, 600, 0.5),
-)
+
+class ZooEntry(NamedTuple):
+    """A zoo model: its family and the keyword values that family decodes."""
+
+    family: str
+    values: Mapping[str, Any]
 
 
-def _resnext_values(depth: str, groups: int, width_per_group: int) -> dict[str, Any]:
-    stages = {f"depth_{i}": d for i, d in enumerate(_DEPTHS[depth], start=1)}
-    return {**stages, "groups": groups, "width_per_group": width_per_group}
+def _entry(family: str, **values: Any) -> ZooEntry:
+    """A keyword config, its keys checked against the family's value model at import."""
+    return ZooEntry(family, MappingProxyType(FAMILIES[family].config(**values)))
 
 
-def _zoo() -> dict[str, tuple[str, dict[str, Any]]]:
-    zoo: dict[str, tuple[str, dict[str, Any]]] = {}
-    for prefix, table, se in (("RegNetX", _REGNETX, 0.0), ("RegNetY", _REGNETY, 0.25)):
-        for suffix, (d, w0, wa, wm, g) in table.items():
-            zoo[f"{prefix}-{suffix}"] = (
-                "regnet", {"depth": d, "w0": w0, "wa": wa, "wm": wm, "group_w": g, "se_ratio": se}
-            )
-    for depth in _DEPTHS:
-        zoo[f"ResNet-{depth}"] = ("resnext", _resnext_values(depth, 1, 64))
-    for depth in _DEPTHS:
-        zoo[f"ResNeXt-{depth}-32x4d"] = ("resnext", _resnext_values(depth, 32, 4))
-    for i, (wm, dm, res, drop) in enumerate(_EFFNET):
-        zoo[f"EfficientNet-B{i}"] = (
-            "efficientnet",
-            {"width_mult": wm, "depth_mult": dm, "resolution": res, "dropout": drop},
-        )
-    zoo["MobileNetV2"] = ("mobilenetv2", {})
-    return zoo
+def _regnet(se_ratio: float, **values: Any) -> ZooEntry:
+    return _entry("regnet", **values, se_ratio=se_ratio)
 
 
-ZOO: Mapping[str, tuple[str, Mapping[str, Any]]] = MappingProxyType(_zoo())
+def _regnetx(**values: Any) -> ZooEntry:
+    return _regnet(0.0, **values)
+
+
+def _regnety(**values: Any) -> ZooEntry:
+    return _regnet(0.25, **values)
+
+
+def _resnext(depths: tuple[int, ...], groups: int, width_per_group: int) -> ZooEntry:
+    stages = {f"depth_{i}": d for i, d in enumerate(depths, start=1)}
+    return _entry("resnext", **stages, groups=groups, width_per_group=width_per_group)
+
+
+_R50, _R101, _R152 = (3, 4, 6, 3), (3, 4, 23, 3), (3, 8, 36, 3)
+
+# RegNet values are the RegNet paper's model zoo (pycls configs); EfficientNet-Bn's width and
+# depth multipliers, resolutions and dropouts are the paper's.
+ZOO: Mapping[str, ZooEntry] = MappingProxyType({
+    "RegNetX-200MF": _regnetx(depth=13, w0=24, wa=36.44, wm=2.49, group_w=8),
+    "RegNetX-400MF": _regnetx(depth=22, w0=24, wa=24.48, wm=2.54, group_w=16),
+    "RegNetX-600MF": _regnetx(depth=16, w0=48, wa=36.97, wm=2.24, group_w=24),
+    "RegNetX-800MF": _regnetx(depth=16, w0=56, wa=35.73, wm=2.28, group_w=16),
+    "RegNetX-1.6GF": _regnetx(depth=18, w0=80, wa=34.01, wm=2.25, group_w=24),
+    "RegNetX-3.2GF": _regnetx(depth=25, w0=88, wa=26.31, wm=2.25, group_w=48),
+    "RegNetX-4.0GF": _regnetx(depth=23, w0=96, wa=38.65, wm=2.43, group_w=40),
+    "RegNetX-6.4GF": _regnetx(depth=17, w0=184, wa=60.83, wm=2.07, group_w=56),
+    "RegNetX-8.0GF": _regnetx(depth=23, w0=80, wa=49.56, wm=2.88, group_w=120),
+    "RegNetX-12GF": _regnetx(depth=19, w0=168, wa=73.36, wm=2.37, group_w=112),
+    "RegNetX-16GF": _regnetx(depth=22, w0=216, wa=55.59, wm=2.1, group_w=128),
+    "RegNetX-32GF": _regnetx(depth=23, w0=320, wa=69.86, wm=2.0, group_w=168),
+    "RegNetY-200MF": _regnety(depth=13, w0=24, wa=36.44, wm=2.49, group_w=8),
+    "RegNetY-400MF": _regnety(depth=16, w0=48, wa=27.89, wm=2.09, group_w=8),
+    "RegNetY-600MF": _regnety(depth=15, w0=48, wa=32.54, wm=2.32, group_w=16),
+    "RegNetY-800MF": _regnety(depth=14, w0=56, wa=38.84, wm=2.4, group_w=16),
+    "RegNetY-1.6GF": _regnety(depth=27, w0=48, wa=20.71, wm=2.65, group_w=24),
+    "RegNetY-3.2GF": _regnety(depth=21, w0=80, wa=42.63, wm=2.66, group_w=24),
+    "RegNetY-4.0GF": _regnety(depth=22, w0=96, wa=31.41, wm=2.24, group_w=64),
+    "RegNetY-6.4GF": _regnety(depth=25, w0=112, wa=33.22, wm=2.27, group_w=72),
+    "RegNetY-8.0GF": _regnety(depth=17, w0=192, wa=76.82, wm=2.19, group_w=56),
+    "RegNetY-12GF": _regnety(depth=19, w0=168, wa=73.36, wm=2.37, group_w=112),
+    "RegNetY-16GF": _regnety(depth=18, w0=200, wa=106.23, wm=2.48, group_w=112),
+    "RegNetY-32GF": _regnety(depth=20, w0=232, wa=115.89, wm=2.53, group_w=232),
+    "ResNet-50": _resnext(_R50, groups=1, width_per_group=64),
+    "ResNet-101": _resnext(_R101, groups=1, width_per_group=64),
+    "ResNet-152": _resnext(_R152, groups=1, width_per_group=64),
+    "ResNeXt-50-32x4d": _resnext(_R50, groups=32, width_per_group=4),
+    "ResNeXt-101-32x4d": _resnext(_R101, groups=32, width_per_group=4),
+    "ResNeXt-152-32x4d": _resnext(_R152, groups=32, width_per_group=4),
+    "EfficientNet-B0": _entry("efficientnet", width_mult=1.0, depth_mult=1.0, resolution=224,
+                              dropout=0.2),
+    "EfficientNet-B1": _entry("efficientnet", width_mult=1.0, depth_mult=1.1, resolution=240,
+                              dropout=0.2),
+    "EfficientNet-B2": _entry("efficientnet", width_mult=1.1, depth_mult=1.2, resolution=260,
+                              dropout=0.3),
+    "EfficientNet-B3": _entry("efficientnet", width_mult=1.2, depth_mult=1.4, resolution=300,
+                              dropout=0.3),
+    "EfficientNet-B4": _entry("efficientnet", width_mult=1.4, depth_mult=1.8, resolution=380,
+                              dropout=0.4),
+    "EfficientNet-B5": _entry("efficientnet", width_mult=1.6, depth_mult=2.2, resolution=456,
+                              dropout=0.4),
+    "EfficientNet-B6": _entry("efficientnet", width_mult=1.8, depth_mult=2.6, resolution=528,
+                              dropout=0.5),
+    "EfficientNet-B7": _entry("efficientnet", width_mult=2.0, depth_mult=3.1, resolution=600,
+                              dropout=0.5),
+    "MobileNetV2": _entry("mobilenetv2"),
+})
 _BY_LOWER = MappingProxyType({name.lower(): name for name in ZOO})
 
 # Published (flops, params, acts). Exact figures from pycls's model complexity table

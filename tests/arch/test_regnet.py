@@ -6,7 +6,8 @@ import pytest
 
 from nasx.arch.complexity import complexity
 from nasx.arch.families import FAMILIES, decode
-from nasx.arch.families.regnet import adjust_compat, quantized_stages
+from nasx.arch.families.bottleneck import adjust_compat
+from nasx.arch.families.regnet import quantized_stages
 from nasx.errors import InvalidSample, SpaceError
 
 X200 = {"depth": 13, "w0": 24, "wa": 36.44, "wm": 2.49, "group_w": 8}

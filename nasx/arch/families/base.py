@@ -1,21 +1,20 @@
-"""The :class:`Family` record every family module declares, and the key checks shared by all."""
+"""The :class:`Family` record every family module declares, and the key checks shared by all.
+
+A family's keys, per-stage keys and defaults are derived from its value model (:mod:`.model`).
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
+from nasx.arch.families.model import ValueModel
 from nasx.arch.families.values import ValueReader
 from nasx.arch.spec import ArchSpec
+from nasx.constants import INPUT_DEFAULTS
 from nasx.errors import SpaceError
-
-# Input keys shared by every family, with their defaults (ImageNet-sized input).
-INPUT_DEFAULTS: Mapping[str, Any] = MappingProxyType(
-    {"resolution": 224, "in_channels": 3, "num_classes": 1000}
-)
 
 _STAGE_KEY = re.compile(r"^(?P<base>[a-z_]+?)_(?P<index>[1-9][0-9]*)$")
 
@@ -39,6 +38,7 @@ class Family:
     build: Builder = field(repr=False)
     derived: Derived = field(repr=False)
     doc: str = ""
+    model: ValueModel | None = field(default=None, repr=False, compare=False)
 
     def stage_indices(self, values: Mapping[str, Any]) -> list[int]:
         """1-based stage indices named by suffixed per-stage keys in ``values``, sorted."""
@@ -83,28 +83,30 @@ class Family:
     def decode(self, values: Mapping[str, Any]) -> ArchSpec:
         """Check the keys, merge defaults and build the ArchSpec."""
         self.check_keys(values)
-        return self.build(ValueReader(self.name, self.merged(values)))
+        return self.build(self.reader(values))
+
+    def reader(self, values: Mapping[str, Any]) -> ValueReader:
+        """A reader of ``values`` merged over the defaults, with this family's ranges."""
+        return ValueReader(self.name, self.merged(values), self.model)
+
+    def config(self, **values: Any) -> dict[str, Any]:
+        """Keyword values checked against this family's keys (the zoo's configs)."""
+        self.check_keys(values)
+        return values
 
 
-def make_family(
-    name: str,
-    *,
-    keys: set[str],
-    per_stage_keys: tuple[str, ...] = (),
-    defaults: Mapping[str, Any],
-    build: Builder,
-    derived: Derived,
-    doc: str = "",
-) -> Family:
-    """A Family with the shared input keys added and its defaults frozen."""
+def make_family(name: str, model: ValueModel, *, build: Builder, derived: Derived,
+                doc: str = "") -> Family:
+    """A Family whose keys, per-stage keys and defaults come from its value ``model``."""
     return Family(
         name=name,
-        keys=frozenset(keys | set(INPUT_DEFAULTS)),
-        per_stage_keys=per_stage_keys,
-        defaults=MappingProxyType(dict(defaults)),
+        keys=model.scalar_keys,
+        per_stage_keys=model.per_stage_keys,
+        defaults=model.defaults,
         build=build,
         derived=derived,
         doc=doc,
+        model=model,
     )
 
 
@@ -115,4 +117,4 @@ def num_stages(values: Mapping[str, Any], spec: ArchSpec) -> dict[str, float]:
 
 def read_input(r: ValueReader) -> tuple[int, int, int]:
     """(resolution, in_channels, num_classes) from the shared input keys."""
-    return r.integer("resolution", lo=1), r.integer("in_channels", lo=1), r.integer("num_classes", lo=1)
+    return r.get_int("resolution"), r.get_int("in_channels"), r.get_int("num_classes")

@@ -18,6 +18,7 @@ from typing import Any
 
 from nasx.arch.families.base import Family, make_family
 from nasx.arch.families.mbconv import round_depth, round_width
+from nasx.arch.families.model import Key, ValueModel
 from nasx.arch.families.values import ValueReader
 from nasx.arch.spec import ArchSpec, HeadSpec, StageSpec, StemSpec
 
@@ -27,12 +28,26 @@ B0_STAGES: tuple[tuple[int, int, int, int, int], ...] = (
     (3, 112, 6, 5, 1), (4, 192, 6, 5, 2), (1, 320, 6, 3, 1),
 )
 
+MODEL = ValueModel(
+    Key("phi", "float", "compound coefficient", 0.0, lo=0),
+    Key("alpha", "float", "depth base (depth x alpha^phi)", 1.2, gt=0),
+    Key("beta", "float", "width base (width x beta^phi)", 1.1, gt=0),
+    Key("gamma", "float", "resolution base (with base_resolution)", 1.15, gt=0),
+    Key("width_mult", "float", "width multiplier (overrides beta^phi)", gt=0),
+    Key("depth_mult", "float", "depth multiplier (overrides alpha^phi)", gt=0),
+    Key("base_resolution", "int", "resolution = round(base_resolution * gamma^phi)", lo=1),
+    Key("se_ratio", "float", "SE ratio of the block input width", 0.25, lo=0),
+    Key("dropout", "float", "dropout before the classifier", 0.2, lo=0),
+    Key("stem_width", "int", "stem width before scaling", 32, lo=1),
+    Key("head_width", "int", "head 1x1 conv width before scaling", 1280, lo=1),
+)
+
 
 def _multipliers(r: ValueReader) -> tuple[float, float]:
     """(width_mult, depth_mult): given directly, else beta^phi and alpha^phi."""
-    phi = r.number("phi", lo=0)
-    wm = r.number("width_mult", gt=0) if r.has("width_mult") else r.number("beta", gt=0) ** phi
-    dm = r.number("depth_mult", gt=0) if r.has("depth_mult") else r.number("alpha", gt=0) ** phi
+    phi = r.get_float("phi")
+    wm = r.get_float("width_mult") if r.has("width_mult") else r.get_float("beta") ** phi
+    dm = r.get_float("depth_mult") if r.has("depth_mult") else r.get_float("alpha") ** phi
     return wm, dm
 
 
@@ -40,11 +55,11 @@ def build(r: ValueReader) -> ArchSpec:
     """Decode EfficientNet values to an ArchSpec."""
     wm, dm = _multipliers(r)
     if r.has("base_resolution"):
-        scale = r.number("gamma", gt=0) ** r.number("phi", lo=0)
-        resolution = max(1, round(r.integer("base_resolution", lo=1) * scale))
+        scale = r.get_float("gamma") ** r.get_float("phi")
+        resolution = max(1, round(r.get_int("base_resolution") * scale))
     else:
-        resolution = r.integer("resolution", lo=1)
-    se_ratio = r.number("se_ratio", lo=0)
+        resolution = r.get_int("resolution")
+    se_ratio = r.get_float("se_ratio")
     stages = tuple(
         StageSpec(
             block="mbconv", depth=round_depth(d, dm), width=round_width(w, wm), stride=s,
@@ -54,19 +69,19 @@ def build(r: ValueReader) -> ArchSpec:
     )
     return ArchSpec(
         family="efficientnet",
-        stem=StemSpec(width=round_width(r.integer("stem_width", lo=1), wm), kernel=3, stride=2,
+        stem=StemSpec(width=round_width(r.get_int("stem_width"), wm), kernel=3, stride=2,
                       act="silu"),
         stages=stages,
-        head=HeadSpec(num_classes=r.integer("num_classes", lo=1),
-                      width=round_width(r.integer("head_width", lo=1), wm),
-                      dropout=r.number("dropout", lo=0), act="silu"),
+        head=HeadSpec(num_classes=r.get_int("num_classes"),
+                      width=round_width(r.get_int("head_width"), wm),
+                      dropout=r.get_float("dropout"), act="silu"),
         resolution=resolution,
-        in_channels=r.integer("in_channels", lo=1),
+        in_channels=r.get_int("in_channels"),
     )
 
 
 def _derived(values: Mapping[str, Any], spec: ArchSpec) -> dict[str, float]:
-    r = ValueReader("efficientnet", FAMILY.merged(values))
+    r = FAMILY.reader(values)
     alpha, beta, gamma = r.number("alpha"), r.number("beta"), r.number("gamma")
     wm, dm = _multipliers(r)
     return {"num_stages": float(len(spec.stages)), "compound": alpha * beta**2 * gamma**2,
@@ -75,11 +90,7 @@ def _derived(values: Mapping[str, Any], spec: ArchSpec) -> dict[str, float]:
 
 FAMILY: Family = make_family(
     "efficientnet",
-    keys={"phi", "alpha", "beta", "gamma", "width_mult", "depth_mult", "base_resolution",
-          "se_ratio", "dropout", "stem_width", "head_width"},
-    defaults={"phi": 0.0, "alpha": 1.2, "beta": 1.1, "gamma": 1.15, "width_mult": None,
-              "depth_mult": None, "base_resolution": None, "se_ratio": 0.25,
-              "dropout": 0.2, "stem_width": 32, "head_width": 1280},
+    MODEL,
     build=build,
     derived=_derived,
     doc="EfficientNet: B0 MBConv stages scaled by phi (alpha, beta, gamma) or width/depth_mult.",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from nasx.arch.families.base import Family, make_family, num_stages, read_input
 from nasx.arch.families.mbconv import round_width
+from nasx.arch.families.model import Key, ValueModel
 from nasx.arch.families.values import ValueReader
 from nasx.arch.spec import ArchSpec, HeadSpec, StageSpec, StemSpec
 
@@ -18,11 +19,18 @@ STAGES: tuple[tuple[int, int, int, int], ...] = (
     (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1),
 )
 
+MODEL = ValueModel(
+    Key("width_mult", "float", "width multiplier (stem, stages; head only when > 1)", 1.0, gt=0),
+    Key("stem_width", "int", "stem width before scaling", 32, lo=1),
+    Key("head_width", "int", "head 1x1 conv width before scaling", 1280, lo=1),
+    Key("dropout", "float", "dropout before the classifier", 0.2, lo=0),
+)
+
 
 def build(r: ValueReader) -> ArchSpec:
     """Decode MobileNetV2 values to an ArchSpec."""
     resolution, in_channels, num_classes = read_input(r)
-    wm = r.number("width_mult", gt=0)
+    wm = r.get_float("width_mult")
     stages = tuple(
         StageSpec(block="mbconv", depth=n, width=round_width(c, wm), stride=s,
                   expansion=float(t), kernel=3, act="relu6")
@@ -30,12 +38,12 @@ def build(r: ValueReader) -> ArchSpec:
     )
     return ArchSpec(
         family="mobilenetv2",
-        stem=StemSpec(width=round_width(r.integer("stem_width", lo=1), wm), kernel=3, stride=2,
+        stem=StemSpec(width=round_width(r.get_int("stem_width"), wm), kernel=3, stride=2,
                       act="relu6"),
         stages=stages,
         head=HeadSpec(num_classes=num_classes,
-                      width=round_width(r.integer("head_width", lo=1), max(1.0, wm)),
-                      dropout=r.number("dropout", lo=0), act="relu6"),
+                      width=round_width(r.get_int("head_width"), max(1.0, wm)),
+                      dropout=r.get_float("dropout"), act="relu6"),
         resolution=resolution,
         in_channels=in_channels,
     )
@@ -43,8 +51,7 @@ def build(r: ValueReader) -> ArchSpec:
 
 FAMILY: Family = make_family(
     "mobilenetv2",
-    keys={"width_mult", "stem_width", "head_width", "dropout"},
-    defaults={"width_mult": 1.0, "stem_width": 32, "head_width": 1280, "dropout": 0.2},
+    MODEL,
     build=build,
     derived=num_stages,
     doc="MobileNetV2: inverted residual stages, ReLU6, width multiplier.",

@@ -8,21 +8,35 @@ has stride 2.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from nasx.arch.families.base import Family, make_family, num_stages, read_input
+from nasx.arch.families.bottleneck import STEMS, bottleneck_stage, stem_spec
+from nasx.arch.families.model import Key, ValueModel
 from nasx.arch.families.values import ValueReader
-from nasx.arch.spec import ArchSpec, HeadSpec, StageSpec, StemSpec
+from nasx.arch.spec import ArchSpec, HeadSpec
+from nasx.constants import WIDTH_QUANTUM
 from nasx.errors import InvalidSample
 
-QUANT = 8  # widths are multiples of q = 8 (docs/internals.md, "Reference formulas")
-STEMS = ("imagenet", "cifar")
+# Re-exported: the X-block helpers live in .bottleneck (shared with AnyNet).
+__all__ = ["FAMILY", "MODEL", "STEMS", "bottleneck_stage", "build", "quantized_stages",
+           "stem_spec"]
+
+MODEL = ValueModel(
+    Key("depth", "int", "d: blocks in all", required=True, lo=1),
+    Key("w0", "float", "initial width", required=True, gt=0),
+    Key("wa", "float", "slope of the linear widths", required=True, lo=0),
+    Key("wm", "float", "width multiplier between stages", required=True, gt=1),
+    Key("group_w", "int", "g: group width of the 3x3 conv", required=True, lo=1),
+    Key("bot_mul", "float", "bottleneck multiplier (1 / b)", 1.0, gt=0),
+    Key("se_ratio", "float", "SE ratio (0 = RegNetX, 0.25 = RegNetY)", 0.0, lo=0),
+    Key("stem_width", "int", "stem width", 32, lo=1),
+    Key("stem", "choice", "stem stride 2 (imagenet) or 1 (cifar)", "imagenet", options=STEMS),
+)
 
 
 def quantized_stages(
-    depth: int, w0: float, wa: float, wm: float, q: int = QUANT
+    depth: int, w0: float, wa: float, wm: float, q: int = WIDTH_QUANTUM
 ) -> tuple[list[int], list[int]]:
     """(widths, depths) of the stages of a RegNet; InvalidSample when the sample is degenerate.
 
@@ -44,51 +58,18 @@ def quantized_stages(
     return [int(x) for x in widths], [int(x) for x in depths]
 
 
-def adjust_compat(width: int, bot_mul: float, group_w: int) -> tuple[int, int, int]:
-    """Make a stage compatible with its group width and bottleneck multiplier.
-
-    Returns (width, bottleneck width, group width) with the bottleneck a multiple of the group
-    width (docs/internals.md: v = int(max(1, w*b)), g = min(g, v), m = lcm(g, b) if b > 1 else g,
-    v = max(m, round(v/m)*m), w = int(v/b)).
-    """
-    if bot_mul > 1 and not float(bot_mul).is_integer():
-        # lcm(g, b) is undefined for a fractional b > 1: no width makes both exact.
-        raise InvalidSample(f"a bot_mul > 1 must be an integer, got {bot_mul:g}", key="bot_mul")
-    v = int(max(1, width * bot_mul))
-    g = int(min(group_w, v))
-    m = math.lcm(g, int(bot_mul)) if bot_mul > 1 else g
-    v = max(m, int(round(v / m) * m))
-    return int(v / bot_mul), v, g
-
-
-def bottleneck_stage(
-    depth: int, width: int, bot_mul: float, group_w: int, se_ratio: float, stride: int = 2
-) -> StageSpec:
-    """An X/Y-block stage (compatibility-adjusted), its first block carrying ``stride``."""
-    w, w_b, g = adjust_compat(width, bot_mul, group_w)
-    return StageSpec(
-        block="bottleneck", depth=depth, width=w, stride=stride, bottleneck=w_b,
-        groups=w_b // g, kernel=3, se_ratio=se_ratio, act="relu",
-    )
-
-
-def stem_spec(kind: str, width: int) -> StemSpec:
-    """The AnyNet stem: 3x3 conv, stride 2 (``imagenet``) or 1 (``cifar``), BN, ReLU."""
-    return StemSpec(width=width, kernel=3, stride=2 if kind == "imagenet" else 1, act="relu")
-
-
 def build(r: ValueReader) -> ArchSpec:
     """Decode RegNet values to an ArchSpec."""
     resolution, in_channels, num_classes = read_input(r)
-    depth = r.integer("depth", lo=1)
-    w0 = r.number("w0", gt=0)
-    wa = r.number("wa", lo=0)
-    wm = r.number("wm", gt=1)
-    group_w = r.integer("group_w", lo=1)
-    bot_mul = r.number("bot_mul", gt=0)
-    se_ratio = r.number("se_ratio", lo=0)
-    stem = r.choice("stem", STEMS)
-    stem_width = r.integer("stem_width", lo=1)
+    depth = r.get_int("depth")
+    w0 = r.get_float("w0")
+    wa = r.get_float("wa")
+    wm = r.get_float("wm")
+    group_w = r.get_int("group_w")
+    bot_mul = r.get_float("bot_mul")
+    se_ratio = r.get_float("se_ratio")
+    stem = r.get_choice("stem")
+    stem_width = r.get_int("stem_width")
     widths, depths = quantized_stages(depth, w0, wa, wm)
     stages = tuple(
         bottleneck_stage(d, w, bot_mul, group_w, se_ratio) for w, d in zip(widths, depths, strict=True)
@@ -101,8 +82,7 @@ def build(r: ValueReader) -> ArchSpec:
 
 FAMILY: Family = make_family(
     "regnet",
-    keys={"depth", "w0", "wa", "wm", "group_w", "bot_mul", "se_ratio", "stem_width", "stem"},
-    defaults={"bot_mul": 1.0, "se_ratio": 0.0, "stem_width": 32, "stem": "imagenet"},
+    MODEL,
     build=build,
     derived=num_stages,
     doc="RegNet X/Y: quantised linear widths (depth, w0, wa, wm, group_w, bot_mul, se_ratio).",

@@ -18,6 +18,7 @@ from typing import Any
 
 from nasx.arch.complexity import complexity
 from nasx.arch.families.base import Family, make_family, read_input
+from nasx.arch.families.model import Key, ValueModel
 from nasx.arch.families.values import ValueReader
 from nasx.arch.spec import ArchSpec, HeadSpec, StageSpec, StemSpec
 from nasx.errors import InvalidSample, SpaceError
@@ -27,6 +28,16 @@ RESNET_DEPTHS: Mapping[str, tuple[int, ...]] = {
     "resnet101": (3, 4, 23, 3),
     "resnet152": (3, 8, 36, 3),
 }
+
+MODEL = ValueModel(
+    Key("depth", "int", "blocks of stage i (ResNet-50's by default)", lo=1, per_stage=True,
+        stage_defaults=RESNET_DEPTHS["resnet50"]),
+    Key("groups", "int", "G: groups of the 3x3 conv", 1, lo=1),
+    Key("width_per_group", "int", "d: width per group (64 when no target is given)", lo=1),
+    Key("flops_target", "float", "multiply-adds that d is solved for", gt=0),
+    Key("match", "choice", "solve d for the flops of this ResNet", options=tuple(sorted(RESNET_DEPTHS))),
+    Key("stem_width", "int", "stem width", 64, lo=1),
+)
 
 
 def resnext_spec(
@@ -75,20 +86,20 @@ def build(r: ValueReader) -> ArchSpec:
     """Decode ResNet/ResNeXt values to an ArchSpec."""
     resolution, in_channels, num_classes = read_input(r)
     n = max(FAMILY.stage_indices(r.values), default=4)
-    depths = tuple(r.integer(r.stage_key("depth", i), lo=1) for i in range(1, n + 1))
-    groups = r.integer("groups", lo=1)
-    input_kw = {"stem_width": r.integer("stem_width", lo=1), "resolution": resolution,
+    depths = tuple(r.stage_int("depth", i) for i in range(1, n + 1))
+    groups = r.get_int("groups")
+    input_kw = {"stem_width": r.get_int("stem_width"), "resolution": resolution,
                 "in_channels": in_channels, "num_classes": num_classes}
     if r.has("flops_target") and r.has("match"):
         raise SpaceError("family 'resnext': give flops_target or match, not both", key="match")
     target = None
     if r.has("flops_target"):
-        target = r.number("flops_target", gt=0)
+        target = r.get_float("flops_target")
     elif r.has("match"):
-        ref = RESNET_DEPTHS[r.choice("match", sorted(RESNET_DEPTHS))]
+        ref = RESNET_DEPTHS[r.get_choice("match")]
         target = complexity(resnext_spec(ref, 1, 64, **input_kw)).flops
     if target is None:
-        d = r.integer("width_per_group", lo=1) if r.has("width_per_group") else 64
+        d = r.get_int("width_per_group") if r.has("width_per_group") else 64
     elif r.has("width_per_group"):
         raise SpaceError("family 'resnext': width_per_group is solved from the flops target; "
                          "do not give both", key="width_per_group")
@@ -107,10 +118,7 @@ def _derived(values: Mapping[str, Any], spec: ArchSpec) -> dict[str, float]:
 
 FAMILY: Family = make_family(
     "resnext",
-    keys={"groups", "width_per_group", "flops_target", "match", "stem_width"},
-    per_stage_keys=("depth",),
-    defaults={"depth_1": 3, "depth_2": 4, "depth_3": 6, "depth_4": 3, "groups": 1,
-              "width_per_group": None, "flops_target": None, "match": None, "stem_width": 64},
+    MODEL,
     build=build,
     derived=_derived,
     doc="ResNet/ResNeXt: depth_i, groups G, width_per_group d (or flops_target/match solves d).",
