@@ -1,12 +1,20 @@
-"""The one user-facing exception family of nasx.
+"""The one user-facing exception family of nasx, and the helpers that keep its text safe.
 
 Every error a user can cause is a ``NasxError``: the CLI prints ``str(err)`` on one line and exits 2
-(traceback only with ``--debug``). Messages name the file, the key, the rule and the value.
+(traceback only with ``--debug``). An error keeps its parts as fields (``message``, ``where``,
+``key``, ``value``, ``rule``) and composes ``<where>: key '<key>': <message>`` when printed, so
+code that adds the file or key an error came from calls :meth:`NasxError.at` instead of cutting
+the text apart.
 """
 
 from __future__ import annotations
 
+import enum
+import math
 import re
+from typing import Any, Final, TypeVar, overload
+
+MAX_SHOWN = 40  # characters of a user value shown in an error message
 
 # C0 and C1 control characters (ESC, BEL, CR, backspace, the 8-bit CSI ...) and the Unicode
 # bidirectional overrides: bytes from user files that would move the cursor, recolour or reorder
@@ -28,20 +36,102 @@ def printable(text: object, limit: int | None = None) -> str:
     return out
 
 
-class NasxError(Exception):
-    """Base of every user-facing error; its message is one line."""
+def escape(text: str) -> str:
+    """``text`` with control and other non-printable characters written as escapes (\\x1b)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
 
-    def __init__(self, message: str, *, where: str | None = None, key: str | None = None) -> None:
-        parts = []
-        if where:
-            parts.append(str(where))
-        if key:
-            parts.append(f"key '{key}'")
-        prefix = ": ".join(parts)
-        text = f"{prefix}: {message}" if prefix else message
-        super().__init__(" ".join(text.split()))  # always one line
+
+def clip(text: str, limit: int = 120) -> str:
+    """``text`` on one line with control characters escaped, cut to ``limit`` characters."""
+    text = escape(text[: limit * 4])
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def shorten(value: Any, limit: int = MAX_SHOWN) -> str:
+    """``repr(value)`` cut to ``limit`` characters, so a huge value never floods a message.
+
+    Huge ints are shown by their size (their repr alone can raise ValueError).
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return f"<an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits>"
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        text = f"<{type(value).__name__}>"
+    return clip(text, limit)
+
+
+class _Unset(enum.Enum):
+    """Marks an argument not given (``None`` is a value an error can name)."""
+
+    UNSET = enum.auto()
+
+
+UNSET: Final = _Unset.UNSET
+_E = TypeVar("_E", bound="NasxError")
+_F = TypeVar("_F", bound="NasxError")
+
+
+class NasxError(Exception):
+    """Base of every user-facing error: its parts as fields, printed as one line.
+
+    ``message`` is the detail as worded for the user; without it, the detail is composed from
+    ``rule`` and ``value`` (``"<rule>, got <value>"``, the value shortened). ``where`` names the
+    origin: a file or folder, ``command line``, a spec or a data set.
+    """
+
+    def __init__(self, message: str = "", *, where: str | None = None, key: str | None = None,
+                 value: Any = UNSET, rule: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
         self.where = where
         self.key = key
+        self.value = value
+        self.rule = rule
+
+    @property
+    def detail(self) -> str:
+        """The message without its place: ``message``, else ``rule`` with the value shortened."""
+        if self.message or self.rule is None:
+            return self.message
+        if self.value is UNSET:
+            return self.rule
+        return f"{self.rule}, got {shorten(self.value)}"
+
+    def __str__(self) -> str:
+        parts = []
+        if self.where:
+            parts.append(str(self.where))
+        if self.key:
+            parts.append(f"key '{self.key}'")
+        prefix = ": ".join(parts)
+        text = f"{prefix}: {self.detail}" if prefix else self.detail
+        return " ".join(text.split())  # always one line
+
+    @overload
+    def at(self: _E, *, where: str | None | _Unset = ..., key: str | None | _Unset = ...,
+           kind: None = None) -> _E: ...
+
+    @overload
+    def at(self, *, where: str | None | _Unset = ..., key: str | None | _Unset = ...,
+           kind: type[_F]) -> _F: ...
+
+    def at(self, *, where: str | None | _Unset = UNSET, key: str | None | _Unset = UNSET,
+           kind: type[NasxError] | None = None) -> NasxError:
+        """A copy relocated to ``where`` and/or ``key`` (those not given are kept), of class
+        ``kind`` when given (e.g. a recipe's TrainError reported as the space file's SpaceError)."""
+        cls = type(self) if kind is None else kind
+        new = cls.__new__(cls)
+        Exception.__init__(new, *self.args)
+        new.__dict__.update(self.__dict__)
+        if not isinstance(where, _Unset):
+            new.where = where
+        if not isinstance(key, _Unset):
+            new.key = key
+        return new
 
 
 class SpaceError(NasxError):
@@ -68,9 +158,24 @@ class TrainError(NasxError):
     """A training recipe or a training run is invalid."""
 
 
+class ArchError(NasxError):
+    """An ArchSpec that cannot be built (e.g. groups that do not divide a width)."""
+
+
 class AnalysisError(NasxError):
     """Runs cannot be analysed (empty, nothing finished, incompatible metrics)."""
 
 
+class RefineError(NasxError):
+    """A run cannot be narrowed or refined as asked (too few models, bad option, bad study)."""
+
+
 class ExportError(NasxError):
     """An export cannot be made (failed trial, unknown id, unwritable folder)."""
+
+
+class YamlLimitError(NasxError, ValueError):
+    """A YAML text is malformed, too large, or uses something nasx refuses.
+
+    Also a ValueError, as it always was; readers turn it into their own error naming the file.
+    """

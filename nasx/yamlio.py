@@ -4,8 +4,8 @@ Every YAML file nasx reads (space files, spec files) goes through :func:`load_ya
 on ``yaml.SafeLoader`` and bounds what a small hostile file can cost: a size limit, no aliases (a
 390-byte "billion laughs" file expands to gigabytes), a nesting and a node limit (deep nesting
 overflows the recursive composer), and finite numbers only. Bad encodings (not UTF-8, a NUL byte)
-are refused; a UTF-8 byte-order mark is skipped. Errors are :class:`YamlLimitError` with a short
-message; callers turn it into their own NasxError naming the file.
+are refused; a UTF-8 byte-order mark is skipped. Errors are :class:`nasx.errors.YamlLimitError`
+with a short message; callers turn it into their own NasxError naming the file.
 """
 
 from __future__ import annotations
@@ -18,42 +18,15 @@ import yaml
 from yaml.events import AliasEvent
 from yaml.nodes import Node
 
+from nasx.errors import YamlLimitError, clip, escape, shorten
+
 MAX_BYTES = 1 << 20  # 1 MiB: a space or spec file is a few KiB
 MAX_DEPTH = 32  # nesting of mappings and lists (a space needs 4)
 MAX_NODES = 10_000  # scalars, lists and mappings in one file (a space has about 100)
-MAX_SHOWN = 40  # characters of a user value shown in an error message
 
-
-class YamlLimitError(ValueError):
-    """A YAML text is malformed, too large, or uses something nasx refuses; one-line message."""
-
-
-def escape(text: str) -> str:
-    """``text`` with control and other non-printable characters written as escapes (\\x1b)."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
-                   for c in text)
-
-
-def clip(text: str, limit: int = 120) -> str:
-    """``text`` on one line with control characters escaped, cut to ``limit`` characters."""
-    text = escape(text[: limit * 4])
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def shorten(value: Any, limit: int = MAX_SHOWN) -> str:
-    """``repr(value)`` cut to ``limit`` characters, so a huge value never floods a message.
-
-    Huge ints are shown by their size (their repr alone can raise ValueError).
-    """
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
-        return f"<an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits>"
-    try:
-        text = repr(value)
-    except (ValueError, RecursionError):
-        text = f"<{type(value).__name__}>"
-    return clip(text, limit)
+# Re-exported: readers of user files import these helpers and the error from here too.
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "YamlLimitError", "clip", "decode_text",
+           "escape", "load_yaml", "read_text", "shorten"]
 
 
 class _Refused(yaml.MarkedYAMLError):

@@ -79,9 +79,7 @@ def spec_from_dict(data: Any, file: str = "<spec>") -> ArchSpec:
         try:
             return decode(data.get("family", ""), data["values"])
         except NasxError as err:
-            located = type(err)(str(err), where=file)
-            located.key = err.key
-            raise located from None
+            raise err.at(where=file) from None
     for k in data:
         if k not in _TOP:
             raise SpaceError(f"unknown key (allowed: {', '.join(sorted(_TOP))}, or zoo / "

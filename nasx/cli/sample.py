@@ -63,8 +63,7 @@ def check_train_block(space: SearchSpace, overrides: dict[str, Any] | None = Non
             if exc.where != file:  # the command line's value
                 raise
             key = f"train.{exc.key}" if exc.key else "train"
-            message = str(exc).split(": ", 2)[-1]
-            raise SpaceError(message, where=file, key=key) from None
+            raise exc.at(key=key, kind=SpaceError) from None
 
 
 def validate_space(path: str) -> SearchSpace:

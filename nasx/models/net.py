@@ -8,13 +8,9 @@ import torch
 from torch import nn
 
 from nasx.arch.spec import ArchSpec, HeadSpec, StemSpec
-from nasx.errors import NasxError
+from nasx.errors import ArchError
 from nasx.models.blocks import BLOCKS, Block
 from nasx.models.layers import ACTS, ConvBN
-
-
-class ArchError(NasxError):
-    """An ArchSpec that cannot be built (e.g. groups that do not divide a width)."""
 
 
 class Stem(nn.Sequential):

@@ -1,9 +1,7 @@
-"""The error raised by narrow and refine for user mistakes (a NasxError: one line, exit 2)."""
+"""Where narrow and refine have always imported their error from; it lives in nasx.errors."""
 
 from __future__ import annotations
 
-from nasx.errors import NasxError
+from nasx.errors import RefineError
 
-
-class RefineError(NasxError):
-    """A run cannot be narrowed or refined as asked (too few models, bad option, bad study)."""
+__all__ = ["RefineError"]
