@@ -11,26 +11,11 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 from nasx.errors import StoreError
-from nasx.store import RunStore
+from nasx.fsutil import atomic_write_bytes
+from nasx.store import RunStore, finished_population
 from nasx.store.run_store import WEIGHTS_DIR
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    # tmp + fsync + rename: a crash leaves either the old file or the new one, never half of one
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    fd = os.open(path.parent, os.O_RDONLY)  # the rename itself survives a power cut too
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _ids(ids: list[int], most: int = 5) -> str:
@@ -78,7 +63,9 @@ class WeightKeeper:
             self._evict({i for i, _ in ranked[self.keep:]})
         if self.keep <= 0:
             return ""
-        best = sorted((t.error, t.id) for t in trials if t.status == "done" and t.error is not None)
+        done = finished_population(trials, None, origins=None, any_recipe=True,
+                                   stopped_early=True).trials
+        best = sorted((t.error, t.id) for t in done if t.error is not None)
         lacking = [i for _, i in best[: self.keep] if i not in self._kept]
         if not lacking:
             return ""
@@ -114,7 +101,8 @@ class WeightKeeper:
         rel = f"{WEIGHTS_DIR}/{trial_id}.safetensors"
         try:
             self.store.weights_dir.mkdir(exist_ok=True)
-            _write_atomic(self.store.root / rel, data)
+            # durable: the finish transaction that names the file must never outrun its bytes
+            atomic_write_bytes(self.store.root / rel, data, durable=True)
         except OSError as exc:
             print(f"nasx: warning: trial {trial_id}: weights not kept: cannot write "
                   f"{self.store.root / rel} ({exc.strerror or exc})", file=sys.stderr)

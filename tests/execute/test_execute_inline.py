@@ -176,10 +176,10 @@ def test_resume_forgets_missing_files_and_trims_to_k(tmp_path, scratch, capsys):
 def test_an_unwritable_weights_file_keeps_the_run_going(tmp_path, scratch, capsys, monkeypatch):
     import nasx.execute.weights as weights
 
-    def full(path: Path, data: bytes) -> None:
+    def full(path: Path, data: bytes, **_: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(weights, "_write_atomic", full)
+    monkeypatch.setattr(weights, "atomic_write_bytes", full)
     store = fake_run(tmp_path / "run", 3)
     counts = train_run(store, opts(scratch, keep_weights=1), trial_fn=exec_fakes.ok_trial)
     assert counts["done"] == 3 and not any(t.weights for t in store.trials())
