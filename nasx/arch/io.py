@@ -8,7 +8,6 @@ A spec file is one of: the full spec (``ArchSpec.to_dict()``, what save_spec wri
 from __future__ import annotations
 
 import os
-import tempfile
 import typing
 from collections.abc import Mapping
 from dataclasses import MISSING, fields
@@ -19,6 +18,7 @@ import yaml
 
 from nasx.arch.spec import ArchSpec, HeadSpec, StageSpec, StemSpec
 from nasx.errors import NasxError, SpaceError
+from nasx.fsutil import atomic_write_text
 from nasx.yamlio import YamlLimitError, load_yaml, read_text
 
 _TOP = {"family", "stem", "stages", "head", "resolution", "in_channels", "name"}
@@ -142,10 +142,7 @@ def save_spec(spec: ArchSpec, path: str | os.PathLike[str]) -> Path:
     text = yaml.safe_dump(spec.to_dict(), sort_keys=False)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, out)
+        atomic_write_text(out, text)
     except OSError as err:
         raise SpaceError(f"cannot write spec file: {err.strerror or err}", where=str(out)) from None
     return out
