@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,12 +23,13 @@ import pandas as pd
 import yaml
 
 from nasx.analysis.ranges import good_ranges
+from nasx.fsutil import atomic_write_text
 from nasx.refine.errors import RefineError
 from nasx.refine.ranges import cut, is_strict_subset, is_subset
 from nasx.refine.relations import RelationTest, candidate, check_relation, linear_width_evidence
 from nasx.refine.slots import Slot, space_slots
 from nasx.space import Dist, Fixed, SearchSpace, load_space
-from nasx.store import RunStore
+from nasx.store import RunStore, trials_frame
 from nasx.yamlio import load_yaml
 
 MIN_MODELS = 8  # fewer finished models give no meaningful bootstrap
@@ -90,23 +89,13 @@ def _fmt(x: float | None) -> str:
 
 
 def finished_frame(store: RunStore) -> pd.DataFrame:
-    """The population: sampled trials that are done, with an error.
+    """The population: sampled trials that are done, with an error (the store's query).
 
     Refine trials are left out (an optimiser's suggestions are not a random sample of the space,
     which the good-range bootstrap assumes), and so are trials a pruner stopped early and trials
     trained with another recipe than the run's (one recipe per population).
     """
-    from nasx.analysis.load import population_mask
-    from nasx.train.population import META_KEY
-
-    frame = store.dataframe()
-    if frame.empty:
-        return frame
-    recipe = store.meta().get(META_KEY)
-    keep = (frame["status"] == "done") & frame["error"].notna() & (frame["origin"] == "sampled")
-    keep &= population_mask(frame, recipe if isinstance(recipe, dict) else None)
-    early = frame["metrics"].map(lambda m: bool(isinstance(m, dict) and m.get("stopped_early")))
-    return frame[keep & ~early].reset_index(drop=True)
+    return trials_frame(store.finished().trials)
 
 
 def _winner_values(frame: pd.DataFrame, column: str, winner_rows: list[int]) -> list[Any]:
@@ -220,15 +209,6 @@ def _new_document(space: SearchSpace, res: NarrowResult, run: Path, meta: dict[s
     return {k: raw[k] for k in order + ["lineage"]}
 
 
-def _write_atomic(text: str, out: Path) -> Path:
-    """Write ``text`` to a temporary file beside ``out`` and return it (the caller renames)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".yaml", dir=out.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    return Path(tmp)
-
-
 def _check_inside(new_space: SearchSpace, res: NarrowResult) -> None:
     """Every sampled parameter of the new file draws from a subset of its parent's."""
     new_slots = {s.name: s for s in space_slots(new_space)}
@@ -270,10 +250,7 @@ def narrow(run_dir: str | Path, out: str | Path, *, seed: int = 0, boot: int = 1
     header = "".join(f"# {line}\n" for line in res.lines()[:-1])
     text = header + yaml.dump(doc, Dumper=_Dumper, sort_keys=False, default_flow_style=None,
                               width=100)
-    tmp = _write_atomic(text, out)
-    try:
-        _check_inside(load_space(tmp), res)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # the new file is read back and checked under its temporary name; a failed check writes nothing
+    atomic_write_text(out, text, check=lambda tmp: _check_inside(load_space(tmp), res))
     return res
