@@ -16,6 +16,7 @@ import numpy as np
 
 from nasx import __version__
 from nasx.errors import SamplingError, StoreError
+from nasx.fsutil import InstallError, atomic_folder
 from nasx.sample.progress import DelayedProgress
 from nasx.sample.sampler import SampleResult, sample_space
 from nasx.space import SearchSpace, load_space
@@ -163,24 +164,16 @@ def sweep_stale_tmp(target: Path) -> list[Path]:
 def _write_atomically(target: Path, space: SearchSpace, meta: dict[str, object],
                       result: SampleResult) -> None:
     """Build the run under a temporary name beside ``target``, then rename it into place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
+    tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"  # the name sweep_stale_tmp knows
     try:
-        with RunStore.create(tmp, space.text, meta) as store:
+        # target: absent or empty (_check_target). The store closes before the folder moves:
+        # closing the last connection checkpoints the WAL, so the folder moves as a whole.
+        with (atomic_folder(target, tmp=tmp) as folder,
+              RunStore.create(folder, space.text, meta) as store):
             store.add_trials(result.trials)
-        # closing the last connection checkpoints the WAL, so the folder moves as a whole
-        try:
-            if target.exists():
-                target.rmdir()  # an empty folder (checked by _check_target)
-            os.replace(tmp, target)
-        except OSError as exc:  # e.g. another `nasx sample` filled the folder meanwhile
-            raise StoreError(f"cannot move the new run into place ({exc.strerror or exc})",
-                             where=str(target)) from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    except InstallError as exc:  # e.g. another `nasx sample` filled the folder meanwhile
+        raise StoreError(f"cannot move the new run into place ({exc.strerror or exc})",
+                         where=str(target)) from None
 
 
 def add_samples(
