@@ -98,28 +98,36 @@ def install_folder(tmp: Path, target: Path, *, replace: bool = False) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-@contextmanager
-def atomic_folder(target: str | os.PathLike[str], *, tmp: Path | None = None,
-                  replace: bool = False, mode: int | None = None) -> Iterator[Path]:
-    """Yield a new temporary folder beside ``target``; move it into place when the block ends.
-
-    The default temporary is ``.NAME.tmp-XXXXXXXX``; ``tmp`` names a fixed one instead (removed
-    first if it exists). Its mode is ``mode``, else 0777 minus the umask. When the block raises,
-    or the move fails (:class:`InstallError`), the temporary folder is removed and the target
-    is left as it was. See :func:`install_folder` for ``replace``.
-    """
-    out = Path(target)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if tmp is None:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+def temp_folder_beside(target: Path, *, name: str | None = None, mode: int | None = None
+                       ) -> Path:
+    """A new folder beside ``target``: ``.NAME.tmp-XXXXXXXX``, or ``name`` (removed first if a
+    leftover of that name exists); its mode is ``mode``, else 0777 minus the umask."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if name is None:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     else:
+        tmp = target.parent / name
         if tmp.exists():
             shutil.rmtree(tmp)
         tmp.mkdir()
+    tmp.chmod(mode if mode is not None else 0o777 & ~umask())  # mkdtemp makes 0700
+    return tmp
+
+
+@contextmanager
+def atomic_folder(target: str | os.PathLike[str], *, tmp: Path | None = None,
+                  replace: bool = False) -> Iterator[Path]:
+    """Yield a temporary folder beside ``target``; move it into place when the block ends.
+
+    ``tmp`` is a folder made by :func:`temp_folder_beside` (default: a new one). When the block
+    raises, or the move fails (:class:`InstallError`), the temporary folder is removed and the
+    target is left as it was. See :func:`install_folder` for ``replace``.
+    """
+    out = Path(target)
+    folder = tmp if tmp is not None else temp_folder_beside(out)
     try:
-        tmp.chmod(mode if mode is not None else 0o777 & ~umask())
-        yield tmp
-        install_folder(tmp, out, replace=replace)
+        yield folder
+        install_folder(folder, out, replace=replace)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
         raise

@@ -16,7 +16,7 @@ import numpy as np
 
 from nasx import __version__
 from nasx.errors import SamplingError, StoreError
-from nasx.fsutil import InstallError, atomic_folder
+from nasx.fsutil import InstallError, atomic_folder, temp_folder_beside
 from nasx.sample.progress import DelayedProgress
 from nasx.sample.sampler import SampleResult, sample_space
 from nasx.space import SearchSpace, load_space
@@ -164,7 +164,8 @@ def sweep_stale_tmp(target: Path) -> list[Path]:
 def _write_atomically(target: Path, space: SearchSpace, meta: dict[str, object],
                       result: SampleResult) -> None:
     """Build the run under a temporary name beside ``target``, then rename it into place."""
-    tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"  # the name sweep_stale_tmp knows
+    # the name sweep_stale_tmp knows; a run folder gets the umask's permissions, like mkdir
+    tmp = temp_folder_beside(target, name=f".{target.name}.tmp-{os.getpid()}")
     try:
         # target: absent or empty (_check_target). The store closes before the folder moves:
         # closing the last connection checkpoints the WAL, so the folder moves as a whole.
