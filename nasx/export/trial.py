@@ -8,8 +8,6 @@ files, 0755 folders, modulo the umask), not the 0700 of a temporary folder.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +28,7 @@ from nasx.export.formats import (
 from nasx.export.preprocess import preprocessing
 from nasx.export.provenance import provenance, write_json
 from nasx.export.select import SPLIT_KEYS, Choice, choose
+from nasx.fsutil import atomic_folder, temp_folder_beside, umask
 from nasx.store.run_store import RunStore, TrialRecord
 from nasx.train import population
 from nasx.train.recipe import Recipe
@@ -50,7 +49,7 @@ def _prepare_out(out: Path) -> Path:
         raise ExportError(f"cannot create folder {parent}: {exc.strerror or exc}",
                           where=str(out)) from None
     try:
-        return Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
+        return temp_folder_beside(out)
     except OSError as exc:
         raise ExportError(f"cannot write into {parent}: {exc.strerror or exc}",
                           where=str(out)) from None
@@ -122,16 +121,9 @@ def _model(spec: ArchSpec, state: dict[str, torch.Tensor], source: str) -> torch
     return model.eval()
 
 
-def _umask() -> int:
-    """The process umask (read by setting it and restoring it at once)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def _ordinary_permissions(folder: Path) -> None:
     """0666/0777 minus the umask on ``folder`` and everything in it (mkdtemp makes 0700)."""
-    mask = _umask()
+    mask = umask()
     for path in (folder, *folder.rglob("*")):
         if not path.is_symlink():
             path.chmod((0o777 if path.is_dir() else 0o666) & ~mask)
@@ -167,17 +159,14 @@ def export_trial(run_dir: str | os.PathLike[str], trial_id: int | None = None, *
         target = Path(out)
         tmp = _prepare_out(target)
         try:
-            _write(store, choice, fmts, tmp, recipe=recipe)
-            _ordinary_permissions(tmp)
-            if target.exists():
-                target.rmdir()  # empty (checked above); rename cannot replace a folder
-            os.rename(tmp, target)
-        except BaseException as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
-            if isinstance(exc, OSError) and not isinstance(exc, NasxError):
-                raise ExportError(f"cannot write the export: {exc.strerror or exc}",
-                                  where=str(target)) from None
-            raise
+            with atomic_folder(target, tmp=tmp) as folder:  # target: absent or empty (checked)
+                _write(store, choice, fmts, folder, recipe=recipe)
+                _ordinary_permissions(folder)
+        except OSError as exc:
+            if isinstance(exc, NasxError):
+                raise
+            raise ExportError(f"cannot write the export: {exc.strerror or exc}",
+                              where=str(target)) from None
     return target
 
 
