@@ -1,5 +1,6 @@
 """Sampling architectures from a search space and writing them into run folders (torch-free)."""
 
+from nasx.sample.accept import Acceptance, Verdict, trial_fingerprint
 from nasx.sample.bind import Bound, bind
 from nasx.sample.run import SampleSummary, add_samples, create_run
 from nasx.sample.sampler import (
@@ -9,10 +10,10 @@ from nasx.sample.sampler import (
     default_max_attempts,
     probe_space,
     sample_space,
-    trial_fingerprint,
 )
 
 __all__ = [
-    "Bound", "SampleResult", "SampleSummary", "add_samples", "bind", "build_trial", "check_space",
-    "create_run", "default_max_attempts", "probe_space", "sample_space", "trial_fingerprint",
+    "Acceptance", "Bound", "SampleResult", "SampleSummary", "Verdict", "add_samples", "bind",
+    "build_trial", "check_space", "create_run", "default_max_attempts", "probe_space",
+    "sample_space", "trial_fingerprint",
 ]

@@ -8,8 +8,6 @@ same generator, so adding a ``train:`` distribution never changes which architec
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -17,22 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from nasx.arch.complexity import complexity
-from nasx.arch.families import decode
-from nasx.arch.spec import ArchSpec
-from nasx.errors import InvalidSample, SamplingError, SpaceError
+from nasx.errors import InvalidSample, SamplingError
+from nasx.sample.accept import Acceptance, Verdict
 from nasx.sample.bind import Bound, bind
 from nasx.sample.draw import draw_columns, to_rows
 from nasx.sample.prefilter import SCREENS
-from nasx.space import ChoiceDist, Fixed, Param, SearchSpace, within
+from nasx.space import ChoiceDist, Fixed, Param, SearchSpace
 from nasx.store import NewTrial
 
 BATCH = 2048  # candidates per draw; part of the seed -> trials mapping, so never change lightly
-COMPLEXITY_KEYS = ("flops", "params", "acts")
-# A candidate beyond these is rejected as "out_of_range": counts must fit the store's int64 columns
-# and a network of more blocks than this is no design-space sample.
-MAX_COMPLEXITY = 10**18
-MAX_BLOCKS = 10_000
 MAX_PROBES = 2048  # candidates check_space decodes at most
 # With the default budget (1000 candidates per sample: it needs an acceptance rate near 1/1000 or
 # more) sampling stops once this many candidates in a row gave no new trial. At a rate of 1/500
@@ -64,78 +55,6 @@ class SampleResult:
     def acceptance_rate(self) -> float:
         """accepted / attempts (0 when nothing was tried)."""
         return self.accepted / self.attempts if self.attempts else 0.0
-
-
-def trial_fingerprint(spec_fingerprint: str, hparams: Mapping[str, Any]) -> str:
-    """A trial's identity: its architecture, plus its sampled hparams when it has any."""
-    if not hparams:
-        return spec_fingerprint
-    blob = json.dumps({"arch": spec_fingerprint, "hparams": dict(hparams)}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-class _Judge:
-    """Decodes one candidate and checks it against the space; names the reason of a rejection."""
-
-    def __init__(self, bound: Bound) -> None:
-        self.bound = bound
-        self.space = bound.space
-        self.checked_keys = False
-
-    def _quantity_keys(self, values: Mapping[str, Any], derived: Mapping[str, float]) -> None:
-        """On the first decoded candidate: every constraint key must name a known quantity."""
-        known = set(COMPLEXITY_KEYS) | set(derived) | set(values)
-        for key in self.space.constraints:
-            if key not in known:
-                raise SpaceError(
-                    "unknown quantity to constrain (constrainable: "
-                    f"{', '.join(sorted(set(COMPLEXITY_KEYS) | set(derived)))} or a value key)",
-                    where=str(self.space.path), key=f"constraints.{key}",
-                )
-        self.checked_keys = True
-
-    def decode(self, values: dict[str, Any]) -> tuple[ArchSpec, dict[str, int]] | str:
-        """(spec, complexity) of a candidate, or "invalid" / "out_of_range"; SpaceError for a
-        value of the wrong type (the space file's fault)."""
-        space = self.space
-        try:
-            spec = decode(space.family, values)
-            comp = complexity(spec).to_dict()
-        except InvalidSample:
-            return "invalid"
-        except SpaceError as exc:
-            message = str(exc).split(": ", 1)[1] if exc.key else str(exc)
-            raise SpaceError(message, where=str(space.path), key=exc.key) from None
-        except (OverflowError, ZeroDivisionError, ValueError):
-            return "out_of_range"  # arithmetic of a family beyond floats (e.g. alpha ** phi)
-        if (max(comp.values()) > MAX_COMPLEXITY
-                or sum(st.depth for st in spec.stages) > MAX_BLOCKS):
-            return "out_of_range"
-        return spec, comp
-
-    def judge(self, values: dict[str, Any]) -> tuple[ArchSpec, dict[str, int]] | str:
-        """(spec, complexity) of an acceptable candidate, or the reason it is rejected."""
-        space = self.space
-        for key, bounds in space.constraints.items():  # value constraints first: cheapest
-            value = values.get(key)
-            if isinstance(value, (int, float)) and not within(value, bounds):
-                return key
-        decoded = self.decode(values)
-        if isinstance(decoded, str):
-            return decoded
-        spec, comp = decoded
-        derived: Mapping[str, float] = {}
-        if not self.checked_keys or any(
-            k not in comp and k not in values for k in space.constraints
-        ):
-            derived = self.bound.family.derived(values, spec)
-        if not self.checked_keys:
-            self._quantity_keys(values, derived)
-        quantities = {**values, **derived, **comp}
-        for key, bounds in space.constraints.items():
-            if not within(quantities[key], bounds):
-                return key
-        return spec, comp
 
 
 def _corners(bound: Bound) -> list[dict[str, Any]]:
@@ -188,27 +107,22 @@ def check_space(space: SearchSpace) -> Bound:
     most MAX_PROBES fixed candidates (no random draws, so it never shifts a seed's samples).
     """
     bound = bind(space)
-    judge = _Judge(bound)
+    acceptance = Acceptance(bound)
     for values in _corners(bound)[:MAX_PROBES]:
-        decoded = judge.decode(values)
-        if not judge.checked_keys and not isinstance(decoded, str):
-            judge._quantity_keys(values, bound.family.derived(values, decoded[0]))
+        decoded = acceptance.decode(values)
+        if not isinstance(decoded, Verdict):  # every decoded corner: a constrained string shows
+            acceptance.check_names(values, decoded[0])
     return bound
 
 
 def build_trial(space: SearchSpace, values: dict[str, Any], *, seed: int,
                 hparams: Mapping[str, Any] | None = None, origin: str = "refine") -> NewTrial:
     """A trial from given values (e.g. an Optuna suggestion); InvalidSample names the reason."""
-    verdict = _Judge(bind(space)).judge(dict(values))
-    if isinstance(verdict, str):
-        rule = "give no valid network" if verdict == "invalid" else "violate the constraint"
-        raise InvalidSample(f"the values {rule}", where=str(space.path), key=verdict)
-    spec, comp = verdict
-    hp = dict(hparams or {})
-    return NewTrial(
-        fingerprint=trial_fingerprint(spec.fingerprint(), hp), values=dict(values),
-        spec=spec.to_dict(), seed=seed, hparams=hp, origin=origin, **comp,
-    )
+    verdict = Acceptance(bind(space)).check(values, stop_at_first=True)
+    if not verdict.accepted:
+        rule = "give no valid network" if verdict.rule == "invalid" else "violate the constraint"
+        raise InvalidSample(f"the values {rule}", where=str(space.path), key=verdict.rule)
+    return verdict.trial_for(values, seed=seed, hparams=hparams or {}, origin=origin)
 
 
 def sample_space(
@@ -255,7 +169,7 @@ def _draw(space: SearchSpace, n: int, rng: np.random.Generator, budget: int,
     after ``stall`` candidates in a row without a new trial)."""
     bound = check_space(space)
     arch_rng, trial_rng = rng.spawn(2)
-    judge = _Judge(bound)
+    acceptance = Acceptance(bound)
     screen = SCREENS.get(space.family)
     seen = set(exclude)
     trials: list[NewTrial] = []
@@ -275,22 +189,19 @@ def _draw(space: SearchSpace, n: int, rng: np.random.Generator, budget: int,
         batch_start = attempts
         attempts += size
         for i, values in zip(todo.tolist(), rows, strict=True):
-            verdict = judge.judge(values)
-            if isinstance(verdict, str):
-                rejected[verdict] += 1
+            verdict = acceptance.check(values, stop_at_first=True)
+            if not verdict.accepted:
+                rejected[verdict.rule] += 1
                 continue
-            spec, comp = verdict
             hparams = {k: d.sample(trial_rng) for k, d in space.train_dists.items()}
-            fp = trial_fingerprint(spec.fingerprint(), hparams)
+            fp = verdict.fingerprint(hparams)
             if fp in seen:
                 rejected["duplicate"] += 1
                 continue
             seen.add(fp)
             last_new = batch_start + i + 1
-            trials.append(NewTrial(
-                fingerprint=fp, values=values, spec=spec.to_dict(), hparams=hparams,
-                seed=int(trial_rng.integers(0, 2**31 - 1)), origin=origin, **comp,
-            ))
+            trials.append(verdict.trial_for(values, fingerprint=fp, hparams=hparams, origin=origin,
+                                            seed=int(trial_rng.integers(0, 2**31 - 1))))
             if len(trials) == n:
                 attempts = batch_start + i + 1  # the rest of the batch was never looked at
                 break

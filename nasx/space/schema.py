@@ -12,12 +12,15 @@ import hashlib
 import math
 import numbers
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
+from nasx.constants import INPUT_DEFAULTS
 from nasx.errors import SpaceError
 from nasx.space.constraints import RELATIONS, Bound, parse_bounds
 from nasx.space.dists import (
@@ -33,7 +36,6 @@ from nasx.space.dists import (
 from nasx.space.shipped import resolve_space
 from nasx.yamlio import YamlLimitError, clip, load_yaml, read_text, shorten
 
-INPUT_DEFAULTS: dict[str, int] = {"resolution": 224, "in_channels": 3, "num_classes": 1000}
 DEFAULT_N = 100
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _SECTIONS = ("input", "params", "per_stage", "relations", "constraints", "train")
@@ -55,13 +57,13 @@ class _SpaceFile(BaseModel):
     family: str
     n: Annotated[int, Field(ge=1, le=MAX_N)] = DEFAULT_N
     seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0
-    input: dict[str, Any] = {}
-    params: dict[str, Any] = {}
+    input: dict[str, object] = {}
+    params: dict[str, object] = {}
     stages: Annotated[int, Field(ge=1, le=MAX_STAGES)] | None = None
-    per_stage: dict[str, Any] = {}
+    per_stage: dict[str, object] = {}
     relations: dict[str, str] = {}
-    constraints: dict[str, Any] = {}
-    train: dict[str, Any] = {}
+    constraints: dict[str, object] = {}
+    train: dict[str, object] = {}
     lineage: dict[str, Any] = {}
 
 
@@ -88,7 +90,7 @@ class SearchSpace:
     lineage: dict[str, Any] = field(default_factory=dict, repr=False)  # provenance, not sampled
 
 
-def _rule(err: dict[str, Any]) -> str:
+def _rule(err: ErrorDetails) -> str:
     msg = str(err["msg"]).removeprefix("Value error, ")
     msg = msg[:1].lower() + msg[1:]
     if err["type"] == "value_error" or isinstance(err.get("input"), dict):
@@ -99,7 +101,7 @@ def _rule(err: dict[str, Any]) -> str:
 _TYPE_TAGS = {"int", "float", "str", "bool", "none"}
 
 
-def _key(prefix: str, loc: tuple[Any, ...]) -> str:
+def _key(prefix: str, loc: tuple[int | str, ...]) -> str:
     """Dotted key of an error location, without pydantic's union-member tags (``float``...)."""
     parts = [prefix] if prefix else []
     for i, p in enumerate(loc):
@@ -110,7 +112,7 @@ def _key(prefix: str, loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
-def parse_param(raw: Any, *, file: str, key: str) -> Param:
+def parse_param(raw: object, *, where: str, key: str) -> Param:
     """A fixed scalar or a distribution mapping -> :class:`Fixed` / a distribution."""
     if isinstance(raw, dict):
         kinds = [k for k in raw if k in DIST_KINDS]
@@ -119,26 +121,26 @@ def parse_param(raw: Any, *, file: str, key: str) -> Param:
             raise SpaceError(
                 "a distribution needs exactly one of int, float, pow2, choice "
                 f"(found: {found})",
-                where=file, key=key,
+                where=where, key=key,
             )
         try:
             return DIST_KINDS[kinds[0]].model_validate(raw)  # type: ignore[return-value]
         except ValidationError as exc:
             err = exc.errors()[0]
-            raise SpaceError(_rule(err), where=file, key=_key(key, err["loc"])) from None
+            raise SpaceError(_rule(err), where=where, key=_key(key, err["loc"])) from None
     if raw is None or isinstance(raw, (bool, str, numbers.Real)):
         if isinstance(raw, numbers.Real) and not isinstance(raw, bool):
             if not (isinstance(raw, int) or math.isfinite(raw)) or abs(raw) > MAX_MAGNITUDE:
                 raise SpaceError(f"a number must be finite and within +-{MAX_MAGNITUDE:.0e}, got "
-                                 f"{shorten(raw)}", where=file, key=key)
+                                 f"{shorten(raw)}", where=where, key=key)
             if not isinstance(raw, int):
                 raw = float(raw)
         if isinstance(raw, str) and len(raw) > MAX_STRING:
             raise SpaceError(f"a string value may have at most {MAX_STRING} characters, got "
-                             f"{len(raw)}", where=file, key=key)
+                             f"{len(raw)}", where=where, key=key)
         return Fixed(value=raw)
     raise SpaceError(
-        f"expected a fixed scalar or a distribution mapping, got {shorten(raw)}", where=file,
+        f"expected a fixed scalar or a distribution mapping, got {shorten(raw)}", where=where,
         key=key,
     )
 
@@ -151,117 +153,164 @@ def _is_numeric(p: Param) -> bool:
     return True
 
 
-def _check_keys(raw: dict[Any, Any], file: str) -> None:
+def _check_keys(raw: dict[object, object], where: str) -> None:
     """Keys of the sections are short identifiers, at most MAX_KEYS per section."""
     for section in _SECTIONS:
         entries = raw.get(section)
         if not isinstance(entries, dict):
             continue  # the schema reports it
         if len(entries) > MAX_KEYS:
-            raise SpaceError(f"at most {MAX_KEYS} entries, got {len(entries)}", where=file,
+            raise SpaceError(f"at most {MAX_KEYS} entries, got {len(entries)}", where=where,
                              key=section)
         for key in entries:
             if not (isinstance(key, str) and _KEY.match(key)):
                 raise SpaceError(
                     "keys must be identifiers of at most 64 letters, digits or '_', got "
-                    f"{shorten(key)}", where=file, key=section,
+                    f"{shorten(key)}", where=where, key=section,
                 )
 
 
-def parse_space(text: str, path: str | Path) -> SearchSpace:
-    """Validate the YAML ``text`` of the space file ``path`` (used for errors and the default name)."""
-    path = Path(path)
-    file = str(path)
+def _top_level(text: str, where: str) -> _SpaceFile:
+    """The file's top-level structure: a YAML mapping of known keys with identifier keys."""
     try:
         raw = load_yaml(text)
     except YamlLimitError as exc:
-        raise SpaceError(str(exc), where=file) from None
+        raise exc.at(where=where, kind=SpaceError) from None
     if not isinstance(raw, dict):
         raise SpaceError(
-            f"a space file must be a mapping of keys, got {type(raw).__name__}", where=file
+            f"a space file must be a mapping of keys, got {type(raw).__name__}", where=where
         )
     for section in _SECTIONS:  # `params:` with nothing under it means empty
         if section in raw and raw[section] is None:
             raw[section] = {}
-    _check_keys(raw, file)
+    _check_keys(raw, where)
     try:
-        top = _SpaceFile.model_validate(raw)
+        return _SpaceFile.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise SpaceError(_rule(err), where=file, key=_key("", err["loc"])) from None
+        raise SpaceError(_rule(err), where=where, key=_key("", err["loc"])) from None
 
+
+def _name(top: _SpaceFile, path: Path) -> str:
+    """The run's name: ``name:`` or the file's stem, usable as a folder name."""
     name = top.name if top.name is not None else path.stem
     if not _NAME.match(name) or len(name) > MAX_NAME:
         raise SpaceError(
             f"must be at most {MAX_NAME} letters, digits, '.', '_' or '-' (a folder name), got "
             f"{shorten(name)}",
-            where=file, key="name",
+            where=str(path), key="name",
         )
+    return name
+
+
+def _input(raw: dict[str, object], where: str) -> dict[str, Param]:
+    """The ``input:`` section over INPUT_DEFAULTS (only the input keys)."""
     inputs: dict[str, Param] = {k: Fixed(value=v) for k, v in INPUT_DEFAULTS.items()}
-    for key, value in top.input.items():
+    for key, value in raw.items():
         if key not in INPUT_DEFAULTS:
             raise SpaceError(
                 f"unknown input key (allowed: {', '.join(INPUT_DEFAULTS)})",
-                where=file, key=f"input.{key}",
+                where=where, key=f"input.{key}",
             )
-        inputs[key] = parse_param(value, file=file, key=f"input.{key}")
-    params = {k: parse_param(v, file=file, key=f"params.{k}") for k, v in top.params.items()}
+        inputs[key] = parse_param(value, where=where, key=f"input.{key}")
+    return inputs
 
-    per_stage: dict[str, tuple[Param, ...]] = {}
+
+def _params(raw: dict[str, object], where: str) -> dict[str, Param]:
+    """The ``params:`` section: one fixed value or distribution per key."""
+    return {k: parse_param(v, where=where, key=f"params.{k}") for k, v in raw.items()}
+
+
+def _per_stage(top: _SpaceFile, params: Mapping[str, Param],
+               where: str) -> dict[str, tuple[Param, ...]]:
+    """The ``per_stage:`` section: one param per stage (a list, or one entry for every stage)."""
     if top.per_stage and top.stages is None:
-        raise SpaceError("is required when per_stage is given", where=file, key="stages")
+        raise SpaceError("is required when per_stage is given", where=where, key="stages")
+    stages = top.stages or 0
+    per_stage: dict[str, tuple[Param, ...]] = {}
     for key, value in top.per_stage.items():
-        where = f"per_stage.{key}"
+        at = f"per_stage.{key}"
         if key in params:
-            raise SpaceError("is given both under params and per_stage", where=file, key=where)
-        if isinstance(value, list):
-            if len(value) != top.stages:
-                raise SpaceError(
-                    f"a per-stage list needs one entry per stage ({top.stages}), got {len(value)}",
-                    where=file, key=where,
-                )
-            per_stage[key] = tuple(
-                parse_param(v, file=file, key=f"{where}.{i + 1}") for i, v in enumerate(value)
+            raise SpaceError("is given both under params and per_stage", where=where, key=at)
+        if not isinstance(value, list):
+            per_stage[key] = (parse_param(value, where=where, key=at),) * stages
+            continue
+        if len(value) != stages:
+            raise SpaceError(
+                f"a per-stage list needs one entry per stage ({stages}), got {len(value)}",
+                where=where, key=at,
             )
-        else:
-            param = parse_param(value, file=file, key=where)
-            per_stage[key] = (param,) * (top.stages or 0)
+        per_stage[key] = tuple(
+            parse_param(v, where=where, key=f"{at}.{i + 1}") for i, v in enumerate(value)
+        )
+    return per_stage
 
-    for key, rel in top.relations.items():
-        where = f"relations.{key}"
+
+def _relations(raw: Mapping[str, str], params: Mapping[str, Param],
+               per_stage: Mapping[str, tuple[Param, ...]], where: str) -> dict[str, str]:
+    """The ``relations:`` section: a known relation per per-stage key (``shared`` also for a
+    per-stage key under params); the monotone ones need numbers."""
+    for key, rel in raw.items():
+        at = f"relations.{key}"
         if rel not in RELATIONS:
             raise SpaceError(
                 f"unknown relation (allowed: {', '.join(RELATIONS)}), got {shorten(rel)}",
-                where=file, key=where,
+                where=where, key=at,
             )
         if key in per_stage:
             if rel != "shared" and not all(_is_numeric(p) for p in per_stage[key]):
-                raise SpaceError(f"{rel} needs numeric values", where=file, key=where)
+                raise SpaceError(f"{rel} needs numeric values", where=where, key=at)
         elif not (key in params and rel == "shared"):
             raise SpaceError(
-                "a relation needs a per_stage parameter of that name", where=file, key=where
+                "a relation needs a per_stage parameter of that name", where=where, key=at
             )
+    return dict(raw)
 
+
+def _constraints(raw: dict[str, object], where: str) -> dict[str, tuple[Bound, Bound]]:
+    """The ``constraints:`` section: ``[lo, hi]`` bounds per quantity."""
     constraints: dict[str, tuple[Bound, Bound]] = {}
-    for key, value in top.constraints.items():
+    for key, value in raw.items():
         try:
             constraints[key] = parse_bounds(value)
         except ValueError as exc:
-            raise SpaceError(str(exc), where=file, key=f"constraints.{key}") from None
+            raise SpaceError(str(exc), where=where, key=f"constraints.{key}") from None
+    return constraints
 
-    train_fixed: dict[str, Scalar] = {}
-    train_dists: dict[str, Dist] = {}
-    for key, value in top.train.items():
-        param = parse_param(value, file=file, key=f"train.{key}")
+
+def _train(raw: dict[str, object], where: str) -> tuple[dict[str, Scalar], dict[str, Dist]]:
+    """The ``train:`` section split into fixed recipe keys and sampled distributions."""
+    fixed: dict[str, Scalar] = {}
+    dists: dict[str, Dist] = {}
+    for key, value in raw.items():
+        param = parse_param(value, where=where, key=f"train.{key}")
         if isinstance(param, Fixed):
-            train_fixed[key] = param.value
+            fixed[key] = param.value
         else:
-            train_dists[key] = param
+            dists[key] = param
+    return fixed, dists
 
+
+def parse_space(text: str, path: str | Path) -> SearchSpace:
+    """Validate the YAML ``text`` of the space file ``path`` (used for errors and the default name).
+
+    Sections are validated in the file's reading order, so the first error reported is the one
+    it always was: top level, name, input, params, per_stage, relations, constraints, train.
+    """
+    path = Path(path)
+    where = str(path)
+    top = _top_level(text, where)
+    name = _name(top, path)
+    inputs = _input(top.input, where)
+    params = _params(top.params, where)
+    per_stage = _per_stage(top, params, where)
+    relations = _relations(top.relations, params, per_stage, where)
+    constraints = _constraints(top.constraints, where)
+    train_fixed, train_dists = _train(top.train, where)
     return SearchSpace(
         path=path, text=text, sha256=hashlib.sha256(text.encode()).hexdigest(), name=name,
         family=top.family, n=top.n, seed=top.seed, input=inputs, params=params,
-        stages=top.stages, per_stage=per_stage, relations=dict(top.relations),
+        stages=top.stages, per_stage=per_stage, relations=relations,
         constraints=constraints, train_fixed=train_fixed, train_dists=train_dists,
         description=top.description, lineage=top.lineage,
     )
@@ -281,5 +330,5 @@ def load_space(path: str | Path) -> SearchSpace:
         raise SpaceError(f"cannot read the space file ({exc.strerror or exc})",
                          where=str(path)) from None
     except YamlLimitError as exc:
-        raise SpaceError(str(exc), where=str(path)) from None
+        raise exc.at(where=str(path), kind=SpaceError) from None
     return parse_space(text, path)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from nasx.arch import ArchSpec
 from nasx.cli.main import main
 from nasx.store import RunStore
 
@@ -46,7 +45,7 @@ def test_every_block_has_the_papers_bottleneck_and_groups(sampled, name):
     assert len(trials) == 50
     ratios_seen = set()
     for t in trials:
-        spec = ArchSpec.from_dict(t.spec)
+        spec = t.spec
         assert len(spec.stages) == 4 and 360e6 <= t.flops <= 400e6
         for i, stage in enumerate(spec.stages, start=1):
             b = 1 / t.values[f"bot_mul_{i}"]  # the paper's ratio
@@ -86,7 +85,7 @@ def test_the_papers_relations_hold(sampled, name):
 
 def test_first_anynet_a_trial_is_pinned(sampled):
     t = sampled["anynet_a"][0]
-    spec = ArchSpec.from_dict(t.spec)
+    spec = t.spec
     assert [t.values[f"bot_mul_{i}"] for i in range(1, 5)] == [0.5, 0.5, 1.0, 1.0]
     assert [t.values[f"width_{i}"] for i in range(1, 5)] == [168, 16, 152, 104]
     assert [t.values[f"group_w_{i}"] for i in range(1, 5)] == [2, 16, 32, 32]

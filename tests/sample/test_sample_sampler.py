@@ -43,7 +43,7 @@ def test_regnet_first_trials_are_pinned():
         360716008, 5547256, 2809288, 1421746521)
     assert [t.flops for t in res.trials] == [360716008, 387873000, 384495624]
     assert first.origin == "sampled" and first.hparams == {}
-    assert ArchSpec.from_dict(first.spec).widths == [32, 80, 208, 536]
+    assert isinstance(first.spec, ArchSpec) and first.spec.widths == [32, 80, 208, 536]
 
 
 def test_same_seed_same_trials_other_seed_other_trials():
@@ -62,9 +62,9 @@ def test_500_distinct_regnets_inside_every_constraint():
     res = sample_space(space, 500, np.random.default_rng(0))
     assert res.accepted == 500 and len({t.fingerprint for t in res.trials}) == 500
     assert all(360_000_000 <= t.flops <= 400_000_000 for t in res.trials)
-    assert all(len(t.spec["stages"]) == 4 for t in res.trials)
+    assert all(len(t.spec.stages) == 4 for t in res.trials)
     for t in res.trials[::50]:  # the stored complexity is nasx.arch's count
-        assert complexity(ArchSpec.from_dict(t.spec)).to_dict() == {
+        assert complexity(t.spec).to_dict() == {
             "flops": t.flops, "params": t.params, "acts": t.acts}
     assert res.attempts == 500 + sum(res.rejected.values())
     assert 0.002 < res.acceptance_rate < 0.008
@@ -95,7 +95,7 @@ def test_value_and_derived_constraints(make_space):
     space = make_space(TINY + "  depth: [3, 4]\n  num_stages: [2, 2]\n")
     res = sample_space(space, 10, np.random.default_rng(0))
     assert all(t.values["depth"] in (3, 4) for t in res.trials)
-    assert all(len(t.spec["stages"]) == 2 for t in res.trials)
+    assert all(len(t.spec.stages) == 2 for t in res.trials)
 
 
 def test_unknown_constraint_quantity(make_space):

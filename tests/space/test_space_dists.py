@@ -21,7 +21,7 @@ GOLDEN = [
 
 @pytest.mark.parametrize(("raw", "cls", "expected"), GOLDEN)
 def test_draws_are_pinned_and_batches_match(raw, cls, expected):
-    p = parse_param(raw, file="s.yaml", key="k")
+    p = parse_param(raw, where="s.yaml", key="k")
     assert isinstance(p, cls)
     rng = np.random.default_rng(0)
     assert [p.sample(rng) for _ in range(4)] == expected
@@ -30,36 +30,36 @@ def test_draws_are_pinned_and_batches_match(raw, cls, expected):
 
 @pytest.mark.parametrize(("raw", "cls", "expected"), GOLDEN)
 def test_to_yaml_round_trips(raw, cls, expected):
-    p = parse_param(raw, file="s.yaml", key="k")
-    assert parse_param(p.to_yaml(), file="s.yaml", key="k") == p
+    p = parse_param(raw, where="s.yaml", key="k")
+    assert parse_param(p.to_yaml(), where="s.yaml", key="k") == p
 
 
 def test_draws_respect_bounds_q_and_types():
     rng = np.random.default_rng(1)
-    ints = parse_param({"int": [16, 1024], "q": 16, "log": True}, file="f", key="k")
+    ints = parse_param({"int": [16, 1024], "q": 16, "log": True}, where="f", key="k")
     xs = ints.sample_many(rng, 5000)
     assert xs.min() >= 16 and xs.max() <= 1024 and (xs % 16 == 0).all()
     assert all(type(v) is int for v in xs[:10].tolist())
-    floats = parse_param({"float": [0.5, 2.0], "q": 0.25}, file="f", key="k")
+    floats = parse_param({"float": [0.5, 2.0], "q": 0.25}, where="f", key="k")
     fs = floats.sample_many(rng, 2000).tolist()
     assert set(fs) == {0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0}
-    pw = parse_param({"pow2": [0.25, 4]}, file="f", key="k")
+    pw = parse_param({"pow2": [0.25, 4]}, where="f", key="k")
     assert set(pw.sample_many(rng, 2000).tolist()) == {0.25, 0.5, 1.0, 2.0, 4.0}
-    uniform = parse_param({"int": [1, 4]}, file="f", key="k").sample_many(rng, 8000)
+    uniform = parse_param({"int": [1, 4]}, where="f", key="k").sample_many(rng, 8000)
     assert sorted(np.bincount(uniform)[1:] > 1800) == [True] * 4
 
 
 def test_log_uniform_favours_small_values():
     rng = np.random.default_rng(2)
-    xs = parse_param({"float": [1, 100], "log": True}, file="f", key="k").sample_many(rng, 4000)
+    xs = parse_param({"float": [1, 100], "log": True}, where="f", key="k").sample_many(rng, 4000)
     assert 0.45 < np.mean(xs < 10) < 0.55  # half the mass below the geometric midpoint
 
 
 def test_fixed_values_draw_nothing():
     rng = np.random.default_rng(0)
-    p = parse_param(1.5, file="f", key="k")
+    p = parse_param(1.5, where="f", key="k")
     assert p == Fixed(value=1.5) and p.sample(rng) == 1.5
-    assert parse_param("cifar", file="f", key="k").sample(rng) == "cifar"
+    assert parse_param("cifar", where="f", key="k").sample(rng) == "cifar"
     assert rng.integers(0, 10**9) == np.random.default_rng(0).integers(0, 10**9)
 
 
@@ -80,7 +80,7 @@ def test_fixed_values_draw_nothing():
 ])
 def test_rules_raise_one_line_errors(raw, key, words):
     with pytest.raises(SpaceError) as info:
-        parse_param(raw, file="s.yaml", key="k")
+        parse_param(raw, where="s.yaml", key="k")
     msg = str(info.value)
     assert msg.startswith(f"s.yaml: key '{key}': ") and words in msg.lower()
     assert "\n" not in msg
@@ -88,4 +88,4 @@ def test_rules_raise_one_line_errors(raw, key, words):
 
 def test_lists_are_not_fixed_values():
     with pytest.raises(SpaceError, match="expected a fixed scalar or a distribution"):
-        parse_param([1, 2], file="s.yaml", key="params.depth")
+        parse_param([1, 2], where="s.yaml", key="params.depth")

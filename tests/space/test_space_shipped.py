@@ -33,7 +33,7 @@ def test_shipped_space_samples_inside_its_constraints(path):
     assert len({t.fingerprint for t in res.trials}) == 3
     for t in res.trials:
         quantities = {**t.values, "flops": t.flops, "params": t.params, "acts": t.acts,
-                      "num_stages": len(t.spec["stages"])}
+                      "num_stages": len(t.spec.stages)}
         for key, bounds in space.constraints.items():
             if key in quantities:
                 assert within(quantities[key], bounds), (key, quantities[key])

@@ -1,0 +1,194 @@
+"""The one acceptance check of a candidate architecture: decode, count, derive, constrain.
+
+Whoever proposes values asks :class:`Acceptance` and reads one :class:`Verdict`: the sampler for
+each candidate its vectorised screen (``nasx.sample.prefilter``) let through, ``build_trial``, and
+refine's feasibility check. A screen only rejects early what this check would reject too; this
+check is the authority, so every path decodes and counts a candidate exactly once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from nasx.arch.complexity import Complexity, complexity
+from nasx.arch.spec import ArchSpec
+from nasx.errors import InvalidSample, SpaceError, shorten
+from nasx.sample.bind import Bound
+from nasx.space import within
+from nasx.space.constraints import Bound as Limit
+from nasx.store import NewTrial, Origin
+
+COMPLEXITY_KEYS = ("flops", "params", "acts")
+# A candidate beyond these is rejected as "out_of_range": counts must fit the store's int64 columns
+# and a network of more blocks than this is no design-space sample.
+MAX_COMPLEXITY = 10**18
+MAX_BLOCKS = 10_000
+INVALID = "invalid"  # the rule of values that decode to no network
+OUT_OF_RANGE = "out_of_range"  # the rule of a network beyond the limits above
+NO_NETWORK = 1.0  # the violation score of both (a constraint's score is a relative distance)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the acceptance check found for one candidate value set."""
+
+    accepted: bool
+    rule: str = ""  # "" when accepted, else INVALID, OUT_OF_RANGE or the violated constraint key
+    reason: str = ""  # one line for people: the rule and the value ("" when accepted)
+    violation: float = 0.0  # 0 when accepted; NO_NETWORK; else summed distances outside bounds
+    quantities: Mapping[str, float] = field(default_factory=dict)  # what constraints read
+    spec: ArchSpec | None = None
+    counts: Complexity | None = None
+    trial: NewTrial | None = None  # set by a caller that makes the trial (refine's check)
+
+    @property
+    def feasible(self) -> bool:
+        """No rule violated (refine's word for ``accepted``)."""
+        return self.accepted
+
+    def fingerprint(self, hparams: Mapping[str, Any]) -> str:
+        """The identity of the trial these values and ``hparams`` would make."""
+        return trial_fingerprint(self._accepted()[0].fingerprint(), hparams)
+
+    def trial_for(self, values: Mapping[str, Any], *, seed: int, hparams: Mapping[str, Any],
+                  origin: str, fingerprint: str | None = None) -> NewTrial:
+        """The NewTrial of an accepted candidate (``fingerprint`` when the caller has it)."""
+        spec, counts = self._accepted()
+        hp = dict(hparams)
+        return NewTrial(
+            fingerprint=fingerprint or trial_fingerprint(spec.fingerprint(), hp),
+            values=dict(values), spec=spec, seed=seed, hparams=hp, origin=Origin(origin),
+            flops=counts.flops, params=counts.params, acts=counts.acts,
+        )
+
+    def _accepted(self) -> tuple[ArchSpec, Complexity]:
+        if not self.accepted or self.spec is None or self.counts is None:
+            raise ValueError(f"a rejected candidate makes no trial ({self.rule})")
+        return self.spec, self.counts
+
+
+def trial_fingerprint(spec_fingerprint: str, hparams: Mapping[str, Any]) -> str:
+    """A trial's identity: its architecture, plus its sampled hparams when it has any."""
+    if not hparams:
+        return spec_fingerprint
+    blob = json.dumps({"arch": spec_fingerprint, "hparams": dict(hparams)}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def distance(value: float, bounds: tuple[Limit, Limit]) -> float:
+    """Relative distance of ``value`` outside ``[lo, hi]`` (0 inside)."""
+    lo, hi = bounds
+    if lo is not None and value < lo:
+        return (lo - value) / max(abs(lo), 1e-12)
+    if hi is not None and value > hi:
+        return (value - hi) / max(abs(hi), 1e-12)
+    return 0.0
+
+
+def _outside(key: str, value: float, bounds: tuple[Limit, Limit]) -> str:
+    return f"{key}={value:g} outside [{bounds[0]}, {bounds[1]}]"
+
+
+def _no_network(rule: str, reason: str, counts: Complexity | None = None) -> Verdict:
+    quantities: dict[str, float] = counts.to_dict() if counts is not None else {}
+    return Verdict(False, rule, reason, NO_NETWORK, quantities, counts=counts)
+
+
+class Acceptance:
+    """The acceptance check of one bound space; keeps what it learnt from the first candidate."""
+
+    def __init__(self, bound: Bound) -> None:
+        self.bound = bound
+        self.where = bound.file
+        self.constraints = bound.space.constraints
+        self._names_checked = False  # constraint keys checked against a decoded candidate
+        self._derive = True  # whether a constraint reads a quantity the family derives
+
+    def decode(self, values: Mapping[str, Any]) -> tuple[ArchSpec, Complexity] | Verdict:
+        """(spec, counts) of ``values``, or the rejecting Verdict (INVALID, OUT_OF_RANGE).
+
+        A value of the wrong type is the space file's fault: SpaceError naming the file.
+        """
+        try:
+            spec = self.bound.family.decode(values)
+            counts = complexity(spec)
+        except InvalidSample as exc:
+            return _no_network(INVALID, f"no valid network: {exc}")
+        except SpaceError as exc:
+            raise exc.at(where=self.where) from None
+        except (OverflowError, ZeroDivisionError, ValueError) as exc:
+            # arithmetic of a family beyond floats (e.g. alpha ** phi)
+            return _no_network(OUT_OF_RANGE, f"out of range: {exc}")
+        if (max(counts.flops, counts.params, counts.acts) > MAX_COMPLEXITY
+                or sum(st.depth for st in spec.stages) > MAX_BLOCKS):
+            return _no_network(OUT_OF_RANGE, f"out of range: more than {MAX_COMPLEXITY:.0e} "
+                               f"flops, params or acts, or {MAX_BLOCKS} blocks", counts)
+        return spec, counts
+
+    def quantities(self, values: Mapping[str, Any], spec: ArchSpec, counts: Complexity, *,
+                   derive: bool = True) -> dict[str, float]:
+        """The numbers a constraint may read: numeric values, then the family's derived
+        quantities, then the counts (a later one wins a shared name)."""
+        out: dict[str, float] = {k: v for k, v in values.items() if _is_number(v)}
+        if derive:
+            out.update(self.bound.family.derived(values, spec))
+        out.update(flops=counts.flops, params=counts.params, acts=counts.acts)
+        if not self._names_checked:
+            self.check_names(values, spec)
+        return out
+
+    def check_names(self, values: Mapping[str, Any], spec: ArchSpec) -> None:
+        """SpaceError for a constraint on no known quantity or on a value that is no number."""
+        derived = self.bound.family.derived(values, spec)
+        for key in self.constraints:
+            if key in COMPLEXITY_KEYS or key in derived or _is_number(values.get(key)):
+                continue
+            if key in values:
+                raise SpaceError(f"a constraint needs a number, got {shorten(values[key])}",
+                                 where=self.where, key=f"constraints.{key}")
+            known = ", ".join(sorted(set(COMPLEXITY_KEYS) | set(derived)))
+            raise SpaceError(f"unknown quantity to constrain (constrainable: {known} or a value "
+                             "key)", where=self.where, key=f"constraints.{key}")
+        self._names_checked = True
+        self._derive = any(k not in COMPLEXITY_KEYS and k not in values for k in self.constraints)
+
+    def check(self, values: Mapping[str, Any], *, stop_at_first: bool = False) -> Verdict:
+        """The verdict on ``values``: every violated constraint scored, or (``stop_at_first``,
+        the sampler's inner loop) the first one, value constraints before anything is decoded."""
+        if stop_at_first:
+            for key, bounds in self.constraints.items():  # cheapest first: no decode
+                value = values.get(key)
+                if _is_number(value) and not within(value, bounds):
+                    return Verdict(False, key, _outside(key, value, bounds),
+                                   distance(value, bounds), {key: value})
+        decoded = self.decode(values)
+        if isinstance(decoded, Verdict):
+            return decoded
+        spec, counts = decoded
+        quantities = self.quantities(values, spec, counts,
+                                     derive=self._derive or not stop_at_first)
+        failed: list[str] = []  # the violated constraint keys, in file order
+        texts: list[str] = []
+        violation = 0.0
+        for key, bounds in self.constraints.items():
+            if key not in quantities:
+                self.check_names(values, spec)  # raises: a value of another type than before
+            value = quantities[key]
+            if not within(value, bounds):
+                failed.append(key)
+                texts.append(_outside(key, value, bounds))
+                violation += max(distance(value, bounds), 1e-12)  # > 0 however close
+                if stop_at_first:
+                    break
+        if failed:
+            return Verdict(False, failed[0], "; ".join(texts), violation, quantities, spec, counts)
+        return Verdict(True, quantities=quantities, spec=spec, counts=counts)
+
