@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from nasx.arch.spec import ArchSpec
+from nasx.arch.spec import ArchSpec, BlockSpec
 
 
 @dataclass(frozen=True)
@@ -30,64 +30,103 @@ def _out(h: int, stride: int) -> int:
     return (h - 1) // stride + 1
 
 
-def complexity(spec: ArchSpec) -> Complexity:
-    """Exact (flops, params, acts) of ``spec`` at its resolution and input channels."""
+class _Tally:
+    """Running (flops, params, acts), one counter per layer kind of the models (nasx.models)."""
+
+    __slots__ = ("acts", "flops", "params")
+
+    def __init__(self) -> None:
+        self.flops = self.params = self.acts = 0
+
+    def conv(self, k: int, c_in: int, c_out: int, hw: int, *, groups: int = 1,
+             bias: bool = False) -> None:
+        """k x k conv, c_in -> c_out in ``groups`` groups, ``hw`` output positions."""
+        weights = k * k * c_in * c_out // groups + (c_out if bias else 0)
+        self.flops += weights * hw
+        self.params += weights
+        self.acts += c_out * hw
+
+    def bn(self, c: int) -> None:
+        """Batch norm over ``c`` channels: scale and shift, nothing else counted."""
+        self.params += 2 * c
+
+    def pool(self, c: int, hw: int) -> None:
+        """Max pool to ``hw`` output positions: acts only."""
+        self.acts += c * hw
+
+    def linear(self, n_in: int, n_out: int) -> None:
+        """Fully connected layer with bias."""
+        self.conv(1, n_in, n_out, 1, bias=True)
+
+    def se(self, c: int, w_se: int) -> None:
+        """Squeeze-excitation: two 1x1 convs with bias at 1x1 spatial size (pool, scaling free)."""
+        self.conv(1, c, w_se, 1, bias=True)
+        self.conv(1, w_se, c, 1, bias=True)
+
+    def add(self, other: _Tally, times: int = 1) -> None:
+        """Add ``times`` copies of ``other``."""
+        self.flops += other.flops * times
+        self.params += other.params * times
+        self.acts += other.acts * times
+
+
+def _block(b: BlockSpec, hw_in: int, hw: int) -> _Tally:
+    """One block: ``hw_in`` positions at its input, ``hw`` after its stride."""
+    t = _Tally()
+    k = b.kernel
+    if b.kind == "basic":  # k x k (stride, groups) + BN, k x k + BN
+        t.conv(k, b.w_in, b.w_mid, hw, groups=b.groups)
+        t.bn(b.w_mid)
+        t.conv(k, b.w_mid, b.w_out, hw)
+        t.bn(b.w_out)
+    else:
+        if b.kind == "bottleneck" or b.expand:  # 1x1 reduce / expand + BN at input size
+            t.conv(1, b.w_in, b.w_mid, hw_in)
+            t.bn(b.w_mid)
+        t.conv(k, b.w_mid, b.w_mid, hw, groups=b.groups)  # k x k (stride) + BN
+        t.bn(b.w_mid)
+        t.conv(1, b.w_mid, b.w_out, hw)  # 1x1 out + BN
+        t.bn(b.w_out)
+    if b.w_se:
+        t.se(b.w_mid, b.w_se)
+    if b.proj:  # 1x1 projection shortcut + BN
+        t.conv(1, b.w_in, b.w_out, hw)
+        t.bn(b.w_out)
+    return t
+
+
+def _stem(t: _Tally, spec: ArchSpec) -> int:
+    """Count the stem (conv + BN, optional 3x3 stride-2 max pool); returns the size after it."""
     stem = spec.stem
     h = _out(spec.resolution, stem.stride)
-    hw = h * h
-    w = stem.width
-    # stem conv (no bias) + BN
-    conv = stem.kernel * stem.kernel * spec.in_channels * w
-    flops = conv * hw
-    params = conv + 2 * w
-    acts = w * hw
-    if stem.pool:  # 3x3 stride-2 max pool
+    t.conv(stem.kernel, spec.in_channels, stem.width, h * h)
+    t.bn(stem.width)
+    if stem.pool:
         h = _out(h, 2)
-        hw = h * h
-        acts += w * hw
+        t.pool(stem.width, h * h)
+    return h
+
+
+def _head(t: _Tally, spec: ArchSpec, w: int, hw: int) -> None:
+    """Count the head: optional 1x1 conv + BN, global pool (free), FC with bias."""
+    head = spec.head
+    if head.width:
+        t.conv(1, w, head.width, hw)
+        t.bn(head.width)
+        w = head.width
+    t.linear(w, head.num_classes)
+
+
+def complexity(spec: ArchSpec) -> Complexity:
+    """Exact (flops, params, acts) of ``spec`` at its resolution and input channels."""
+    t = _Tally()
+    h = _stem(t, spec)
     # Blocks 2..d of a stage are identical (stride 1, w_in = width): count a stage as its first
     # block plus (d - 1) times its second, so at most 2 BlockSpecs per stage are built.
     repeats = [n for st in spec.stages for n in (1, st.depth - 1)[: st.depth]]
     for b, n in zip(spec.blocks(per_stage=2), repeats, strict=True):
-        hw_in = hw
+        hw_in = h * h
         h = _out(h, b.stride)
-        hw = h * h
-        f0, p0, a0 = flops, params, acts
-        k2 = b.kernel * b.kernel
-        w_in, w_mid, w_out = b.w_in, b.w_mid, b.w_out
-        if b.kind == "basic":
-            conv = k2 * w_in * w_mid // b.groups + k2 * w_mid * w_out
-            flops += conv * hw
-            params += conv + 2 * w_mid + 2 * w_out
-            acts += (w_mid + w_out) * hw
-        else:
-            if b.kind == "bottleneck" or b.expand:  # 1x1 reduce / expand at input size
-                flops += w_in * w_mid * hw_in
-                params += w_in * w_mid + 2 * w_mid
-                acts += w_mid * hw_in
-            conv = k2 * w_mid * w_mid // b.groups + w_mid * w_out  # k x k, then 1x1 out
-            flops += conv * hw
-            params += conv + 2 * w_mid + 2 * w_out
-            acts += (w_mid + w_out) * hw
-        if b.w_se:  # two 1x1 convs with bias at 1x1 spatial size
-            se = 2 * w_mid * b.w_se + b.w_se + w_mid
-            flops += se
-            params += se
-            acts += b.w_se + w_mid
-        if b.proj:
-            flops += w_in * w_out * hw
-            params += w_in * w_out + 2 * w_out
-            acts += w_out * hw
-        if n > 1:
-            flops += (flops - f0) * (n - 1)
-            params += (params - p0) * (n - 1)
-            acts += (acts - a0) * (n - 1)
-    w = spec.stages[-1].width if spec.stages else stem.width
-    head = spec.head
-    if head.width:  # 1x1 conv + BN
-        flops += w * head.width * hw
-        params += w * head.width + 2 * head.width
-        acts += head.width * hw
-        w = head.width
-    fc = w * head.num_classes + head.num_classes  # FC with bias
-    return Complexity(flops=flops + fc, params=params + fc, acts=acts + head.num_classes)
+        t.add(_block(b, hw_in, h * h), n)
+    _head(t, spec, spec.stages[-1].width if spec.stages else spec.stem.width, h * h)
+    return Complexity(flops=t.flops, params=t.params, acts=t.acts)

@@ -112,3 +112,23 @@ def test_blocks_per_stage_cap_yields_the_leading_blocks() -> None:
                 for j in range(min(d, 2))]
     assert list(spec.blocks(per_stage=2)) == expected
     assert len(expected) == 8 and len(full) == 27
+
+
+def test_per_layer_counters_by_hand() -> None:
+    # the counters mirror the models' layers: each adds its pycls count (docs/internals.md)
+    from nasx.arch.complexity import _Tally
+
+    t = _Tally()
+    t.conv(3, 4, 8, 25, groups=2)  # 3*3*4*8/2 = 144 weights at 25 positions
+    assert (t.flops, t.params, t.acts) == (3600, 144, 200)
+    t.bn(8)
+    assert (t.flops, t.params, t.acts) == (3600, 160, 200)
+    t.pool(8, 9)
+    assert t.acts == 272
+    t.linear(8, 10)  # 80 weights + 10 biases, 10 outputs
+    assert (t.flops, t.params, t.acts) == (3690, 250, 282)
+    se = _Tally()
+    se.se(16, 4)  # 16 -> 4 -> 16, with biases, at 1x1
+    assert (se.flops, se.params, se.acts) == (148, 148, 20)
+    t.add(se, 3)
+    assert (t.flops, t.params, t.acts) == (3690 + 444, 250 + 444, 282 + 60)
