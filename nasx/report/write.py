@@ -10,13 +10,14 @@ leaves nothing half-written and an old report is replaced only by a complete new
 
 from __future__ import annotations
 
+import errno
 import json
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from nasx.errors import AnalysisError
+from nasx.fsutil import InstallError, atomic_folder, temp_folder_beside
 
 DEFAULT_BINS = 10
 
@@ -90,19 +91,6 @@ def render(summary: dict[str, Any]) -> str:
     return page(title, parts)
 
 
-def _install(tmp: Path, out: Path) -> None:
-    """Move a finished temp folder to ``out``, replacing an old report only at the end."""
-    old = None
-    if out.exists():
-        if not out.is_dir():
-            raise AnalysisError("the output path exists and is not a folder", where=str(out))
-        old = out.with_name(f".{out.name}.old-{tmp.name}")
-        out.rename(old)
-    tmp.rename(out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def build_report(run_dirs: list[str | Path], out: str | Path | None = None,
                  normalize: str = "flops", bins: int = DEFAULT_BINS, seed: int = 0,
                  force: bool = False, allow_incomparable: bool = False
@@ -127,17 +115,18 @@ def build_report(run_dirs: list[str | Path], out: str | Path | None = None,
     html = render(summary)
     text = json.dumps(summary, indent=1, allow_nan=False)
     made_parent = not out_dir.parent.exists()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
-        tmp.chmod(0o755)  # mkdtemp makes it private; a report is meant to be shared
-        (tmp / "index.html").write_text(html, encoding="utf-8")
-        (tmp / "summary.json").write_text(text, encoding="utf-8")
-        _install(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        # 0755 whatever the umask: a report is meant to be shared. An old report is replaced only
+        # once the new one is complete.
+        tmp = temp_folder_beside(out_dir, mode=0o755)
+        with atomic_folder(out_dir, tmp=tmp, replace=True) as folder:
+            (folder / "index.html").write_text(html, encoding="utf-8")
+            (folder / "summary.json").write_text(text, encoding="utf-8")
+    except BaseException as exc:
         if made_parent:
             shutil.rmtree(out_dir.parent, ignore_errors=True)
+        if isinstance(exc, InstallError) and exc.errno == errno.ENOTDIR:  # a file took its place
+            raise AnalysisError(exc.strerror, where=str(out_dir)) from None
         raise
     return out_dir / "index.html", summary
 

@@ -9,6 +9,7 @@ import sys
 import pytest
 from synth_runs import make_run
 
+import nasx.fsutil as fsutil
 import nasx.report.write as report_write
 from nasx.analysis import read_runs, summarize
 from nasx.cli.main import main
@@ -72,10 +73,10 @@ def test_failed_write_leaves_nothing_and_keeps_old_report(tmp_path, monkeypatch)
     index = report_write.write_report([run], out=out)
     assert index.read_text() == "<html>v1</html>"
 
-    def boom(tmp, target):
+    def boom(tmp, target, **_):
         raise OSError("disk full")
 
-    monkeypatch.setattr(report_write, "_install", boom)
+    monkeypatch.setattr(fsutil, "install_folder", boom)
     with pytest.raises(OSError):
         report_write.write_report([run], out=out)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r", "rep"]  # no temp folder left
@@ -90,7 +91,7 @@ def test_failed_write_leaves_nothing_and_keeps_old_report(tmp_path, monkeypatch)
 def test_params_normalisation_and_default_names(tmp_path):
     a = make_run(tmp_path / "a", "a", n=40, seed=1)
     b = make_run(tmp_path / "b", "b", n=30, seed=2)
-    s = summarize(read_runs([a, b]), normalize="params", bins=5)
+    s = summarize(read_runs([a, b]), normalize="params", bins=5).to_json()
     for r in s["runs"]:
         assert r["normalized"]["bins"]["key"] == "params"
         assert sum(r["normalized"]["weights"]) == pytest.approx(1.0)
