@@ -31,13 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
     for verb in VERBS:
-        try:
-            module = importlib.import_module(f"nasx.cli.{verb}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"nasx.cli.{verb}":
-                continue  # verb not built yet
-            raise
-        module.register(sub)
+        importlib.import_module(f"nasx.cli.{verb}").register(sub)
     return parser
 
 
