@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from nasx.constants import WIDTH_QUANTUM as QUANT
+from nasx.sample.accept import COMPLEXITY_KEYS, INVALID
 from nasx.sample.stage_count import compatible, count_stages
 
-QUANT = 8
 Bounds = Mapping[str, tuple[float | None, float | None]]
 Columns = Mapping[str, np.ndarray]
 INPUT_KEYS = ("stem_width", "resolution", "in_channels", "num_classes")
@@ -29,7 +30,7 @@ INPUT_KEYS = ("stem_width", "resolution", "in_channels", "num_classes")
 class Screen:
     """Per-candidate verdicts of a batch: a rejection reason, or None to pass to the decoder."""
 
-    reasons: np.ndarray  # object array: "invalid", the violated constraint key, or None
+    reasons: np.ndarray  # object array: INVALID, the violated constraint key, or None
 
 
 def _outside(x: np.ndarray, bounds: tuple[float | None, float | None]) -> np.ndarray:
@@ -82,7 +83,7 @@ def _complexity_verdicts(idx: np.ndarray, c: dict[str, np.ndarray], stem_stride:
                          depths: np.ndarray, widths: np.ndarray, bot_mul: np.ndarray,
                          group_w: np.ndarray, constraints: Bounds, reasons: np.ndarray) -> None:
     """Count the candidates ``idx`` and name the first complexity constraint each violates."""
-    wanted = [k for k in ("flops", "params", "acts") if k in constraints]
+    wanted = [k for k in COMPLEXITY_KEYS if k in constraints]
     if not wanted or not idx.size:
         return
     w_out, w_b, g = compatible(widths, bot_mul, group_w)
@@ -138,7 +139,7 @@ def _regnet(idx: np.ndarray, c: dict[str, np.ndarray], stem_stride: np.ndarray,
     n_stages = change.sum(axis=1)
     max_s = np.where(inside, s, -np.inf).max(axis=1)
     ok = (n_stages == max_s + 1) & (w[:, 0] > 0)
-    reasons[idx[~ok]] = "invalid"
+    reasons[idx[~ok]] = INVALID
     if "num_stages" in constraints:
         bad = ok & _outside(n_stages, constraints["num_stages"])
         reasons[idx[bad]] = "num_stages"

@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 
 from nasx.errors import InvalidSample, SamplingError
-from nasx.sample.accept import Acceptance, Verdict
+from nasx.sample.accept import INVALID, Acceptance, Verdict
 from nasx.sample.bind import Bound, bind
 from nasx.sample.draw import draw_columns, to_rows
 from nasx.sample.prefilter import SCREENS
 from nasx.space import ChoiceDist, Fixed, Param, SearchSpace
+from nasx.space.dists import Scalar
 from nasx.store import NewTrial
 
 BATCH = 2048  # candidates per draw; part of the seed -> trials mapping, so never change lightly
@@ -57,7 +58,7 @@ class SampleResult:
         return self.accepted / self.attempts if self.attempts else 0.0
 
 
-def _corners(bound: Bound) -> list[dict[str, Any]]:
+def _corners(bound: Bound) -> list[dict[str, Scalar]]:
     """Candidates of a space's extreme values, in a fixed order (no random draws).
 
     The first takes every parameter at its first value (lo, the first option); each other one
@@ -67,7 +68,7 @@ def _corners(bound: Bound) -> list[dict[str, Any]]:
     space = bound.space
     stages = space.stages or 0
 
-    def extremes(param: Param) -> list[Any]:
+    def extremes(param: Param) -> list[Scalar]:
         if isinstance(param, Fixed):
             return [param.value]
         if isinstance(param, ChoiceDist):
@@ -81,7 +82,7 @@ def _corners(bound: Bound) -> list[dict[str, Any]]:
             return picked
         return [param.lo, param.hi]
 
-    slots: list[tuple[list[str], list[Any]]] = []  # (value keys set together, their extremes)
+    slots: list[tuple[list[str], list[Scalar]]] = []  # (value keys set together, their extremes)
     for key, param in space.params.items():
         keys = [f"{key}_{i}" for i in range(1, stages + 1)] if key in bound.broadcast else [key]
         slots.append((keys, extremes(param)))
@@ -115,12 +116,12 @@ def check_space(space: SearchSpace) -> Bound:
     return bound
 
 
-def build_trial(space: SearchSpace, values: dict[str, Any], *, seed: int,
+def build_trial(space: SearchSpace, values: Mapping[str, Scalar], *, seed: int,
                 hparams: Mapping[str, Any] | None = None, origin: str = "refine") -> NewTrial:
     """A trial from given values (e.g. an Optuna suggestion); InvalidSample names the reason."""
     verdict = Acceptance(bind(space)).check(values, stop_at_first=True)
     if not verdict.accepted:
-        rule = "give no valid network" if verdict.rule == "invalid" else "violate the constraint"
+        rule = "give no valid network" if verdict.rule == INVALID else "violate the constraint"
         raise InvalidSample(f"the values {rule}", where=str(space.path), key=verdict.rule)
     return verdict.trial_for(values, seed=seed, hparams=hparams or {}, origin=origin)
 
@@ -145,7 +146,8 @@ def sample_space(
     if budget < 1:
         raise SamplingError(f"the attempt budget must be >= 1, got {budget}", key="max_attempts")
     stall = STALL if max_attempts is None else None  # a budget the user gives is used in full
-    result = _draw(space, n, rng, budget, exclude, origin, progress, stall)
+    result = _draw(space, rng, n=n, budget=budget, exclude=exclude, origin=origin,
+                   progress=progress, stall=stall)
     if result.accepted < n:
         raise SamplingError(_shortfall(result, n, stalled=result.attempts < budget),
                             where=str(space.path))
@@ -159,11 +161,11 @@ def probe_space(space: SearchSpace, attempts: int, rng: np.random.Generator) -> 
     """
     if attempts < 1:
         raise SamplingError(f"the number of probes must be >= 1, got {attempts}", key="probe")
-    return _draw(space, attempts, rng, attempts, (), "sampled", None)
+    return _draw(space, rng, n=attempts, budget=attempts)
 
 
-def _draw(space: SearchSpace, n: int, rng: np.random.Generator, budget: int,
-          exclude: Collection[str], origin: str, progress: Progress | None,
+def _draw(space: SearchSpace, rng: np.random.Generator, *, n: int, budget: int,
+          exclude: Collection[str] = (), origin: str = "sampled", progress: Progress | None = None,
           stall: int | None = None) -> SampleResult:
     """The sampling loop: up to ``n`` trials from at most ``budget`` candidates (stopping early
     after ``stall`` candidates in a row without a new trial)."""
