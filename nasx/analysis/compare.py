@@ -10,8 +10,7 @@ delta ``P(e_b < e_a) - P(e_b > e_a)``; positive values mean ``b`` has lower erro
 from __future__ import annotations
 
 import warnings
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
@@ -39,10 +38,6 @@ class Comparison:
     better: str | None  # name of the better run, None when the data do not say
     significant: bool
     verdict: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able fields."""
-        return asdict(self)
 
 
 def fmt_p(p: float) -> str:

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+SPACING = "log"  # of the complexity bins: complexities span orders of magnitude
+
 
 @dataclass(frozen=True)
 class EDF:
@@ -114,7 +116,7 @@ class Bins:
     def to_dict(self) -> dict[str, Any]:
         """JSON-able bins, naming the dropped ones."""
         return {
-            "key": self.key, "spacing": "log", "edges": self.edges.tolist(),
+            "key": self.key, "spacing": SPACING, "edges": self.edges.tolist(),
             "counts": self.counts.tolist(), "K": int(self.counts.size),
             "K_nonempty": int((self.counts > 0).sum()), "empty_bins_dropped": self.empty,
             "empty_bin_ranges": [[float(self.edges[i]), float(self.edges[i + 1])]

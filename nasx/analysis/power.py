@@ -12,7 +12,7 @@ by bisection on that last doubling. The draw is ``numpy.random.default_rng(seed)
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
@@ -20,6 +20,22 @@ from scipy import stats
 N_MIN = 8
 N_MAX = 8192  # beyond this a difference is too small to matter for a design-space verdict
 BOOT = 400
+POWER = 0.8
+
+
+@dataclass(frozen=True)
+class Power:
+    """Models per space needed (``n``), or ``more_than`` n_max when even that does not resolve
+    the difference; with the settings of the estimate."""
+
+    n: int | None
+    more_than: int | None
+    power: float
+    alpha: float
+    seed: int
+    boot: int
+    weighted: bool
+    method: str = "bootstrap, KS asymptotic critical value"
 
 
 def _mass(values: np.ndarray, weights: np.ndarray | None, grid: np.ndarray) -> np.ndarray:
@@ -45,9 +61,8 @@ def _power(rng: np.random.Generator, ma: np.ndarray, mb: np.ndarray, n: int, alp
 
 
 def models_needed(errors_a: np.ndarray, errors_b: np.ndarray, weights_a: np.ndarray | None = None,
-                  weights_b: np.ndarray | None = None, alpha: float = 0.05, power: float = 0.8,
-                  seed: int = 0, boot: int = BOOT, n_max: int = N_MAX,
-                  n_from: int = 0) -> dict[str, Any]:
+                  weights_b: np.ndarray | None = None, alpha: float = 0.05, power: float = POWER,
+                  seed: int = 0, boot: int = BOOT, n_max: int = N_MAX, n_from: int = 0) -> Power:
     """Models per space for a KS test at ``alpha`` to detect the observed difference with
     probability ``power``; ``n`` is None when even ``n_max`` does not (``more_than`` n_max).
 
@@ -56,9 +71,6 @@ def models_needed(errors_a: np.ndarray, errors_b: np.ndarray, weights_a: np.ndar
     a, b = np.asarray(errors_a, dtype=float), np.asarray(errors_b, dtype=float)
     grid = np.union1d(a, b)
     ma, mb = _mass(a, weights_a, grid), _mass(b, weights_b, grid)
-    out: dict[str, Any] = {"n": None, "more_than": None, "power": power, "alpha": alpha,
-                           "seed": seed, "boot": boot, "weighted": weights_a is not None,
-                           "method": "bootstrap, KS asymptotic critical value"}
     rng = np.random.default_rng(seed)
     lo, n = n_from, max(N_MIN, 2 * n_from)
     while n <= n_max:
@@ -66,8 +78,8 @@ def models_needed(errors_a: np.ndarray, errors_b: np.ndarray, weights_a: np.ndar
             break
         lo, n = n, 2 * n
     else:
-        out["more_than"] = n_max
-        return out
+        return Power(n=None, more_than=n_max, power=power, alpha=alpha, seed=seed, boot=boot,
+                     weighted=weights_a is not None)
     hi = n
     while hi - lo > max(1, lo // 8):  # bisection to within about 12%
         mid = (lo + hi) // 2
@@ -75,5 +87,5 @@ def models_needed(errors_a: np.ndarray, errors_b: np.ndarray, weights_a: np.ndar
             hi = mid
         else:
             lo = mid
-    out["n"] = int(hi)
-    return out
+    return Power(n=int(hi), more_than=None, power=power, alpha=alpha, seed=seed, boot=boot,
+                 weighted=weights_a is not None)

@@ -9,13 +9,90 @@ robust, smoother-free trend line).
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 COMPLEXITY = ("flops", "params", "acts")
+
+
+@dataclass(frozen=True)
+class TrendBin:
+    """Median error of the models in one quantile bin of x."""
+
+    x: float  # median x of the bin
+    median_error: float
+    n: int
+
+
+@dataclass(frozen=True)
+class Trend:
+    """Error against one column: linear fit, Spearman correlation, binned medians (None: too
+    few distinct points)."""
+
+    column: str
+    n: int
+    x_scale: str  # log10 | linear
+    slope: float | None = None
+    intercept: float | None = None
+    r: float | None = None
+    fit_pvalue: float | None = None
+    spearman_rho: float | None = None
+    spearman_pvalue: float | None = None
+    binned: list[TrendBin] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Quartiles:
+    """Quartiles of a stage width or depth over a group of models."""
+
+    q25: float
+    median: float
+    q75: float
+    n: int
+
+
+@dataclass(frozen=True)
+class StageRow:
+    """Width and depth quartiles of stage ``stage`` (1-based) over the top and all models."""
+
+    stage: int
+    top_width: Quartiles | None
+    top_depth: Quartiles | None
+    all_width: Quartiles | None
+    all_depth: Quartiles | None
+
+    def get(self, group: str, key: str) -> Quartiles | None:
+        """The quartiles of ``key`` (width | depth) over ``group`` (top | all)."""
+        return getattr(self, f"{group}_{key}")
+
+
+@dataclass(frozen=True)
+class StageProfiles:
+    """Per-stage profiles of the best ``top_frac`` models (``top_ids``) and of all models."""
+
+    top_frac: float
+    n_top: int
+    n_all: int
+    top_ids: list[int]
+    stages: list[StageRow]
+
+
+@dataclass(frozen=True)
+class ParetoPoint:
+    """A trial on the Pareto front of error and ``key``."""
+
+    id: int
+    key: str
+    value: float
+    error: float
+    origin: str
+
+    def to_dict(self) -> dict[str, int | float | str]:
+        """``{"id", <key>, "error", "origin"}``, as summary.json has it."""
+        return {"id": self.id, self.key: self.value, "error": self.error, "origin": self.origin}
 
 
 def varying_columns(frame: pd.DataFrame) -> list[str]:
@@ -36,67 +113,71 @@ def _use_log(col: str, x: np.ndarray) -> bool:
     return bool(np.all(x > 0) and x.max() / x.min() >= 10)
 
 
-def trend(frame: pd.DataFrame, col: str, nbins: int = 8) -> dict[str, Any]:
+def trend(frame: pd.DataFrame, col: str, nbins: int = 8) -> Trend:
     """Linear fit, Spearman correlation and binned medians of error against one column."""
     x = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
     y = frame["error"].to_numpy(dtype=float)
     keep = np.isfinite(x) & np.isfinite(y)
     x, y = x[keep], y[keep]
     log = _use_log(col, x) if x.size else False
-    out: dict[str, Any] = {"column": col, "n": int(x.size), "x_scale": "log10" if log else "linear",
-                           "slope": None, "intercept": None, "r": None, "fit_pvalue": None,
-                           "spearman_rho": None, "spearman_pvalue": None, "binned": []}
+    out = Trend(column=col, n=int(x.size), x_scale="log10" if log else "linear")
     if x.size < 3 or np.unique(x).size < 2:
         return out  # too few distinct points for a fit or a rank correlation
-    xt = np.log10(x) if log else x
-    fit = stats.linregress(xt, y)
-    out.update(slope=float(fit.slope), intercept=float(fit.intercept), r=float(fit.rvalue),
-               fit_pvalue=float(fit.pvalue))
+    fit = stats.linregress(np.log10(x) if log else x, y)
+    out = replace(out, slope=float(fit.slope), intercept=float(fit.intercept),
+                  r=float(fit.rvalue), fit_pvalue=float(fit.pvalue), binned=_binned(x, y, nbins))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # constant errors give nan; reported as null below
         rho = stats.spearmanr(x, y)
     if np.isfinite(rho.statistic):
-        out.update(spearman_rho=float(rho.statistic), spearman_pvalue=float(rho.pvalue))
-    edges = np.unique(np.quantile(x, np.linspace(0, 1, min(nbins, np.unique(x).size) + 1)))
-    idx = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, max(edges.size - 2, 0))
-    for b in np.unique(idx):
-        sel = idx == b
-        out["binned"].append({"x": float(np.median(x[sel])), "median_error": float(np.median(
-            y[sel])), "n": int(sel.sum())})
+        out = replace(out, spearman_rho=float(rho.statistic), spearman_pvalue=float(rho.pvalue))
     return out
 
 
-def stage_profiles(frame: pd.DataFrame, top_frac: float = 0.15) -> dict[str, Any]:
+def _binned(x: np.ndarray, y: np.ndarray, nbins: int) -> list[TrendBin]:
+    """Median error in up to ``nbins`` quantile bins of x."""
+    edges = np.unique(np.quantile(x, np.linspace(0, 1, min(nbins, np.unique(x).size) + 1)))
+    idx = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, max(edges.size - 2, 0))
+    return [TrendBin(x=float(np.median(x[idx == b])), median_error=float(np.median(y[idx == b])),
+                     n=int((idx == b).sum())) for b in np.unique(idx)]
+
+
+def _stage_sizes(spec: object) -> list[dict[str, float]]:
+    """Width and depth of each stage of a stored spec (none for a missing spec)."""
+    return [{"width": st["width"], "depth": st["depth"]}
+            for st in (spec or {}).get("stages", [])]  # type: ignore[attr-defined]
+
+
+def _quartiles(sizes: list[list[dict[str, float]]], j: int, key: str) -> Quartiles | None:
+    vals = np.array([s[j][key] for s in sizes if len(s) > j], dtype=float)
+    if vals.size == 0:
+        return None
+    q1, med, q3 = np.percentile(vals, [25, 50, 75])
+    return Quartiles(q25=float(q1), median=float(med), q75=float(q3), n=int(vals.size))
+
+
+def stage_profiles(frame: pd.DataFrame, top_frac: float = 0.15) -> StageProfiles:
     """Per-stage width and depth quartiles of the best ``top_frac`` models and of all models."""
     ranked = frame.sort_values(["error", "id"])
     n_top = max(1, int(round(top_frac * len(ranked))))
-    groups = {"top": ranked.head(n_top), "all": ranked}
-    out: dict[str, Any] = {"top_frac": top_frac, "n_top": n_top, "n_all": len(ranked),
-                           "top_ids": [int(i) for i in ranked.head(n_top)["id"]], "stages": []}
-    n_stages = max((len((s or {}).get("stages", [])) for s in ranked["spec"]), default=0)
-    for j in range(n_stages):
-        row: dict[str, Any] = {"stage": j + 1}
-        for gname, g in groups.items():
-            for key in ("width", "depth"):
-                vals = np.array([s["stages"][j][key] for s in g["spec"]
-                                 if s and len(s.get("stages", [])) > j], dtype=float)
-                if vals.size == 0:
-                    row[f"{gname}_{key}"] = None
-                    continue
-                q1, med, q3 = np.percentile(vals, [25, 50, 75])
-                row[f"{gname}_{key}"] = {"q25": float(q1), "median": float(med), "q75": float(q3),
-                                         "n": int(vals.size)}
-        out["stages"].append(row)
-    return out
+    every = [_stage_sizes(s) for s in ranked["spec"]]
+    top = every[:n_top]
+    rows = [StageRow(stage=j + 1, top_width=_quartiles(top, j, "width"),
+                     top_depth=_quartiles(top, j, "depth"),
+                     all_width=_quartiles(every, j, "width"),
+                     all_depth=_quartiles(every, j, "depth"))
+            for j in range(max((len(s) for s in every), default=0))]
+    return StageProfiles(top_frac=top_frac, n_top=n_top, n_all=len(ranked),
+                         top_ids=[int(i) for i in ranked.head(n_top)["id"]], stages=rows)
 
 
-def pareto_front(frame: pd.DataFrame, key: str = "flops") -> list[dict[str, Any]]:
+def pareto_front(frame: pd.DataFrame, key: str = "flops") -> list[ParetoPoint]:
     """Trials not beaten in both error and ``key`` (lower is better), by increasing ``key``."""
     ranked = frame.sort_values([key, "error", "id"])
     front, best = [], np.inf
     for _, row in ranked.iterrows():
         if row["error"] < best:
             best = row["error"]
-            front.append({"id": int(row["id"]), key: float(row[key]), "error": float(row["error"]),
-                          "origin": str(row["origin"])})
+            front.append(ParetoPoint(id=int(row["id"]), key=key, value=float(row[key]),
+                                     error=float(row["error"]), origin=str(row["origin"])))
     return front

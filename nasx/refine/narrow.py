@@ -107,7 +107,7 @@ def _winner_values(frame: pd.DataFrame, column: str, winner_rows: list[int]) -> 
 def _cuts(space: SearchSpace, frame: pd.DataFrame, boot: int, seed: int) -> list[SlotCut]:
     slots = [s for s in space_slots(space) if s.column in frame.columns]
     result = good_ranges(frame, [s.column for s in slots], seed=seed, B=boot, frac=FRAC)
-    ranges, rows = result["ranges"], result.get("winner_rows", [])
+    ranges, rows = result.ranges, result.winner_rows or []
     cuts = []
     for s in slots:
         r = ranges.get(s.column)
@@ -116,8 +116,8 @@ def _cuts(space: SearchSpace, frame: pd.DataFrame, boot: int, seed: int) -> list
             new = cut(s.dist, math.nan, math.nan, winners)
             cuts.append(SlotCut(s, s.dist, new, None, None, None))
             continue
-        new = cut(s.dist, r["p2.5"], r["p97.5"], winners)
-        cuts.append(SlotCut(s, s.dist, new, r["p2.5"], r["p50"], r["p97.5"]))
+        new = cut(s.dist, r.p2_5, r.p97_5, winners)
+        cuts.append(SlotCut(s, s.dist, new, r.p2_5, r.p50, r.p97_5))
     return cuts
 
 

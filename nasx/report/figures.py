@@ -13,6 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nasx.analysis.edf import EDF
+from nasx.analysis.results import Summary
+from nasx.analysis.trends import Trend
+
 DPI = 90
 
 
@@ -39,54 +43,54 @@ def _png(fig: Any) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _colors(names: list[str]) -> dict[str, Any]:
+def _colors(summary: Summary) -> dict[str, tuple[float, float, float]]:
+    """One colour per run."""
+    names = [r.name for r in summary.runs]
     _, sns = _setup()
     return dict(zip(names, sns.color_palette("colorblind", max(3, len(names))), strict=False))
 
 
-def _step(ax: Any, e: dict[str, Any], color: Any, label: str, ls: str = "-") -> None:
+def _step(ax: Any, e: EDF, color: Any, label: str, ls: str = "-") -> None:
     """Draw an EDF (value after each jump) and its band as steps starting at 0."""
-    x = np.asarray(e["x"], dtype=float)
+    x = np.asarray(e.x, dtype=float)
     if x.size == 0:
         return
     xs = np.concatenate([[x[0]], x])
-    ys = np.concatenate([[0.0], e["F_after"]])
+    ys = np.concatenate([[0.0], e.F_after])
     ax.step(xs, ys, where="post", color=color, ls=ls, lw=2, label=label)
-    lo = np.concatenate([[0.0], e["lower"]])
-    hi = np.concatenate([[min(1.0, e["eps"])], e["upper"]])
+    lo = np.concatenate([[0.0], e.lower])
+    hi = np.concatenate([[min(1.0, e.eps)], e.upper])
     ax.fill_between(xs, lo, hi, step="post", color=color, alpha=0.15, lw=0)
 
 
-def edf_figure(summary: dict[str, Any], normalized: bool = False) -> str:
+def edf_figure(summary: Summary, normalized: bool = False) -> str:
     """Overlay of the runs' (normalised) error EDFs with their DKW bands; refine EDFs dashed."""
     plt, _ = _setup()
-    runs = summary["runs"]
-    colors = _colors([r["name"] for r in runs])
+    colors = _colors(summary)
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    for r in runs:
-        c = colors[r["name"]]
+    for r in summary.runs:
+        c = colors[r.name]
         if normalized:
-            e = r["normalized"]["edf"]
-            _step(ax, e, c, f"{r['name']} (normalised, n_eff = {e['n_eff']:.0f})")
-        else:
-            e = r["edf"]
-            _step(ax, e, c, f"{r['name']} (n = {e['n']})")
-            if r["refine_edf"]:
-                _step(ax, r["refine_edf"], c, f"{r['name']} refine (n = {r['refine_edf']['n']})",
-                      ls="--")
-            other = r["other_recipe"]["edf"]
-            if other:
-                _step(ax, other, c, f"{r['name']} other recipe (n = {other['n']})", ls=":")
+            if r.normalized is not None:
+                e = r.normalized.edf
+                _step(ax, e, c, f"{r.name} (normalised, n_eff = {e.n_eff:.0f})")
+            continue
+        _step(ax, r.edf, c, f"{r.name} (n = {r.edf.n})")
+        if r.refine_edf:
+            _step(ax, r.refine_edf, c, f"{r.name} refine (n = {r.refine_edf.n})", ls="--")
+        other = r.other_recipe.edf
+        if other:
+            _step(ax, other, c, f"{r.name} other recipe (n = {other.n})", ls=":")
     title = "complexity-normalised error EDF" if normalized else "error EDF of sampled models"
-    ax.set(xlabel=summary["settings"]["error"], ylabel="cumulative prob.", title=title,
+    ax.set(xlabel=summary.settings.error, ylabel="cumulative prob.", title=title,
            ylim=(0, 1.02))
     ax.legend(loc="lower right", fontsize=8)
     return _png(fig)
 
 
-def points_frame(summary: dict[str, Any]) -> pd.DataFrame:
+def points_frame(summary: Summary) -> pd.DataFrame:
     """The per-trial points of every run as one frame (run, origin, error, complexity, values)."""
-    frames = [pd.DataFrame(r["points"]).assign(run=r["name"]) for r in summary["runs"]]
+    frames = [r.points.assign(run=r.name) for r in summary.runs]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -112,19 +116,18 @@ def _log_axis(ax: Any, values: pd.Series) -> None:
     ax.xaxis.set_minor_formatter(ticker.NullFormatter())
 
 
-def _trend_line(ax: Any, tr: dict[str, Any], color: Any) -> None:
-    if tr and tr["binned"]:
-        ax.plot([b["x"] for b in tr["binned"]], [b["median_error"] for b in tr["binned"]],
+def _trend_line(ax: Any, tr: Trend | None, color: Any) -> None:
+    if tr and tr.binned:
+        ax.plot([b.x for b in tr.binned], [b.median_error for b in tr.binned],
                 color=color, lw=1.8, marker="D", ms=4)
 
 
-def scatter_figure(summary: dict[str, Any], columns: list[str], title: str) -> str:
+def scatter_figure(summary: Summary, columns: list[str], title: str) -> str:
     """Error against each column: sampled as dots, refine as crosses, binned-median trend lines
     per run, and the Pareto front on the flops panel."""
     plt, sns = _setup()
     pts = points_frame(summary)
-    names = [r["name"] for r in summary["runs"]]
-    colors = _colors(names)
+    colors = _colors(summary)
     ncol = min(3, len(columns))
     nrow = -(-len(columns) // ncol)
     fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.4 * nrow), squeeze=False)
@@ -139,16 +142,16 @@ def scatter_figure(summary: dict[str, Any], columns: list[str], title: str) -> s
                        marker=markers.get(group, "o"), color=colors[run],
                        alpha=0.55 if group == "sampled" else 0.9, lw=0,
                        label=f"{run} {group}", zorder=2 if group == "sampled" else 3)
-        for r in summary["runs"]:
-            tr = next((t for t in r["trends"] if t["column"] == col), None)
-            _trend_line(ax, tr, colors[r["name"]])
-            if tr and tr["x_scale"] == "log10":
+        for r in summary.runs:
+            tr = r.trend(col)
+            _trend_line(ax, tr, colors[r.name])
+            if tr and tr.x_scale == "log10":
                 _log_axis(ax, sub[col])
-            if col == "flops" and r["pareto_flops"]:
-                front = r["pareto_flops"]
-                ax.step([p["flops"] for p in front], [p["error"] for p in front], where="post",
-                        color=colors[r["name"]], ls=":", lw=1.5)
-        ax.set(xlabel=col, ylabel=summary["settings"]["error"])
+            if col == "flops" and r.pareto_flops:
+                front = r.pareto_flops
+                ax.step([p.value for p in front], [p.error for p in front], where="post",
+                        color=colors[r.name], ls=":", lw=1.5)
+        ax.set(xlabel=col, ylabel=summary.settings.error)
     for ax in list(axes.flat)[len(columns):]:
         ax.set_visible(False)
     axes.flat[0].legend(fontsize=7, loc="best")
@@ -156,43 +159,49 @@ def scatter_figure(summary: dict[str, Any], columns: list[str], title: str) -> s
     return _png(fig)
 
 
-def best_of_k_figure(summary: dict[str, Any]) -> str:
+def best_of_k_figure(summary: Summary) -> str:
     """Expected best error among k random models with its 2.5-97.5% range."""
     plt, _ = _setup()
-    colors = _colors([r["name"] for r in summary["runs"]])
+    colors = _colors(summary)
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    for r in summary["runs"]:
-        rows = r["best_of_k"]
-        k = np.array([b["k"] for b in rows], dtype=float)
-        ax.plot(k, [b["mean"] for b in rows], marker="o", color=colors[r["name"]], label=r["name"])
-        ax.fill_between(k, [b["p2.5"] for b in rows], [b["p97.5"] for b in rows],
-                        color=colors[r["name"]], alpha=0.15, lw=0)
+    for r in summary.runs:
+        rows = r.best_of_k
+        k = np.array([b.k for b in rows], dtype=float)
+        ax.plot(k, [b.mean for b in rows], marker="o", color=colors[r.name], label=r.name)
+        ax.fill_between(k, [b.p2_5 for b in rows], [b.p97_5 for b in rows],
+                        color=colors[r.name], alpha=0.15, lw=0)
     ax.set_xscale("log", base=2)
-    ax.set(xlabel="k (models trained)", ylabel=f"best {summary['settings']['error']}",
+    ax.set(xlabel="k (models trained)", ylabel=f"best {summary.settings.error}",
            title="best of k random models")
     ax.legend(fontsize=8)
     return _png(fig)
 
 
-def stage_figure(summary: dict[str, Any]) -> str:
+def _stage_bars(ax: Any, summary: Summary, key: str,
+                colors: dict[str, tuple[float, float, float]]) -> None:
+    """Quartile bars of ``key`` per stage, top models solid, all models dotted, per run."""
+    for i, r in enumerate(summary.runs):
+        prof = r.stage_profiles
+        for group, ls, dx in (("top", "-", -0.06), ("all", ":", 0.06)):
+            rows = [(s.stage, q) for s in prof.stages if (q := s.get(group, key))]
+            x = np.array([st for st, _ in rows], dtype=float) + dx + 0.02 * i
+            med = np.array([q.median for _, q in rows])
+            err = np.array([[q.median - q.q25 for _, q in rows],
+                            [q.q75 - q.median for _, q in rows]])
+            n = prof.n_top if group == "top" else prof.n_all
+            ax.errorbar(x, med, yerr=err, ls=ls, marker="o", capsize=3, color=colors[r.name],
+                        label=f"{r.name} {group} ({n})")
+
+
+def stage_figure(summary: Summary) -> str:
     """Median (and quartiles) of stage widths and depths of the top models vs all models."""
     plt, _ = _setup()
-    colors = _colors([r["name"] for r in summary["runs"]])
+    colors = _colors(summary)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    top_frac = summary.runs[-1].stage_profiles.top_frac
     for ax, key in zip(axes, ("width", "depth"), strict=True):
-        for i, r in enumerate(summary["runs"]):
-            prof = r["stage_profiles"]
-            for group, ls, dx in (("top", "-", -0.06), ("all", ":", 0.06)):
-                rows = [s for s in prof["stages"] if s[f"{group}_{key}"]]
-                x = np.array([s["stage"] for s in rows], dtype=float) + dx + 0.02 * i
-                q = [s[f"{group}_{key}"] for s in rows]
-                med = np.array([v["median"] for v in q])
-                err = np.array([[m - v["q25"] for m, v in zip(med, q, strict=True)],
-                                [v["q75"] - m for m, v in zip(med, q, strict=True)]])
-                ax.errorbar(x, med, yerr=err, ls=ls, marker="o", capsize=3,
-                            color=colors[r["name"]],
-                            label=f"{r['name']} {group} ({prof['n_' + group]})")
-        ax.set(xlabel="stage", ylabel=key, title=f"stage {key}: best {100 * prof['top_frac']:.0f}%"
+        _stage_bars(ax, summary, key, colors)
+        ax.set(xlabel="stage", ylabel=key, title=f"stage {key}: best {100 * top_frac:.0f}%"
                " vs all")
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     axes[0].legend(fontsize=7)

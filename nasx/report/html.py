@@ -7,9 +7,13 @@ A small inline script records, after the page has loaded, how many of its images
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nasx.analysis.results import RecipeSummary
 
 CSS = """
 body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;margin:2em auto;max-width:1200px;
@@ -36,9 +40,10 @@ window.addEventListener('load', function () {
 """
 
 
-def fmt(v: Any) -> str:
-    """A number for a table cell: integers plainly, floats with 4 significant digits."""
-    if v is None:
+def fmt(v: object) -> str:
+    """A number for a table cell: integers plainly, floats with 4 significant digits; none, NaN
+    and infinities (null in summary.json) as "-"."""
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return "-"
     if isinstance(v, bool):
         return str(v)
@@ -51,7 +56,7 @@ def fmt(v: Any) -> str:
     return escape(str(v))
 
 
-def table(header: list[str], rows: Iterable[list[Any]], left: int = 1) -> str:
+def table(header: list[str], rows: Iterable[list[object]], left: int = 1) -> str:
     """An HTML table; the first ``left`` columns are left-aligned text."""
     th = "".join(f'<th class="{"l" if i < left else ""}">{escape(h)}</th>'
                  for i, h in enumerate(header))
@@ -80,12 +85,12 @@ def pre(text: str, diff: bool = False) -> str:
     return "<pre>" + "\n".join(lines) + "</pre>"
 
 
-def recipe_block(recipe: dict[str, Any]) -> str:
+def recipe_block(recipe: RecipeSummary) -> str:
     """Recipe table: shared values, then the keys sampled per trial."""
-    rows = [[k, json.dumps(v)] for k, v in recipe["common"].items()]
-    for k, v in recipe["varying"].items():
-        what = (f"{fmt(v['min'])} .. {fmt(v['max'])}" if "min" in v else ", ".join(v["values"]))
-        rows.append([k, f"varies per trial ({v['n_distinct']} distinct): {what}"])
+    rows: list[list[object]] = [[k, json.dumps(v)] for k, v in recipe.common.items()]
+    for k, v in recipe.varying.items():
+        what = (f"{fmt(v.min)} .. {fmt(v.max)}" if v.values is None else ", ".join(v.values))
+        rows.append([k, f"varies per trial ({v.n_distinct} distinct): {what}"])
     return table(["key", "value"], rows, left=2)
 
 

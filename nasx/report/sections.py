@@ -2,69 +2,74 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from nasx.analysis.power import POWER
+from nasx.analysis.results import PairComparison, RunSummary, Summary
 from nasx.report import figures
 from nasx.report.html import figure, fmt, pre, recipe_block, table
 
 STATUS_COLS = ("done", "failed", "diverged", "pending", "running")
 
 
-def overview(s: dict[str, Any]) -> str:
+def overview(s: Summary) -> str:
     """Verdicts and trial counts."""
-    parts = [f'<p class="verdict">{fmt(c["verdict"])}</p>' for c in s["comparisons"]]
-    if not s["comparisons"]:
-        parts.append(f'<p class="verdict">{fmt(run_line(s["runs"][0]))}</p>')
+    parts = [f'<p class="verdict">{fmt(c.verdict.text)}</p>' for c in s.comparisons]
+    if not s.comparisons:
+        parts.append(f'<p class="verdict">{fmt(run_line(s.runs[0]))}</p>')
     parts.append(f'<p class="note">Every EDF, test, good range, trend and best-model ranking uses'
-                 f' the {fmt(s["settings"]["error"])}; the test error is '
-                 f'{fmt(s["settings"]["test_error"])}.</p>')
-    rows = [[r["name"], r["counts"]["total"], *(r["counts"][c] for c in STATUS_COLS),
-             r["counts"]["finished_sampled"], r["counts"]["finished_refine"],
-             r["counts"]["finished_other_recipe"], r["counts"]["done_without_error"]]
-            for r in s["runs"]]
+                 f' the {fmt(s.settings.error)}; the test error is '
+                 f'{fmt(s.settings.test_error)}.</p>')
+    rows = [[r.name, r.counts.total, *(r.counts.statuses[c] for c in STATUS_COLS),
+             r.counts.finished_sampled, r.counts.finished_refine,
+             r.counts.finished_other_recipe, r.counts.statuses["done_without_error"]]
+            for r in s.runs]
     parts.append(table(["run", "trials", *STATUS_COLS, "finished sampled", "finished refine",
                         "finished, other recipe", "done, no error"], rows))
-    notes = [f"{r['name']}: population = {r['population']}" for r in s["runs"]
-             if r["population"] != "sampled"]
-    notes += s["notes"]
+    notes = [f"{r.name}: population = {r.population}" for r in s.runs
+             if r.population != "sampled"]
+    notes += s.notes
     parts += [f'<p class="note">{fmt(n)}</p>' for n in notes]
     return "".join(parts)
 
 
-def run_line(r: dict[str, Any]) -> str:
+def run_line(r: RunSummary) -> str:
     """One sentence on a single run: its population, median and best (with the test error)."""
-    e = r["edf"]
-    test = r["best_test_error"]
-    kind = r["error_kind"]
-    line = (f"{r['name']}: {e['n']} finished sampled models, median {kind} error"
-            f" {fmt(r['median_error'])}%, best {kind} error {fmt(r['best_error'])}%"
-            f" (trial {r['best_id']}")
+    test = r.best_test_error
+    kind = r.error_kind
+    line = (f"{r.name}: {r.edf.n} finished sampled models, median {kind} error"
+            f" {fmt(r.median_error)}%, best {kind} error {fmt(r.best_error)}%"
+            f" (trial {r.best_id}")
     line += f", test error {fmt(test)}%)." if test is not None and kind != "test" else ")."
-    if r["other_recipe"]["note"]:
-        line += f" {r['other_recipe']['note'].split(': ', 1)[1].capitalize()}."
+    if r.other_recipe.note:
+        line += f" {r.other_recipe.note.split(': ', 1)[1].capitalize()}."
     return line
 
 
-def edfs(s: dict[str, Any]) -> str:
+def _bins_row(r: RunSummary) -> list[object]:
+    """The normalised EDF's bins of a run, for the bins table."""
+    n = r.normalized
+    if n is None:
+        return [r.name, *[None] * 6]
+    counts = n.bins.counts
+    return [r.name, int(counts.size), int((counts > 0).sum()),
+            ", ".join(str(i + 1) for i in n.bins.empty) or "none",
+            " / ".join(str(c) for c in counts.tolist()), n.edf.n_eff, n.edf.eps]
+
+
+def edfs(s: Summary) -> str:
     """Raw and normalised EDFs with bands and the bin table."""
-    st = s["settings"]
+    st = s.settings
+    first = s.runs[0]
     out = [figure(figures.edf_figure(s), "error EDF"),
            f'<p class="note">F(e) = fraction of models with error &lt; e (the '
-           f'{fmt(st["error"])}) over the finished sampled models trained with the run\'s recipe'
-           f" (refine trials dashed, trials of another recipe dotted: both apart). Bands: {fmt(s['runs'][0]['edf']['band_method'])}"
-           f", alpha = {st['alpha']}.</p>"]
-    if st["normalize"] != "none":
+           f'{fmt(st.error)}) over the finished sampled models trained with the run\'s recipe'
+           f" (refine trials dashed, trials of another recipe dotted: both apart). Bands:"
+           f" {fmt(first.edf.band_method)}, alpha = {st.alpha}.</p>"]
+    if st.normalize != "none" and first.normalized is not None:
         out.append(figure(figures.edf_figure(s, normalized=True), "normalised error EDF"))
-        rows = []
-        for r in s["runs"]:
-            b = r["normalized"]["bins"]
-            rows.append([r["name"], b["K"], b["K_nonempty"],
-                         ", ".join(str(i + 1) for i in b["empty_bins_dropped"]) or "none",
-                         " / ".join(str(c) for c in b["counts"]), r["normalized"]["edf"]["n_eff"],
-                         r["normalized"]["edf"]["eps"]])
-        out.append(f'<p class="note">Normalised by {st["normalize"]}: {st["bins"]} log-spaced bins'
+        rows = [_bins_row(r) for r in s.runs]
+        out.append(f'<p class="note">Normalised by {st.normalize}: {st.bins} log-spaced bins'
                    " over the range shared by all runs; w_i = 1/(K' n_b(i)), K' = non-empty bins"
-                   f" (weights sum to 1). Band: {fmt(s['runs'][0]['normalized']['edf']['band_method'])}."
+                   f" (weights sum to 1). Band: {fmt(first.normalized.edf.band_method)}."
                    "</p>")
         out.append(table(["run", "K", "K' non-empty", "empty bins dropped (1 = lowest)",
                           "models per bin",
@@ -72,83 +77,87 @@ def edfs(s: dict[str, Any]) -> str:
     return "".join(out)
 
 
-def comparisons(s: dict[str, Any]) -> str:
+def _tests_row(c: PairComparison) -> list[object]:
+    p, nks = c.plain, c.normalized_ks
+    return [p.a, p.b, p.n_a, p.n_b, p.ks_statistic, p.ks_pvalue, p.ad_statistic, p.ad_pvalue,
+            p.mw_pvalue, p.cliffs_delta, p.cles_b_better, p.median_a, p.median_b,
+            nks.normalized_ks_statistic if nks else None,
+            nks.normalized_ks_pvalue_approx if nks else None]
+
+
+def _confounds_row(c: PairComparison) -> list[object]:
+    v = c.verdict
+    cx, nc, pw = v.complexity, v.normalized_common, v.power
+    needed = None if pw is None else pw.n if pw.n is not None else f"> {pw.more_than}"
+    return [c.plain.a, c.plain.b, v.carried_by, cx.flops_ks.pvalue, cx.params_ks.pvalue,
+            cx.frac_a_in_shared, cx.frac_b_in_shared, f"{nc.K_common} of {nc.K}",
+            nc.ks_statistic, nc.ks_pvalue_approx, nc.cliffs_delta, needed]
+
+
+def comparisons(s: Summary) -> str:
     """Two-sample tests and effect sizes, the caveats and which comparison carries."""
-    rows = [[c["a"], c["b"], c["n_a"], c["n_b"], c["ks_statistic"], c["ks_pvalue"],
-             c["ad_statistic"], c["ad_pvalue"], c["mw_pvalue"], c["cliffs_delta"],
-             c["cles_b_better"], c["median_a"], c["median_b"], c.get("normalized_ks_statistic"),
-             c.get("normalized_ks_pvalue_approx")] for c in s["comparisons"]]
     out = [table(["a", "b", "n a", "n b", "KS D", "KS p", "AD stat", "AD p", "MWU p",
                   "Cliff's delta (b better > 0)", "P(b beats a)", "median a", "median b",
-                  "normalised KS D", "its p (approx.)"], rows, left=2),
-           '<p class="note">Tests on the ' + fmt(s["settings"]["error"]) + " of the finished"
+                  "normalised KS D", "its p (approx.)"], map(_tests_row, s.comparisons), left=2),
+           '<p class="note">Tests on the ' + fmt(s.settings.error) + " of the finished"
            " sampled models (scipy.stats ks_2samp, anderson_ksamp, mannwhitneyu; two-sided)."
            " Anderson-Darling p-values are interpolated by scipy and capped to [0.001, 0.25]."
            " Normalised KS D: largest gap between the normalised EDFs; its p-value uses the"
            " asymptotic Kolmogorov law with the effective sample sizes and is only indicative."
            "</p>"]
-    rows = []
-    for c in s["comparisons"]:
-        cx, nc, pw = c["complexity"], c["normalized_common"], c["power"]
-        needed = (None if pw is None else pw["n"] if pw["n"] is not None
-                  else f"> {pw['more_than']}")
-        rows.append([c["a"], c["b"], c["carried_by"], cx["flops_ks"]["pvalue"],
-                     cx["params_ks"]["pvalue"], cx["frac_a_in_shared"], cx["frac_b_in_shared"],
-                     f"{nc['K_common']} of {nc['K']}", nc["ks_statistic"],
-                     nc["ks_pvalue_approx"], nc["cliffs_delta"], needed])
     out.append("<h3>Confounds and which comparison carries the conclusion</h3>")
     out.append(table(["a", "b", "carried by", "KS p flops", "KS p params", "share of a in shared"
                       " range", "share of b in shared range", "common bins", "common-bin KS D",
                       "its p (approx.)", "weighted Cliff's delta", "models per space needed"],
-                     rows, left=3))
-    for c in s["comparisons"]:
-        if c["caveats"]:
-            items = "".join(f"<li>{fmt(v['text'])}</li>" for v in c["caveats"])
-            out.append(f"<p>{fmt(c['a'])} vs {fmt(c['b'])}:</p><ul>{items}</ul>")
+                     map(_confounds_row, s.comparisons), left=3))
+    for c in s.comparisons:
+        if c.verdict.caveats:
+            items = "".join(f"<li>{fmt(v.text)}</li>" for v in c.verdict.caveats)
+            out.append(f"<p>{fmt(c.plain.a)} vs {fmt(c.plain.b)}:</p><ul>{items}</ul>")
     out.append('<p class="note">The complexity-normalised comparison carries the conclusion when'
                " the flops or params distributions differ (two-sample KS, p &lt; alpha) or less"
                " than half of one run's models lie in the complexity range both share; it uses"
                " only the bins both runs populate. Models needed: smallest n per space at which"
-               " a KS test at alpha detects the observed difference with 80% power (seeded"
-               " bootstrap), given when the carrying comparison is not significant.</p>")
+               f" a KS test at alpha detects the observed difference with {100 * POWER:.0f}%"
+               " power (seeded bootstrap), given when the carrying comparison is not"
+               " significant.</p>")
     return "".join(out)
 
 
-def best_of_k(s: dict[str, Any]) -> str:
+def best_of_k(s: Summary) -> str:
     """Best error among k random models."""
-    rows = [[r["name"], b["k"], b["mean"], b["std"], b["p2.5"], b["p50"], b["p97.5"]]
-            for r in s["runs"] for b in r["best_of_k"]]
+    rows = [[r.name, b.k, b.mean, b.std, b.p2_5, b.p50, b.p97_5]
+            for r in s.runs for b in r.best_of_k]
     return (figure(figures.best_of_k_figure(s), "best of k")
-            + f'<p class="note">{fmt(s["settings"]["best_of_k_method"])}.</p>'
+            + f'<p class="note">{fmt(s.settings.best_of_k_method)}.</p>'
             + table(["run", "k", "expected best", "std", "2.5%", "50%", "97.5%"], rows))
 
 
-def good_ranges(s: dict[str, Any]) -> str:
+def good_ranges(s: Summary) -> str:
     """Bootstrap good ranges (DDS)."""
     out = []
-    for r in s["runs"]:
-        g = r["good_ranges"]
-        rows = [[col, v["p2.5"], v["p50"], v["p97.5"], v["min"], v["max"]]
-                for col, v in g["ranges"].items()]
-        out.append(f"<h3>{fmt(r['name'])}</h3><p class=\"note\">B = {g['B']} draws of m = {g['m']}"
-                   f" models with replacement (seed {g['seed']}); percentiles of the winners.</p>")
+    for r in s.runs:
+        g = r.good_ranges
+        rows = [[col, v.p2_5, v.p50, v.p97_5, v.min, v.max] for col, v in g.ranges.items()]
+        out.append(f"<h3>{fmt(r.name)}</h3><p class=\"note\">B = {g.B} draws of m = {g.m}"
+                   f" models with replacement (seed {g.seed}); percentiles of the winners.</p>")
         out.append(table(["parameter", "2.5%", "50%", "97.5%", "min in run", "max in run"], rows))
     return "".join(out)
 
 
-def trends(s: dict[str, Any]) -> str:
+def trends(s: Summary) -> str:
     """Error against complexity and every sampled parameter, with correlations."""
     params: list[str] = []
-    for r in s["runs"]:
-        params += [p for p in r["parameters"] if p not in params]
+    for r in s.runs:
+        params += [p for p in r.parameters if p not in params]
     out = [figure(figures.scatter_figure(s, ["flops", "params", "acts"],
                                          "error vs complexity (dotted: Pareto front)"),
                   "error vs complexity")]
     if params:
         out.append(figure(figures.scatter_figure(s, params, "error vs sampled parameters"),
                           "error vs parameters"))
-    rows = [[r["name"], t["column"], t["n"], t["x_scale"], t["spearman_rho"], t["spearman_pvalue"],
-             t["slope"], t["r"], t["fit_pvalue"]] for r in s["runs"] for t in r["trends"]]
+    rows = [[r.name, t.column, t.n, t.x_scale, t.spearman_rho, t.spearman_pvalue, t.slope, t.r,
+             t.fit_pvalue] for r in s.runs for t in r.trends]
     out.append('<p class="note">Dots: sampled; crosses: refine; squares: another recipe (not in'
                " the trends). Lines: median error in quantile bins. Slope: linregress of error on"
                " x (or log10 x).</p>")
@@ -157,34 +166,33 @@ def trends(s: dict[str, Any]) -> str:
     return "".join(out)
 
 
-def stages(s: dict[str, Any]) -> str:
+def stages(s: Summary) -> str:
     """Stage width/depth profiles and the best models."""
     out = [figure(figures.stage_figure(s), "stage profiles")]
-    rows = [[r["name"], b["id"], b["origin"], b["error"], b["test_error"], b["flops"],
-             b["params"], b["acts"]] for r in s["runs"] for b in r["best"]]
-    out.append(f'<h3>Best models (ranked by {fmt(s["settings"]["error"])})</h3>')
+    rows = [[r.name, b.id, b.origin, b.error, b.test_error, b.flops, b.params, b.acts]
+            for r in s.runs for b in r.best]
+    out.append(f'<h3>Best models (ranked by {fmt(s.settings.error)})</h3>')
     out.append(table(["run", "trial", "origin", "error (ranks)", "test error (not used to rank)",
                       "flops", "params", "acts"], rows, left=3))
     out.append('<p class="note">Trials trained with another recipe are not ranked. The test error'
                " of the chosen models is the unbiased final number; selecting on it would be"
                " optimistic.</p>")
-    rows = [[r["name"], p["id"], p["origin"], p["flops"], p["error"]]
-            for r in s["runs"] for p in r["pareto_flops"]]
+    rows = [[r.name, p.id, p.origin, p.value, p.error] for r in s.runs for p in r.pareto_flops]
     out.append("<h3>Pareto front (error vs flops)</h3>")
     out.append(table(["run", "trial", "origin", "flops", "error"], rows, left=3))
     return "".join(out)
 
 
-def spaces(s: dict[str, Any]) -> str:
+def spaces(s: Summary) -> str:
     """Recipes, space files and their differences."""
     out = []
-    for r in s["runs"]:
-        out.append(f"<h3>{fmt(r['name'])}</h3><p class=\"note\">space file "
-                   f"{fmt(r['space_file'])}, sha256 {fmt(r['space_sha256'])}; run {fmt(r['root'])}"
+    for r in s.runs:
+        out.append(f"<h3>{fmt(r.name)}</h3><p class=\"note\">space file "
+                   f"{fmt(r.space_file)}, sha256 {fmt(r.space_sha256)}; run {fmt(r.root)}"
                    "</p>")
-        out.append(recipe_block(r["recipe"]))
-        out.append(pre(r["space_text"]))
-    for d in s["space_diffs"]:
-        out.append(f"<h3>space diff {fmt(d['a'])} → {fmt(d['b'])}</h3>")
-        out.append(pre(d["diff"], diff=True) if d["diff"] else "<p>identical space files</p>")
+        out.append(recipe_block(r.recipe))
+        out.append(pre(r.space_text))
+    for d in s.space_diffs:
+        out.append(f"<h3>space diff {fmt(d.a)} → {fmt(d.b)}</h3>")
+        out.append(pre(d.diff, diff=True) if d.diff else "<p>identical space files</p>")
     return "".join(out)

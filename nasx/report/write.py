@@ -14,10 +14,13 @@ import errno
 import json
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nasx.errors import AnalysisError
 from nasx.fsutil import InstallError, atomic_folder, temp_folder_beside
+
+if TYPE_CHECKING:
+    from nasx.analysis.results import Summary
 
 DEFAULT_BINS = 10
 
@@ -68,18 +71,18 @@ def check_out(out: Path, roots: list[str], force: bool = False) -> None:
                         " choose another --out, or --force to replace it", where=str(out))
 
 
-def render(summary: dict[str, Any]) -> str:
+def render(summary: Summary) -> str:
     """The HTML page of a summary."""
     from nasx.report import sections
     from nasx.report.html import page
 
-    names = [r["name"] for r in summary["runs"]]
+    names = [r.name for r in summary.runs]
     title = "nasx report: " + " vs ".join(names)
     parts = [
         ("Overview", sections.overview(summary)),
         ("Error EDFs", sections.edfs(summary)),
     ]
-    if summary["comparisons"]:
+    if summary.comparisons:
         parts.append(("Comparison of spaces", sections.comparisons(summary)))
     parts += [
         ("Best of k", sections.best_of_k(summary)),
@@ -94,7 +97,7 @@ def render(summary: dict[str, Any]) -> str:
 def build_report(run_dirs: list[str | Path], out: str | Path | None = None,
                  normalize: str = "flops", bins: int = DEFAULT_BINS, seed: int = 0,
                  force: bool = False, allow_incomparable: bool = False
-                 ) -> tuple[Path, dict[str, Any]]:
+                 ) -> tuple[Path, Summary]:
     """Write the report of the given runs; returns the path of its index.html and the summary.
 
     The default folder is named after the run folders; a folder holding another run's report is
@@ -111,9 +114,9 @@ def build_report(run_dirs: list[str | Path], out: str | Path | None = None,
     out_dir = Path(out) if out is not None else default_out([r.root.resolve().name
                                                              for r in runs])
     out_dir = out_dir.absolute()
-    check_out(out_dir, summary["report_of"], force)
+    check_out(out_dir, summary.report_of, force)
     html = render(summary)
-    text = json.dumps(summary, indent=1, allow_nan=False)
+    text = json.dumps(summary.to_json(), indent=1, allow_nan=False)
     made_parent = not out_dir.parent.exists()
     try:
         # 0755 whatever the umask: a report is meant to be shared. An old report is replaced only
@@ -138,10 +141,10 @@ def write_report(run_dirs: list[str | Path], out: str | Path | None = None,
     return build_report(run_dirs, out, normalize, bins, seed, force, allow_incomparable)[0]
 
 
-def verdict_lines(summary: dict[str, Any]) -> list[str]:
+def verdict_lines(summary: Summary) -> list[str]:
     """The one-line verdict of every comparison, or the one-line summary of a single run."""
     from nasx.report.sections import run_line
 
-    if summary["comparisons"]:
-        return [c["verdict"] for c in summary["comparisons"]]
-    return [run_line(r) for r in summary["runs"]]
+    if summary.comparisons:
+        return [c.verdict.text for c in summary.comparisons]
+    return [run_line(r) for r in summary.runs]

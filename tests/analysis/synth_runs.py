@@ -72,7 +72,7 @@ def make_run(root: Path, name: str = "synth", n: int = 60, seed: int = 0, *, shi
                   "resolution": resolution, "in_channels": 1, "num_classes": 10}
         origin = ("sampled" if i < n + n_failed + n_diverged + n_pending else
                   "refine" if i < total - n_other else other_origin)
-        trials.append(NewTrial(fingerprint=f"{name}-{i}", values=values, spec=spec.to_dict(),
+        trials.append(NewTrial(fingerprint=f"{name}-{i}", values=values, spec=spec,
                                flops=flops, params=flops // 7, acts=flops // 3, seed=i,
                                hparams={"lr": float(rng.uniform(0.01, 0.5))}, origin=origin))
     ids = store.add_trials(trials)
@@ -84,7 +84,7 @@ def make_run(root: Path, name: str = "synth", n: int = 60, seed: int = 0, *, shi
             continue
         ep = (other_epochs if other_epochs is not None else epochs + 2) if k >= other_from \
             else epochs
-        recipe = Recipe(epochs=ep, data=data, lr=t.hparams["lr"]).to_dict()
+        recipe = Recipe(epochs=ep, data=data, lr=t.hparams["lr"])
         store.mark_running(tid, recipe, device="cpu")
         if status == "done":
             err = 40.0 - 6.0 * np.log10(t.flops / 1e5) + shift + rng.normal(0, 3.0)

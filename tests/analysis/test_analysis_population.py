@@ -25,7 +25,7 @@ def test_other_recipe_trials_are_kept_apart(tmp_path):
     expect = [population.in_population(rec, hp, r.recipe)
               for rec, hp in zip(r.frame["recipe"], r.frame["hparams"], strict=True)]
     assert population_mask(r.frame, r.recipe).tolist() == expect
-    s = summarize([r])
+    s = summarize([r]).to_json()
     (run,) = s["runs"]
     assert other_ids.isdisjoint(run["ids"]) and run["edf"]["n"] == 20
     assert other_ids.isdisjoint(b["id"] for b in run["best"])
@@ -44,14 +44,14 @@ def test_runs_without_a_recorded_recipe_count_every_trial(tmp_path):
     # Before the validation split the error was the test error, and it is labelled so.
     assert r.error_kind == "test" and r.error_label == "test top-1 error (%)"
     np.testing.assert_allclose(r.done["test_error"], r.done["error"])
-    assert summarize([r])["settings"]["error"] == "test top-1 error (%)"
+    assert summarize([r]).settings.error == "test top-1 error (%)"
 
 
 def test_selection_uses_validation_error_and_shows_test_error(tmp_path):
     # Validation and test orders differ: the best on validation is the worst on test.
     pinned = [(10.0, 30.0), (12.0, 11.0), (14.0, 12.0), (16.0, 13.0)]
     r = read_run(make_run(tmp_path / "r", "r", n=4, errors=pinned, seed=5))
-    s = summarize([r], normalize="none")
+    s = summarize([r], normalize="none").to_json()
     (run,) = s["runs"]
     assert s["settings"]["error"] == "validation top-1 error (%)"
     assert run["error"] == "validation top-1 error (%)"
@@ -72,7 +72,7 @@ def test_missing_test_errors_are_tolerated(tmp_path):
         store._conn.execute("UPDATE trials SET metrics = ? WHERE id = ?",
                             ('{"val_error": 5.0}', tid))
         store._conn.execute("UPDATE trials SET error = 5.0 WHERE id = ?", (tid,))
-    s = summarize([read_run(root)], normalize="none")
+    s = summarize([read_run(root)], normalize="none").to_json()
     best = s["runs"][0]["best"][0]
     assert best["id"] == tid and best["error"] == 5.0 and best["test_error"] is None
 
@@ -80,7 +80,7 @@ def test_missing_test_errors_are_tolerated(tmp_path):
 def test_allowed_incomparable_runs_name_the_difference(tmp_path):
     a = make_run(tmp_path / "a", "a", n=20, seed=1, epochs=2)
     b = make_run(tmp_path / "b", "b", n=20, seed=2, epochs=5)
-    (c,) = summarize(read_runs([a, b], allow_incomparable=True))["comparisons"]
+    (c,) = summarize(read_runs([a, b], allow_incomparable=True)).to_json()["comparisons"]
     assert {"kind": "recipe", "text": "the runs differ in what their errors measure"
             " (epochs 2 -> 5): neither comparison removes this"} in c["caveats"]
     assert "Caveats: the runs differ in what their errors measure (epochs 2 -> 5)" in c["verdict"]

@@ -53,13 +53,13 @@ def test_best_of_k_exact_by_enumeration():
     k = 3
     mins = np.array([min(t) for t in itertools.product(e, repeat=k)])  # all n^k equally likely
     row = best_of_k(e, [k])[0]
-    assert row["mean"] == pytest.approx(mins.mean())
-    assert row["std"] == pytest.approx(mins.std())
+    assert row.k == k and row.mean == pytest.approx(mins.mean())
+    assert row.std == pytest.approx(mins.std())
     srt = np.sort(mins)
     cdf = np.arange(1, srt.size + 1) / srt.size
-    for p in (2.5, 50.0, 97.5):
-        assert row[f"p{p:g}"] == srt[np.searchsorted(cdf, p / 100 - 1e-12)]
-    assert best_of_k(e, [1])[0]["mean"] == pytest.approx(e.mean())
+    for p, got in zip((2.5, 50.0, 97.5), (row.p2_5, row.p50, row.p97_5), strict=True):
+        assert got == srt[np.searchsorted(cdf, p / 100 - 1e-12)]
+    assert best_of_k(e, [1])[0].mean == pytest.approx(e.mean())
 
 
 def test_good_ranges_reproduce_the_documented_draw():
@@ -72,11 +72,11 @@ def test_good_ranges_reproduce_the_documented_draw():
     draw = np.random.default_rng(7).integers(0, n, size=(500, m))
     err = df["error"].to_numpy()
     best = np.array([row[np.argmin(err[row])] for row in draw])
-    assert out["m"] == m
+    assert out.m == m and out.B == 500
     for col in ("v.depth", "v.wm"):
         expect = np.percentile(df[col].to_numpy(dtype=float)[best], [2.5, 50, 97.5])
-        got = out["ranges"][col]
-        np.testing.assert_allclose([got["p2.5"], got["p50"], got["p97.5"]], expect)
+        got = out.ranges[col]
+        np.testing.assert_allclose([got.p2_5, got.p50, got.p97_5], expect)
 
 
 def test_trend_log_complexity_and_spearman():
@@ -86,14 +86,14 @@ def test_trend_log_complexity_and_spearman():
     df = pd.DataFrame({"id": range(90), "flops": flops, "error": err, "v.c": 3, "v.d": flops % 7})
     t = trend(df, "flops")
     fit = stats.linregress(np.log10(flops), err)
-    assert t["x_scale"] == "log10" and t["slope"] == pytest.approx(fit.slope)
-    assert t["r"] == pytest.approx(fit.rvalue)
+    assert t.x_scale == "log10" and t.slope == pytest.approx(fit.slope)
+    assert t.r == pytest.approx(fit.rvalue)
     rho = stats.spearmanr(flops, err)
-    assert t["spearman_rho"] == pytest.approx(rho.statistic)
-    assert t["spearman_pvalue"] == pytest.approx(rho.pvalue)
-    assert sum(b["n"] for b in t["binned"]) == 90
+    assert t.spearman_rho == pytest.approx(rho.statistic)
+    assert t.spearman_pvalue == pytest.approx(rho.pvalue)
+    assert sum(b.n for b in t.binned) == 90
     assert varying_columns(df) == ["v.d"]
-    assert trend(df.head(2), "flops")["slope"] is None
+    assert trend(df.head(2), "flops").slope is None
 
 
 def _spec(widths: list[int], depths: list[int]) -> dict:
@@ -110,16 +110,17 @@ def test_stage_profiles_and_pareto_front():
                  _spec([8], [1]), _spec([24, 48], [1, 5])],
     })
     prof = stage_profiles(df, top_frac=0.4)
-    assert prof["n_top"] == 2 and prof["top_ids"] == [2, 5]
-    s1 = prof["stages"][0]
-    assert s1["top_width"]["median"] == pytest.approx(np.median([16, 24]))
-    assert s1["all_width"]["q25"] == pytest.approx(np.percentile([8, 16, 8, 8, 24], 25))
-    assert prof["stages"][2]["top_depth"] is None and prof["stages"][2]["all_depth"]["n"] == 1
+    assert prof.n_top == 2 and prof.top_ids == [2, 5]
+    s1 = prof.stages[0]
+    assert s1.top_width.median == pytest.approx(np.median([16, 24]))
+    assert s1.all_width.q25 == pytest.approx(np.percentile([8, 16, 8, 8, 24], 25))
+    assert prof.stages[2].top_depth is None and prof.stages[2].all_depth.n == 1
     front = pareto_front(df)
     # Brute force: a trial is on the front when no other has both fewer flops and lower error.
     on = [int(r.id) for r in df.itertuples()
           if not any((o.flops <= r.flops and o.error < r.error) for o in df.itertuples())]
-    assert sorted(p["id"] for p in front) == sorted(on) == [2, 3, 4]
+    assert sorted(p.id for p in front) == sorted(on) == [2, 3, 4]
+    assert [(p.value, p.error) for p in front] == [(1.0, 40.0), (4.0, 25.0), (9.0, 20.0)]
 
 
 def test_identical_errors_cannot_be_told_apart():
@@ -127,4 +128,4 @@ def test_identical_errors_cannot_be_told_apart():
     assert c.ad_statistic is None and c.cliffs_delta == 0.0 and c.better is None
     assert c.verdict.startswith("p and q cannot be told apart")
     t = trend(pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "error": [90.0] * 4}), "x")
-    assert t["spearman_rho"] is None and t["slope"] == pytest.approx(0.0)
+    assert t.spearman_rho is None and t.slope == pytest.approx(0.0)

@@ -15,7 +15,7 @@ from nasx.analysis.verdict import _weighted_delta, common_bins_comparison
 def _comparison(tmp_path, kw_a, kw_b, **summ):
     a = make_run(tmp_path / "a", "space_a", **kw_a)
     b = make_run(tmp_path / "b", "space_b", **kw_b)
-    (c,) = summarize(read_runs([a, b]), **summ)["comparisons"]
+    (c,) = summarize(read_runs([a, b]), **summ).to_json()["comparisons"]
     return c
 
 
@@ -79,7 +79,7 @@ def test_models_needed_is_seeded_and_pinned():
     a, b = rng.normal(30, 4, 20), rng.normal(32, 4, 20)
     got = models_needed(a, b, seed=3)
     assert got == models_needed(a, b, seed=3)
-    assert got["n"] == 26 and got["more_than"] is None
+    assert got.n == 26 and got.more_than is None
     # Independently (scipy's KS statistic, another stream): about 80% power at n, far less at n/2.
     r = np.random.default_rng(11)
     crit = stats.kstwobign.isf(0.05)
@@ -89,13 +89,13 @@ def test_models_needed_is_seeded_and_pinned():
                         > crit * np.sqrt(2 / m) for _ in range(400)])
 
     assert 0.7 < power(26) < 0.92 and power(13) < 0.6
-    assert models_needed(a, a, seed=3)["more_than"] == 8192
+    assert models_needed(a, a, seed=3).more_than == 8192
     # The size at hand did not resolve it: the answer is always larger.
-    assert models_needed(a, b, seed=3, n_from=30)["n"] > 30
+    assert models_needed(a, b, seed=3, n_from=30).n > 30
     # A larger difference needs fewer models; weights move the drawing probabilities.
-    assert models_needed(a, b + 4, seed=3)["n"] < got["n"]
+    assert models_needed(a, b + 4, seed=3).n < got.n
     w = np.where(a > 30, 1.0, 0.0) + 1e-9
-    assert models_needed(a, b, weights_a=w, seed=3)["n"] != got["n"]
+    assert models_needed(a, b, weights_a=w, seed=3).n != got.n
 
 
 def test_common_bins_weights_and_weighted_delta_against_brute_force():
@@ -108,12 +108,12 @@ def test_common_bins_weights_and_weighted_delta_against_brute_force():
     ha, _ = np.histogram(ca, edges)
     hb, _ = np.histogram(cb, edges)
     common = (ha > 0) & (hb > 0)
-    assert n["K_common"] == common.sum()
+    assert n.K_common == common.sum()
     ia = np.clip(np.digitize(ca, edges) - 1, 0, 5)
     keep = common[ia]
-    assert n["n_a"] == keep.sum()
+    assert n.n_a == keep.sum()
     wa = 1 / (common.sum() * ha[ia[keep]])
-    assert n["n_eff_a"] == pytest.approx(1 / np.sum(wa**2))
+    assert n.n_eff_a == pytest.approx(1 / np.sum(wa**2))
     wb = rng.uniform(0.1, 1, 30)
     diff = ea[:, None] - eb[None, :]
     w = np.ones(40)[:, None] * wb[None, :]

@@ -1,0 +1,184 @@
+"""The report's numbers as typed results: :class:`Summary` and its parts (summary.json is
+``Summary.to_json()``; field order is key order, see :mod:`nasx.analysis.jsonable`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from nasx.analysis.compare import Comparison
+from nasx.analysis.edf import EDF, Bins
+from nasx.analysis.jsonable import FLATTEN, JSON, OMIT_NONE, to_json
+from nasx.analysis.ranges import BestOfK, GoodRanges
+from nasx.analysis.trends import ParetoPoint, StageProfiles, Trend
+from nasx.analysis.verdict import PairVerdict
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How every number of the report was computed."""
+
+    error: str  # what every error is (validation or test top-1, one label per report)
+    test_error: str
+    normalize: str
+    bins: int
+    bin_spacing: str
+    seed: int
+    alpha: float
+    top_frac: float
+    good_range_B: int
+    good_range_frac: float
+    comparison_population: str
+    best_of_k_method: str
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Trials of a run by status (the store's counts), and the finished ones by group."""
+
+    statuses: Mapping[str, int] = field(metadata=FLATTEN)  # and done_without_error
+    finished_sampled: int
+    finished_refine: int
+    finished_other_recipe: int
+    total: int
+
+
+@dataclass(frozen=True)
+class OtherRecipe:
+    """Finished trials trained with another recipe: grouped by what differs, and their EDF."""
+
+    groups: Sequence[object]
+    note: str | None
+    edf: EDF | None
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """The complexity-normalised EDF of a population, its bins and per-model weights."""
+
+    edf: EDF
+    bins: Bins
+    weights: np.ndarray  # same order as the run's ids
+    weights_sum: float
+    weights_order: str = "same order as ids"
+
+
+@dataclass(frozen=True)
+class BestModel:
+    """One of the best models (ranked by ``error``; the test error only shown)."""
+
+    id: int
+    error: float
+    test_error: float | None
+    flops: int
+    params: int
+    acts: int
+    origin: str
+
+
+@dataclass(frozen=True)
+class VaryingKey:
+    """A recipe key that differs between trials: its range, or its first distinct values."""
+
+    n_distinct: int
+    min: float | None = field(default=None, metadata=OMIT_NONE)
+    max: float | None = field(default=None, metadata=OMIT_NONE)
+    values: list[str] | None = field(default=None, metadata=OMIT_NONE)
+
+
+@dataclass(frozen=True)
+class RecipeSummary:
+    """Recipe keys shared by every trial (values as stored) and the keys that vary."""
+
+    common: Mapping[str, object]
+    varying: dict[str, VaryingKey]
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """Every number of one run (see :mod:`nasx.analysis.summary` for the populations)."""
+
+    name: str
+    root: str
+    meta: Mapping[str, object]  # the store's meta, as stored
+    population: str  # what the population is ("sampled" unless a fallback)
+    error: str
+    error_kind: str
+    counts: Counts
+    population_recipe: Mapping[str, object] | None
+    other_recipe: OtherRecipe
+    ids: list[int]
+    edf: EDF
+    median_error: float
+    best_error: float
+    best_id: int
+    best_test_error: float | None
+    refine_edf: EDF | None
+    best_of_k: list[BestOfK]
+    recipe: RecipeSummary
+    space_file: object
+    space_sha256: object
+    space_text: str
+    normalized: Normalized | None
+    parameters: list[str]
+    points: pd.DataFrame  # one row per finished trial: id, origin, in_population, error, ...
+    good_ranges: GoodRanges
+    trends: list[Trend]
+    stage_profiles: StageProfiles
+    pareto_flops: list[ParetoPoint]
+    best: list[BestModel]
+
+    def trend(self, column: str) -> Trend | None:
+        """The trend of ``column``, if the run has one."""
+        return next((t for t in self.trends if t.column == column), None)
+
+
+@dataclass(frozen=True)
+class NormalizedKS:
+    """KS distance of two normalised EDFs, p-value from the asymptotic law with n_eff."""
+
+    normalized_ks_statistic: float
+    normalized_ks_pvalue_approx: float
+
+
+@dataclass(frozen=True)
+class PairComparison:
+    """Two runs compared: the plain tests, the normalised KS, and the verdict with its caveats.
+
+    In summary.json the three are one object; the pair's verdict takes the place of the plain
+    one (which stays as ``plain_verdict``).
+    """
+
+    plain: Comparison = field(metadata=FLATTEN)
+    normalized_ks: NormalizedKS | None = field(metadata=FLATTEN)
+    verdict: PairVerdict = field(metadata=FLATTEN)
+
+
+@dataclass(frozen=True)
+class SpaceDiff:
+    """Unified diff of the space files of runs ``a`` and ``b`` ('' when identical)."""
+
+    a: str
+    b: str
+    diff: str
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Every number a report shows."""
+
+    settings: Settings
+    report_of: list[str]  # the resolved run folders
+    notes: list[str]
+    runs: list[RunSummary]
+    comparisons: list[PairComparison]
+    space_diffs: list[SpaceDiff]
+
+    def to_json(self) -> dict[str, JSON]:
+        """summary.json: strict JSON values (numpy to Python, NaN and inf to null)."""
+        out = to_json(self)
+        assert isinstance(out, dict)
+        return out
