@@ -79,6 +79,153 @@ def _finite(v: float) -> float | None:
     return v if math.isfinite(v) else None
 
 
+@dataclass
+class _Trainer:
+    """What the epochs of one :func:`fit` share: the network, optimiser, generator and counters."""
+
+    model: torch.nn.Module
+    net: Any  # ``model``, or its torch.compile wrapper
+    opt: Any
+    gen: Any  # torch.Generator: shuffling and augmentation
+    data: Dataset
+    recipe: Recipe
+    device: torch.device
+    channels_last: bool
+    augment: bool
+    total: int  # optimiser steps of the whole training
+    warm: int  # warmup steps
+    step: int = 0
+    images: int = 0
+    train_time: float = 0.0
+
+
+def _trainer(model: torch.nn.Module, data: Dataset, recipe: Recipe, seed: int,
+             device: torch.device) -> _Trainer:
+    import torch
+
+    if device.type == "cuda":
+        # Shapes are fixed within a trial: let cuDNN pick the fastest kernels once per shape.
+        torch.backends.cudnn.benchmark = True
+    cl = device.type == "cuda" and recipe.channels_last
+    if cl:
+        model = model.to(memory_format=torch.channels_last)
+    net = torch.compile(model) if recipe.compile and device.type == "cuda" else model
+    spe = steps_per_epoch(data.x_train.shape[0], recipe.batch_size)
+    return _Trainer(model=model, net=net, opt=build_optimizer(model, recipe, device),
+                    gen=torch.Generator(device=device).manual_seed(seed), data=data,
+                    recipe=recipe, device=device, channels_last=cl,
+                    augment=bool(recipe.augment and (data.crop or data.flip)),
+                    total=spe * recipe.epochs,
+                    warm=warmup_steps_for(recipe.warmup_epochs, spe))
+
+
+def _train_epoch(tr: _Trainer) -> tuple[float, float, float, int]:
+    """One pass over the training part: (train loss, train error %, last lr, images seen)."""
+    import torch
+    import torch.nn.functional as F  # noqa: N812
+
+    data, recipe, device = tr.data, tr.recipe, tr.device
+    tr.model.train()
+    loss_sum = torch.zeros((), device=device, dtype=torch.float64)
+    correct = torch.zeros((), device=device, dtype=torch.int64)
+    seen = 0
+    for xb, yb in train_batches(data.x_train, data.y_train, recipe.batch_size, tr.gen):
+        lr = lr_at(tr.step, tr.total, recipe.lr, tr.warm, recipe.warmup_factor)
+        for group in tr.opt.param_groups:
+            group["lr"] = lr
+        if tr.augment:
+            xb = random_crop_flip(xb, tr.gen, crop=data.crop, flip=data.flip)
+        if tr.channels_last:
+            xb = xb.contiguous(memory_format=torch.channels_last)
+        with _autocast(device, recipe):
+            logits = tr.net(xb)
+            loss = F.cross_entropy(logits.float(), yb, label_smoothing=recipe.label_smoothing)
+        tr.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        tr.opt.step()
+        loss_sum += loss.detach().double() * yb.shape[0]
+        correct += (logits.detach().argmax(1) == yb).sum()
+        seen += yb.shape[0]
+        tr.step += 1
+    # the one sync of the epoch
+    return loss_sum.item() / seen, 100.0 * (1.0 - correct.item() / seen), lr, seen
+
+
+def _epoch(tr: _Trainer, epoch: int, out: FitOutcome, on_epoch: OnEpoch | None) -> bool:
+    """Train one epoch, validate it when due and record it in ``out``; False to stop here."""
+    t0 = time.perf_counter()
+    train_loss, train_error, lr, seen = _train_epoch(tr)
+    epoch_train = time.perf_counter() - t0
+    tr.train_time += epoch_train
+    tr.images += seen
+    record: dict[str, Any] = {
+        "epoch": epoch,
+        "train_loss": _finite(train_loss),
+        "train_error": train_error,
+        "val_loss": None,
+        "val_error": None,
+        "test_loss": None,
+        "test_error": None,
+        "lr": lr,
+        "seconds": epoch_train,
+    }
+    if not math.isfinite(train_loss):
+        record["seconds"] = time.perf_counter() - t0
+        out.curves.append(record)
+        out.status = "diverged"
+        out.message = f"loss became {train_loss} in epoch {epoch}"
+        return False
+    recipe = tr.recipe
+    evaluated = epoch % recipe.eval_every == 0 or epoch == recipe.epochs
+    if evaluated:
+        val_loss, val_error = evaluate(tr.net, tr.data.x_val, tr.data.y_val, recipe, tr.device)
+        if not math.isfinite(val_loss):
+            out.status = "diverged"
+            out.message = f"validation loss became {val_loss} in epoch {epoch}"
+        record.update(val_loss=_finite(val_loss), val_error=val_error)
+    record["seconds"] = time.perf_counter() - t0
+    out.curves.append(record)
+    if out.status == "diverged":
+        return False
+    stop = evaluated and on_epoch is not None and on_epoch(epoch, dict(record)) is False
+    if stop and epoch < recipe.epochs:  # a stop after the last epoch is a complete trial
+        out.metrics["stopped_early"] = True
+        return False
+    return True
+
+
+def _final_metrics(tr: _Trainer, out: FitOutcome) -> None:
+    """Test the final model once (unless diverged) and fill ``out.metrics``."""
+    data, last = tr.data, out.curves[-1]
+    if out.status == "done":
+        # The final model (last epoch, or where on_epoch stopped it) is tested once.
+        t0 = time.perf_counter()
+        test_loss, test_error = evaluate(tr.net, data.x_test, data.y_test, tr.recipe, tr.device)
+        last.update(test_loss=_finite(test_loss), test_error=test_error)
+        last["seconds"] += time.perf_counter() - t0
+        if not math.isfinite(test_loss):
+            out.status = "diverged"
+            out.message = f"test loss became {test_loss} in epoch {last['epoch']}"
+    out.metrics.update(
+        epochs=len(out.curves),
+        train_error=last["train_error"],
+        images_per_second=tr.images / tr.train_time if tr.train_time > 0 else 0.0,
+        train_seconds=tr.train_time,
+        train_images=data.x_train.shape[0],
+        val_images=int(data.x_val.shape[0]),
+        test_images=int(data.x_test.shape[0]),
+    )
+    if out.status == "done":
+        validated = [r["val_error"] for r in out.curves if r["val_error"] is not None]
+        out.metrics.update(
+            val_error=last["val_error"],  # the final epoch is always validated
+            val_loss=last["val_loss"],
+            best_val_error=min(validated),
+            test_error=last["test_error"],
+            test_loss=last["test_loss"],
+        )
+
+
 def fit(
     model: torch.nn.Module,
     data: Dataset,
@@ -93,112 +240,10 @@ def fit(
     ``on_epoch(epoch, record)`` sees every validated epoch's record (``val_error`` set, the test
     pair None) and stops the training by returning False.
     """
-    import torch
-    import torch.nn.functional as F  # noqa: N812
-
-    if device.type == "cuda":
-        # Shapes are fixed within a trial: let cuDNN pick the fastest kernels once per shape.
-        torch.backends.cudnn.benchmark = True
-    cl = device.type == "cuda" and recipe.channels_last
-    if cl:
-        model = model.to(memory_format=torch.channels_last)
-    net = torch.compile(model) if recipe.compile and device.type == "cuda" else model
-    opt = build_optimizer(model, recipe, device)
-    gen = torch.Generator(device=device).manual_seed(seed)  # shuffling and augmentation
-    n_train = data.x_train.shape[0]
-    spe = steps_per_epoch(n_train, recipe.batch_size)
-    total = spe * recipe.epochs
-    warm = warmup_steps_for(recipe.warmup_epochs, spe)
-    augment = recipe.augment and (data.crop or data.flip)
+    tr = _trainer(model, data, recipe, seed, device)
     out = FitOutcome(status="done")
-    step, images, train_time = 0, 0, 0.0
     for epoch in range(1, recipe.epochs + 1):
-        t0 = time.perf_counter()
-        model.train()
-        loss_sum = torch.zeros((), device=device, dtype=torch.float64)
-        correct = torch.zeros((), device=device, dtype=torch.int64)
-        seen = 0
-        for xb, yb in train_batches(data.x_train, data.y_train, recipe.batch_size, gen):
-            lr = lr_at(step, total, recipe.lr, warm, recipe.warmup_factor)
-            for group in opt.param_groups:
-                group["lr"] = lr
-            if augment:
-                xb = random_crop_flip(xb, gen, crop=data.crop, flip=data.flip)
-            if cl:
-                xb = xb.contiguous(memory_format=torch.channels_last)
-            with _autocast(device, recipe):
-                logits = net(xb)
-                loss = F.cross_entropy(logits.float(), yb, label_smoothing=recipe.label_smoothing)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            loss_sum += loss.detach().double() * yb.shape[0]
-            correct += (logits.detach().argmax(1) == yb).sum()
-            seen += yb.shape[0]
-            step += 1
-        train_loss = loss_sum.item() / seen  # the one sync of the epoch
-        train_error = 100.0 * (1.0 - correct.item() / seen)
-        epoch_train = time.perf_counter() - t0
-        train_time += epoch_train
-        images += seen
-        record: dict[str, Any] = {
-            "epoch": epoch,
-            "train_loss": _finite(train_loss),
-            "train_error": train_error,
-            "val_loss": None,
-            "val_error": None,
-            "test_loss": None,
-            "test_error": None,
-            "lr": lr,
-            "seconds": epoch_train,
-        }
-        if not math.isfinite(train_loss):
-            record["seconds"] = time.perf_counter() - t0
-            out.curves.append(record)
-            out.status = "diverged"
-            out.message = f"loss became {train_loss} in epoch {epoch}"
+        if not _epoch(tr, epoch, out, on_epoch):
             break
-        evaluated = epoch % recipe.eval_every == 0 or epoch == recipe.epochs
-        if evaluated:
-            val_loss, val_error = evaluate(net, data.x_val, data.y_val, recipe, device)
-            if not math.isfinite(val_loss):
-                out.status = "diverged"
-                out.message = f"validation loss became {val_loss} in epoch {epoch}"
-            record.update(val_loss=_finite(val_loss), val_error=val_error)
-        record["seconds"] = time.perf_counter() - t0
-        out.curves.append(record)
-        if out.status == "diverged":
-            break
-        stop = evaluated and on_epoch is not None and on_epoch(epoch, dict(record)) is False
-        if stop and epoch < recipe.epochs:  # a stop after the last epoch is a complete trial
-            out.metrics["stopped_early"] = True
-            break
-    last = out.curves[-1]
-    if out.status == "done":
-        # The final model (last epoch, or where on_epoch stopped it) is tested once.
-        t0 = time.perf_counter()
-        test_loss, test_error = evaluate(net, data.x_test, data.y_test, recipe, device)
-        last.update(test_loss=_finite(test_loss), test_error=test_error)
-        last["seconds"] += time.perf_counter() - t0
-        if not math.isfinite(test_loss):
-            out.status = "diverged"
-            out.message = f"test loss became {test_loss} in epoch {last['epoch']}"
-    out.metrics.update(
-        epochs=len(out.curves),
-        train_error=last["train_error"],
-        images_per_second=images / train_time if train_time > 0 else 0.0,
-        train_seconds=train_time,
-        train_images=n_train,
-        val_images=int(data.x_val.shape[0]),
-        test_images=int(data.x_test.shape[0]),
-    )
-    if out.status == "done":
-        validated = [r["val_error"] for r in out.curves if r["val_error"] is not None]
-        out.metrics.update(
-            val_error=last["val_error"],  # the final epoch is always validated
-            val_loss=last["val_loss"],
-            best_val_error=min(validated),
-            test_error=last["test_error"],
-            test_loss=last["test_loss"],
-        )
+    _final_metrics(tr, out)
     return out
