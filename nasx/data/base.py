@@ -214,6 +214,52 @@ def _normalise_(
     return tuple(mean_f.flatten().tolist()), tuple(std_f.flatten().tolist())
 
 
+def _check_shape(raw: RawData, resolution: int, in_channels: int) -> None:
+    """DataError when the spec's input cannot be made from ``raw``'s images."""
+    have = raw.x_train.shape[1]
+    if have != in_channels and not (have == 1 and in_channels == 3):
+        raise DataError(
+            f"the spec asks in_channels {in_channels} but the data has {have} channel(s) "
+            "(only 1 -> 3 replication is supported)",
+            where=raw.name,
+            key="in_channels",
+        )
+    if resolution < 1:
+        raise DataError(f"resolution must be >= 1; got {resolution}", key="resolution")
+
+
+def _convert(x: np.ndarray, in_channels: int, resolution: int, device: str | torch.device,
+             scale: float, chunk: int) -> torch.Tensor:
+    """Images as float tensors on ``device``: scaled by 1/``scale``, channels adapted, resized."""
+    import torch
+    import torch.nn.functional as F  # noqa: N812
+
+    out = torch.empty((x.shape[0], in_channels, resolution, resolution), device=device)
+    for i in range(0, x.shape[0], chunk):
+        # Convert per chunk on the target device: the float copy of a whole upsampled set
+        # would otherwise exist twice (host and device).
+        part = torch.from_numpy(np.ascontiguousarray(x[i : i + chunk])).to(device)
+        part = part.float() / scale
+        if part.shape[1] != in_channels:
+            part = part.expand(-1, in_channels, -1, -1)
+        if part.shape[-2:] != (resolution, resolution):
+            part = F.interpolate(
+                part,
+                size=(resolution, resolution),
+                mode="bilinear",
+                align_corners=False,
+                antialias=resolution < part.shape[-1],
+            )
+        out[i : i + chunk] = part
+    return out
+
+
+def _labels(y: np.ndarray, device: str | torch.device) -> torch.Tensor:
+    import torch
+
+    return torch.from_numpy(np.asarray(y, dtype=np.int64)).to(device)
+
+
 def to_dataset(
     raw: RawData,
     resolution: int,
@@ -231,18 +277,8 @@ def to_dataset(
     training tensors have mean 0, std 1 per channel.
     """
     import torch
-    import torch.nn.functional as F  # noqa: N812
 
-    have = raw.x_train.shape[1]
-    if have != in_channels and not (have == 1 and in_channels == 3):
-        raise DataError(
-            f"the spec asks in_channels {in_channels} but the data has {have} channel(s) "
-            "(only 1 -> 3 replication is supported)",
-            where=raw.name,
-            key="in_channels",
-        )
-    if resolution < 1:
-        raise DataError(f"resolution must be >= 1; got {resolution}", key="resolution")
+    _check_shape(raw, resolution, in_channels)
     dev = torch.device(device)
     if raw.x_val is None or raw.y_val is None:
         raw = split_validation(raw, val_fraction, split_seed)
@@ -251,40 +287,17 @@ def to_dataset(
     n_all = raw.x_train.shape[0] + x_val_raw.shape[0] + raw.x_test.shape[0]
     check_fits(n_all, in_channels, resolution, dev, raw.name)
     scale = 255.0 if raw.x_train.dtype == np.uint8 else 1.0
-
-    def convert(x: np.ndarray) -> torch.Tensor:
-        out = torch.empty((x.shape[0], in_channels, resolution, resolution), device=device)
-        for i in range(0, x.shape[0], chunk):
-            # Convert per chunk on the target device: the float copy of a whole upsampled set
-            # would otherwise exist twice (host and device).
-            part = torch.from_numpy(np.ascontiguousarray(x[i : i + chunk])).to(device)
-            part = part.float() / scale
-            if part.shape[1] != in_channels:
-                part = part.expand(-1, in_channels, -1, -1)
-            if part.shape[-2:] != (resolution, resolution):
-                part = F.interpolate(
-                    part,
-                    size=(resolution, resolution),
-                    mode="bilinear",
-                    align_corners=False,
-                    antialias=resolution < part.shape[-1],
-                )
-            out[i : i + chunk] = part
-        return out
-
-    def labels(y: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(np.asarray(y, dtype=np.int64)).to(device)
-
-    x_train, x_val, x_test = convert(raw.x_train), convert(x_val_raw), convert(raw.x_test)
+    x_train, x_val, x_test = (_convert(x, in_channels, resolution, device, scale, chunk)
+                              for x in (raw.x_train, x_val_raw, raw.x_test))
     mean, std = _normalise_(x_train, (x_val, x_test), chunk)
     return Dataset(
         name=raw.name,
         x_train=x_train,
-        y_train=labels(raw.y_train),
+        y_train=_labels(raw.y_train, device),
         x_val=x_val,
-        y_val=labels(y_val_raw),
+        y_val=_labels(y_val_raw, device),
         x_test=x_test,
-        y_test=labels(raw.y_test),
+        y_test=_labels(raw.y_test, device),
         num_classes=raw.num_classes,
         in_channels=in_channels,
         resolution=resolution,
