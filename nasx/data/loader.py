@@ -1,10 +1,13 @@
-"""``load_dataset``: pick the reader for ``recipe.data``, convert, cache per worker."""
+"""``load_dataset``: the registry of data sets (``DATA_SETS``), their readers, the per-worker cache."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from nasx.data.base import DataCache, Dataset, to_dataset
+from nasx.data.base import DataCache, Dataset, RawData, to_dataset
 from nasx.errors import DataError
 
 if TYPE_CHECKING:
@@ -14,49 +17,76 @@ if TYPE_CHECKING:
 
 # Seed of the train_fraction subset: fixed so every trial trains on the same images.
 SUBSET_SEED = 0
-# The data sets ``recipe.data`` may name (each gets a train/validation/test split).
-DATA_SETS = ("digits", "cifar10", "imagefolder", "synthetic")
+
+# A reader: (recipe, resolution, in_channels, device) -> the whole data set on the device.
+Reader = Callable[["Recipe", int, int, "torch.device"], Dataset]
 
 
-def _load(recipe: Recipe, resolution: int, in_channels: int, device: torch.device) -> Dataset:
-    if recipe.data == "synthetic":
-        from nasx.data.synthetic import make_synthetic
+@dataclass(frozen=True)
+class DataSetEntry:
+    """A data set ``recipe.data`` may name: its reader and the recipe fields its data depend on.
 
-        return make_synthetic(
-            recipe.synthetic_train,
-            recipe.synthetic_test,
-            recipe.synthetic_classes,
-            resolution,
-            in_channels,
-            device,
-            val_fraction=recipe.val_fraction,
-            split_seed=recipe.split_seed,
-        )
-    if recipe.data == "digits":
-        from nasx.data.digits import load_digits_raw
+    ``key_fields`` are the recipe fields, beyond the shared ones (data, data_dir, split), that
+    change what the reader returns: they enter the per-worker cache key.
+    """
 
-        raw = load_digits_raw()
-    elif recipe.data == "cifar10":
-        from nasx.data.cifar import load_cifar10_raw
+    load: Reader
+    key_fields: tuple[str, ...] = ()
 
-        raw = load_cifar10_raw(recipe.data_dir)
-    elif recipe.data == "imagefolder":
-        from nasx.data.imagefolder import load_imagefolder_raw
 
-        raw = load_imagefolder_raw(recipe.data_dir, resolution, in_channels)
-    else:
-        raise DataError(
-            f"unknown data set {recipe.data!r} ({', '.join(DATA_SETS)})",
-            key="data",
-        )
-    return to_dataset(
-        raw,
-        resolution,
-        in_channels,
-        device,
-        val_fraction=recipe.val_fraction,
-        split_seed=recipe.split_seed,
-    )
+def _from_raw(read: Callable[[Recipe, int, int], RawData]) -> Reader:
+    """A reader that splits and converts the images ``read`` returns (every file-backed set)."""
+
+    def load(recipe: Recipe, resolution: int, in_channels: int, device: torch.device) -> Dataset:
+        return to_dataset(read(recipe, resolution, in_channels), resolution, in_channels, device,
+                          val_fraction=recipe.val_fraction, split_seed=recipe.split_seed)
+
+    return load
+
+
+def _digits(recipe: Recipe, resolution: int, in_channels: int) -> RawData:
+    from nasx.data.digits import load_digits_raw
+
+    return load_digits_raw()
+
+
+def _cifar10(recipe: Recipe, resolution: int, in_channels: int) -> RawData:
+    from nasx.data.cifar import load_cifar10_raw
+
+    return load_cifar10_raw(recipe.data_dir)
+
+
+def _imagefolder(recipe: Recipe, resolution: int, in_channels: int) -> RawData:
+    from nasx.data.imagefolder import load_imagefolder_raw
+
+    return load_imagefolder_raw(recipe.data_dir, resolution, in_channels)
+
+
+def _synthetic(recipe: Recipe, resolution: int, in_channels: int,
+               device: torch.device) -> Dataset:
+    from nasx.data.synthetic import make_synthetic
+
+    return make_synthetic(recipe.synthetic_train, recipe.synthetic_test,
+                          recipe.synthetic_classes, resolution, in_channels, device,
+                          val_fraction=recipe.val_fraction, split_seed=recipe.split_seed)
+
+
+# The registry of data sets (each gets a train/validation/test split); the recipe's `data` rule
+# reads its names. Adding a data set is one entry here (docs/internals.md, "How to add a data set").
+DATA_SETS: Mapping[str, DataSetEntry] = MappingProxyType({
+    "digits": DataSetEntry(_from_raw(_digits)),
+    "cifar10": DataSetEntry(_from_raw(_cifar10)),
+    "imagefolder": DataSetEntry(_from_raw(_imagefolder)),
+    "synthetic": DataSetEntry(_synthetic, ("synthetic_train", "synthetic_test",
+                                           "synthetic_classes")),
+})
+
+
+def _entry(recipe: Recipe) -> DataSetEntry:
+    entry = DATA_SETS.get(recipe.data)
+    if entry is None:
+        raise DataError(f"unknown data set {recipe.data!r} ({', '.join(DATA_SETS)})", key="data")
+    return entry
 
 
 def load_dataset(
@@ -83,10 +113,10 @@ def load_dataset(
         recipe.val_fraction,
         recipe.split_seed,
     )
-    if recipe.data == "synthetic":
-        key += (recipe.synthetic_train, recipe.synthetic_test, recipe.synthetic_classes)
+    entry = _entry(recipe)
+    key += tuple(getattr(recipe, f) for f in entry.key_fields)
     if cache is None:
-        ds = _load(recipe, resolution, in_channels, dev)
+        ds = entry.load(recipe, resolution, in_channels, dev)
     else:
-        ds = cache.get_or_load(key, lambda: _load(recipe, resolution, in_channels, dev))
+        ds = cache.get_or_load(key, lambda: entry.load(recipe, resolution, in_channels, dev))
     return ds.subset_train(recipe.train_fraction, seed=SUBSET_SEED)

@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 import torch
 from torch import nn
 
+from nasx.arch.io import save_spec
+from nasx.arch.spec import ArchSpec
 from nasx.errors import ExportError
-
-FORMATS = ("yaml", "safetensors", "torchscript", "onnx")
-FILES = {"yaml": "spec.yaml", "safetensors": "weights.safetensors", "torchscript": "model.ts",
-         "onnx": "model.onnx"}
-NEEDS_WEIGHTS = ("safetensors", "torchscript", "onnx")
 
 
 def parse_formats(formats: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -96,3 +95,60 @@ def write_onnx(model: nn.Module, x: torch.Tensor, path: Path) -> bool:
         raise ExportError(f"ONNX export failed: {type(exc).__name__}: {exc}",
                           where=str(path)) from None
     return False
+
+
+@dataclass(frozen=True)
+class Exportable:
+    """What a writer reads: the spec, and the model and an example input where weights exist."""
+
+    spec: ArchSpec
+    model: nn.Module | None = None
+    example: torch.Tensor | None = None
+
+    def weights(self) -> tuple[nn.Module, torch.Tensor]:
+        """(model, example input); an internal invariant that a weights format has them."""
+        assert self.model is not None and self.example is not None, "no weights to export"
+        return self.model, self.example
+
+
+# A writer writes one file; it returns whether the ONNX batch axis is dynamic (None elsewhere).
+Writer = Callable[[Exportable, Path], "bool | None"]
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """An export format: its file name, whether it needs trained weights, its writer."""
+
+    name: str
+    file: str
+    needs_weights: bool
+    write: Writer
+
+
+def _yaml(item: Exportable, path: Path) -> None:
+    save_spec(item.spec, path)
+
+
+def _safetensors(item: Exportable, path: Path) -> None:
+    write_weights(item.weights()[0].state_dict(), path)
+
+
+def _torchscript(item: Exportable, path: Path) -> None:
+    write_torchscript(*item.weights(), path)
+
+
+def _onnx(item: Exportable, path: Path) -> bool:
+    return write_onnx(*item.weights(), path)
+
+
+# The registry of export formats, in canonical order (docs/internals.md: adding a format is one
+# entry here plus its tests).
+EXPORT_FORMATS: Mapping[str, ExportFormat] = MappingProxyType({f.name: f for f in (
+    ExportFormat("yaml", "spec.yaml", needs_weights=False, write=_yaml),
+    ExportFormat("safetensors", "weights.safetensors", needs_weights=True, write=_safetensors),
+    ExportFormat("torchscript", "model.ts", needs_weights=True, write=_torchscript),
+    ExportFormat("onnx", "model.onnx", needs_weights=True, write=_onnx),
+)})
+FORMATS = tuple(EXPORT_FORMATS)
+FILES = {name: f.file for name, f in EXPORT_FORMATS.items()}
+NEEDS_WEIGHTS = tuple(name for name, f in EXPORT_FORMATS.items() if f.needs_weights)

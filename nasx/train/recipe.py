@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
@@ -113,6 +114,8 @@ class Recipe:
 
     def validate(self, source: str = "train") -> None:
         """Check ranges; TrainError naming the key otherwise."""
+        from nasx.data.loader import DATA_SETS  # the registry of data sets (numpy, not torch)
+
         for f in fields(self):  # a Recipe built directly skips override's type checks
             value = getattr(self, f.name)
             if isinstance(value, float) and not math.isfinite(value):
@@ -131,8 +134,8 @@ class Recipe:
             ("val_fraction", 0 < self.val_fraction <= 0.5, "must be in (0, 0.5]"),
             ("split_seed", 0 <= self.split_seed <= MAX_SEED, "must be in [0, 2**63 - 1]"),
             ("optimizer", self.optimizer in ("sgd", "adamw"), "must be sgd or adamw"),
-            ("data", self.data in ("digits", "cifar10", "imagefolder", "synthetic"),
-             "must be digits, cifar10, imagefolder or synthetic"),
+            ("data", isinstance(self.data, str) and self.data in DATA_SETS,
+             f"must be {_one_of(DATA_SETS)}"),
             ("device", DEVICE.match(self.device) is not None, "must be auto, cpu, cuda or cuda:N"),
             ("eval_every", 1 <= self.eval_every <= MAX_EPOCHS, f"must be in [1, {MAX_EPOCHS}]"),
             ("threads", 0 <= self.threads <= MAX_THREADS, f"must be in [0, {MAX_THREADS}]"),
@@ -147,6 +150,12 @@ class Recipe:
             if not ok:
                 raise TrainError(f"{rule}; got {shorten(getattr(self, key))}", where=source,
                                  key=key)
+
+
+def _one_of(names: Iterable[str]) -> str:
+    """``a, b or c``."""
+    *head, last = names
+    return f"{', '.join(head)} or {last}" if head else last
 
 
 def resolve_recipe(
