@@ -4,7 +4,7 @@ The decoder reads values through the model (:class:`~nasx.arch.families.values.V
 takes each key's range from here), :class:`~nasx.arch.families.base.Family` derives its
 ``keys``, ``per_stage_keys`` and ``defaults`` from it (what ``nasx.sample.bind`` checks a space
 against), the zoo's keyword configs are checked against it and the key table of docs/spaces.md is
-generated from it (:mod:`nasx.arch.families.table`).
+generated from it (:mod:`nasx.arch.family_table`).
 """
 
 from __future__ import annotations
