@@ -30,6 +30,8 @@ class ExecOptions:
     ``gpus_per_trial`` may be a fraction to pack several trials on one GPU; None (the default)
     means one GPU per trial when the Ray cluster has GPUs, else none.
     ``retry_failed`` also trains trials whose status is ``failed`` (never ``done``/``diverged``).
+    Torch threads per trial come from the recipe (``overrides["threads"]``), else
+    ``$NASX_THREADS`` / ``$OMP_NUM_THREADS``, else 1 inline and ``cpus_per_trial`` with Ray.
     """
 
     executor: Executor = "ray"

@@ -252,11 +252,7 @@ def ray_session(opts: ExecOptions) -> Iterator[None]:
             token = secrets.token_hex(32) if _token_auth_supported() else None
             stack.callback(_refresh_auth_state)  # re-read the restored environment
             stack.enter_context(_restored_environ())
-            for k, v in loopback_env(token).items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+            stack.enter_context(_scoped_env(loopback_env(token)))
             _refresh_auth_state()
             stack.enter_context(_loopback_node())
             if opts.dashboard:
