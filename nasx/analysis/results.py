@@ -46,7 +46,7 @@ class Counts:
     total: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays or frames: compared by identity
 class OtherRecipe:
     """Finished trials trained with another recipe: grouped by what differs, and their EDF."""
 
@@ -55,7 +55,7 @@ class OtherRecipe:
     edf: EDF | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays or frames: compared by identity
 class Normalized:
     """The complexity-normalised EDF of a population, its bins and per-model weights."""
 
@@ -97,7 +97,7 @@ class RecipeSummary:
     varying: dict[str, VaryingKey]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays or frames: compared by identity
 class RunSummary:
     """Every number of one run (see :mod:`nasx.analysis.summary` for the populations)."""
 
@@ -166,7 +166,7 @@ class SpaceDiff:
     diff: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays or frames: compared by identity
 class Summary:
     """Every number a report shows."""
 

@@ -1,4 +1,4 @@
-"""Every number a report shows, computed from validated runs into one JSON-able dict.
+"""Every number a report shows, computed from validated runs into one typed Summary.
 
 The population of a run is its finished trials of origin ``sampled`` trained with the run's
 recipe; trials of origin ``refine`` (suggested by an optimiser, not drawn from the space) get their

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from nasx.pareto import pareto_front as pareto
+
 COMPLEXITY = ("flops", "params", "acts")
 
 
@@ -173,11 +175,7 @@ def stage_profiles(frame: pd.DataFrame, top_frac: float = 0.15) -> StageProfiles
 
 def pareto_front(frame: pd.DataFrame, key: str = "flops") -> list[ParetoPoint]:
     """Trials not beaten in both error and ``key`` (lower is better), by increasing ``key``."""
-    ranked = frame.sort_values([key, "error", "id"])
-    front, best = [], np.inf
-    for _, row in ranked.iterrows():
-        if row["error"] < best:
-            best = row["error"]
-            front.append(ParetoPoint(id=int(row["id"]), key=key, value=float(row[key]),
-                                     error=float(row["error"]), origin=str(row["origin"])))
-    return front
+    points = [ParetoPoint(id=int(i), key=key, value=float(v), error=float(e), origin=str(o))
+              for i, v, e, o in zip(frame["id"], frame[key], frame["error"], frame["origin"],
+                                    strict=True)]
+    return pareto(points, lambda p: (p.value, p.error, p.id))

@@ -33,6 +33,7 @@ from nasx.analysis.edf import Bins, complexity_bins, edf, edf_distance
 from nasx.analysis.jsonable import OMIT_NONE, SKIP, json_name
 from nasx.analysis.load import RunData, reference_recipe
 from nasx.analysis.power import Power, models_needed
+from nasx.fmt import si
 
 BARELY = 0.5  # ranges "barely overlap" when less than this share of a run lies in the shared one
 MIN_MODELS = 5  # fewer models on a side support neither a conclusion nor a power estimate
@@ -106,7 +107,7 @@ class PairVerdict:
     power: Power | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds frames: compared by identity
 class Pair:
     """Two runs, the populations compared, and the settings of their comparison."""
 
@@ -213,13 +214,6 @@ def _dropped(b: Bins) -> list[int]:
     return [int(i) for i in np.flatnonzero(b.counts == 0)]
 
 
-def _k(v: float) -> str:
-    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "K")):
-        if abs(v) >= div:
-            return f"{v / div:.3g}{suffix}"
-    return f"{v:.3g}"
-
-
 def _norm_sentence(n: CommonBins, a: str, b: str, what: str) -> str:
     head = (f"complexity-normalised by {n.key} over the {n.K_common} of {n.K} bins both"
             f" runs populate ({n.n_a} vs {n.n_b} models, n_eff {n.n_eff_a:.0f} vs"
@@ -255,7 +249,7 @@ def _lead(p: Pair, carried: str, cx: ComplexityCheck, norm: CommonBins, plain: C
         lo, hi = cx.shared_range or (0.0, 0.0)
         why = (f"the {key} ranges barely overlap: only {100 * cx.frac_a_in_shared:.0f}% of"
                f" {a}'s and {100 * cx.frac_b_in_shared:.0f}% of {b}'s models lie"
-               f" in the shared range {_k(lo)}-{_k(hi)}, so the plain comparison mostly"
+               f" in the shared range {si(lo)}-{si(hi)}, so the plain comparison mostly"
                " compares model sizes")
     else:
         why = (f"the complexity distributions differ (KS {ks_txt}), so the plain comparison"

@@ -16,6 +16,7 @@ import pandas as pd
 from nasx.analysis.edf import EDF
 from nasx.analysis.results import Summary
 from nasx.analysis.trends import Trend
+from nasx.fmt import si
 
 DPI = 90
 
@@ -96,10 +97,7 @@ def points_frame(summary: Summary) -> pd.DataFrame:
 
 def _short(v: float, _pos: object = None) -> str:
     """Compact tick label: 2K, 1.5M, 3G, 0.05."""
-    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "K")):
-        if abs(v) >= div:
-            return f"{v / div:.3g}{suffix}"
-    return f"{v:.3g}"
+    return si(v)
 
 
 def _log_axis(ax: Any, values: pd.Series) -> None:
