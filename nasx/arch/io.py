@@ -65,21 +65,36 @@ def spec_from_dict(data: Any, file: str = "<spec>") -> ArchSpec:
     if not isinstance(data, Mapping):
         raise SpaceError("a spec file must hold a mapping", where=file)
     if "zoo" in data:
-        from nasx.arch import zoo
-
-        try:
-            return zoo.get(data["zoo"])
-        except NasxError as err:
-            raise SpaceError(str(err), where=file, key="zoo") from None
+        return _from_zoo(data, file)
     if "values" in data:
-        from nasx.arch.families import decode
+        return _from_values(data, file)
+    return _from_full(data, file)
 
-        if not isinstance(data["values"], Mapping):
-            raise SpaceError("must be a mapping of family values", where=file, key="values")
-        try:
-            return decode(data.get("family", ""), data["values"])
-        except NasxError as err:
-            raise err.at(where=file) from None
+
+def _from_zoo(data: Mapping[str, Any], file: str) -> ArchSpec:
+    """``{zoo: MODEL}``."""
+    from nasx.arch import zoo
+
+    try:
+        return zoo.get(data["zoo"])
+    except NasxError as err:
+        raise SpaceError(str(err), where=file, key="zoo") from None
+
+
+def _from_values(data: Mapping[str, Any], file: str) -> ArchSpec:
+    """``{family: NAME, values: {...}}``, decoded by the family."""
+    from nasx.arch.families import decode
+
+    if not isinstance(data["values"], Mapping):
+        raise SpaceError("must be a mapping of family values", where=file, key="values")
+    try:
+        return decode(data.get("family", ""), data["values"])
+    except NasxError as err:
+        raise err.at(where=file) from None
+
+
+def _from_full(data: Mapping[str, Any], file: str) -> ArchSpec:
+    """The full spec (what :func:`save_spec` writes), every section and field checked."""
     for k in data:
         if k not in _TOP:
             raise SpaceError(f"unknown key (allowed: {', '.join(sorted(_TOP))}, or zoo / "
