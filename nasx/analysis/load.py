@@ -24,7 +24,8 @@ from typing import Any
 import pandas as pd
 
 from nasx.errors import AnalysisError, printable
-from nasx.store.run_store import STATUSES, RunStore
+from nasx.store.finished import PopulationRule, finished_population, run_recipe_of
+from nasx.store.run_store import STATUSES, RunStore, TrialStatus, trials_frame
 from nasx.train import population
 
 ERROR_LABELS = {"validation": "validation top-1 error (%)", "test": "test top-1 error (%)"}
@@ -127,19 +128,9 @@ def population_mask(frame: pd.DataFrame, run_recipe: dict[str, Any] | None) -> p
     Cached per distinct (recipe without sampled keys, sampled keys): trials of one population
     differ only in their sampled hparams, so the rule is evaluated a handful of times per run.
     """
-    cache: dict[tuple[Any, ...], bool] = {}
-    out = []
-    for rec, hp in zip(frame["recipe"], frame["hparams"], strict=True):
-        if not isinstance(rec, dict):
-            out.append(False)
-            continue
-        hp = hp if isinstance(hp, dict) else {}
-        # repr: recipe values are JSON scalars, and repr keeps 1 and True apart.
-        key = (tuple(sorted((k, repr(v)) for k, v in rec.items() if k not in hp)),
-               tuple(sorted(hp)))
-        if key not in cache:
-            cache[key] = population.in_population(rec, hp, run_recipe)
-        out.append(cache[key])
+    rule = PopulationRule(run_recipe)
+    out = [rule(rec if isinstance(rec, dict) else None, hp if isinstance(hp, dict) else {})
+           for rec, hp in zip(frame["recipe"], frame["hparams"], strict=True)]
     return pd.Series(out, index=frame.index, dtype=bool)
 
 
@@ -156,15 +147,19 @@ def read_run(run_dir: str | Path) -> RunData:
     root = Path(run_dir)
     with RunStore.open(root, readonly=True) as store:
         meta = store.meta()
-        frame = store.dataframe()
+        trials = store.trials()
         counts = store.counts()
         space_text = store.space_text(missing_ok=True)
+    frame = trials_frame(trials)
     # Names reach terminals, figures and pages: control characters escaped, length bounded.
     name = printable(meta.get("name") or root.name, limit=100)
     if frame.empty:
         raise AnalysisError("the run has no trials; sample it first (nasx sample)", where=str(root))
     frame = frame.sort_values("id").reset_index(drop=True)
-    frame["ok"] = (frame["status"] == "done") & frame["error"].map(_finite)
+    run_recipe = run_recipe_of(meta)
+    # The one query of the store: every origin (refine trials are shown apart), pruned trials kept.
+    finished = finished_population(trials, run_recipe, origins=None, stopped_early=True)
+    frame["ok"] = frame["id"].isin([t.id for t in finished.trials + finished.other_recipe])
     if not frame["ok"].any():
         status = ", ".join(f"{k} {v}" for k, v in counts.items() if v)
         raise AnalysisError(
@@ -176,15 +171,13 @@ def read_run(run_dir: str | Path) -> RunData:
         frame["test_error"] = pd.to_numeric(frame["test_error"], errors="coerce")
     else:
         frame["test_error"] = frame["metrics"].map(lambda m: _metric(m, "test_error"))
-    raw = meta.get(population.META_KEY)
-    run_recipe = raw if isinstance(raw, dict) else None
-    frame["in_population"] = population_mask(frame, run_recipe)
+    frame["in_population"] = frame["id"].isin(finished.ids)
     kind = _error_kind(frame)
     if kind == "test":
         # Runs from before the validation split: the error IS the test error.
         frame["test_error"] = frame["test_error"].fillna(frame["error"])
     counts = {s: int(counts.get(s, 0)) for s in STATUSES}
-    counts["done_without_error"] = int(((frame["status"] == "done") & ~frame["ok"]).sum())
+    counts["done_without_error"] = int(((frame["status"] == TrialStatus.DONE) & ~frame["ok"]).sum())
     return RunData(name=name, root=root, meta=meta, space_text=space_text, frame=frame,
                    counts=counts, recipe=run_recipe, error_kind=kind)
 

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from nasx.errors import printable
+from nasx.store.records import STATUSES
 
 FORMATS = ("table", "json", "csv")
-STATUSES = ("pending", "running", "done", "failed", "diverged")
 SORT_KEYS = ("id", "error", "test_error", "flops", "params", "acts", "status")
 
 
@@ -60,7 +60,7 @@ def trial_rows(run_dir: str | Path, status: list[str] | None = None, sort: str =
         trials = store.trials(status=status)
     rows = [
         {
-            "id": t.id, "origin": t.origin, "status": t.status, "attempts": t.attempts,
+            "id": t.id, "origin": t.origin.value, "status": t.status.value, "attempts": t.attempts,
             "seed": t.seed, "values": t.values, "hparams": t.hparams, "flops": t.flops,
             "params": t.params, "acts": t.acts, "error": t.val_error, "val_error": t.val_error,
             "test_error": t.test_error, "train_seconds": t.train_seconds, "device": t.device,
@@ -170,8 +170,9 @@ def _run_row(sub: Path) -> dict[str, Any]:
 
     with RunStore.open(sub, readonly=True) as store:
         meta, counts = store.meta(), store.counts()
-        done = [t for t in store.trials(status="done") if t.val_error is not None]
-    best = min(done, key=lambda t: (t.val_error, t.id)) if done else None
+        # every finished trial ranks here, whatever its origin or recipe
+        done = store.finished(origins=None, any_recipe=True, stopped_early=True).trials
+    best = min(done, key=lambda t: (t.error or 0.0, t.id)) if done else None
     return {"run": str(sub), "name": meta.get("name"), "family": meta.get("family"),
             "trials": sum(counts.values()), **counts,
             "best_val_error": best.val_error if best else None,

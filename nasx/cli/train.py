@@ -128,19 +128,21 @@ def train_and_summarise(store: Any, opts: Any) -> int:
 
     from nasx.execute import train_run
     from nasx.execute.progress import failure_summary
+    from nasx.store import TrialStatus as S
 
     started = time.monotonic()
     counts = train_run(store, opts)
-    errors = sorted((t.error, t.id) for t in store.trials("done") if t.error is not None)
+    done = store.finished(origins=None, any_recipe=True, stopped_early=True).trials
+    errors = sorted((t.error, t.id) for t in done if t.error is not None)
     total = sum(counts.values())
-    parts = [f"{counts[s]} {s}" for s in ("done", "failed", "diverged", "pending") if counts[s]]
+    parts = [f"{counts[s]} {s}" for s in (S.DONE, S.FAILED, S.DIVERGED, S.PENDING) if counts[s]]
     line = (f"{store.meta().get('name', store.root.name)}: {', '.join(parts) or 'no trials'}"
             f" of {total} in {time.monotonic() - started:.1f} s ({opts.executor})")
     if errors:
         line += (f"; best val error {errors[0][0]:.2f}% (trial {errors[0][1]}), "
                  f"median {statistics.median(e for e, _ in errors):.2f}%")
     print(f"{line}; run {store.root}", flush=True)
-    failures = failure_summary(store.trials("failed"), total,
+    failures = failure_summary(store.trials(S.FAILED), total,
                                f"nasx train {store.root} --retry-failed")
     for text in failures:
         print(f"nasx: {text}" if not text.startswith(" ") else text, file=sys.stderr)

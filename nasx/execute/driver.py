@@ -45,8 +45,9 @@ def driver_lock(store: RunStore) -> Iterator[None]:
 
 
 def best_done(store: RunStore) -> tuple[float, int] | None:
-    """(error, id) of the best finished trial, if any."""
-    scored = [(t.error, t.id) for t in store.trials("done") if t.error is not None]
+    """(error, id) of the best finished trial of any origin and recipe, if any."""
+    done = store.finished(origins=None, any_recipe=True, stopped_early=True).trials
+    scored = [(t.error, t.id) for t in done if t.error is not None]
     return min(scored) if scored else None
 
 

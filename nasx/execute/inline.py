@@ -15,7 +15,7 @@ def run_inline(jobs: dict[int, TrialJob], rec: Recorder, fn: TrialFn, max_failur
     host = socket.gethostname()
     for tid, job in jobs.items():
         for attempt in range(max_failures + 1):
-            rec.started(tid, device=str(job.recipe.get("device", "")), host=host)
+            rec.started(tid, device=job.recipe.device, host=host)
             try:
                 res = run_job(fn, job, cache, "inline", INLINE_THREADS)
             except Exception as exc:  # the trainer never raises; a custom trial function might

@@ -8,12 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from nasx.space import load_space
-from nasx.store import RunStore, TrialRecord
+from nasx.store import RunStore, TrialRecord, TrialStatus
 from nasx.train import population
 from nasx.train.job import TrialJob
 from nasx.train.recipe import resolve_recipe
-
-FINAL = ("done", "failed", "diverged")
 
 
 def train_block(space_path: Path) -> dict[str, Any]:
@@ -50,10 +48,11 @@ def population_recipe(store: RunStore) -> dict[str, Any] | None:
     recorded = store.meta().get(population.META_KEY)
     if recorded is not None:
         return dict(recorded)
-    started = [t for t in store.trials() if t.recipe and t.started_at is not None]
+    started = [t for t in store.trials() if t.recipe is not None and t.started_at is not None]
     if not started:
         return None
-    return dict(min(started, key=lambda t: (t.started_at, t.id)).recipe or {})
+    # as stored: a recipe of an older nasx lacks the keys added since (another population)
+    return dict(min(started, key=lambda t: (t.started_at, t.id)).stored_recipe or {})
 
 
 def choose_recipe(store: RunStore, overrides: dict[str, Any]) -> RecipeChoice:
@@ -86,14 +85,14 @@ def select_trials(store: RunStore, trial_ids: Iterable[int] | None = None,
 
     ``done`` and ``diverged`` trials are never trained again. Call after ``requeue_stale``.
     """
-    wanted = ["pending"] + (["failed"] if retry_failed else [])
+    wanted = [TrialStatus.PENDING] + ([TrialStatus.FAILED] if retry_failed else [])
     if trial_ids is None:
         chosen = store.trials(status=wanted)
     else:
         chosen = [t for t in (store.get(int(i)) for i in sorted(set(trial_ids)))
                   if t.status in wanted]
     for t in chosen:
-        if t.status == "failed":
+        if t.status is TrialStatus.FAILED:
             store.mark_pending(t.id, message=f"retrying after: {t.message or 'failure'}")
     return chosen
 
@@ -108,6 +107,6 @@ def build_jobs(store: RunStore, trials: list[TrialRecord], overrides: dict[str, 
     jobs: dict[int, TrialJob] = {}
     for t in trials:
         recipe = resolve_recipe(block, t.hparams, overrides, source=str(store.space_path))
-        jobs[t.id] = TrialJob(trial_id=t.id, spec=t.spec, recipe=recipe.to_dict(), seed=t.seed,
+        jobs[t.id] = TrialJob(trial_id=t.id, spec=t.spec, recipe=recipe, seed=t.seed,
                               return_weights=return_weights)
     return jobs

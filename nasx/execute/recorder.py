@@ -6,8 +6,9 @@ import logging
 
 from nasx.execute.progress import ProgressView
 from nasx.execute.weights import WeightKeeper
-from nasx.store import RunStore
+from nasx.store import RunStore, TrialStatus
 from nasx.train.job import TrialResult
+from nasx.train.recipe import Recipe
 
 log = logging.getLogger(__name__)
 
@@ -19,19 +20,20 @@ class Recorder:
         self.store = store
         self.keeper = keeper
         self.view = view
-        self.recipes: dict[int, dict] = {}
-        self.finished: dict[int, str] = {}  # trial id -> final status of this session
+        self.recipes: dict[int, Recipe] = {}
+        self.finished: dict[int, TrialStatus] = {}  # trial id -> final status of this session
 
     def started(self, trial_id: int, device: str = "", host: str | None = None) -> None:
         """pending -> running (one more attempt)."""
-        device = device or str(self.recipes.get(trial_id, {}).get("device", ""))
+        recipe = self.recipes.get(trial_id)
+        device = device or (recipe.device if recipe is not None else "")
         status = self.store.get(trial_id).status
-        if status != "pending":  # e.g. a duplicate start event: never count an attempt twice
+        if status is not TrialStatus.PENDING:  # e.g. a duplicate start event: never count an attempt twice
             log.warning("ignoring start of trial %s: it is %s, not pending", trial_id, status)
             return
         # a store that cannot be written now (corrupt, locked) is an error, not a duplicate
-        self.store.mark_running(trial_id, self.recipes.get(trial_id, {}), device, host)
-        self.view.move("pending", "running")
+        self.store.mark_running(trial_id, recipe, device, host)
+        self.view.move(TrialStatus.PENDING, TrialStatus.RUNNING)
 
     def result(self, res: TrialResult) -> None:
         """running -> done | failed | diverged; a winner's weights are on disk before it is done.
@@ -42,10 +44,11 @@ class Recorder:
         if res.trial_id in self.finished:
             return
         rel = None
-        if res.status == "done":
+        status = TrialStatus(res.status)
+        if status is TrialStatus.DONE:
             rel = self.keeper.prepare(res.trial_id, res.error, res.weights)
         try:
-            self.store.finish(res.trial_id, res.status, error=res.error, metrics=res.metrics,
+            self.store.finish(res.trial_id, status, error=res.error, metrics=res.metrics,
                               curves=res.curves, device=res.device or None,
                               host=res.host or None, message=res.message,
                               train_seconds=res.seconds, weights=rel)
@@ -53,21 +56,21 @@ class Recorder:
             if rel is not None:
                 self.keeper.discard(rel)
             raise
-        self.finished[res.trial_id] = res.status
+        self.finished[res.trial_id] = status
         if rel is not None and res.error is not None:
             self.keeper.admit(res.trial_id, res.error, rel)
-        self.view.move("running", res.status, res.error if res.status == "done" else None,
-                       res.trial_id)
+        self.view.move(TrialStatus.RUNNING, status,
+                       res.error if status is TrialStatus.DONE else None, res.trial_id)
 
     def lost(self, trial_id: int, message: str) -> None:
         """running -> pending: the worker died and the trial will be tried again."""
         self.store.mark_pending(trial_id, message=message)
-        self.view.move("running", "pending")
+        self.view.move(TrialStatus.RUNNING, TrialStatus.PENDING)
 
     def crashed(self, trial_id: int, message: str) -> None:
         """running -> failed: out of retries."""
         if trial_id in self.finished:
             return
-        self.store.finish(trial_id, "failed", message=message)
-        self.finished[trial_id] = "failed"
-        self.view.move("running", "failed")
+        self.store.finish(trial_id, TrialStatus.FAILED, message=message)
+        self.finished[trial_id] = TrialStatus.FAILED
+        self.view.move(TrialStatus.RUNNING, TrialStatus.FAILED)

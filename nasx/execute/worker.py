@@ -13,8 +13,10 @@ from dataclasses import asdict, replace
 from functools import lru_cache
 from typing import Any
 
+from nasx.arch.spec import ArchSpec
 from nasx.errors import TrainError
 from nasx.train.job import TrialJob, TrialResult
+from nasx.train.recipe import Recipe
 
 DEFAULT_TRIAL_FN = "nasx.train.trainer:train_trial"
 TrialFn = Callable[..., TrialResult]  # (job, cache) -> TrialResult
@@ -60,13 +62,21 @@ def new_cache() -> Any:
 
 
 def job_to_json(job: TrialJob) -> str:
-    """Compact text form of a job: what travels to a Ray worker as the trial config."""
-    return json.dumps(asdict(job), separators=(",", ":"))
+    """Compact text form of a job: what travels to a Ray worker as the trial config.
+
+    The one conversion of a job to plain data (:func:`job_from_json` is the other way).
+    """
+    return json.dumps({"trial_id": job.trial_id, "spec": job.spec.to_dict(),
+                       "recipe": job.recipe.to_dict(), "seed": job.seed,
+                       "return_weights": job.return_weights}, separators=(",", ":"))
 
 
 def job_from_json(text: str) -> TrialJob:
-    """Inverse of :func:`job_to_json`."""
-    return TrialJob(**json.loads(text))
+    """Inverse of :func:`job_to_json` (the recipe is validated again on the worker's side)."""
+    d = json.loads(text)
+    return TrialJob(trial_id=int(d["trial_id"]), spec=ArchSpec.from_dict(d["spec"]),
+                    recipe=Recipe.from_dict(d["recipe"]), seed=int(d["seed"]),
+                    return_weights=bool(d["return_weights"]))
 
 
 def result_to_payload(res: TrialResult) -> tuple[dict[str, Any], bytes | None]:
@@ -81,16 +91,15 @@ def result_from_payload(d: dict[str, Any], weights: bytes | None) -> TrialResult
     return TrialResult(**{**d, "weights": weights})
 
 
-def trial_threads(recipe: Mapping[str, Any], default: int,
+def trial_threads(recipe: Recipe, default: int,
                   environ: Mapping[str, str] | None = None) -> int | None:
     """Torch threads of a trial: the recipe's, ``$NASX_THREADS``, ``$OMP_NUM_THREADS``, else default.
 
     None when an environment value is not a positive integer: the trainer then fails the trial
     with a message that names the variable.
     """
-    explicit = recipe.get("threads") or 0
-    if isinstance(explicit, int) and explicit > 0:
-        return explicit
+    if recipe.threads > 0:
+        return recipe.threads
     env = os.environ if environ is None else environ
     for var in THREAD_VARS:
         value = env.get(var)
@@ -111,8 +120,8 @@ def run_job(fn: TrialFn, job: TrialJob, cache: Any, executor: str,
     seed, the thread count (resolved, never 0) and the executor are kept with every trial.
     """
     threads = trial_threads(job.recipe, default_threads)
-    if threads is not None and job.recipe.get("threads") != threads:
-        job = replace(job, recipe={**job.recipe, "threads": threads})
+    if threads is not None and job.recipe.threads != threads:
+        job = replace(job, recipe=replace(job.recipe, threads=threads))
     res = fn(job, cache)
     res.metrics = {**(res.metrics or {}), "seed": job.seed, "threads": threads,
                    "executor": executor}

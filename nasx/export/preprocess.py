@@ -84,13 +84,12 @@ def _stats_by_probe(recipe: Recipe, spec: ArchSpec) -> tuple[list[float], list[f
     return [round(float(v), 7) for v in mean], [round(float(v), 7) for v in std]
 
 
-def preprocessing(recipe_dict: dict[str, Any], spec: ArchSpec) -> tuple[dict[str, Any], str | None]:
+def preprocessing(recipe: Recipe, spec: ArchSpec) -> tuple[dict[str, Any], str | None]:
     """(the preprocessing document, a note when mean/std could not be measured).
 
     Loads the recipe's data set once (on the CPU) to measure the statistics; a data set that is
     not available here (e.g. a CIFAR-10 folder of another machine) leaves them null with a note.
     """
-    recipe = Recipe.from_dict(recipe_dict)
     doc: dict[str, Any] = {
         "data": recipe.data, "data_dir": recipe.data_dir, "resolution": spec.resolution,
         "channels": spec.in_channels, "num_classes": spec.num_classes, "layout": "NCHW",

@@ -73,7 +73,7 @@ def provenance(store: RunStore, choice: Choice, spec: ArchSpec, *,
                    "used_to_select": choice.selected_on},
         "trial": {
             "id": t.id, "origin": t.origin, "status": t.status, "fingerprint": t.fingerprint,
-            "values": t.values, "hparams": t.hparams, "seed": t.seed, "recipe": t.recipe,
+            "values": t.values, "hparams": t.hparams, "seed": t.seed, "recipe": t.stored_recipe,
             "error": t.error, "metrics": t.metrics, "device": t.device,
             "train_seconds": t.train_seconds,
         },

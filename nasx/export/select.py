@@ -63,17 +63,18 @@ def candidates(store: RunStore, *, needs_weights: bool
     Done trials with an error, of the run's population recipe, with a validation error (when any
     trial has one) and, when ``needs_weights``, with their kept weights on disk.
     """
-    done = [t for t in store.trials("done") if t.error is not None]
-    if not done:
+    # the store's query: every origin, pruned trials included, other recipes counted apart
+    finished = store.finished(origins=None, stopped_early=True)
+    pool, others = finished.trials, finished.other_recipe
+    if not pool and not others:
         raise ExportError("the run has no finished trial with an error to choose from",
                           where=str(store.root), key="--best")
     left: list[str] = []
-    run_recipe = store.meta().get(population.META_KEY)
-    pool = [t for t in done if population.in_population(t.recipe, t.hparams, run_recipe)]
-    if len(pool) < len(done):
-        other = next(t for t in done if t not in pool)
-        what = ", ".join(population.diff(run_recipe or {}, other.recipe or {}, other.hparams))
-        left.append(f"{_plural(len(done) - len(pool), 'trial')} trained with another recipe than "
+    if others:
+        other = others[0]
+        what = ", ".join(population.diff(finished.run_recipe or {}, other.stored_recipe or {},
+                                         other.hparams))
+        left.append(f"{_plural(len(others), 'trial')} trained with another recipe than "
                     f"the run's population ({what or 'recipe differs'}) left out")
     with_val = [t for t in pool if split_errors(t)["validation"] is not None]
     selected_on = "validation" if with_val else "test"

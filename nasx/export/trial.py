@@ -29,7 +29,7 @@ from nasx.export.preprocess import preprocessing
 from nasx.export.provenance import provenance, write_json
 from nasx.export.select import SPLIT_KEYS, Choice, choose
 from nasx.fsutil import atomic_folder, temp_folder_beside, umask
-from nasx.store.run_store import RunStore, TrialRecord
+from nasx.store.run_store import RunStore, TrialRecord, TrialStatus
 from nasx.train import population
 from nasx.train.recipe import Recipe
 
@@ -56,7 +56,7 @@ def _prepare_out(out: Path) -> Path:
 
 
 def train_recipe(store: RunStore, t: TrialRecord, overrides: dict[str, Any]
-                 ) -> tuple[dict[str, Any], list[str], str]:
+                 ) -> tuple[Recipe, list[str], str]:
     """(recipe to retrain ``t`` with, what the user's overrides change, where the base came from).
 
     Base: the run's population recipe (the rule of ``nasx train``, see
@@ -70,10 +70,10 @@ def train_recipe(store: RunStore, t: TrialRecord, overrides: dict[str, Any]
               else "the space's train: block (no trial of the run was trained yet)")
     recipe = Recipe.from_dict(choice.recipe).override(dict(t.hparams),
                                                       source=str(store.space_path))
-    return recipe.to_dict(), list(choice.differs), source
+    return recipe, list(choice.differs), source
 
 
-def _train(store: RunStore, t: TrialRecord, recipe: dict[str, Any]
+def _train(store: RunStore, t: TrialRecord, recipe: Recipe
            ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Train the trial's architecture with ``recipe``; its weights and a summary."""
     from safetensors.torch import load
@@ -82,12 +82,12 @@ def _train(store: RunStore, t: TrialRecord, recipe: dict[str, Any]
     from nasx.train.trainer import train_trial
 
     result = train_trial(TrialJob(t.id, t.spec, recipe, t.seed, return_weights=True))
-    if result.status != "done" or result.weights is None:
+    if result.status != TrialStatus.DONE or result.weights is None:
         raise ExportError(f"training trial {t.id} for export ended {result.status}: "
                           f"{result.message or 'no weights'}", where=str(store.root), key="--train")
     errors = {split: (float(result.metrics[k]) if isinstance(result.metrics.get(k), int | float)
                       else None) for split, k in SPLIT_KEYS.items()}
-    info = {"source": "trained by export", "recipe": recipe, "error": result.error,
+    info = {"source": "trained by export", "recipe": recipe.to_dict(), "error": result.error,
             "errors": errors, "metrics": result.metrics, "device": result.device,
             "seconds": result.seconds}
     return load(result.weights), info
@@ -152,7 +152,7 @@ def export_trial(run_dir: str | os.PathLike[str], trial_id: int | None = None, *
         choice = choose(store, trial_id, best=best, objective=objective,
                         needs_weights=needs_weights)
         t = choice.trial
-        if t.status in ("failed", "diverged"):
+        if t.status in (TrialStatus.FAILED, TrialStatus.DIVERGED):
             raise ExportError(f"trial {t.id} {t.status}: {t.message or 'no message'}; "
                               "nothing to export", where=str(store.root), key="--trial")
         recipe = train_recipe(store, t, asked) if train else None  # validated before writing
@@ -171,13 +171,14 @@ def export_trial(run_dir: str | os.PathLike[str], trial_id: int | None = None, *
 
 
 def _recipe_notes(store: RunStore, choice: Choice,
-                  recipe: tuple[dict[str, Any], list[str], str] | None) -> list[str]:
+                  recipe: tuple[Recipe, list[str], str] | None) -> list[str]:
     """Lines on the recipe: an out-of-population trial, overrides that leave the population."""
     t = choice.trial
     notes: list[str] = []
     run_recipe = store.meta().get(population.META_KEY)
-    if t.recipe is not None and not population.in_population(t.recipe, t.hparams, run_recipe):
-        what = ", ".join(population.diff(run_recipe or {}, t.recipe, t.hparams.keys()))
+    stored = t.stored_recipe
+    if stored is not None and not population.in_population(stored, t.hparams, run_recipe):
+        what = ", ".join(population.diff(run_recipe or {}, stored, t.hparams.keys()))
         notes.append(f"trial {t.id} was trained with another recipe than the run's population "
                      f"({what}); its errors are not comparable with the population's")
     if recipe is not None:
@@ -192,12 +193,12 @@ def _recipe_notes(store: RunStore, choice: Choice,
 
 
 def _write(store: RunStore, choice: Choice, fmts: tuple[str, ...], tmp: Path, *,
-           recipe: tuple[dict[str, Any], list[str], str] | None) -> None:
+           recipe: tuple[Recipe, list[str], str] | None) -> None:
     """Write every requested file, then provenance.json, into ``tmp``."""
     from nasx.arch.io import save_spec
 
     t = choice.trial
-    spec = ArchSpec.from_dict(t.spec)
+    spec = t.spec
     notes = list(choice.left_out) + _recipe_notes(store, choice, recipe)
     training: dict[str, Any] | None = None
     state: dict[str, torch.Tensor] | None = None
@@ -226,8 +227,7 @@ def _write(store: RunStore, choice: Choice, fmts: tuple[str, ...], tmp: Path, *,
     written = {f: FILES[f] for f in fmts if (tmp / FILES[f]).is_file()}
     skipped = [f for f in fmts if f in NEEDS_WEIGHTS and f not in written]
     # The preprocessing of the data the exported weights were trained on.
-    used = training["recipe"] if training is not None else (
-        t.recipe or train_recipe(store, t, {})[0])
+    used = recipe[0] if recipe is not None else (t.recipe or train_recipe(store, t, {})[0])
     prep, why_not = preprocessing(used, spec)
     if why_not:
         notes.append(why_not)

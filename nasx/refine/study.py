@@ -49,7 +49,7 @@ from nasx.refine.optuna_space import (
 )
 from nasx.refine.slots import Slot, assemble, slot_value, space_slots
 from nasx.space import SearchSpace, load_space
-from nasx.store import RunStore, TrialRecord
+from nasx.store import RunStore, TrialRecord, TrialStatus, is_finished
 from nasx.train import population
 
 PENALTY_ERROR = 100.0  # percent: worse than any trained model
@@ -108,12 +108,10 @@ def _warm_start(study: optuna.Study, store: RunStore, slots: list[Slot], objecti
     dists = distributions(slots)
     present = {t.user_attrs.get("nasx_id") for t in study.get_trials(deepcopy=False)}
     frozen = []
-    for rec in store.trials("done"):
-        if rec.error is None or (rec.metrics or {}).get("stopped_early"):
-            continue
-        if not population.in_population(rec.recipe, rec.hparams, recipe):
-            summary.warm_other_recipe += 1  # errors of another recipe measure something else
-            continue
+    # every origin, trials a pruner stopped left out (not full-budget errors)
+    finished = store.finished(origins=None, recipe=recipe)
+    summary.warm_other_recipe += len(finished.other_recipe)  # their errors measure another thing
+    for rec in finished.trials:
         if rec.id in present:
             summary.warm_present += 1
             continue
@@ -124,7 +122,7 @@ def _warm_start(study: optuna.Study, store: RunStore, slots: list[Slot], objecti
         frozen.append(optuna.trial.create_trial(
             params=params, distributions=dists, values=_objective_values(rec, objectives),
             intermediate_values=_curve(rec), constraints={CONSTRAINT: 0.0},
-            user_attrs={"nasx_id": rec.id, "nasx_origin": rec.origin, "nasx_warm_start": True},
+            user_attrs={"nasx_id": rec.id, "nasx_origin": rec.origin.value, "nasx_warm_start": True},
         ))
     study.add_trials(frozen)
     summary.warm_started = len(frozen)
@@ -136,7 +134,7 @@ def _tell_from_store(study: optuna.Study, trial: optuna.trial.Trial | int, rec: 
     if pruned:
         study.tell(trial, state=TrialState.PRUNED)
         return "pruned"
-    if rec.status == "done" and rec.error is not None:
+    if is_finished(rec):
         study.tell(trial, _objective_values(rec, objectives))
         return "done"
     study.tell(trial, state=TrialState.FAIL)
@@ -167,7 +165,7 @@ def _resume(study: optuna.Study, store: RunStore, exec_opts: ExecOptions,
     """Finish Optuna trials an interrupted call left RUNNING (train their store trials first)."""
     stale = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
     owned = {t.number: t.user_attrs.get("nasx_id") for t in stale}
-    todo = [i for i in owned.values() if i is not None and store.get(i).status != "done"]
+    todo = [i for i in owned.values() if i is not None and store.get(i).status is not TrialStatus.DONE]
     if todo:
         _train(store, exec_opts, todo, {}, prune=False)
     for number, nasx_id in owned.items():
@@ -208,7 +206,7 @@ def _ask_round(study: optuna.Study, space: SearchSpace, slots: list[Slot], want:
         if nt.fingerprint in known:  # the same network (and hparams) is already in the run
             other = store.get(known[nt.fingerprint]) if known[nt.fingerprint] >= 0 else None
             trial.set_user_attr("nasx_duplicate_of", other.id if other else "this round")
-            if other is not None and other.status == "done" and other.error is not None:
+            if other is not None and is_finished(other):
                 study.tell(trial, _objective_values(other, opts.objectives))
             else:
                 study.tell(trial, state=TrialState.FAIL)

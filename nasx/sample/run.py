@@ -20,7 +20,7 @@ from nasx.fsutil import InstallError, atomic_folder, temp_folder_beside
 from nasx.sample.progress import DelayedProgress
 from nasx.sample.sampler import SampleResult, sample_space
 from nasx.space import SearchSpace, load_space
-from nasx.store import RunStore
+from nasx.store import Origin, RunStore
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,7 @@ def add_samples(
     space: SearchSpace,
     n: int,
     rng: np.random.Generator,
-    origin: str = "sampled",
+    origin: Origin = Origin.SAMPLED,
     max_attempts: int | None = None,
 ) -> list[int]:
     """Sample ``n`` more trials not yet in ``store`` and add them; returns their ids."""

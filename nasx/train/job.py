@@ -1,13 +1,18 @@
-"""What a worker receives and returns: plain, serialisable, torch-free.
+"""What a worker receives and returns: typed, serialisable, torch-free.
 
 The driver (execute layer) builds a :class:`TrialJob` per trial; ``nasx.train.trainer.train_trial``
-turns it into a :class:`TrialResult`. Only the driver writes to the run store.
+turns it into a :class:`TrialResult`. Only the driver writes to the run store. The JSON form that
+travels to a Ray worker is made in one place (``nasx.execute.worker.job_to_json`` /
+``job_from_json``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from nasx.arch.spec import ArchSpec
+from nasx.train.recipe import Recipe
 
 FinalStatus = Literal["done", "failed", "diverged"]
 
@@ -17,8 +22,8 @@ class TrialJob:
     """One trial to train: its architecture, its resolved recipe, its seed."""
 
     trial_id: int
-    spec: dict[str, Any]  # ArchSpec.to_dict()
-    recipe: dict[str, Any]  # Recipe.to_dict()
+    spec: ArchSpec
+    recipe: Recipe
     seed: int
     return_weights: bool = False  # ship the trained weights back (safetensors bytes)
 

@@ -120,11 +120,13 @@ def train_trial(
         from nasx.data import load_dataset
         from nasx.train.loop import fit
 
-        recipe = Recipe.from_dict(job.recipe)
-        try:
-            spec = ArchSpec.from_dict(job.spec)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise TrainError(f"not an ArchSpec ({_one_line(exc)})", key="spec") from None
+        recipe, spec = job.recipe, job.spec
+        # A job is typed, but a custom caller may build one by hand: check what arrived.
+        if not isinstance(recipe, Recipe):
+            raise TrainError(f"not a Recipe ({type(recipe).__name__})", key="recipe")
+        if not isinstance(spec, ArchSpec):
+            raise TrainError(f"not an ArchSpec ({type(spec).__name__})", key="spec")
+        recipe.validate("recipe")
         device = pick_device(recipe.device)
         result.device = describe_device(device)
         # The thread count is process-wide: set it for this trial, restore it afterwards.

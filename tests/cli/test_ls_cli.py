@@ -14,6 +14,7 @@ import pytest
 
 from nasx.cli.main import main
 from nasx.sample import create_run
+from nasx.train.recipe import Recipe
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -26,10 +27,10 @@ def run_dir(tmp_path):
     with store:
         # validation and test orders differ: trial 2 is best on validation, trial 1 on test
         for tid, err, test in ((1, 30.0, 9.0), (2, 12.5, 20.0)):
-            store.mark_running(tid, {"epochs": 3}, device="cpu")
+            store.mark_running(tid, Recipe(epochs=3), device="cpu")
             store.finish(tid, "done", error=err, train_seconds=1.0,
                          metrics={"val_error": err, "test_error": test, "train_error": 1.0})
-        store.mark_running(3, {})
+        store.mark_running(3, None)
         store.finish(3, "failed", message="boom")
     return out
 

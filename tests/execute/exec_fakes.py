@@ -15,7 +15,7 @@ from nasx.train.job import TrialJob, TrialResult
 
 
 def _log(job: TrialJob, event: str) -> None:
-    folder = Path(job.recipe["data_dir"])
+    folder = Path(job.recipe.data_dir)
     with open(folder / "events.log", "a") as fh:  # O_APPEND: whole lines even from 2 processes
         fh.write(f"{event} {job.trial_id} {os.getpid()}\n")
 
@@ -23,7 +23,7 @@ def _log(job: TrialJob, event: str) -> None:
 def ok_trial(job: TrialJob, cache: object = None) -> TrialResult:
     """Sleeps ``lr`` seconds; error = (id * 7) % 10 + 1; tiny fake weights."""
     _log(job, "start")
-    time.sleep(float(job.recipe["lr"]))
+    time.sleep(float(job.recipe.lr))
     _log(job, "end")
     return TrialResult(trial_id=job.trial_id, status="done", error=float((job.trial_id * 7) % 10 + 1),
                        metrics={"cache_id": id(cache), "pid": os.getpid()},
@@ -33,7 +33,7 @@ def ok_trial(job: TrialJob, cache: object = None) -> TrialResult:
 
 def kill_once_trial(job: TrialJob, cache: object = None) -> TrialResult:
     """Even trials SIGKILL their own worker on their first attempt (a marker file remembers)."""
-    marker = Path(job.recipe["data_dir"]) / f"killed_{job.trial_id}"
+    marker = Path(job.recipe.data_dir) / f"killed_{job.trial_id}"
     if job.trial_id % 2 == 0 and not marker.exists():
         marker.write_text("x")
         _log(job, "kill")

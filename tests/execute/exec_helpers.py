@@ -5,7 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from nasx.arch.spec import ArchSpec, HeadSpec, StageSpec, StemSpec
 from nasx.store import NewTrial, RunStore
+
+# The fakes never build it: any valid spec will do.
+TINY = ArchSpec(family="regnet", stem=StemSpec(width=8),
+                stages=(StageSpec(block="basic", depth=1, width=8, stride=1),),
+                head=HeadSpec(num_classes=10))
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -24,7 +30,7 @@ def fake_run(root: Path, n: int) -> RunStore:
     """A run of ``n`` pending trials with the demo space's text (or regnet.yaml before it lands)."""
     space = SPACE if SPACE.exists() else REPO / "spaces" / "regnet.yaml"
     store = RunStore.create(root, space.read_text(), {"name": "fake", "family": "regnet"})
-    store.add_trials(NewTrial(fingerprint=f"f{i}", values={"i": i}, spec={}, flops=1, params=1,
+    store.add_trials(NewTrial(fingerprint=f"f{i}", values={"i": i}, spec=TINY, flops=1, params=1,
                               acts=1, seed=i) for i in range(n))
     return store
 

@@ -32,7 +32,7 @@ def test_run_trains_then_resumes_without_retraining(tmp_path, capsys):
     with RunStore.open(out) as store:
         trials = store.trials()
         assert [t.status for t in trials] == ["done", "done"]
-        assert all(0 <= t.error <= 100 and t.recipe["epochs"] == 1 for t in trials)
+        assert all(0 <= t.error <= 100 and t.recipe.epochs == 1 for t in trials)
         kept = [t for t in trials if t.weights]
         assert len(kept) == 1 and kept[0].error == min(t.error for t in trials)
         from safetensors import safe_open

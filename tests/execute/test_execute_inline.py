@@ -26,7 +26,7 @@ def test_trains_every_trial_once_and_keeps_top_k_weights(tmp_path, scratch):
     trials = store.trials()
     assert [t.attempts for t in trials] == [1] * 6
     assert [t.error for t in trials] == [(i * 7) % 10 + 1 for i in range(1, 7)]
-    assert trials[0].recipe["data_dir"] == str(scratch)
+    assert trials[0].recipe.data_dir == str(scratch)
     # errors 8, 5, 2, 9, 6, 3: the best two are trials 3 (2.0) and 6 (3.0)
     assert {t.id: t.weights for t in trials if t.weights} == {
         3: "weights/3.safetensors", 6: "weights/6.safetensors"}
@@ -55,7 +55,7 @@ def test_final_statuses_are_never_retrained_unless_failed_retry(tmp_path, scratc
 
 def test_stale_running_trials_are_requeued(tmp_path, scratch):
     store = fake_run(tmp_path / "run", 3)
-    store.mark_running(1, {})  # as if a driver died while training trial 1
+    store.mark_running(1, None)  # as if a driver died while training trial 1
     train_run(store, opts(scratch), trial_fn=exec_fakes.ok_trial)
     assert store.get(1).status == "done" and store.get(1).attempts == 2
     assert store.counts()["done"] == 3

@@ -19,6 +19,7 @@ from exec_helpers import SPACE, events, fake_run, worker_env
 from nasx.execute import ExecOptions, train_run
 from nasx.execute.worker import trial_threads
 from nasx.store import RunStore
+from nasx.train.recipe import Recipe
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("local_ray")]
 
@@ -91,7 +92,7 @@ def test_trials_record_seed_threads_and_executor(tmp_path, scratch):
     ({"threads": 0}, {"NASX_THREADS": "0"}, 1, None),
 ])
 def test_trial_threads_resolution(recipe, env, default, expected):
-    assert trial_threads(recipe, default, env) == expected
+    assert trial_threads(Recipe(**recipe), default, env) == expected
 
 
 def _running(run: Path) -> int:

@@ -61,7 +61,7 @@ def build_run(root: Path, rows: list[dict[str, Any] | None], order: str = "id",
             trials = sorted(trials, key=lambda t: (t.flops, t.id))
         for t, row in zip(trials, rows, strict=True):
             epochs = POP_EPOCHS if row is None else row.get("epochs") or POP_EPOCHS
-            recipe = resolve_recipe(train, t.hparams, {"epochs": epochs}).to_dict()
+            recipe = resolve_recipe(train, t.hparams, {"epochs": epochs})
             store.mark_running(t.id, recipe, device="cpu")
             if row is None:
                 store.finish(t.id, "failed", message="RuntimeError: boom")
@@ -75,7 +75,7 @@ def build_run(root: Path, rows: list[dict[str, Any] | None], order: str = "id",
             if row["weights"]:
                 rel = f"weights/{t.id}.safetensors"
                 (root / "weights").mkdir(exist_ok=True)
-                save_file(trained_like_state(ArchSpec.from_dict(t.spec), t.seed), str(root / rel))
+                save_file(trained_like_state(t.spec, t.seed), str(root / rel))
                 store.set_weights(t.id, rel)
     return root
 

@@ -44,7 +44,7 @@ def test_best_trial_in_every_format(run_dir, tmp_path):
     assert doc["notes"] == ["1 trial without kept weights left out (--train considers them "
                             "and trains the chosen one)"]
     assert doc["selection"]["candidates"] == 2
-    res = record.spec["resolution"]
+    res = record.spec.resolution
     assert doc["input"]["shape"] == [1, 1, res, res] and doc["input"]["onnx_dynamic_batch"]
     prep = doc["input"]["preprocessing"]
     assert (prep["data"], prep["resolution"], prep["channels"], prep["num_classes"]) == (

@@ -17,7 +17,6 @@ import pytest
 from safetensors.torch import save
 
 import nasx.train.trainer as trainer_mod
-from nasx.arch.spec import ArchSpec
 from nasx.cli.main import main
 from nasx.export import export_trial, knee, pareto_front
 from nasx.models import build_model
@@ -58,8 +57,8 @@ def _fake_trainer(ids: list[int], recipes: list[dict[str, Any]] | None = None) -
     def fake(job: TrialJob, *args: object, **kw: object) -> TrialResult:
         ids.append(job.trial_id)
         if recipes is not None:
-            recipes.append(job.recipe)
-        state = build_model(ArchSpec.from_dict(job.spec), seed=job.seed).state_dict()
+            recipes.append(job.recipe.to_dict())
+        state = build_model(job.spec, seed=job.seed).state_dict()
         return TrialResult(job.trial_id, "done", error=9.5, weights=save(dict(state)),
                            metrics={"val_error": 9.5, "test_error": 9.0, "train_error": 1.0})
 
@@ -199,12 +198,11 @@ def test_preprocessing_reproduces_training_inputs(run_dir, tmp_path):
     """Raw digits pushed through provenance's preprocessing equal the tensors nasx trained on."""
     from nasx.data import load_dataset
     from nasx.data.digits import load_digits_raw
-    from nasx.train.recipe import Recipe
 
     out = export_trial(run_dir, 2, formats="yaml", out=tmp_path / "e")
     prep = _doc(out)["input"]["preprocessing"]
     record = _done(run_dir)[1]
-    recipe = Recipe.from_dict(record.recipe)
+    recipe = record.recipe
     assert prep["resolution"] == 8 and prep["channels"] == 1  # digits at their own size
     ds = load_dataset(recipe, 8, 1, "cpu")
     raw = load_digits_raw()

@@ -57,7 +57,7 @@ def sampled_specs(space_file: str, n: int, seed: int = 0) -> tuple[ArchSpec, ...
         if not fresh:
             break
         for t in fresh:
-            found[t.fingerprint] = ArchSpec.from_dict(t.spec)
+            found[t.fingerprint] = t.spec
     return tuple(found.values())[:n]
 
 

@@ -23,7 +23,7 @@ def fill_errors(store: RunStore, error_fn: Callable[[dict], float] = synthetic_e
     """Mark every pending trial done with its synthetic error (no training)."""
     for t in store.trials("pending"):
         error = error_fn(t.values)
-        store.mark_running(t.id, {})
+        store.mark_running(t.id, None)
         store.finish(t.id, "done", error=error, metrics={},
                      curves=[{"epoch": 1, "test_error": error}])
 

@@ -19,7 +19,7 @@ FAST = ["--executor", "inline", "--no-progress", "--keep-weights", "0"]
 
 
 def _epochs(store: RunStore, origin: str) -> list[int]:
-    return [t.recipe["epochs"] for t in store.trials("done") if t.origin == origin]
+    return [t.recipe.epochs for t in store.trials("done") if t.origin == origin]
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_a_forced_recipe_is_announced_and_kept_apart(run_2ep: Path, tmp_path: Pa
     err = capsys.readouterr().err
     assert "recipe differs" in err and "epochs 2 -> 3" in err
     with RunStore.open(run) as store:
-        forced = [t for t in store.trials("done") if t.recipe["epochs"] == 3]
+        forced = [t for t in store.trials("done") if t.recipe.epochs == 3]
         assert len(forced) == 2
         assert store.meta()[population.META_KEY]["epochs"] == 2  # the population is unchanged
     # the next default refine warm-starts from the 2-epoch trials only

@@ -13,11 +13,17 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+from nasx.arch.spec import ArchSpec, HeadSpec, StageSpec, StemSpec
 from nasx.store import NewTrial, RunStore
 from nasx.store.run_store import DB_NAME, SPACE_NAME
+from nasx.train.recipe import Recipe
 
 SPACE_TEXT = "name: tiny\nfamily: regnet\n"
 N_TRIALS = 40
+SPEC = ArchSpec(family="regnet", stem=StemSpec(width=8),
+                stages=tuple(StageSpec(block="basic", depth=d, width=8 * d, stride=1)
+                             for d in range(1, 5)),
+                head=HeadSpec(num_classes=10))
 
 
 def build_run(root: Path, n: int = N_TRIALS, name: str = "tiny") -> Path:
@@ -26,14 +32,13 @@ def build_run(root: Path, n: int = N_TRIALS, name: str = "tiny") -> Path:
         s.add_trials(
             NewTrial(fingerprint=f"fp{i:04d}",
                      values={"depth": i % 9 + 1, "w0": 8 * (i % 5 + 1), "wm": 2.0 + i / 100},
-                     spec={"family": "regnet", "stages": [{"depth": d, "width": 8 * d}
-                                                          for d in range(1, 5)]},
+                     spec=SPEC,
                      flops=1000 * i, params=10 * i, acts=i, seed=i)
             for i in range(1, n + 1)
         )
         for i in range(1, n + 1):
             if i % 4:
-                s.mark_running(i, {"epochs": 2}, device="cpu", host="h")
+                s.mark_running(i, Recipe(epochs=2), device="cpu", host="h")
                 s.finish(i, "done", error=50.0 - i / 2,
                          metrics={"val_error": 50.0 - i / 2, "test_error": 40.0 + i / 3},
                          curves=[{"epoch": e, "loss": 1 / (e + 1)} for e in range(20)],

@@ -131,7 +131,7 @@ def test_readonly_reader_sees_a_live_writer(tmp_path):
     root = build_run(tmp_path / "run")
     with RunStore.open(root) as writer, RunStore.open(root, readonly=True) as reader:
         assert reader.counts()["failed"] == 0
-        writer.mark_running(4, {})
+        writer.mark_running(4, None)
         writer.finish(4, "failed", message="boom")
         assert reader.counts()["failed"] == 1 and reader.get(4).message == "boom"
 

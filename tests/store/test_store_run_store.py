@@ -6,14 +6,20 @@ import sqlite3
 
 import pytest
 
+from nasx.arch.spec import ArchSpec, HeadSpec, StageSpec, StemSpec
 from nasx.errors import StoreError
 from nasx.store import NewTrial, RunStore
 from nasx.store.run_store import DB_NAME, SCHEMA_VERSION
+from nasx.train.recipe import Recipe
+
+SPEC = ArchSpec(family="regnet", stem=StemSpec(width=8),
+                stages=(StageSpec(block="basic", depth=1, width=8, stride=1),),
+                head=HeadSpec(num_classes=10))
 
 
 def _trial(i: int, **kw) -> NewTrial:
     return NewTrial(
-        fingerprint=f"fp{i:04d}", values={"depth": i, "wm": 2.5}, spec={"family": "regnet"},
+        fingerprint=f"fp{i:04d}", values={"depth": i, "wm": 2.5}, spec=SPEC,
         flops=1000 * i, params=10 * i, acts=i, seed=100 + i, **kw,
     )
 
@@ -59,21 +65,21 @@ def test_duplicates_roll_back_the_whole_batch(store):
 
 def test_transitions(store):
     store.add_trials([_trial(i) for i in range(1, 5)])
-    store.mark_running(1, {"epochs": 1}, device="cpu", host="h")
+    store.mark_running(1, Recipe(epochs=1), device="cpu", host="h")
     with pytest.raises(StoreError, match="trial 1 is not pending"):
-        store.mark_running(1, {"epochs": 1})
+        store.mark_running(1, Recipe(epochs=1))
     store.finish(1, "done", error=12.5, metrics={"top1": 12.5}, curves=[{"epoch": 1}],
                  train_seconds=3.0)
     t = store.get(1)
     assert (t.status, t.error, t.metrics, t.curves, t.attempts, t.recipe, t.device) == (
-        "done", 12.5, {"top1": 12.5}, [{"epoch": 1}], 1, {"epochs": 1}, "cpu")
-    store.mark_running(2, {})
+        "done", 12.5, {"top1": 12.5}, [{"epoch": 1}], 1, Recipe(epochs=1), "cpu")
+    store.mark_running(2, None)
     store.finish(2, "diverged", message="loss is nan")
-    store.mark_running(3, {})
+    store.mark_running(3, None)
     store.mark_pending(3, "worker lost")
     assert store.get(3).status == "pending" and store.get(3).message == "worker lost"
-    store.mark_running(3, {})
-    store.mark_running(4, {})
+    store.mark_running(3, None)
+    store.mark_running(4, None)
     assert store.requeue_stale() == 2  # 3 and 4 were left running
     assert store.counts() == {"pending": 2, "running": 0, "done": 1, "failed": 0, "diverged": 1}
     assert [t.id for t in store.trials(status=("done", "diverged"))] == [1, 2]

@@ -38,7 +38,7 @@ def cache() -> DataCache:
 
 
 def job(recipe: Recipe = RECIPE, seed: int = 0, spec: ArchSpec = SPEC, **kw: Any) -> TrialJob:
-    return TrialJob(trial_id=7, spec=spec.to_dict(), recipe=recipe.to_dict(), seed=seed, **kw)
+    return TrialJob(trial_id=7, spec=spec, recipe=recipe, seed=seed, **kw)
 
 
 class TinyCNN(nn.Module):
@@ -201,10 +201,11 @@ def test_user_errors_become_failed(
 
 
 def test_bad_recipe_and_spec_dicts_fail(cache: DataCache) -> None:
-    bad = TrialJob(trial_id=1, spec=SPEC.to_dict(), recipe={"epochs": 0}, seed=0)
+    bad = TrialJob(trial_id=1, spec=SPEC, recipe=Recipe(epochs=0), seed=0)
     res = train_trial(bad, cache)
     assert res.status == "failed" and "epochs" in (res.message or "")
-    res = train_trial(TrialJob(trial_id=1, spec={"family": "x"}, recipe=RECIPE.to_dict(), seed=0))
+    not_a_spec: Any = {"family": "x"}  # a hand-built job: the trainer checks what arrived
+    res = train_trial(TrialJob(trial_id=1, spec=not_a_spec, recipe=RECIPE, seed=0))
     assert res.status == "failed" and "spec" in (res.message or "")
 
 

@@ -36,7 +36,7 @@ def cache() -> DataCache:
 
 
 def job(recipe: Recipe = RECIPE, seed: int = 0) -> TrialJob:
-    return TrialJob(trial_id=1, spec=SPEC.to_dict(), recipe=recipe.to_dict(), seed=seed)
+    return TrialJob(trial_id=1, spec=SPEC, recipe=recipe, seed=seed)
 
 
 class Always(nn.Module):

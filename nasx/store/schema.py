@@ -1,0 +1,134 @@
+"""The SQLite side of the run store: file names, the schema, and one-line errors for SQLite's.
+
+The status and origin CHECKs are derived from :class:`~nasx.store.records.TrialStatus` and
+:class:`~nasx.store.records.Origin`, so a new status is declared once.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from nasx.errors import StoreError, printable
+from nasx.store.records import ORIGINS, STATUSES
+
+DB_NAME = "run.db"
+SPACE_NAME = "space.yaml"
+WEIGHTS_DIR = "weights"
+SCHEMA_VERSION = 1
+MAGIC = b"SQLite format 3\x00"
+# Columns the code reads; a database without one of them is not a nasx run (or a foreign one).
+TRIAL_COLUMNS = frozenset({
+    "id", "origin", "fingerprint", "arch_values", "hparams", "spec", "flops", "params", "acts",
+    "seed", "status", "attempts", "recipe", "error", "metrics", "curves", "device", "host",
+    "message", "weights", "created_at", "started_at", "finished_at", "train_seconds",
+})
+
+
+def _one_of(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS trials (
+    id INTEGER PRIMARY KEY,
+    origin TEXT NOT NULL CHECK (origin IN ({_one_of(ORIGINS)})),
+    fingerprint TEXT NOT NULL UNIQUE,
+    arch_values TEXT NOT NULL,
+    hparams TEXT NOT NULL DEFAULT '{{}}',
+    spec TEXT NOT NULL,
+    flops INTEGER NOT NULL,
+    params INTEGER NOT NULL,
+    acts INTEGER NOT NULL,
+    seed INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT '{STATUSES[0]}'
+        CHECK (status IN ({_one_of(STATUSES)})),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    recipe TEXT,
+    error REAL,
+    metrics TEXT,
+    curves TEXT,
+    device TEXT,
+    host TEXT,
+    message TEXT,
+    weights TEXT,
+    created_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL,
+    train_seconds REAL
+);
+CREATE INDEX IF NOT EXISTS trials_status ON trials (status);
+"""
+
+
+def sqlite_text(exc: sqlite3.Error) -> str:
+    """SQLite's message, short: it quotes whole undecodable cells ("... with text '...'")."""
+    text = " ".join(str(exc).split()).split(" with text '", 1)[0]
+    return printable(text, 120)
+
+
+def db_error(root: Path, exc: sqlite3.Error) -> StoreError:
+    """One short line for an SQLite failure."""
+    text = sqlite_text(exc)
+    where = str(root / DB_NAME)
+    if "locked" in text or "busy" in text:
+        return StoreError(f"the run database is locked by another process ({text})", where=where)
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"the run database cannot be written ({text})", where=where)
+    return StoreError(f"corrupt or unreadable run database ({text})", where=where)
+
+
+class _HasRoot(Protocol):
+    root: Path
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def guarded(method: _F) -> _F:
+    """Turn SQLite errors raised by a store method into one-line StoreErrors."""
+
+    @functools.wraps(method)
+    def wrapper(self: _HasRoot, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise db_error(self.root, exc) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def check_header(db: Path) -> None:
+    """StoreError unless ``db`` starts like an SQLite database: checked before SQLite opens it,
+    because SQLite happily turns an empty (or missing) file into a fresh database."""
+    try:
+        with db.open("rb") as f:
+            head = f.read(100)
+    except OSError as exc:
+        raise StoreError(f"cannot read the run database ({exc.strerror})", where=str(db)) from None
+    if not head:
+        raise StoreError("the run database is empty (0 bytes): not a nasx run", where=str(db))
+    if not head.startswith(MAGIC) or len(head) < 100:
+        raise StoreError("not an SQLite database (bad header): not a nasx run", where=str(db))
+
+
+def connect(db: Path, readonly: bool = False) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit) with rows by name."""
+    conn = sqlite3.connect(db, timeout=30.0, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    if readonly:
+        # query_only refuses every change. Not URI mode=ro: a mode=ro connection cannot
+        # remove the -wal/-shm files when it closes last, so every `ls` would leave them.
+        conn.execute("PRAGMA query_only = ON")
+    return conn
+
+
+def configure(conn: sqlite3.Connection) -> None:
+    """Pragmas of a writing connection (WAL: readers never block the driver)."""
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
