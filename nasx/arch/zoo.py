@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from nasx.arch.families import FAMILIES, decode
+from nasx.arch.families.model import Scalar
 from nasx.arch.spec import ArchSpec
 from nasx.errors import SpaceError
 
@@ -20,23 +21,23 @@ class ZooEntry(NamedTuple):
     """A zoo model: its family and the keyword values that family decodes."""
 
     family: str
-    values: Mapping[str, Any]
+    values: Mapping[str, Scalar]
 
 
-def _entry(family: str, **values: Any) -> ZooEntry:
+def _entry(family: str, **values: Scalar) -> ZooEntry:
     """A keyword config, its keys checked against the family's value model at import."""
     return ZooEntry(family, MappingProxyType(FAMILIES[family].config(**values)))
 
 
-def _regnet(se_ratio: float, **values: Any) -> ZooEntry:
+def _regnet(se_ratio: float, **values: Scalar) -> ZooEntry:
     return _entry("regnet", **values, se_ratio=se_ratio)
 
 
-def _regnetx(**values: Any) -> ZooEntry:
+def _regnetx(**values: Scalar) -> ZooEntry:
     return _regnet(0.0, **values)
 
 
-def _regnety(**values: Any) -> ZooEntry:
+def _regnety(**values: Scalar) -> ZooEntry:
     return _regnet(0.25, **values)
 
 
@@ -168,7 +169,7 @@ def canonical(name: str) -> str:
     return found
 
 
-def values(name: str) -> tuple[str, dict[str, Any]]:
+def values(name: str) -> tuple[str, dict[str, Scalar]]:
     """(family, values) of zoo model ``name``."""
     family, vals = ZOO[canonical(name)]
     return family, dict(vals)

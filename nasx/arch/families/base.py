@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from nasx.arch.families.model import ValueModel
+from nasx.arch.families.model import Scalar, ValueModel
 from nasx.arch.families.values import ValueReader
 from nasx.arch.spec import ArchSpec
 from nasx.constants import INPUT_DEFAULTS
@@ -89,7 +89,7 @@ class Family:
         """A reader of ``values`` merged over the defaults, with this family's ranges."""
         return ValueReader(self.name, self.merged(values), self.model)
 
-    def config(self, **values: Any) -> dict[str, Any]:
+    def config(self, **values: Scalar) -> dict[str, Scalar]:
         """Keyword values checked against this family's keys (the zoo's configs)."""
         self.check_keys(values)
         return values
