@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,8 @@ class TrialRecord:
     """One row of the trials table, decoded.
 
     ``recipe`` is the recipe the trial was trained with (None before its first start, or when
-    the tool that started it recorded none); ``stored_recipe`` is that cell as written (older
+    the tool that started it recorded none), decoded from ``stored_recipe`` on first use (a
+    report of 500 trials never pays for it); ``stored_recipe`` is the cell as written (older
     nasx wrote fewer keys): what the population rule of :mod:`nasx.train.population` compares.
     """
 
@@ -85,7 +87,6 @@ class TrialRecord:
     seed: int
     status: TrialStatus
     attempts: int
-    recipe: Recipe | None
     error: float | None  # validation top-1 error in percent (final epoch): what selection uses
     metrics: dict[str, Any] | None
     curves: list[dict[str, Any]] | None
@@ -98,6 +99,19 @@ class TrialRecord:
     finished_at: float | None
     train_seconds: float | None
     stored_recipe: dict[str, Any] | None = None
+    where: str = field(default="", compare=False, repr=False)  # the database, for errors
+
+    @cached_property
+    def recipe(self) -> Recipe | None:
+        """The stored recipe as a Recipe; a StoreError naming the cell when it is not one."""
+        value = self.stored_recipe
+        if not value:  # never started, or started by a tool that recorded no recipe
+            return None
+        try:
+            return Recipe.from_dict(value)
+        except NasxError as exc:
+            raise StoreError(f"trial {self.id}: column 'recipe' is not a valid recipe "
+                             f"({printable(exc, 120)})", where=self.where) from None
 
     @property
     def val_error(self) -> float | None:
@@ -197,14 +211,6 @@ class _Row:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise self.bad("spec", f"is not an architecture ({printable(exc, 80)})") from None
 
-    def recipe(self, value: dict[str, Any] | None) -> Recipe | None:
-        if not value:  # never started, or started by a tool that recorded no recipe
-            return None
-        try:
-            return Recipe.from_dict(value)
-        except NasxError as exc:
-            raise self.bad("recipe", f"is not a valid recipe ({printable(exc, 120)})") from None
-
 
 def decode_row(row: sqlite3.Row, root: Path) -> TrialRecord:
     """Decode and type-check one trials row; a corrupt cell is a StoreError naming it."""
@@ -217,12 +223,20 @@ def decode_row(row: sqlite3.Row, root: Path) -> TrialRecord:
         values=cells["arch_values"], hparams=cells["hparams"], spec=raw.spec(cells["spec"]),
         flops=d["flops"], params=d["params"], acts=d["acts"], seed=d["seed"],
         status=TrialStatus(d["status"]), attempts=d["attempts"],
-        recipe=raw.recipe(cells["recipe"]), error=d["error"], metrics=cells["metrics"],
+        error=d["error"], metrics=cells["metrics"],
         curves=cells["curves"], device=d["device"], host=d["host"], message=d["message"],
         weights=d["weights"], created_at=d["created_at"], started_at=d["started_at"],
         finished_at=d["finished_at"], train_seconds=d["train_seconds"],
-        stored_recipe=cells["recipe"],
+        stored_recipe=cells["recipe"], where=raw.where,
     )
+
+
+def _spec_dict(spec: ArchSpec) -> dict[str, Any]:
+    """``spec.to_dict()`` without dataclasses.asdict's deep copies (a report reads 500 of them)."""
+    d = dict(vars(spec))
+    d["stem"], d["head"] = dict(vars(spec.stem)), dict(vars(spec.head))
+    d["stages"] = [dict(vars(s)) for s in spec.stages]
+    return d
 
 
 def trials_frame(trials: Iterable[TrialRecord]) -> Any:
@@ -236,13 +250,13 @@ def trials_frame(trials: Iterable[TrialRecord]) -> Any:
     """
     import pandas as pd  # lazy: `nasx sample` must not pay for pandas
 
-    names = [f for f in TrialRecord.__dataclass_fields__ if f != "stored_recipe"]
+    names = [f for f in TrialRecord.__dataclass_fields__ if f not in ("stored_recipe", "where")]
     rows = []
     for t in trials:
         row = {k: getattr(t, k) for k in names}
         row["status"], row["origin"] = t.status.value, t.origin.value
         row["recipe"] = t.stored_recipe
-        row["spec"] = t.spec.to_dict()
+        row["spec"] = _spec_dict(t.spec)
         row["val_error"], row["test_error"] = t.val_error, t.test_error
         for k, v in t.values.items():
             row[f"v.{k}"] = v
