@@ -31,28 +31,41 @@ def _out(h: int, stride: int) -> int:
 
 
 class _Tally:
-    """Running (flops, params, acts), one counter per layer kind of the models (nasx.models)."""
+    """Running (flops, params, acts), one counter per layer kind of the models (nasx.models).
 
-    __slots__ = ("acts", "flops", "params")
+    ``times``: how many identical copies the layers being counted have (the repeated blocks of a
+    stage are counted once, ``times`` over).
+    """
+
+    __slots__ = ("acts", "flops", "params", "times")
 
     def __init__(self) -> None:
         self.flops = self.params = self.acts = 0
+        self.times = 1
 
     def conv(self, k: int, c_in: int, c_out: int, hw: int, *, groups: int = 1,
              bias: bool = False) -> None:
         """k x k conv, c_in -> c_out in ``groups`` groups, ``hw`` output positions."""
-        weights = k * k * c_in * c_out // groups + (c_out if bias else 0)
+        weights = (k * k * c_in * c_out // groups + (c_out if bias else 0)) * self.times
         self.flops += weights * hw
         self.params += weights
-        self.acts += c_out * hw
+        self.acts += c_out * hw * self.times
 
     def bn(self, c: int) -> None:
         """Batch norm over ``c`` channels: scale and shift, nothing else counted."""
-        self.params += 2 * c
+        self.params += 2 * c * self.times
+
+    def conv_bn(self, k: int, c_in: int, c_out: int, hw: int, groups: int = 1) -> None:
+        """The models' ConvBN: :meth:`conv` without bias, then :meth:`bn` (one call: hot path)."""
+        n = self.times
+        weights = k * k * c_in * c_out // groups * n
+        self.flops += weights * hw
+        self.params += weights + 2 * c_out * n
+        self.acts += c_out * hw * n
 
     def pool(self, c: int, hw: int) -> None:
         """Max pool to ``hw`` output positions: acts only."""
-        self.acts += c * hw
+        self.acts += c * hw * self.times
 
     def linear(self, n_in: int, n_out: int) -> None:
         """Fully connected layer with bias."""
@@ -63,44 +76,30 @@ class _Tally:
         self.conv(1, c, w_se, 1, bias=True)
         self.conv(1, w_se, c, 1, bias=True)
 
-    def add(self, other: _Tally, times: int = 1) -> None:
-        """Add ``times`` copies of ``other``."""
-        self.flops += other.flops * times
-        self.params += other.params * times
-        self.acts += other.acts * times
 
 
-def _block(b: BlockSpec, hw_in: int, hw: int) -> _Tally:
-    """One block: ``hw_in`` positions at its input, ``hw`` after its stride."""
-    t = _Tally()
+def _block(t: _Tally, b: BlockSpec, hw_in: int, hw: int) -> None:
+    """Count one block (models.blocks): ``hw_in`` positions at its input, ``hw`` after its stride."""
     k = b.kernel
-    if b.kind == "basic":  # k x k (stride, groups) + BN, k x k + BN
-        t.conv(k, b.w_in, b.w_mid, hw, groups=b.groups)
-        t.bn(b.w_mid)
-        t.conv(k, b.w_mid, b.w_out, hw)
-        t.bn(b.w_out)
-    else:
-        if b.kind == "bottleneck" or b.expand:  # 1x1 reduce / expand + BN at input size
-            t.conv(1, b.w_in, b.w_mid, hw_in)
-            t.bn(b.w_mid)
-        t.conv(k, b.w_mid, b.w_mid, hw, groups=b.groups)  # k x k (stride) + BN
-        t.bn(b.w_mid)
-        t.conv(1, b.w_mid, b.w_out, hw)  # 1x1 out + BN
-        t.bn(b.w_out)
+    if b.kind == "basic":  # k x k (stride, groups), k x k
+        t.conv_bn(k, b.w_in, b.w_mid, hw, b.groups)
+        t.conv_bn(k, b.w_mid, b.w_out, hw)
+    else:  # bottleneck and mbconv: 1x1 reduce / expand at input size, k x k (stride), 1x1 out
+        if b.kind == "bottleneck" or b.expand:
+            t.conv_bn(1, b.w_in, b.w_mid, hw_in)
+        t.conv_bn(k, b.w_mid, b.w_mid, hw, b.groups)
+        t.conv_bn(1, b.w_mid, b.w_out, hw)
     if b.w_se:
         t.se(b.w_mid, b.w_se)
-    if b.proj:  # 1x1 projection shortcut + BN
-        t.conv(1, b.w_in, b.w_out, hw)
-        t.bn(b.w_out)
-    return t
+    if b.proj:  # 1x1 projection shortcut
+        t.conv_bn(1, b.w_in, b.w_out, hw)
 
 
 def _stem(t: _Tally, spec: ArchSpec) -> int:
     """Count the stem (conv + BN, optional 3x3 stride-2 max pool); returns the size after it."""
     stem = spec.stem
     h = _out(spec.resolution, stem.stride)
-    t.conv(stem.kernel, spec.in_channels, stem.width, h * h)
-    t.bn(stem.width)
+    t.conv_bn(stem.kernel, spec.in_channels, stem.width, h * h)
     if stem.pool:
         h = _out(h, 2)
         t.pool(stem.width, h * h)
@@ -111,8 +110,7 @@ def _head(t: _Tally, spec: ArchSpec, w: int, hw: int) -> None:
     """Count the head: optional 1x1 conv + BN, global pool (free), FC with bias."""
     head = spec.head
     if head.width:
-        t.conv(1, w, head.width, hw)
-        t.bn(head.width)
+        t.conv_bn(1, w, head.width, hw)
         w = head.width
     t.linear(w, head.num_classes)
 
@@ -127,6 +125,8 @@ def complexity(spec: ArchSpec) -> Complexity:
     for b, n in zip(spec.blocks(per_stage=2), repeats, strict=True):
         hw_in = h * h
         h = _out(h, b.stride)
-        t.add(_block(b, hw_in, h * h), n)
+        t.times = n
+        _block(t, b, hw_in, h * h)
+    t.times = 1
     _head(t, spec, spec.stages[-1].width if spec.stages else spec.stem.width, h * h)
     return Complexity(flops=t.flops, params=t.params, acts=t.acts)

@@ -130,5 +130,19 @@ def test_per_layer_counters_by_hand() -> None:
     se = _Tally()
     se.se(16, 4)  # 16 -> 4 -> 16, with biases, at 1x1
     assert (se.flops, se.params, se.acts) == (148, 148, 20)
-    t.add(se, 3)
-    assert (t.flops, t.params, t.acts) == (3690 + 444, 250 + 444, 282 + 60)
+    t.times = 3  # three identical layers counted once
+    t.se(16, 4)
+    t.bn(8)
+    assert (t.flops, t.params, t.acts) == (3690 + 444, 250 + 444 + 48, 282 + 60)
+
+
+def test_conv_bn_is_conv_then_bn() -> None:
+    from nasx.arch.complexity import _Tally
+
+    one, two = _Tally(), _Tally()
+    one.times = two.times = 5
+    one.conv_bn(3, 12, 24, 49, 4)
+    two.conv(3, 12, 24, 49, groups=4)
+    two.bn(24)
+    assert (one.flops, one.params, one.acts) == (two.flops, two.params, two.acts) \
+        == (5 * 648 * 49, 5 * (648 + 48), 5 * 24 * 49)
