@@ -1,7 +1,6 @@
 """AnyNet: the free per-stage space of the RegNet paper (AnyNetX; AnyNetY with SE).
 
-Per stage i (1-based, ``KEY_i``; unsuffixed = every stage): depth, width, group_w, bot_mul.
-Scalars: se_ratio (0), stem_width (32), stem (``imagenet`` | ``cifar``), input keys. The number of
+Keys (per stage i: ``KEY_i``, 1-based; unsuffixed = every stage): :data:`MODEL`. The number of
 stages is the highest stage index given. Every stage starts with stride 2 (stage 1 too) and is made
 compatible with its group width and bottleneck multiplier exactly as RegNet stages are.
 """

@@ -1,9 +1,7 @@
 """RegNet: stage widths and depths from a quantised linear parameterisation (Radosavovic 2020).
 
-Keys: depth (d), w0, wa, wm, group_w (g), bot_mul (b, 1.0), se_ratio (0 = RegNetX, 0.25 =
-RegNetY), stem_width (32), stem (``imagenet`` 3x3 stride 2 | ``cifar`` 3x3 stride 1), plus the
-input keys. Every stage is a run of X blocks (residual bottleneck, grouped 3x3) whose first block
-has stride 2.
+Keys, defaults and ranges: :data:`MODEL`. Every stage is a run of X blocks (residual bottleneck,
+grouped 3x3; :mod:`.bottleneck`) whose first block has stride 2.
 """
 
 from __future__ import annotations
