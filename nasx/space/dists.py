@@ -9,7 +9,7 @@ bound, ``"yes"`` is not a boolean) with the rules of docs/spaces.md; every param
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, ClassVar
 
 import numpy as np
 from pydantic import (
@@ -24,9 +24,9 @@ from pydantic import (
     model_validator,
 )
 
+from nasx.types import JSONObject, Scalar
 from nasx.yamlio import shorten
 
-Scalar = int | float | str | bool | None
 _TOL = 1e-9  # relative tolerance of "q divides the bound" for floats
 
 # Limits of a space's numbers: below 2**53 (floats hold such ints exactly) and far below int64, so
@@ -148,9 +148,9 @@ class IntDist(BaseModel):
             return np.clip(np.round(x / q).astype(np.int64) * q, lo, hi)
         return lo + q * rng.integers(0, (hi - lo) // q + 1, size, dtype=np.int64)
 
-    def to_yaml(self) -> dict[str, Any]:
+    def to_yaml(self) -> JSONObject:
         """The mapping form of a space file."""
-        out: dict[str, Any] = {"int": [self.lo, self.hi]}
+        out: JSONObject = {"int": [self.lo, self.hi]}
         if self.q != 1:
             out["q"] = self.q
         if self.log:
@@ -227,9 +227,9 @@ class FloatDist(BaseModel):
             x = np.array([_clean_float(v) for v in (np.round(x / self.q) * self.q).tolist()])
         return x
 
-    def to_yaml(self) -> dict[str, Any]:
+    def to_yaml(self) -> JSONObject:
         """The mapping form of a space file."""
-        out: dict[str, Any] = {"float": [self.lo, self.hi]}
+        out: JSONObject = {"float": [self.lo, self.hi]}
         if self.q is not None:
             out["q"] = self.q
         if self.log:
@@ -282,7 +282,7 @@ class Pow2Dist(BaseModel):
         e = rng.integers(e_lo, e_hi + 1, size, dtype=np.int64)
         return np.left_shift(1, e) if e_lo >= 0 else np.exp2(e.astype(float))
 
-    def to_yaml(self) -> dict[str, Any]:
+    def to_yaml(self) -> JSONObject:
         """The mapping form of a space file."""
         return {"pow2": [self.lo, self.hi]}
 
@@ -322,7 +322,7 @@ class ChoiceDist(BaseModel):
         options[:] = self.options
         return options[rng.integers(0, len(self.options), size)]
 
-    def to_yaml(self) -> dict[str, Any]:
+    def to_yaml(self) -> JSONObject:
         """The mapping form of a space file."""
         return {"choice": list(self.options)}
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
@@ -31,9 +31,9 @@ from nasx.space.dists import (
     Dist,
     Fixed,
     Param,
-    Scalar,
 )
 from nasx.space.shipped import resolve_space
+from nasx.types import JSONObject, Scalar
 from nasx.yamlio import YamlLimitError, clip, load_yaml, read_text, shorten
 
 DEFAULT_N = 100
@@ -64,7 +64,7 @@ class _SpaceFile(BaseModel):
     relations: dict[str, str] = {}
     constraints: dict[str, object] = {}
     train: dict[str, object] = {}
-    lineage: dict[str, Any] = {}
+    lineage: dict[str, object] = {}  # YAML provenance, checked only as a mapping
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ class SearchSpace:
     train_fixed: dict[str, Scalar] = field(default_factory=dict)
     train_dists: dict[str, Dist] = field(default_factory=dict)
     description: str = ""  # free text: where the space comes from (narrow writes one)
-    lineage: dict[str, Any] = field(default_factory=dict, repr=False)  # provenance, not sampled
+    lineage: JSONObject = field(default_factory=dict, repr=False)  # YAML provenance, not sampled
 
 
 def _rule(err: ErrorDetails) -> str:
