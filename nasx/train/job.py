@@ -9,12 +9,31 @@ travels to a Ray worker is made in one place (``nasx.execute.worker.job_to_json`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal, TypeAlias, TypedDict
 
 from nasx.arch.spec import ArchSpec
 from nasx.train.recipe import Recipe
+from nasx.types import Scalar
 
 FinalStatus = Literal["done", "failed", "diverged"]
+# A trial's final measurements (errors, losses, images/s, and how it ran: seed, threads, executor,
+# ...): flat key -> scalar, stored as the metrics cell. The keys are open: a trial function or an
+# executor may add its own.
+Metrics: TypeAlias = dict[str, Scalar]
+
+
+class EpochRecord(TypedDict):
+    """One epoch of a training curve (None where not evaluated; the test pair only at the end)."""
+
+    epoch: int
+    train_loss: float | None  # None: the loss was not finite
+    train_error: float
+    val_loss: float | None
+    val_error: float | None
+    test_loss: float | None
+    test_error: float | None
+    lr: float
+    seconds: float
 
 
 @dataclass(frozen=True)
@@ -41,8 +60,8 @@ class TrialResult:
     trial_id: int
     status: FinalStatus
     error: float | None = None
-    metrics: dict[str, Any] = field(default_factory=dict)
-    curves: list[dict[str, Any]] = field(default_factory=list)  # one dict per epoch
+    metrics: Metrics = field(default_factory=dict)
+    curves: list[EpochRecord] = field(default_factory=list)  # one record per epoch
     device: str = ""
     host: str = ""
     seconds: float = 0.0

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from nasx.data.augment import eval_batches, random_crop_flip, steps_per_epoch, train_batches
+from nasx.train.job import EpochRecord, Metrics
 from nasx.train.optim import build_optimizer
 from nasx.train.schedule import lr_at, warmup_steps_for
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from nasx.data.base import Dataset
     from nasx.train.recipe import Recipe
 
-OnEpoch = Callable[[int, dict[str, Any]], bool]
+OnEpoch = Callable[[int, EpochRecord], bool]
 EVAL_BATCH = 1024
 
 
@@ -40,8 +41,8 @@ class FitOutcome:
     """
 
     status: str  # done | diverged
-    curves: list[dict[str, Any]] = field(default_factory=list)
-    metrics: dict[str, Any] = field(default_factory=dict)
+    curves: list[EpochRecord] = field(default_factory=list)
+    metrics: Metrics = field(default_factory=dict)
     message: str | None = None
 
 
@@ -158,7 +159,7 @@ def _epoch(tr: _Trainer, epoch: int, out: FitOutcome, on_epoch: OnEpoch | None) 
     epoch_train = time.perf_counter() - t0
     tr.train_time += epoch_train
     tr.images += seen
-    record: dict[str, Any] = {
+    record: EpochRecord = {
         "epoch": epoch,
         "train_loss": _finite(train_loss),
         "train_error": train_error,
@@ -187,7 +188,7 @@ def _epoch(tr: _Trainer, epoch: int, out: FitOutcome, on_epoch: OnEpoch | None) 
     out.curves.append(record)
     if out.status == "diverged":
         return False
-    stop = evaluated and on_epoch is not None and on_epoch(epoch, dict(record)) is False
+    stop = evaluated and on_epoch is not None and on_epoch(epoch, record.copy()) is False
     if stop and epoch < recipe.epochs:  # a stop after the last epoch is a complete trial
         out.metrics["stopped_early"] = True
         return False

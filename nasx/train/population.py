@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from nasx.train.recipe import Recipe
+from nasx.types import Scalar
 
 # Keys that say where and how fast a trial runs, not what its error measures (results depend on
 # them only through floating-point order).
@@ -23,12 +23,12 @@ EXECUTION_KEYS = frozenset(
 )
 # Keys added after runs already existed whose absence means other training: a recipe without a
 # val_fraction trained on every training image and selected on the test error.
-ADDED_LATER: dict[str, Any] = {"val_fraction": None, "split_seed": None}
+ADDED_LATER: dict[str, Scalar] = {"val_fraction": None, "split_seed": None}
 META_KEY = "recipe"  # run meta: the population's resolved recipe (without per-trial draws)
 OVERRIDES_KEY = "recipe_overrides"  # run meta: the command-line overrides that made it
 
 
-def identity(recipe: Mapping[str, Any], sampled: Iterable[str] = ()) -> dict[str, Any]:
+def identity(recipe: Mapping[str, Scalar], sampled: Iterable[str] = ()) -> dict[str, Scalar]:
     """The keys of ``recipe`` that define the population (execution and ``sampled`` keys dropped).
 
     Missing keys take the Recipe default, so a recipe stored by an older nasx compares equal to
@@ -39,19 +39,20 @@ def identity(recipe: Mapping[str, Any], sampled: Iterable[str] = ()) -> dict[str
     return {k: v for k, v in sorted(full.items()) if k not in skip}
 
 
-def key(recipe: Mapping[str, Any], sampled: Iterable[str] = ()) -> str:
+def key(recipe: Mapping[str, Scalar], sampled: Iterable[str] = ()) -> str:
     """Short stable hash of :func:`identity` (names a population, e.g. in a study name)."""
     text = json.dumps(identity(recipe, sampled), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
-def same(a: Mapping[str, Any], b: Mapping[str, Any], sampled: Iterable[str] = ()) -> bool:
+def same(a: Mapping[str, Scalar], b: Mapping[str, Scalar], sampled: Iterable[str] = ()) -> bool:
     """Whether two recipes train the same population."""
     keys = tuple(sampled)
     return identity(a, keys) == identity(b, keys)
 
 
-def diff(old: Mapping[str, Any], new: Mapping[str, Any], sampled: Iterable[str] = ()) -> list[str]:
+def diff(old: Mapping[str, Scalar], new: Mapping[str, Scalar],
+         sampled: Iterable[str] = ()) -> list[str]:
     """Human-readable differences, e.g. ``["epochs 2 -> 5"]`` (population keys only)."""
     keys = tuple(sampled)
     a, b = identity(old, keys), identity(new, keys)
@@ -59,8 +60,8 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any], sampled: Iterable[str] 
             if a.get(k) != b.get(k)]
 
 
-def in_population(trial_recipe: Mapping[str, Any] | None, trial_hparams: Mapping[str, Any],
-                  run_recipe: Mapping[str, Any] | None) -> bool:
+def in_population(trial_recipe: Mapping[str, Scalar] | None, trial_hparams: Mapping[str, Scalar],
+                  run_recipe: Mapping[str, Scalar] | None) -> bool:
     """Whether a trained trial belongs to the run's population.
 
     A run without a recorded recipe (made by an older nasx) counts every trial in, and so does a

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, Literal
+from typing import Literal
 
 from nasx.errors import TrainError
+from nasx.types import Scalar
 from nasx.yamlio import shorten
 
 Optimizer = Literal["sgd", "adamw"]
@@ -60,8 +61,8 @@ class Recipe:
     synthetic_test: int = 10000  # images in the synthetic test set
     synthetic_classes: int = 10  # classes of the synthetic data set
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able dict (stored with every trial)."""
+    def to_dict(self) -> dict[str, Scalar]:
+        """Flat key -> scalar dict (stored with every trial, sent to a Ray worker)."""
         return asdict(self)
 
     @classmethod
@@ -70,14 +71,17 @@ class Recipe:
         return {f.name for f in fields(cls)}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Recipe:
+    def from_dict(cls, d: Mapping[str, object]) -> Recipe:
         """Inverse of :meth:`to_dict` (validated)."""
         return cls().override(d, source="recipe")
 
-    def override(self, updates: dict[str, Any], *, source: str = "train") -> Recipe:
-        """A copy with ``updates`` applied; unknown keys and bad values raise TrainError."""
+    def override(self, updates: Mapping[str, object], *, source: str = "train") -> Recipe:
+        """A copy with ``updates`` applied; unknown keys and bad values raise TrainError.
+
+        ``updates`` come from YAML, JSON or the command line: any value, checked here.
+        """
         known = {f.name: f for f in fields(self)}
-        clean: dict[str, Any] = {}
+        clean: dict[str, object] = {}
         for key, value in updates.items():
             if value is None and key != "data_dir":
                 continue
@@ -159,9 +163,9 @@ def _one_of(names: Iterable[str]) -> str:
 
 
 def resolve_recipe(
-    train_block: dict[str, Any] | None,
-    hparams: dict[str, Any] | None,
-    overrides: dict[str, Any] | None,
+    train_block: Mapping[str, Scalar] | None,
+    hparams: Mapping[str, Scalar] | None,
+    overrides: Mapping[str, Scalar] | None,
     *,
     source: str = "train",
 ) -> Recipe:
