@@ -13,10 +13,11 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from nasx.store.records import Origin, TrialRecord, TrialStatus
 from nasx.train import population
+from nasx.types import JSONValue, Scalar
 
 
 def is_finished(t: TrialRecord) -> bool:
@@ -32,11 +33,11 @@ class PopulationRule:
     handful of times per run instead of once per trial.
     """
 
-    def __init__(self, run_recipe: Mapping[str, Any] | None) -> None:
+    def __init__(self, run_recipe: Mapping[str, Scalar] | None) -> None:
         self.run_recipe = run_recipe
         self._cache: dict[tuple[Any, ...], bool] = {}
 
-    def __call__(self, stored: Mapping[str, Any] | None, hparams: Mapping[str, Any]) -> bool:
+    def __call__(self, stored: Mapping[str, Scalar] | None, hparams: Mapping[str, Scalar]) -> bool:
         """Whether a trial with this stored recipe and these hparams is of the population."""
         if not isinstance(stored, Mapping):
             return False
@@ -58,7 +59,7 @@ class Finished:
 
     trials: list[TrialRecord]
     other_recipe: list[TrialRecord]
-    run_recipe: dict[str, Any] | None
+    run_recipe: dict[str, Scalar] | None
 
     @property
     def ids(self) -> set[int]:
@@ -66,13 +67,14 @@ class Finished:
         return {t.id for t in self.trials}
 
 
-def run_recipe_of(meta: Mapping[str, Any]) -> dict[str, Any] | None:
+def run_recipe_of(meta: Mapping[str, JSONValue]) -> dict[str, Scalar] | None:
     """The run's population recipe from its meta (None for runs that recorded none)."""
     raw = meta.get(population.META_KEY)
-    return dict(raw) if isinstance(raw, Mapping) else None
+    # nasx records a recipe's flat dict (Recipe.to_dict); its values are checked where compared
+    return cast("dict[str, Scalar]", dict(raw)) if isinstance(raw, Mapping) else None
 
 
-def finished_population(trials: Iterable[TrialRecord], run_recipe: Mapping[str, Any] | None, *,
+def finished_population(trials: Iterable[TrialRecord], run_recipe: Mapping[str, Scalar] | None, *,
                         origins: Collection[Origin] | None = (Origin.SAMPLED,),
                         any_recipe: bool = False,
                         stopped_early: bool = False) -> Finished:

@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard, cast
 
 from nasx.arch.spec import ArchSpec
 from nasx.errors import NasxError, StoreError, printable
+from nasx.train.job import EpochRecord, Metrics
 from nasx.train.recipe import Recipe
+from nasx.types import JSONObject, JSONValue, Scalar
 
 
 class TrialStatus(StrEnum):
@@ -55,13 +57,13 @@ class NewTrial:
     """A sampled (or suggested) architecture to add to a run."""
 
     fingerprint: str
-    values: dict[str, Any]  # sampled architecture values (what decode() received)
+    values: dict[str, Scalar]  # sampled architecture values (what decode() received)
     spec: ArchSpec
     flops: int
     params: int
     acts: int
     seed: int
-    hparams: dict[str, Any] = field(default_factory=dict)  # sampled values of the train: block
+    hparams: dict[str, Scalar] = field(default_factory=dict)  # sampled values of the train: block
     origin: Origin = Origin.SAMPLED
 
 
@@ -78,8 +80,8 @@ class TrialRecord:
     id: int
     origin: Origin
     fingerprint: str
-    values: dict[str, Any]
-    hparams: dict[str, Any]
+    values: dict[str, Scalar]
+    hparams: dict[str, Scalar]
     spec: ArchSpec
     flops: int
     params: int
@@ -88,8 +90,8 @@ class TrialRecord:
     status: TrialStatus
     attempts: int
     error: float | None  # validation top-1 error in percent (final epoch): what selection uses
-    metrics: dict[str, Any] | None
-    curves: list[dict[str, Any]] | None
+    metrics: Metrics | None
+    curves: list[EpochRecord] | None
     device: str | None
     host: str | None
     message: str | None
@@ -98,7 +100,7 @@ class TrialRecord:
     started_at: float | None
     finished_at: float | None
     train_seconds: float | None
-    stored_recipe: dict[str, Any] | None = None
+    stored_recipe: dict[str, Scalar] | None = None
     where: str = field(default="", compare=False, repr=False)  # the database, for errors
 
     @cached_property
@@ -135,7 +137,7 @@ def dumps(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"))
 
 
-def is_number(value: object) -> bool:
+def is_number(value: object) -> TypeGuard[int | float]:
     """An int or float that is not a bool."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -189,14 +191,14 @@ class _Row:
         if d["origin"] not in ORIGINS:
             raise self.bad("origin", f"holds an unknown origin '{printable(d['origin'], 20)}'")
 
-    def json_cell(self, col: str, kind: type, optional: bool) -> Any:
+    def json_cell(self, col: str, kind: type, optional: bool) -> JSONValue:
         text = self.d[col]
         if text is None and optional:
             return None
         if not isinstance(text, str):
             raise self.bad(col, f"holds {_kind(text)}, expected JSON text")
         try:
-            value = json.loads(text)
+            value: JSONValue = json.loads(text)
         except (ValueError, RecursionError) as exc:
             why = printable(type(exc).__name__ if isinstance(exc, RecursionError) else exc, 80)
             raise self.bad(col, f"is not valid JSON ({why})") from None
@@ -205,7 +207,7 @@ class _Row:
                                 f"{'object' if kind is dict else 'array'}")
         return value
 
-    def spec(self, value: dict[str, Any]) -> ArchSpec:
+    def spec(self, value: JSONObject) -> ArchSpec:
         try:
             return ArchSpec.from_dict(value)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -217,21 +219,26 @@ def decode_row(row: sqlite3.Row, root: Path) -> TrialRecord:
     raw = _Row(row, root)
     raw.check_scalars()
     cells = {col: raw.json_cell(col, kind, optional) for col, kind, optional in _JSON_COLUMNS}
+    # Each cell is checked to be a JSON object (array); its items are what nasx wrote: flat
+    # scalars, and the curves' epoch records. The casts state that trust in one place.
     d = raw.d
     return TrialRecord(
         id=d["id"], origin=Origin(d["origin"]), fingerprint=d["fingerprint"],
-        values=cells["arch_values"], hparams=cells["hparams"], spec=raw.spec(cells["spec"]),
+        values=cast("dict[str, Scalar]", cells["arch_values"]),
+        hparams=cast("dict[str, Scalar]", cells["hparams"]),
+        spec=raw.spec(cast(JSONObject, cells["spec"])),
         flops=d["flops"], params=d["params"], acts=d["acts"], seed=d["seed"],
         status=TrialStatus(d["status"]), attempts=d["attempts"],
-        error=d["error"], metrics=cells["metrics"],
-        curves=cells["curves"], device=d["device"], host=d["host"], message=d["message"],
+        error=d["error"], metrics=cast("Metrics | None", cells["metrics"]),
+        curves=cast("list[EpochRecord] | None", cells["curves"]), device=d["device"],
+        host=d["host"], message=d["message"],
         weights=d["weights"], created_at=d["created_at"], started_at=d["started_at"],
         finished_at=d["finished_at"], train_seconds=d["train_seconds"],
-        stored_recipe=cells["recipe"], where=raw.where,
+        stored_recipe=cast("dict[str, Scalar] | None", cells["recipe"]), where=raw.where,
     )
 
 
-def _spec_dict(spec: ArchSpec) -> dict[str, Any]:
+def _spec_dict(spec: ArchSpec) -> JSONObject:
     """``spec.to_dict()`` without dataclasses.asdict's deep copies (a report reads 500 of them)."""
     d = dict(vars(spec))
     d["stem"], d["head"] = dict(vars(spec.stem)), dict(vars(spec.head))

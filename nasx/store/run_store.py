@@ -53,7 +53,9 @@ from nasx.store.schema import (
     guarded,
     sqlite_text,
 )
+from nasx.train.job import EpochRecord, Metrics
 from nasx.train.recipe import Recipe
+from nasx.types import JSONObject, JSONValue, Scalar
 
 __all__ = ["DB_NAME", "ORIGINS", "SCHEMA_VERSION", "SPACE_NAME", "STATUSES", "WEIGHTS_DIR",
            "Finished", "NewTrial", "Origin", "RunStore", "TrialRecord", "TrialStatus",
@@ -74,7 +76,7 @@ class RunStore:
         return (Path(root) / DB_NAME).is_file()
 
     @classmethod
-    def create(cls, root: str | Path, space_text: str, meta: dict[str, Any]) -> RunStore:
+    def create(cls, root: str | Path, space_text: str, meta: JSONObject) -> RunStore:
         """Create a new run folder with its space copy and metadata (space_hash among meta)."""
         root = Path(root)
         if cls.exists(root):
@@ -205,9 +207,9 @@ class RunStore:
         return self.root / WEIGHTS_DIR
 
     @guarded
-    def meta(self) -> dict[str, Any]:
-        """All run metadata."""
-        out: dict[str, Any] = {}
+    def meta(self) -> JSONObject:
+        """All run metadata: an open key -> JSON value table (name, seed, recipe, refine, ...)."""
+        out: JSONObject = {}
         for key, value in self._conn.execute("SELECT key, value FROM meta"):
             try:
                 out[str(key)] = json.loads(value)
@@ -216,7 +218,7 @@ class RunStore:
                                  where=str(self.root / DB_NAME)) from None
         return out
 
-    def set_meta(self, **items: Any) -> None:
+    def set_meta(self, **items: JSONValue) -> None:
         """Set metadata keys in one transaction."""
         with self._tx() as c:
             c.executemany(
@@ -274,7 +276,7 @@ class RunStore:
 
     def finished(self, *, origins: Collection[Origin] | None = (Origin.SAMPLED,),
                  any_recipe: bool = False, stopped_early: bool = False,
-                 recipe: Mapping[str, Any] | None = None) -> Finished:
+                 recipe: Mapping[str, Scalar] | None = None) -> Finished:
         """The run's finished population (:func:`~nasx.store.finished.finished_population`).
 
         Done trials with a finite error of the run's recipe population, origin ``sampled``, not
@@ -286,7 +288,7 @@ class RunStore:
                                    origins=origins, any_recipe=any_recipe,
                                    stopped_early=stopped_early)
 
-    def run_recipe(self) -> dict[str, Any] | None:
+    def run_recipe(self) -> dict[str, Scalar] | None:
         """The population recipe recorded in the run's meta (None before the first training)."""
         return run_recipe_of(self.meta())
 
@@ -334,7 +336,7 @@ class RunStore:
             self._one(cur, trial_id)
 
     def finish(self, trial_id: int, status: TrialStatus | str, *, error: float | None = None,
-               metrics: dict[str, Any] | None = None, curves: list[dict[str, Any]] | None = None,
+               metrics: Metrics | None = None, curves: list[EpochRecord] | None = None,
                device: str | None = None, host: str | None = None,
                message: str | None = None, train_seconds: float | None = None,
                weights: str | None = None) -> None:
