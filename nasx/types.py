@@ -9,8 +9,11 @@ Dependency-free: the lowest layer, beside ``nasx.errors``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TypeAlias
 
 Scalar: TypeAlias = int | float | str | bool | None  # a runtime union: pydantic validates it
-JSONValue: TypeAlias = "None | bool | int | float | str | list[JSONValue] | dict[str, JSONValue]"
-JSONObject: TypeAlias = dict[str, "JSONValue"]
+# Containers as Mapping/Sequence: read-only views are covariant, so a ``dict[str, Scalar]`` (a
+# recipe, metrics) or a tuple is a JSON value as it stands; json.loads gives dicts and lists.
+JSONValue: TypeAlias = "Scalar | Sequence[JSONValue] | Mapping[str, JSONValue]"
+JSONObject: TypeAlias = dict[str, "JSONValue"]  # one JSON document (or cell) being read or built
