@@ -12,9 +12,9 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 from nasx.arch.families import FAMILIES, decode
-from nasx.arch.families.model import Scalar
 from nasx.arch.spec import ArchSpec
 from nasx.errors import SpaceError
+from nasx.types import Scalar
 
 
 class ZooEntry(NamedTuple):

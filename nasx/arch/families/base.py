@@ -10,11 +10,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from nasx.arch.families.model import Scalar, ValueModel
+from nasx.arch.families.model import ValueModel
 from nasx.arch.families.values import ValueReader
 from nasx.arch.spec import ArchSpec
 from nasx.constants import INPUT_DEFAULTS
 from nasx.errors import SpaceError
+from nasx.types import Scalar
 
 _STAGE_KEY = re.compile(r"^(?P<base>[a-z_]+?)_(?P<index>[1-9][0-9]*)$")
 

@@ -15,9 +15,9 @@ from types import MappingProxyType
 from typing import Literal
 
 from nasx.constants import INPUT_DEFAULTS
+from nasx.types import Scalar
 
 Kind = Literal["int", "float", "choice"]
-Scalar = int | float | str
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Key:
     name: str
     kind: Kind
     doc: str
-    default: Scalar | None = None
+    default: Scalar = None
     required: bool = False
     lo: float | None = None
     gt: float | None = None
@@ -90,9 +90,9 @@ class ValueModel:
         return tuple(k.name for k in self.own if k.per_stage)
 
     @property
-    def defaults(self) -> Mapping[str, Scalar | None]:
+    def defaults(self) -> Mapping[str, Scalar]:
         """The family's defaults (input keys excluded): every key that is not required."""
-        out: dict[str, Scalar | None] = {}
+        out: dict[str, Scalar] = {}
         for k in self.own:
             if k.stage_defaults:
                 out.update({f"{k.name}_{i}": v for i, v in enumerate(k.stage_defaults, start=1)})
