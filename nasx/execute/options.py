@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from nasx.errors import TrainError
+from nasx.types import Scalar
 
 Executor = Literal["ray", "inline"]
 EXECUTORS: tuple[str, ...] = ("ray", "inline")
@@ -40,7 +41,7 @@ class ExecOptions:
     gpus_per_trial: float | None = None
     max_failures: int = 2
     keep_weights: int = 3
-    overrides: dict[str, Any] = field(default_factory=dict)
+    overrides: dict[str, Scalar] = field(default_factory=dict)
     progress: bool = True
     dashboard: bool = False
     retry_failed: bool = False

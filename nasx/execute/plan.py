@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from nasx.space import load_space
 from nasx.store import RunStore, TrialRecord, TrialStatus
 from nasx.train import population
 from nasx.train.job import TrialJob
 from nasx.train.recipe import resolve_recipe
+from nasx.types import Scalar
 
 
-def train_block(space_path: Path) -> dict[str, Any]:
+def train_block(space_path: Path) -> dict[str, Scalar]:
     """Fixed values of the ``train:`` block of the run's copy of its space file."""
     return dict(load_space(space_path).train_fixed)
 
@@ -29,9 +29,9 @@ class RecipeChoice:
     trials trained so are kept apart from the population.
     """
 
-    overrides: dict[str, Any]
-    recipe: dict[str, Any]  # resolved without per-trial draws
-    population: dict[str, Any] | None  # the run's recorded recipe; None before the first train
+    overrides: dict[str, Scalar]
+    recipe: dict[str, Scalar]  # resolved without per-trial draws
+    population: dict[str, Scalar] | None  # the run's recorded recipe; None before the first train
     sampled: tuple[str, ...]  # recipe keys the space draws per trial (never compared)
     differs: tuple[str, ...]
 
@@ -43,11 +43,11 @@ class RecipeChoice:
                 + "): these trials are kept apart from its EDFs, warm start and best-model choice")
 
 
-def population_recipe(store: RunStore) -> dict[str, Any] | None:
+def population_recipe(store: RunStore) -> dict[str, Scalar] | None:
     """The run's population recipe: recorded meta, else (older runs) the first trained trial's."""
-    recorded = store.meta().get(population.META_KEY)
+    recorded = store.run_recipe()
     if recorded is not None:
-        return dict(recorded)
+        return recorded
     started = [t for t in store.trials() if t.recipe is not None and t.started_at is not None]
     if not started:
         return None
@@ -55,7 +55,7 @@ def population_recipe(store: RunStore) -> dict[str, Any] | None:
     return dict(min(started, key=lambda t: (t.started_at, t.id)).stored_recipe or {})
 
 
-def choose_recipe(store: RunStore, overrides: dict[str, Any]) -> RecipeChoice:
+def choose_recipe(store: RunStore, overrides: Mapping[str, Scalar]) -> RecipeChoice:
     """Resolve a call's recipe against the run's population (validated; nothing written)."""
     space = load_space(store.space_path)
     sampled = tuple(sorted(space.train_dists))
@@ -97,7 +97,7 @@ def select_trials(store: RunStore, trial_ids: Iterable[int] | None = None,
     return chosen
 
 
-def build_jobs(store: RunStore, trials: list[TrialRecord], overrides: dict[str, Any],
+def build_jobs(store: RunStore, trials: list[TrialRecord], overrides: Mapping[str, Scalar],
                return_weights: bool) -> dict[int, TrialJob]:
     """One TrialJob per trial, recipe = defaults <- space train: <- hparams <- overrides.
 

@@ -40,6 +40,7 @@ from nasx.execute.worker import (
 )
 from nasx.store import RunStore
 from nasx.train.job import TrialJob
+from nasx.types import JSONObject, Scalar
 
 RAY_DIR = "ray"  # Tune's scratch folder inside the run (git-ignored with runs/)
 _QUIET_ENV: dict[str, str | None] = {
@@ -57,17 +58,17 @@ _QUIET_ENV: dict[str, str | None] = {
 class NasxTrainable(tune.Trainable):
     """Runs one TrialJob per Tune trial; reused across trials, keeping its DataCache."""
 
-    def setup(self, config: dict[str, Any]) -> None:
+    def setup(self, config: JSONObject) -> None:
         """Called once per worker process (reused trials go through reset_config)."""
         # The cache lives on the actor object: with reuse_actors it survives from trial to trial.
         self._cache: Any = None
 
-    def reset_config(self, new_config: dict[str, Any]) -> bool:
+    def reset_config(self, new_config: JSONObject) -> bool:
         """Accept the next trial's config (Tune has already set self.config)."""
         return True
 
-    def step(self) -> dict[str, Any]:
-        """Train the whole trial in one step and return its result (done=True)."""
+    def step(self) -> dict[str, object]:
+        """Train the whole trial in one step; its Tune result (done=True, the weights as bytes)."""
         job = job_from_json(self.config["job"])
         fn = resolve(self.config["fn"])
         if self._cache is None:
@@ -90,7 +91,7 @@ class StoreCallback(tune.Callback):
         self._rec = rec
         self._max_failures = max_failures
 
-    def __getstate__(self) -> dict[str, Any]:
+    def __getstate__(self) -> dict[str, object]:
         # Tune pickles its run config (callbacks included) into its scratch folder; the store
         # connection cannot be pickled and is never needed there (we never restore a Tuner).
         return {"_rec": None, "_max_failures": self._max_failures}
@@ -240,8 +241,8 @@ def ray_session(opts: ExecOptions) -> Iterator[None]:
         return
     # Ray's own warnings (auth token notice, worker deaths) would interleave with the progress
     # display; every trial event that matters is in the store.
-    kwargs: dict[str, Any] = {"log_to_driver": False, "configure_logging": True,
-                              "logging_level": logging.ERROR}
+    kwargs: dict[str, Scalar] = {"log_to_driver": False, "configure_logging": True,
+                                 "logging_level": logging.ERROR}
     address = opts.address or os.environ.get("RAY_ADDRESS")
     token = None
     with ExitStack() as stack:  # unwinds last-in first-out: shutdown, environment, auth state

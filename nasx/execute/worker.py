@@ -17,6 +17,7 @@ from nasx.arch.spec import ArchSpec
 from nasx.errors import TrainError
 from nasx.train.job import TrialJob, TrialResult
 from nasx.train.recipe import Recipe
+from nasx.types import JSONObject
 
 DEFAULT_TRIAL_FN = "nasx.train.trainer:train_trial"
 TrialFn = Callable[..., TrialResult]  # (job, cache) -> TrialResult
@@ -79,16 +80,17 @@ def job_from_json(text: str) -> TrialJob:
                     return_weights=bool(d["return_weights"]))
 
 
-def result_to_payload(res: TrialResult) -> tuple[dict[str, Any], bytes | None]:
-    """A result as (JSON-able dict, weights bytes)."""
+def result_to_payload(res: TrialResult) -> tuple[JSONObject, bytes | None]:
+    """A result as (its JSON form, what a Ray worker sends back; weights bytes)."""
     d = asdict(res)
     weights = d.pop("weights")
     return d, weights
 
 
-def result_from_payload(d: dict[str, Any], weights: bytes | None) -> TrialResult:
+def result_from_payload(d: JSONObject, weights: bytes | None) -> TrialResult:
     """Inverse of :func:`result_to_payload`."""
-    return TrialResult(**{**d, "weights": weights})
+    # the payload is asdict() of a TrialResult made by nasx on the worker: its fields, as typed
+    return TrialResult(**{**d, "weights": weights})  # type: ignore[arg-type]
 
 
 def trial_threads(recipe: Recipe, default: int,
