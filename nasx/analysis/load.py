@@ -16,10 +16,11 @@ comparable when their errors measure the same thing: the same population recipe 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pandas as pd
 
@@ -27,8 +28,17 @@ from nasx.errors import AnalysisError, printable
 from nasx.store.finished import PopulationRule, finished_population, run_recipe_of
 from nasx.store.run_store import STATUSES, RunStore, TrialStatus, trials_frame
 from nasx.train import population
+from nasx.types import JSONObject, Scalar
 
 ERROR_LABELS = {"validation": "validation top-1 error (%)", "test": "test top-1 error (%)"}
+
+
+class RecipeGroup(TypedDict):
+    """Finished trials trained with another recipe that differ from the population alike."""
+
+    diff: str  # what differs, e.g. "epochs 2 -> 5" ("recipe" when no key says)
+    n: int
+    ids: list[int]
 
 
 @dataclass(frozen=True)
@@ -42,11 +52,11 @@ class RunData:
 
     name: str
     root: Path
-    meta: dict[str, Any]
+    meta: JSONObject  # the store's meta, as stored (summary.json repeats it)
     space_text: str
     frame: pd.DataFrame
     counts: dict[str, int] = field(default_factory=dict)
-    recipe: dict[str, Any] | None = None
+    recipe: dict[str, Scalar] | None = None
     error_kind: str = "validation"
 
     @property
@@ -83,7 +93,7 @@ class RunData:
         d = self.done
         return d[~d["in_population"]]
 
-    def recipe_groups(self) -> list[dict[str, Any]]:
+    def recipe_groups(self) -> list[RecipeGroup]:
         """Finished trials with another recipe, grouped by what differs (``epochs 2 -> 5``)."""
         other = self.other_recipe
         if other.empty or self.recipe is None:
@@ -122,7 +132,7 @@ def _metric(m: Any, key: str) -> float:
     return math.nan
 
 
-def population_mask(frame: pd.DataFrame, run_recipe: dict[str, Any] | None) -> pd.Series:
+def population_mask(frame: pd.DataFrame, run_recipe: Mapping[str, Scalar] | None) -> pd.Series:
     """Per trial: trained with the run's population recipe (:func:`population.in_population`).
 
     Cached per distinct (recipe without sampled keys, sampled keys): trials of one population
@@ -182,7 +192,7 @@ def read_run(run_dir: str | Path) -> RunData:
                    counts=counts, recipe=run_recipe, error_kind=kind)
 
 
-def reference_recipe(run: RunData) -> dict[str, Any]:
+def reference_recipe(run: RunData) -> dict[str, Scalar]:
     """The recipe a run's errors were measured with: its population recipe, or (older runs)
     the recipe of its first finished population trial."""
     if run.recipe is not None:
