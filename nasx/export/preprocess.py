@@ -17,6 +17,7 @@ import numpy as np
 from nasx.arch.spec import ArchSpec
 from nasx.errors import NasxError
 from nasx.train.recipe import Recipe
+from nasx.types import JSONObject
 
 # How each reader brings raw pixels to [0, 1] and to the spec's size (see nasx/data/*).
 SCALES = {
@@ -84,13 +85,13 @@ def _stats_by_probe(recipe: Recipe, spec: ArchSpec) -> tuple[list[float], list[f
     return [round(float(v), 7) for v in mean], [round(float(v), 7) for v in std]
 
 
-def preprocessing(recipe: Recipe, spec: ArchSpec) -> tuple[dict[str, Any], str | None]:
+def preprocessing(recipe: Recipe, spec: ArchSpec) -> tuple[JSONObject, str | None]:
     """(the preprocessing document, a note when mean/std could not be measured).
 
     Loads the recipe's data set once (on the CPU) to measure the statistics; a data set that is
     not available here (e.g. a CIFAR-10 folder of another machine) leaves them null with a note.
     """
-    doc: dict[str, Any] = {
+    doc: JSONObject = {
         "data": recipe.data, "data_dir": recipe.data_dir, "resolution": spec.resolution,
         "channels": spec.in_channels, "num_classes": spec.num_classes, "layout": "NCHW",
         "dtype": "float32", "scale_to_unit": SCALES.get(recipe.data), "resize": RESIZE,

@@ -5,14 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from nasx.arch.complexity import complexity
 from nasx.arch.spec import ArchSpec
 from nasx.export.select import Choice, split_errors
 from nasx.store.run_store import RunStore
+from nasx.train.job import Metrics
+from nasx.train.recipe import Recipe
+from nasx.types import JSONObject
 
 
 def sha256(path: Path) -> str:
@@ -22,6 +25,27 @@ def sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Training:
+    """How export trained the weights it wrote (provenance.json's ``weights`` block)."""
+
+    recipe: Recipe
+    error: float | None  # the selection (validation) error of the training
+    errors: dict[str, float | None]  # validation, test and train error in percent
+    metrics: Metrics
+    device: str
+    seconds: float
+    recipe_base: str  # where the recipe came from, before the user's overrides
+    differs: list[str]  # what the user's overrides change ("epochs 1 -> 3")
+
+    def to_json(self) -> JSONObject:
+        """The ``weights`` block of provenance.json."""
+        return {"source": "trained by export", "recipe": self.recipe.to_dict(),
+                "error": self.error, "errors": self.errors, "metrics": self.metrics,
+                "device": self.device, "seconds": self.seconds,
+                "recipe_base": self.recipe_base, "differs": self.differs}
 
 
 def _versions(files: dict[str, str]) -> dict[str, str]:
@@ -40,9 +64,9 @@ def _versions(files: dict[str, str]) -> dict[str, str]:
 
 def provenance(store: RunStore, choice: Choice, spec: ArchSpec, *,
                files: dict[str, str], tmp: Path, shape: tuple[int, ...],
-               dynamic_batch: bool | None, training: dict[str, Any] | None, notes: list[str],
-               skipped: list[str], preprocessing: dict[str, Any]) -> dict[str, Any]:
-    """The provenance document of one export (JSON-able).
+               dynamic_batch: bool | None, training: Training | None, notes: list[str],
+               skipped: list[str], preprocessing: JSONObject) -> JSONObject:
+    """The provenance document of one export (provenance.json).
 
     ``errors`` holds the trial's validation, test and train error as the run measured them and
     which of them chose it; ``input.preprocessing`` what a user must do to an image first.
@@ -50,9 +74,9 @@ def provenance(store: RunStore, choice: Choice, spec: ArchSpec, *,
     t = choice.trial
     meta = store.meta()
     c = complexity(spec)
-    weights: dict[str, Any] | None = None
+    weights: JSONObject | None = None
     if training is not None:
-        weights = training
+        weights = training.to_json()
     elif t.weights and files.get("safetensors"):
         weights = {"source": "run", "file": t.weights}
     return {
@@ -90,6 +114,6 @@ def provenance(store: RunStore, choice: Choice, spec: ArchSpec, *,
     }
 
 
-def write_json(doc: dict[str, Any], path: Path) -> None:
+def write_json(doc: JSONObject, path: Path) -> None:
     """Pretty JSON with sorted keys."""
     path.write_text(json.dumps(doc, indent=2, sort_keys=True, default=str) + "\n")

@@ -9,11 +9,11 @@ weights can produce the asked formats. Torch-free: it reads only the run store.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from nasx.errors import ExportError, StoreError
 from nasx.store.run_store import RunStore, TrialRecord
 from nasx.train import population
+from nasx.train.job import Metrics
 
 OBJECTIVES = ("error", "pareto")
 # Metric keys of the three parts of a data set (what the trainer stores per trial).
@@ -39,7 +39,7 @@ def split_errors(t: TrialRecord) -> dict[str, float | None]:
     A trial of a run made before validation splits holds the test error in ``error`` and no
     ``val_error``: its validation error is None.
     """
-    m: dict[str, Any] = t.metrics or {}
+    m: Metrics = t.metrics or {}
     out = {split: (float(m[k]) if isinstance(m.get(k), int | float) else None)
            for split, k in SPLIT_KEYS.items()}
     if out["test"] is None and "val_error" not in m and t.error is not None:

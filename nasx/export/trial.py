@@ -8,8 +8,8 @@ files, 0755 folders, modulo the umask), not the 0700 of a temporary folder.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import torch
 
@@ -26,12 +26,13 @@ from nasx.export.formats import (
     write_weights,
 )
 from nasx.export.preprocess import preprocessing
-from nasx.export.provenance import provenance, write_json
+from nasx.export.provenance import Training, provenance, write_json
 from nasx.export.select import SPLIT_KEYS, Choice, choose
 from nasx.fsutil import atomic_folder, temp_folder_beside, umask
 from nasx.store.run_store import RunStore, TrialRecord, TrialStatus
 from nasx.train import population
 from nasx.train.recipe import Recipe
+from nasx.types import Scalar
 
 
 def _prepare_out(out: Path) -> Path:
@@ -55,7 +56,7 @@ def _prepare_out(out: Path) -> Path:
                           where=str(out)) from None
 
 
-def train_recipe(store: RunStore, t: TrialRecord, overrides: dict[str, Any]
+def train_recipe(store: RunStore, t: TrialRecord, overrides: Mapping[str, Scalar]
                  ) -> tuple[Recipe, list[str], str]:
     """(recipe to retrain ``t`` with, what the user's overrides change, where the base came from).
 
@@ -73,23 +74,24 @@ def train_recipe(store: RunStore, t: TrialRecord, overrides: dict[str, Any]
     return recipe, list(choice.differs), source
 
 
-def _train(store: RunStore, t: TrialRecord, recipe: Recipe
-           ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Train the trial's architecture with ``recipe``; its weights and a summary."""
+def _train(store: RunStore, t: TrialRecord, recipe: tuple[Recipe, list[str], str]
+           ) -> tuple[dict[str, torch.Tensor], Training]:
+    """Train the trial's architecture with ``recipe`` (see :func:`train_recipe`); its weights and
+    how they were trained."""
     from safetensors.torch import load
 
     from nasx.train.job import TrialJob
     from nasx.train.trainer import train_trial
 
-    result = train_trial(TrialJob(t.id, t.spec, recipe, t.seed, return_weights=True))
+    result = train_trial(TrialJob(t.id, t.spec, recipe[0], t.seed, return_weights=True))
     if result.status != TrialStatus.DONE or result.weights is None:
         raise ExportError(f"training trial {t.id} for export ended {result.status}: "
                           f"{result.message or 'no weights'}", where=str(store.root), key="--train")
     errors = {split: (float(result.metrics[k]) if isinstance(result.metrics.get(k), int | float)
                       else None) for split, k in SPLIT_KEYS.items()}
-    info = {"source": "trained by export", "recipe": recipe.to_dict(), "error": result.error,
-            "errors": errors, "metrics": result.metrics, "device": result.device,
-            "seconds": result.seconds}
+    info = Training(recipe=recipe[0], error=result.error, errors=errors, metrics=result.metrics,
+                    device=result.device, seconds=result.seconds, recipe_base=recipe[2],
+                    differs=recipe[1])
     return load(result.weights), info
 
 
@@ -133,7 +135,7 @@ def export_trial(run_dir: str | os.PathLike[str], trial_id: int | None = None, *
                  best: bool = False, objective: str = "error",
                  formats: str | tuple[str, ...] = FORMATS, out: str | os.PathLike[str] = "export",
                  train: bool = False, epochs: int | None = None,
-                 overrides: dict[str, Any] | None = None) -> Path:
+                 overrides: Mapping[str, Scalar] | None = None) -> Path:
     """Export one trial (``trial_id``, or ``best=True`` with objective error|pareto) into ``out``.
 
     Writes spec.yaml, weights.safetensors, model.ts, model.onnx (as ``formats`` asks) and always
@@ -175,7 +177,7 @@ def _recipe_notes(store: RunStore, choice: Choice,
     """Lines on the recipe: an out-of-population trial, overrides that leave the population."""
     t = choice.trial
     notes: list[str] = []
-    run_recipe = store.meta().get(population.META_KEY)
+    run_recipe = store.run_recipe()
     stored = t.stored_recipe
     if stored is not None and not population.in_population(stored, t.hparams, run_recipe):
         what = ", ".join(population.diff(run_recipe or {}, stored, t.hparams.keys()))
@@ -200,12 +202,10 @@ def _write(store: RunStore, choice: Choice, fmts: tuple[str, ...], tmp: Path, *,
     t = choice.trial
     spec = t.spec
     notes = list(choice.left_out) + _recipe_notes(store, choice, recipe)
-    training: dict[str, Any] | None = None
+    training: Training | None = None
     state: dict[str, torch.Tensor] | None = None
     if recipe is not None:
-        state, training = _train(store, t, recipe[0])
-        training["recipe_base"] = recipe[2]
-        training["differs"] = recipe[1]
+        state, training = _train(store, t, recipe)
     elif any(f in NEEDS_WEIGHTS for f in fmts):
         state, why = _kept(store, t)
         if why:
