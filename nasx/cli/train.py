@@ -21,7 +21,8 @@ def add_training_args(p: argparse.ArgumentParser, executor: str = "ray") -> None
     g.add_argument("--data-dir", default=None, help="folder of the data set")
     g.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N")
     g.add_argument("--threads", type=int, default=None,
-                   help="torch CPU threads per trial (default: the trainer's choice)")
+                   help="torch CPU threads per trial (default: 1 inline; with ray, the"
+                   " trial's CPUs)")
     e = p.add_argument_group("execution")
     e.add_argument("--executor", choices=("ray", "inline"), default=executor, help=EXECUTOR_HELP)
     e.add_argument("--address", default=None,
