@@ -20,19 +20,17 @@ def scratch(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def local_ray() -> Iterator[None]:
-    """One local Ray (2 CPUs, loopback) shared by the tests of a module; train_run reuses it."""
-    import logging
-
-    import ray
+    """One local Ray shared by the tests of a module, started as nasx starts its own (loopback
+    only, token auth, environment restored after); train_run reuses it."""
+    from nasx.execute import ExecOptions
+    from nasx.execute.ray_exec import ray_session
 
     saved = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = worker_env()["PYTHONPATH"]  # raylet and workers inherit it
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             _node_ip_address="127.0.0.1", logging_level=logging.WARNING)
     try:
-        yield
+        with ray_session(ExecOptions(executor="ray", progress=False)):
+            yield
     finally:
-        ray.shutdown()
         if saved is None:
             os.environ.pop("PYTHONPATH", None)
         else:
