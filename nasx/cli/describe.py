@@ -10,7 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from nasx.types import JSONObject
+
+if TYPE_CHECKING:
+    from nasx.arch.spec import ArchSpec
 
 MAX_PROBE = 10**7  # candidates of --probe
 STAGE_FIELDS = ("block", "depth", "width", "stride", "bottleneck", "groups", "expansion",
@@ -35,8 +40,8 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def describe_spec(spec: Any) -> dict[str, Any]:
-    """Complexity and stage table of an ArchSpec as a JSON-able dict."""
+def describe_spec(spec: ArchSpec) -> JSONObject:
+    """Complexity and stage table of an ArchSpec: the ``--json`` object (the text reads it)."""
     from nasx.arch.complexity import complexity
 
     comp = complexity(spec)
@@ -52,15 +57,15 @@ def describe_spec(spec: Any) -> dict[str, Any]:
     }
 
 
-def describe_space(path: Path, probe: int = 0, seed: int = 0) -> dict[str, Any]:
-    """Summary of a space file (validated against its family) as a JSON-able dict."""
+def describe_space(path: Path, probe: int = 0, seed: int = 0) -> JSONObject:
+    """Summary of a space file (validated against its family) as the ``--json`` object."""
     import numpy as np
 
     from nasx.cli.sample import validate_space
     from nasx.sample import probe_space
 
     space = validate_space(str(path))  # exactly what `nasx sample` checks before it draws
-    out: dict[str, Any] = {
+    out: JSONObject = {
         "kind": "space", "file": str(path), "name": space.name, "family": space.family,
         "n": space.n, "seed": space.seed, "sha256": space.sha256, "stages": space.stages,
         "input": {k: str(p) for k, p in space.input.items()},
@@ -81,7 +86,7 @@ def describe_space(path: Path, probe: int = 0, seed: int = 0) -> dict[str, Any]:
     return out
 
 
-def describe_run(path: Path) -> dict[str, Any]:
+def describe_run(path: Path) -> JSONObject:
     """Metadata and trial counts of a run folder."""
     from nasx.store import RunStore
 
@@ -110,7 +115,7 @@ def _is_spec_file(path: Path) -> bool:
     return spec
 
 
-def describe(target: str, probe: int = 0, seed: int = 0) -> dict[str, Any]:
+def describe(target: str, probe: int = 0, seed: int = 0) -> JSONObject:
     """Dispatch on what ``target`` names (run folder, YAML file, else zoo name)."""
     from nasx.errors import NasxError
     from nasx.store import RunStore
@@ -156,7 +161,7 @@ def _escaped_print(escape: Any) -> Any:
     return out
 
 
-def _print_model(d: dict[str, Any]) -> None:
+def _print_model(d: JSONObject) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -174,7 +179,7 @@ def _print_model(d: dict[str, Any]) -> None:
     Console(width=200).print(table)
 
 
-def _print_space(d: dict[str, Any]) -> None:
+def _print_space(d: JSONObject) -> None:
     from nasx.yamlio import escape
 
     print = _escaped_print(escape)  # values come from the user's file: no terminal controls

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from nasx.types import JSONValue
 
 
 def register(subparsers: Any) -> None:
@@ -70,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _errors(errors: dict[str, Any]) -> str:
+def _errors(errors: Mapping[str, JSONValue]) -> str:
     """'validation error 3.10%, test error 4.20%' (the test error only when no validation one)."""
     parts = [f"{name} error {errors[split]:.2f}%" for split, name in
              (("validation", "validation"), ("test", "test"))

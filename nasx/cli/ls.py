@@ -18,6 +18,7 @@ from typing import Any
 
 from nasx.errors import printable
 from nasx.store.records import STATUSES
+from nasx.types import JSONObject, JSONValue
 
 FORMATS = ("table", "json", "csv")
 SORT_KEYS = ("id", "error", "test_error", "flops", "params", "acts", "status")
@@ -52,8 +53,8 @@ def register(subparsers: Any) -> None:
 
 
 def trial_rows(run_dir: str | Path, status: list[str] | None = None, sort: str = "id",
-               limit: int | None = None) -> list[dict[str, Any]]:
-    """One JSON-able dict per trial of a run (the ``--format json`` objects)."""
+               limit: int | None = None) -> list[JSONObject]:
+    """One JSON object per trial of a run: what ``--format json`` prints, table and CSV show."""
     from nasx.store import RunStore
 
     with RunStore.open(run_dir, readonly=True) as store:
@@ -75,7 +76,7 @@ def trial_rows(run_dir: str | Path, status: list[str] | None = None, sort: str =
     return rows[:limit] if limit is not None else rows
 
 
-def _varying(rows: list[dict[str, Any]], field: str) -> list[str]:
+def _varying(rows: list[JSONObject], field: str) -> list[str]:
     """Keys of ``field`` (values/hparams) that differ between trials: the informative columns."""
     keys: dict[str, None] = {}
     for r in rows:
@@ -83,7 +84,7 @@ def _varying(rows: list[dict[str, Any]], field: str) -> list[str]:
     return [k for k in keys if len({json.dumps(r[field].get(k)) for r in rows}) > 1]
 
 
-def _finite(obj: Any) -> Any:
+def _finite(obj: JSONValue) -> JSONValue:
     """``obj`` with NaN and infinities as None: strict JSON that jq and browsers accept."""
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None
@@ -94,7 +95,7 @@ def _finite(obj: Any) -> Any:
     return obj
 
 
-def _fmt(v: Any) -> str:
+def _fmt(v: JSONValue) -> str:
     """A cell of a table: short numbers, control characters of user files escaped."""
     if v is None:
         return ""
@@ -128,7 +129,7 @@ def _table(title: str, columns: list[str], rows: list[list[str]], left: set[str]
     return table
 
 
-def _print_table(rows: list[dict[str, Any]], title: str) -> None:
+def _print_table(rows: list[JSONObject], title: str) -> None:
     vkeys, hkeys = _varying(rows, "values"), _varying(rows, "hparams")
     columns = ["id", "status", "flops(M)", "params(M)", "val err %", "test err %", *vkeys, *hkeys]
     cells = [
@@ -140,19 +141,19 @@ def _print_table(rows: list[dict[str, Any]], title: str) -> None:
     _console().print(_table(title, columns, cells, {"status"}))
 
 
-def _csv_cell(v: Any) -> Any:
+def _csv_cell(v: JSONValue) -> JSONValue:
     """Text cells with control characters escaped (JSON output keeps them, JSON-escaped)."""
     return printable(v) if isinstance(v, str) else v
 
 
-def _write_csv(rows: list[dict[str, Any]], fields: list[str]) -> None:
+def _write_csv(rows: list[JSONObject], fields: list[str]) -> None:
     writer = csv.DictWriter(sys.stdout, fieldnames=[printable(f) for f in fields],
                             lineterminator="\n")
     writer.writeheader()
     writer.writerows({printable(k): _csv_cell(v) for k, v in row.items()} for row in rows)
 
 
-def _print_csv(rows: list[dict[str, Any]]) -> None:
+def _print_csv(rows: list[JSONObject]) -> None:
     flat = []
     for r in rows:
         row = {k: v for k, v in r.items() if k not in ("values", "hparams")}
@@ -165,7 +166,7 @@ def _print_csv(rows: list[dict[str, Any]]) -> None:
     _write_csv(flat, list(fields))
 
 
-def _run_row(sub: Path) -> dict[str, Any]:
+def _run_row(sub: Path) -> JSONObject:
     from nasx.store import RunStore
 
     with RunStore.open(sub, readonly=True) as store:
@@ -179,8 +180,8 @@ def _run_row(sub: Path) -> dict[str, Any]:
             "best_test_error": best.test_error if best else None}
 
 
-def run_rows(folder: Path, skipped: list[str] | None = None) -> list[dict[str, Any]]:
-    """One dict per run found directly under ``folder``: name, family, counts, best errors.
+def run_rows(folder: Path, skipped: list[str] | None = None) -> list[JSONObject]:
+    """One JSON object per run found directly under ``folder``: name, family, counts, best errors.
 
     The best trial is the one with the lowest validation error; ``best_test_error`` is its test
     error. A run that cannot be read is left out, its one-line reason appended to ``skipped``.
@@ -232,7 +233,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_runs(runs: list[dict[str, Any]], folder: Path) -> None:
+def _print_runs(runs: list[JSONObject], folder: Path) -> None:
     if not runs:
         print(f"no runs in {printable(folder)}")
         return

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from typing import Any
 
 from nasx.cli.train import add_training_args, exec_options, train_and_summarise
+from nasx.types import Scalar
 
 
 def register(subparsers: Any) -> None:
@@ -24,7 +26,7 @@ def register(subparsers: Any) -> None:
 
 
 def sample_or_reuse(space: str, n: int | None, seed: int | None, out: str | None,
-                    progress: bool, overrides: dict[str, Any] | None = None,
+                    progress: bool, overrides: Mapping[str, Scalar] | None = None,
                     executor: str = "inline", address: str | None = None) -> Any:
     """The run of (space, n, seed) in ``out``: sampled now, or the one already there.
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from typing import Any
 
 from nasx.space import SearchSpace
+from nasx.types import Scalar
 
 
 def register(subparsers: Any) -> None:
@@ -31,7 +33,7 @@ def register(subparsers: Any) -> None:
 MAX_ATTEMPTS = 10**9  # candidates one `sample` may look at (about an hour of screening)
 
 
-def check_train_block(space: SearchSpace, overrides: dict[str, Any] | None = None) -> None:
+def check_train_block(space: SearchSpace, overrides: Mapping[str, Scalar] | None = None) -> None:
     """SpaceError naming the file and key when the ``train:`` block is not a valid recipe.
 
     Lives in the CLI layer because ``nasx.space`` and ``nasx.sample`` sit below ``nasx.train``.
@@ -50,7 +52,7 @@ def check_train_block(space: SearchSpace, overrides: dict[str, Any] | None = Non
                 f"unknown recipe key (known: {', '.join(sorted(known))})", where=file,
                 key=f"train.{key}",
             )
-    probes: list[dict[str, Any]] = [{}]
+    probes: list[dict[str, Scalar]] = [{}]
     for key, dist in space.train_dists.items():
         if isinstance(dist, ChoiceDist):
             probes += [{key: option} for option in dist.options]
