@@ -8,11 +8,10 @@ always gives the same candidates.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from nasx.sample.bind import Bound
+from nasx.types import Scalar
 
 
 def _relate(matrix: np.ndarray, relation: str | None) -> np.ndarray:
@@ -48,7 +47,8 @@ def draw_columns(bound: Bound, rng: np.random.Generator, size: int) -> dict[str,
     return cols
 
 
-def to_rows(cols: dict[str, np.ndarray], index: np.ndarray | None = None) -> list[dict[str, Any]]:
+def to_rows(cols: dict[str, np.ndarray], index: np.ndarray | None = None
+            ) -> list[dict[str, Scalar]]:
     """Columns -> one plain dict of Python scalars per candidate (only ``index`` when given)."""
     keys = list(cols)
     lists = [(cols[k] if index is None else cols[k][index]).tolist() for k in keys]
