@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nasx.fmt import si
 from nasx.types import JSONObject
 
 if TYPE_CHECKING:
@@ -145,10 +146,7 @@ def describe(target: str, probe: int = 0, seed: int = 0) -> JSONObject:
 
 
 def _si(x: float) -> str:
-    for unit, scale in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
-        if abs(x) >= scale:
-            return f"{x / scale:.4g}{unit}"
-    return f"{x:g}"
+    return si(x, 4, small_digits=6)  # the CLI's figures: 4 digits with a suffix, else as %g
 
 
 def _escaped_print(escape: Any) -> Any:

@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Mapping
 from typing import Any
 
+from nasx.fmt import si
 from nasx.space import SearchSpace
 from nasx.types import Scalar
 
@@ -95,10 +96,7 @@ def check_counts(space: str, n: int | None, seed: int | None,
 
 
 def _si(x: float) -> str:
-    for unit, scale in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
-        if abs(x) >= scale:
-            return f"{x / scale:.4g}{unit}"
-    return f"{x:g}"
+    return si(x, 4, small_digits=6)  # the CLI's figures: 4 digits with a suffix, else as %g
 
 
 def run(args: argparse.Namespace) -> int:

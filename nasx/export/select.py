@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nasx.errors import ExportError, StoreError
+from nasx.pareto import pareto_front as front_of
 from nasx.store.run_store import RunStore, TrialRecord
 from nasx.train import population
 from nasx.train.job import Metrics
@@ -40,7 +41,7 @@ def split_errors(t: TrialRecord) -> dict[str, float | None]:
     ``val_error``: its validation error is None.
     """
     m: Metrics = t.metrics or {}
-    out = {split: (float(m[k]) if isinstance(m.get(k), int | float) else None)
+    out = {split: (float(v) if isinstance(v := m.get(k), int | float) else None)
            for split, k in SPLIT_KEYS.items()}
     if out["test"] is None and "val_error" not in m and t.error is not None:
         out["test"] = float(t.error)
@@ -98,15 +99,8 @@ def candidates(store: RunStore, *, needs_weights: bool
 
 def pareto_front(trials: list[TrialRecord]) -> list[TrialRecord]:
     """Trials no other trial beats on both error and flops, by increasing flops."""
-    front: list[TrialRecord] = []
-    best_error = float("inf")
-    # Sorted by flops (then error): a trial is on the front when it beats every cheaper error.
-    for t in sorted(trials, key=lambda t: (t.flops, t.error, t.id)):
-        assert t.error is not None  # candidates() keeps only trials with an error
-        if t.error < best_error:
-            front.append(t)
-            best_error = t.error
-    return front
+    # candidates() keeps only trials with an error
+    return front_of(trials, lambda t: (t.flops, float(t.error or 0.0), t.id))
 
 
 def knee(front: list[TrialRecord]) -> TrialRecord:
