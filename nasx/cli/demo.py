@@ -44,7 +44,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Sample (or reuse), train, then write the report when the report layer is installed."""
+    """Sample (or reuse), train, then write the report."""
     from nasx.cli.run import sample_or_reuse
 
     space = Path(args.space) if args.space else find_demo_space()
@@ -53,10 +53,7 @@ def run(args: argparse.Namespace) -> int:
                          opts.executor, opts.address) as store:
         status = train_and_summarise(store, opts)
         root = store.root
-    try:
-        from nasx.report import write_report
-    except ImportError:
-        print("nasx.report is not installed: no report written")
-        return status
+    from nasx.report import write_report
+
     print(f"report: {write_report([root], out=args.report)}")
     return status

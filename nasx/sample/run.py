@@ -114,7 +114,6 @@ def create_run(
         "name": space.name, "family": space.family, "space_file": str(space_path),
         "space_sha256": space.sha256, "seed": seed, "n": n, "nasx_version": __version__,
         "attempts": result.attempts, "rejected": result.rejected,
-        "train": space.train_fixed,
     }
     _write_atomically(target, space, meta, result)
     store = RunStore.open(target)

@@ -34,7 +34,9 @@ def test_writes_the_run(space_file, tmp_path):
             "name": "regnet_digits", "family": "regnet", "seed": 4, "n": 6}
         assert meta["space_file"] == str(space_file)
         assert meta["space_sha256"] == load_space(space_file).sha256
-        assert meta["nasx_version"] and meta["train"]["epochs"] == 5
+        # the recipe's source is the space copy (meta holds no second copy of it)
+        assert meta["nasx_version"] and "train" not in meta
+        assert load_space(store.space_path).train_fixed["epochs"] == 5
         assert [t.status for t in store.trials()] == ["pending"] * 6
     assert sorted(p.name for p in out.parent.iterdir()) == ["r"]  # no temp folder left
 
