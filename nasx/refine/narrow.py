@@ -26,10 +26,17 @@ from nasx.analysis.ranges import good_ranges
 from nasx.fsutil import atomic_write_text
 from nasx.refine.errors import RefineError
 from nasx.refine.ranges import cut, is_strict_subset, is_subset
-from nasx.refine.relations import RelationTest, candidate, check_relation, linear_width_evidence
+from nasx.refine.relations import (
+    RelationTest,
+    WidthEvidence,
+    candidate,
+    check_relation,
+    linear_width_evidence,
+)
 from nasx.refine.slots import Slot, space_slots
 from nasx.space import Dist, Fixed, SearchSpace, load_space
 from nasx.store import RunStore, trials_frame
+from nasx.types import JSONObject
 from nasx.yamlio import load_yaml
 
 MIN_MODELS = 8  # fewer finished models give no meaningful bootstrap
@@ -64,7 +71,8 @@ class NarrowResult:
     seed: int
     cuts: list[SlotCut] = field(default_factory=list)
     relations: list[RelationTest] = field(default_factory=list)
-    evidence: dict[str, Any] = field(default_factory=dict)
+    # facts a space file cannot encode, by name (``linear_width_profile``), for the lineage
+    evidence: dict[str, WidthEvidence] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         """Human-readable summary, one fact per line."""
@@ -164,9 +172,11 @@ def _plain(x: Any) -> Any:
     return x
 
 
-def _new_document(space: SearchSpace, res: NarrowResult, run: Path, meta: dict[str, Any]) -> dict:
+def _new_document(space: SearchSpace, res: NarrowResult, run: Path, meta: JSONObject
+                  ) -> JSONObject:
+    """The narrowed space file's YAML document: the parent's, cut, with its lineage."""
     raw = load_yaml(space.text) or {}  # the one bounded loader (already passed it once)
-    by_section: dict[str, dict[str, Any]] = {}
+    by_section: dict[str, dict[int | None, Dist]] = {}  # per-stage key -> stage -> new dist
     for c in res.cuts:
         if c.slot.section != "per_stage":
             sect = raw.setdefault(c.slot.section, {}) or {}

@@ -6,9 +6,10 @@ Plain dataclasses without optuna, so the CLI can build and check them cheaply.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 from nasx.refine.errors import RefineError
+from nasx.types import Scalar
 
 OBJECTIVES = ("error", "flops", "params", "acts")
 
@@ -46,6 +47,14 @@ class RefineOptions:
                               where="command line", key="executor")
 
 
+class BestTrial(TypedDict):
+    """The study's best trial (the front's lowest error when several objectives)."""
+
+    error: float
+    number: int  # Optuna's trial number
+    nasx_id: int | None  # the run's trial (a duplicate suggestion: the trial it repeats)
+
+
 @dataclass
 class RefineSummary:
     """What a refine call did."""
@@ -67,8 +76,9 @@ class RefineSummary:
     duplicates: int = 0
     suggestions: int = 0
     study_trials: int = 0
-    best: dict[str, Any] | None = None
-    pareto: list[dict[str, Any]] = field(default_factory=list)
+    best: BestTrial | None = None
+    # the front: one row per trial, its objective values by name, ``number`` and ``nasx_id``
+    pareto: list[dict[str, Scalar]] = field(default_factory=list)
     exhausted: bool = False  # stopped at max_suggestions before training enough
 
     def lines(self) -> list[str]:

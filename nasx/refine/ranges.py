@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from nasx.space import ChoiceDist, Dist, FloatDist, IntDist, Pow2Dist
+from nasx.types import JSONObject
 
 _SIG = 3  # significant digits kept when rounding a free float bound outward (readable files)
 MIN_SHARE = 0.025  # a non-numeric choice stays when at least this share of the winners took it
@@ -56,7 +57,7 @@ def cut(dist: Dist, lo: float, hi: float, winners: Sequence[Any]) -> Dist:
         else:
             new_lo, new_hi = _outward(lo, up=False), _outward(hi, up=True)
         new_lo, new_hi = max(dist.lo, new_lo), min(dist.hi, new_hi)
-        out: dict[str, Any] = {"float": [float(new_lo), float(max(new_lo, new_hi))], "log": dist.log}
+        out: JSONObject = {"float": [float(new_lo), float(max(new_lo, new_hi))], "log": dist.log}
         if dist.q is not None:
             out["q"] = dist.q
         return FloatDist.model_validate(out)

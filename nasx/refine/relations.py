@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from nasx.types import Scalar
 
 SHARED_KEYS = ("bot_mul", "group_w")  # the paper shares these across stages (AnyNetX B, C)
 ALPHA = 0.05
@@ -40,7 +42,7 @@ class RelationTest:
     p: float | None  # one-sided Mann-Whitney U: top violates less than the rest
     supported: bool
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Scalar]:
         """Plain dict for the lineage block."""
         out = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "key"}
         return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in out.items()}
@@ -111,7 +113,19 @@ def check_relation(frame: pd.DataFrame, key: str, stages: int, relation: str,
     )
 
 
-def linear_width_evidence(frame: pd.DataFrame, stages: int) -> dict[str, Any] | None:
+class WidthEvidence(TypedDict):
+    """How a linear width profile fits: written to a narrowed space's lineage, never encoded."""
+
+    n: int
+    spearman_rho: float | None  # e_fit vs error
+    spearman_p: float | None
+    e_fit_top: float | None  # mean e_fit of the top quarter
+    e_fit_rest: float | None
+    mannwhitney_p: float | None  # one-sided: the top quarter fits better than the rest
+    encoded: bool
+
+
+def linear_width_evidence(frame: pd.DataFrame, stages: int) -> WidthEvidence | None:
     """How well a linear per-block width profile u_j = w0 + wa*j fits the better models.
 
     e_fit is the mean |log w_j - log u_j| over blocks (least-squares line through the block

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from nasx.arch.families import FAMILIES
-from nasx.space import Dist, Fixed, SearchSpace, apply_relation
+from nasx.space import Dist, Fixed, Param, SearchSpace, apply_relation
+from nasx.types import Scalar
 
 Section = Literal["params", "per_stage", "input", "train"]
 
@@ -69,15 +70,16 @@ def space_slots(space: SearchSpace) -> list[Slot]:
     return slots
 
 
-def assemble(space: SearchSpace, drawn: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def assemble(space: SearchSpace, drawn: Mapping[str, Scalar]
+             ) -> tuple[dict[str, Scalar], dict[str, Scalar]]:
     """(values, hparams) from drawn slot values (keyed by ``Slot.name``) and the fixed values."""
 
-    def pick(name: str, p: Any) -> Any:
+    def pick(name: str, p: Param) -> Scalar:
         """A fixed value, or the drawn value of slot ``name``."""
         return p.value if isinstance(p, Fixed) else drawn[name]
 
     copied = broadcast_keys(space)
-    values: dict[str, Any] = {}
+    values: dict[str, Scalar] = {}
     for key, p in space.params.items():
         if key in copied:
             values.update({f"{key}_{i}": pick(key, p) for i in range(1, (space.stages or 0) + 1)})

@@ -51,6 +51,7 @@ from nasx.refine.slots import Slot, assemble, slot_value, space_slots
 from nasx.space import SearchSpace, load_space
 from nasx.store import RunStore, TrialRecord, TrialStatus, is_finished
 from nasx.train import population
+from nasx.types import Scalar
 
 PENALTY_ERROR = 100.0  # percent: worse than any trained model
 PENALTY_SIZE = 1e15  # complexity of a suggestion that gives no network
@@ -104,7 +105,7 @@ def _open_study(opts: RefineOptions, name: str, storage: str, space: SearchSpace
 
 
 def _warm_start(study: optuna.Study, store: RunStore, slots: list[Slot], objectives: Sequence[str],
-                summary: RefineSummary, recipe: dict[str, Any]) -> None:
+                summary: RefineSummary, recipe: dict[str, Scalar]) -> None:
     dists = distributions(slots)
     present = {t.user_attrs.get("nasx_id") for t in study.get_trials(deepcopy=False)}
     frozen = []
