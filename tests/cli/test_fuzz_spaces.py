@@ -367,6 +367,21 @@ def _problems(name: str, verb: str, r: dict[str, Any]) -> list[str]:
     return bad
 
 
+def _agreement(name: str, s: dict, d: dict) -> list[str]:
+    """Problems between sample's and describe's outcomes for one file (and what sample wrote)."""
+    bad = []
+    if s["rc"] == 2 and s["written"]:
+        bad.append(f"{name}: a failed sample wrote {s['written']}")
+    if s["rc"] == 0 and s["written"] != ["runs"]:
+        bad.append(f"{name}: sample exit 0 but wrote {s['written']}")
+    infeasible = "found only" in s["err"]
+    if d["kind"] == "space" and s["rc"] == 2 and not infeasible:
+        bad.append(f"{name}: describe accepts what sample rejects: {s['err'][:200]}")
+    if d["rc"] == 2 and s["rc"] == 0:
+        bad.append(f"{name}: sample accepts what describe rejects: {d['err'][:200]}")
+    return bad
+
+
 def test_hostile_space_files(tmp_path: Path) -> None:
     files = {**_handmade(), **_mutations(200)}
     assert len(files) >= 300
@@ -391,18 +406,10 @@ def test_hostile_space_files(tmp_path: Path) -> None:
         name = Path(r["space"]).stem
         s, d = r["sample"], r["describe"]
         problems += _problems(name, "sample", s) + _problems(name, "describe", d)
+        problems += _agreement(name, s, d)
         outcomes[name] = (s["rc"], d["rc"])
-        if s["rc"] == 2 and s["written"]:
-            problems.append(f"{name}: a failed sample wrote {s['written']}")
-        if s["rc"] == 0 and s["written"] != ["runs"]:
-            problems.append(f"{name}: sample exit 0 but wrote {s['written']}")
-        infeasible = "found only" in s["err"]
-        if infeasible:
+        if "found only" in s["err"]:
             infeasible_ones.add(name)
-        if d["kind"] == "space" and s["rc"] == 2 and not infeasible:
-            problems.append(f"{name}: describe accepts what sample rejects: {s['err'][:200]}")
-        if d["rc"] == 2 and s["rc"] == 0:
-            problems.append(f"{name}: sample accepts what describe rejects: {d['err'][:200]}")
     assert not problems, "\n".join(problems[:40])
 
     # The generator reaches both outcomes, and the named cases end as they must.
