@@ -19,6 +19,7 @@ import yaml
 from nasx.arch.spec import ArchSpec, HeadSpec, StageSpec, StemSpec
 from nasx.errors import NasxError, SpaceError
 from nasx.fsutil import atomic_write_text
+from nasx.types import JSONObject
 from nasx.yamlio import YamlLimitError, load_yaml, read_text
 
 _TOP = {"family", "stem", "stages", "head", "resolution", "in_channels", "name"}
@@ -41,7 +42,7 @@ def _check_value(file: str, key: str, value: Any, hint: Any) -> None:
         raise SpaceError(f"must be {rule}, got {value!r}", where=file, key=key)
 
 
-def _section(file: str, key: str, data: Any, cls: type) -> dict[str, Any]:
+def _section(file: str, key: str, data: Any, cls: type) -> JSONObject:
     """A dataclass section checked against the fields of ``cls`` (unknown/missing/type)."""
     if not isinstance(data, Mapping):
         raise SpaceError(f"must be a mapping, got {type(data).__name__}", where=file, key=key)

@@ -10,7 +10,9 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Literal
+
+from nasx.types import JSONObject
 
 Act = Literal["relu", "silu", "relu6"]
 BlockKind = Literal["bottleneck", "basic", "mbconv"]
@@ -138,14 +140,14 @@ class ArchSpec:
                     )
                 w_in = st.width
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSONObject:
         """Plain JSON-able dict (round-trips through :meth:`from_dict`)."""
         d = asdict(self)
         d["stages"] = [asdict(s) for s in self.stages]
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ArchSpec:
+    def from_dict(cls, d: JSONObject) -> ArchSpec:
         """Inverse of :meth:`to_dict`."""
         return cls(
             family=d["family"],

@@ -65,7 +65,7 @@ class Family:
                 f"unknown key for family '{self.name}' (allowed: {', '.join(allowed)})", key=key
             )
 
-    def merged(self, values: Mapping[str, Any]) -> dict[str, Any]:
+    def merged(self, values: Mapping[str, Scalar]) -> dict[str, Scalar]:
         """User values over the family defaults and the input defaults.
 
         A per-stage key the user gives at all (``KEY`` or any ``KEY_i``) drops the family's
