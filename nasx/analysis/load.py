@@ -26,7 +26,7 @@ import pandas as pd
 
 from nasx.errors import AnalysisError, printable
 from nasx.store.finished import PopulationRule, finished_population, run_recipe_of
-from nasx.store.run_store import STATUSES, RunStore, TrialStatus, trials_frame
+from nasx.store.run_store import STATUSES, Origin, RunStore, TrialStatus, trials_frame
 from nasx.train import population
 from nasx.types import JSONObject, Scalar
 
@@ -167,7 +167,8 @@ def read_run(run_dir: str | Path) -> RunData:
         raise AnalysisError("the run has no trials; sample it first (nasx sample)", where=str(root))
     frame = frame.sort_values("id").reset_index(drop=True)
     run_recipe = run_recipe_of(meta)
-    # The one query of the store: every origin (refine trials are shown apart), pruned trials kept.
+    # The one query of the store: every origin of the search (refine trials are shown apart;
+    # fidelity repeats are read by nasx.analysis.fidelity), pruned trials kept.
     finished = finished_population(trials, run_recipe, origins=None, stopped_early=True)
     frame["ok"] = frame["id"].isin([t.id for t in finished.trials + finished.other_recipe])
     if not frame["ok"].any():
@@ -187,7 +188,9 @@ def read_run(run_dir: str | Path) -> RunData:
         # Runs from before the validation split: the error IS the test error.
         frame["test_error"] = frame["test_error"].fillna(frame["error"])
     counts = {s: int(counts.get(s, 0)) for s in STATUSES}
-    counts["done_without_error"] = int(((frame["status"] == TrialStatus.DONE) & ~frame["ok"]).sum())
+    # fidelity repeats are measurements of noise, not models: left out of ``ok`` by the query
+    done = (frame["status"] == TrialStatus.DONE) & (frame["origin"] != Origin.FIDELITY)
+    counts["done_without_error"] = int((done & ~frame["ok"]).sum())
     return RunData(name=name, root=root, meta=meta, space_text=space_text, frame=frame,
                    counts=counts, recipe=run_recipe, error_kind=kind)
 

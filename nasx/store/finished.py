@@ -5,7 +5,8 @@ when its recipe is the run's (:func:`nasx.train.population.in_population`, the o
 default asks what the design-space analyses assume, a random sample of the space: origin
 ``sampled``, trials a pruner stopped early left out. Each caller that needs a variant says so by
 a parameter (refine's warm start and export take every origin; the driver's best and ``ls`` any
-recipe), never by a filter of its own.
+recipe), never by a filter of its own. Retrains by ``nasx fidelity`` (origin ``fidelity``) are
+never models of the search: only a caller that names that origin gets them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from typing import Any, cast
 from nasx.store.records import Origin, TrialRecord, TrialStatus
 from nasx.train import population
 from nasx.types import JSONValue, Scalar
+
+# The origins of the models a search explored (what ``origins=None`` means).
+SEARCH_ORIGINS = tuple(o for o in Origin if o is not Origin.FIDELITY)
 
 
 def is_finished(t: TrialRecord) -> bool:
@@ -80,14 +84,18 @@ def finished_population(trials: Iterable[TrialRecord], run_recipe: Mapping[str, 
                         stopped_early: bool = False) -> Finished:
     """The finished population among ``trials``.
 
-    ``origins``: the origins to keep (None: every origin); ``any_recipe``: keep trials of every
-    recipe; ``stopped_early``: keep trials a pruner stopped early.
+    ``origins``: the origins to keep (None: every origin of the search, sampled and refine;
+    ``fidelity`` repeats of a trial only when named, since they are measurements of noise, not
+    models); ``any_recipe``: keep trials of every recipe; ``stopped_early``: keep trials a pruner
+    stopped early.
     """
+    if origins is None:
+        origins = SEARCH_ORIGINS
     rule = PopulationRule(run_recipe)
     keep: list[TrialRecord] = []
     other: list[TrialRecord] = []
     for t in trials:
-        if not is_finished(t) or (origins is not None and t.origin not in origins):
+        if not is_finished(t) or t.origin not in origins:
             continue
         if t.stopped_early and not stopped_early:
             continue

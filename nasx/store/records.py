@@ -42,10 +42,16 @@ class TrialStatus(StrEnum):
 
 
 class Origin(StrEnum):
-    """Who made a trial: drawn from the space, or suggested by refine."""
+    """Who made a trial: drawn from the space, suggested by refine, or retrained by fidelity.
+
+    A ``fidelity`` trial repeats a finished sampled trial (``repeat_of``) with another seed or a
+    longer schedule (``repeat_epochs``): a measurement of the population's noise, never a model
+    of the search (the finished-population query leaves it out unless asked by name).
+    """
 
     SAMPLED = "sampled"
     REFINE = "refine"
+    FIDELITY = "fidelity"
 
 
 STATUSES = tuple(s.value for s in TrialStatus)
@@ -65,6 +71,8 @@ class NewTrial:
     seed: int
     hparams: dict[str, Scalar] = field(default_factory=dict)  # sampled values of the train: block
     origin: Origin = Origin.SAMPLED
+    repeat_of: int | None = None  # a fidelity trial: the id of the trial it retrains
+    repeat_epochs: int | None = None  # ... for this many epochs (None: the population's recipe)
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,8 @@ class TrialRecord:
     finished_at: float | None
     train_seconds: float | None
     stored_recipe: dict[str, Scalar] | None = None
+    repeat_of: int | None = None  # a fidelity trial: the id of the trial it retrains
+    repeat_epochs: int | None = None  # ... for this many epochs (None: the population's recipe)
     where: str = field(default="", compare=False, repr=False)  # the database, for errors
 
     @cached_property
@@ -145,7 +155,8 @@ def is_number(value: object) -> TypeGuard[int | float]:
 def encode_new(t: NewTrial, now: float) -> tuple[Any, ...]:
     """The INSERT parameters of a new trial (see ``RunStore.add_trials``)."""
     return (str(t.origin), t.fingerprint, dumps(t.values), dumps(t.hparams), dumps(t.spec.to_dict()),
-            int(t.flops), int(t.params), int(t.acts), int(t.seed), now)
+            int(t.flops), int(t.params), int(t.acts), int(t.seed), now, t.repeat_of,
+            t.repeat_epochs)
 
 
 def encode_recipe(recipe: Recipe | None) -> str:
@@ -178,6 +189,10 @@ class _Row:
         for col in ("id", "flops", "params", "acts", "seed", "attempts"):
             if type(d[col]) is not int:
                 raise self.bad(col, f"holds {_kind(d[col])}, expected an integer")
+        for col in ("repeat_of", "repeat_epochs"):  # absent from a run of schema 1 (read-only)
+            v = d.setdefault(col, None)
+            if v is not None and type(v) is not int:
+                raise self.bad(col, f"holds {_kind(v)}, expected an integer")
         for col in ("created_at", "error", "started_at", "finished_at", "train_seconds"):
             v = d[col]
             if not is_number(v) and not (v is None and col != "created_at"):
@@ -234,7 +249,8 @@ def decode_row(row: sqlite3.Row, root: Path) -> TrialRecord:
         host=d["host"], message=d["message"],
         weights=d["weights"], created_at=d["created_at"], started_at=d["started_at"],
         finished_at=d["finished_at"], train_seconds=d["train_seconds"],
-        stored_recipe=cast("dict[str, Scalar] | None", cells["recipe"]), where=raw.where,
+        stored_recipe=cast("dict[str, Scalar] | None", cells["recipe"]),
+        repeat_of=d["repeat_of"], repeat_epochs=d["repeat_epochs"], where=raw.where,
     )
 
 

@@ -51,6 +51,7 @@ from nasx.store.schema import (
     connect,
     db_error,
     guarded,
+    migrate,
     sqlite_text,
 )
 from nasx.train.job import EpochRecord, Metrics
@@ -139,7 +140,30 @@ class RunStore:
                 f"run written by a newer nasx (schema {version} > {SCHEMA_VERSION})",
                 where=str(root),
             )
-        return cls(root, conn)
+        store = cls(root, conn)
+        if version < SCHEMA_VERSION and not readonly:
+            store._migrate()
+        return store
+
+    def _migrate(self) -> None:
+        """Bring an older run to this schema in one transaction (read-only opens never do).
+
+        The version is read again inside the transaction: another writer may have migrated the
+        run between this one's first look and its lock.
+        """
+        try:
+            # The rebuild drops and renames the trials table: foreign keys (which SQLite lets a
+            # connection switch only outside a transaction) stay off until it is done.
+            self._conn.execute("PRAGMA foreign_keys=OFF")
+            with self._tx() as c:
+                row = c.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+                version = int(json.loads(row[0])) if row else SCHEMA_VERSION
+                if version < SCHEMA_VERSION:
+                    migrate(c, version)
+            self._conn.execute("PRAGMA foreign_keys=ON")
+        except BaseException:
+            self._conn.close()
+            raise
 
     def close(self) -> None:
         """Close the database connection."""
@@ -236,14 +260,15 @@ class RunStore:
                 try:
                     cur = c.execute(
                         "INSERT INTO trials (origin, fingerprint, arch_values, hparams, spec, flops,"
-                        " params, acts, seed, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                        " params, acts, seed, created_at, repeat_of, repeat_epochs)"
+                        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                         encode_new(t, now),
                     )
-                except sqlite3.IntegrityError:
-                    raise StoreError(
-                        f"trial with fingerprint {t.fingerprint} is already in the run",
-                        where=str(self.root),
-                    ) from None
+                except sqlite3.IntegrityError as exc:
+                    why = (f"repeats trial {t.repeat_of}, which is not in the run"
+                           if "FOREIGN KEY" in str(exc) else "is already in the run")
+                    raise StoreError(f"trial with fingerprint {t.fingerprint} {why}",
+                                     where=str(self.root)) from None
                 ids.append(int(cur.lastrowid or 0))
         return ids
 

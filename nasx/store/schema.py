@@ -18,9 +18,10 @@ from nasx.store.records import ORIGINS, STATUSES
 DB_NAME = "run.db"
 SPACE_NAME = "space.yaml"
 WEIGHTS_DIR = "weights"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: origin 'fidelity', columns repeat_of and repeat_epochs
 MAGIC = b"SQLite format 3\x00"
-# Columns the code reads; a database without one of them is not a nasx run (or a foreign one).
+# Columns every nasx run has; a database without one of them is not a nasx run (or a foreign
+# one). Columns added by a later schema are read as NULL from an older run opened read-only.
 TRIAL_COLUMNS = frozenset({
     "id", "origin", "fingerprint", "arch_values", "hparams", "spec", "flops", "params", "acts",
     "seed", "status", "attempts", "recipe", "error", "metrics", "curves", "device", "host",
@@ -32,9 +33,7 @@ def _one_of(values: tuple[str, ...]) -> str:
     return ", ".join(f"'{v}'" for v in values)
 
 
-SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS trials (
+TRIALS_TABLE = f"""(
     id INTEGER PRIMARY KEY,
     origin TEXT NOT NULL CHECK (origin IN ({_one_of(ORIGINS)})),
     fingerprint TEXT NOT NULL UNIQUE,
@@ -59,10 +58,36 @@ CREATE TABLE IF NOT EXISTS trials (
     created_at REAL NOT NULL,
     started_at REAL,
     finished_at REAL,
-    train_seconds REAL
-);
+    train_seconds REAL,
+    repeat_of INTEGER REFERENCES trials (id),
+    repeat_epochs INTEGER
+)"""
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS trials {TRIALS_TABLE};
 CREATE INDEX IF NOT EXISTS trials_status ON trials (status);
 """
+
+# Schema 1 -> 2: SQLite cannot widen a CHECK in place, so the table is rebuilt (SQLite's own
+# recipe: new table, copy, drop, rename). Run inside the caller's transaction.
+_V1_COLUMNS = ", ".join(sorted(TRIAL_COLUMNS))
+MIGRATE_1_TO_2 = (
+    f"CREATE TABLE trials_v2 {TRIALS_TABLE}",
+    f"INSERT INTO trials_v2 ({_V1_COLUMNS}) SELECT {_V1_COLUMNS} FROM trials",
+    "DROP TABLE trials",
+    "ALTER TABLE trials_v2 RENAME TO trials",
+    "CREATE INDEX IF NOT EXISTS trials_status ON trials (status)",
+)
+
+
+def migrate(conn: sqlite3.Connection, version: int) -> None:
+    """Bring a run of schema ``version`` to SCHEMA_VERSION, in the caller's open transaction."""
+    if version < 2:
+        for statement in MIGRATE_1_TO_2:
+            conn.execute(statement)
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+                 (str(SCHEMA_VERSION),))
 
 
 def sqlite_text(exc: sqlite3.Error) -> str:
