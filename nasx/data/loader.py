@@ -62,6 +62,18 @@ def _imagefolder(recipe: Recipe, resolution: int, in_channels: int) -> RawData:
     return load_imagefolder_raw(recipe.data_dir, resolution, in_channels)
 
 
+def _fashion_mnist(recipe: Recipe, resolution: int, in_channels: int) -> RawData:
+    from nasx.data.fashion_mnist import load_fashion_mnist_raw
+
+    return load_fashion_mnist_raw(recipe.data_dir)
+
+
+def _mnist_idx(recipe: Recipe, resolution: int, in_channels: int) -> RawData:
+    from nasx.data.idx import load_mnist_idx_raw
+
+    return load_mnist_idx_raw(recipe.data_dir)
+
+
 def _synthetic(recipe: Recipe, resolution: int, in_channels: int,
                device: torch.device) -> Dataset:
     from nasx.data.synthetic import make_synthetic
@@ -77,6 +89,8 @@ DATA_SETS: Mapping[str, DataSetEntry] = MappingProxyType({
     "digits": DataSetEntry(_from_raw(_digits)),
     "cifar10": DataSetEntry(_from_raw(_cifar10)),
     "imagefolder": DataSetEntry(_from_raw(_imagefolder)),
+    "fashion_mnist": DataSetEntry(_from_raw(_fashion_mnist)),
+    "mnist_idx": DataSetEntry(_from_raw(_mnist_idx)),
     "synthetic": DataSetEntry(_synthetic, ("synthetic_train", "synthetic_test",
                                            "synthetic_classes")),
 })

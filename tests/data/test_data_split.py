@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from idx_files import write_idx_set
 from PIL import Image
 
 from nasx.data import DataCache, load_dataset, stratified_split
@@ -66,6 +67,16 @@ def _imagefolder(tmp_path: Path) -> Case:
     return Case(recipe, 8, 3, raw.x_train.astype(np.float64) / 255.0, raw.y_train, True)
 
 
+def _idx(name: str) -> Callable[[Path], Case]:
+    def make(tmp_path: Path) -> Case:
+        s = write_idx_set(tmp_path, gz=name == "fashion_mnist", classes=10, n_train=50, size=10)
+        x = s.x_train[:, None].astype(np.float64) / 255.0
+        recipe = Recipe(data=name, data_dir=str(tmp_path))
+        return Case(recipe, 10, 1, x, s.y_train.astype(np.int64), True)
+
+    return make
+
+
 def _synthetic(tmp_path: Path) -> Case:
     recipe = Recipe(data="synthetic", synthetic_train=60, synthetic_test=10, synthetic_classes=3)
     x, y, _, _ = synthetic_tensors(60, 10, 3, 4, 2, torch.device("cpu"))
@@ -76,6 +87,8 @@ CASES: dict[str, Callable[[Path], Case]] = {
     "digits": _digits,
     "cifar10": _cifar,
     "imagefolder": _imagefolder,
+    "fashion_mnist": _idx("fashion_mnist"),
+    "mnist_idx": _idx("mnist_idx"),
     "synthetic": _synthetic,
 }
 
