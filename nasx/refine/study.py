@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -181,10 +182,26 @@ def _trial_seed(run_seed: int, seed: int, number: int) -> int:
     return int(np.random.SeedSequence([run_seed, seed, number]).generate_state(1)[0] >> 1)
 
 
-def _ask_round(study: optuna.Study, space: SearchSpace, slots: list[Slot], want: int,
-               known: dict[str, int], store: RunStore, run_seed: int, opts: RefineOptions,
-               summary: RefineSummary, budget: int) -> list[tuple[optuna.trial.Trial, Any]]:
+@dataclass
+class _Asking:
+    """What every round of suggestions works with (one refine call)."""
+
+    study: optuna.Study
+    space: SearchSpace
+    slots: list[Slot]
+    store: RunStore
+    opts: RefineOptions
+    summary: RefineSummary
+    run_seed: int
+    budget: int  # suggestions at most, feasible or not
+    known: dict[str, int]  # fingerprint -> store id (-1: taken by the round being asked)
+
+
+def _ask_round(a: _Asking, want: int) -> list[tuple[optuna.trial.Trial, Any]]:
     """Ask until ``want`` feasible, new suggestions (or the budget) and tell the rest at once."""
+    study, space, slots, store, opts, summary = (a.study, a.space, a.slots, a.store, a.opts,
+                                                 a.summary)
+    run_seed, budget, known = a.run_seed, a.budget, a.known
     dists = distributions(slots)
     chosen: list[tuple[optuna.trial.Trial, Any]] = []
     while len(chosen) < want and summary.suggestions < budget:
@@ -270,12 +287,12 @@ def _study_name(run_name: str, opts: RefineOptions, choice: RecipeChoice) -> str
 def _loop(study: optuna.Study, store: RunStore, space: SearchSpace, slots: list[Slot],
           opts: RefineOptions, exec_opts: ExecOptions, summary: RefineSummary,
           run_seed: int) -> None:
-    budget = opts.max_suggestions or 20 * opts.trials + 100
     known = {t.fingerprint: t.id for t in store.trials()}
+    asking = _Asking(study, space, slots, store, opts, summary, run_seed,
+                     budget=opts.max_suggestions or 20 * opts.trials + 100, known=known)
     while len(summary.trained) < opts.trials:
         want = min(opts.batch, opts.trials - len(summary.trained))
-        chosen = _ask_round(study, space, slots, want, known, store, run_seed, opts, summary,
-                            budget)
+        chosen = _ask_round(asking, want)
         if not chosen:
             summary.exhausted = True
             break
