@@ -24,7 +24,9 @@ def add_training_args(p: argparse.ArgumentParser, executor: str = "ray") -> None
                    help="torch CPU threads per trial (default: 1 inline; with ray, the"
                    " trial's CPUs)")
     e = p.add_argument_group("execution")
-    e.add_argument("--executor", choices=("ray", "inline"), default=executor, help=EXECUTOR_HELP)
+    from nasx.execute.executors import EXECUTORS  # torch- and ray-free: the registry's names
+
+    e.add_argument("--executor", choices=tuple(EXECUTORS), default=executor, help=EXECUTOR_HELP)
     e.add_argument("--address", default=None,
                    help="Ray cluster to join (default: $RAY_ADDRESS, else a fresh local Ray)")
     e.add_argument("--cpus-per-trial", type=float, default=1.0, help="CPUs per trial (ray)")

@@ -10,12 +10,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from nasx.errors import StoreError
+from nasx.execute.executors import EXECUTORS, Batch
 from nasx.execute.options import ExecOptions
 from nasx.execute.plan import build_jobs, choose_recipe, record_population, select_trials
 from nasx.execute.progress import ProgressView
 from nasx.execute.recorder import Recorder
 from nasx.execute.weights import WeightKeeper
-from nasx.execute.worker import TrialFn, fn_path, resolve
+from nasx.execute.worker import TrialFn, fn_path
 from nasx.store import RunStore
 
 RunCounts = dict[str, int]
@@ -78,13 +79,7 @@ def train_run(store: RunStore, opts: ExecOptions, trial_ids: Iterable[int] | Non
         with ProgressView(len(jobs), store.counts(), best_done(store), opts.progress) as view:
             rec = Recorder(store, keeper, view)
             rec.recipes = {tid: job.recipe for tid, job in jobs.items()}
-            if jobs and opts.executor == "inline":
-                from nasx.execute.inline import run_inline
-
-                fn = trial_fn if callable(trial_fn) else resolve(path)
-                run_inline(jobs, rec, fn, opts.max_failures)
-            elif jobs:
-                from nasx.execute.ray_exec import run_ray  # ray is imported only here
-
-                run_ray(store, jobs, rec, path, opts)
+            if jobs:
+                fn = trial_fn if callable(trial_fn) else None
+                EXECUTORS[opts.executor](Batch(store, jobs, rec, path, fn, opts))
         return store.counts()

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from nasx.errors import TrainError
+from nasx.execute.executors import EXECUTORS as _REGISTRY
 from nasx.types import Scalar
 
 Executor = Literal["ray", "inline"]
-EXECUTORS: tuple[str, ...] = ("ray", "inline")
+EXECUTORS: tuple[str, ...] = tuple(_REGISTRY)  # names of the registry, the default first
 # What Ray's dashboard imports (ray/dashboard/optional_deps.py): installed by ray[default], not by
 # ray[tune], which is all that nasx needs.
 DASHBOARD_MODULES = ("aiohttp", "aiohttp_cors", "grpc", "opencensus", "opentelemetry",
@@ -48,7 +49,7 @@ class ExecOptions:
 
     def __post_init__(self) -> None:
         rules = [
-            ("executor", self.executor in EXECUTORS, "must be ray or inline"),
+            ("executor", self.executor in EXECUTORS, f"must be {' or '.join(EXECUTORS)}"),
             ("cpus_per_trial", self.cpus_per_trial > 0, "must be > 0"),
             ("gpus_per_trial", self.gpus_per_trial is None or self.gpus_per_trial >= 0,
              "must be >= 0"),
