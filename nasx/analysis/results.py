@@ -11,6 +11,7 @@ import pandas as pd
 
 from nasx.analysis.compare import Comparison
 from nasx.analysis.edf import EDF, Bins
+from nasx.analysis.fidelity import Fidelity
 from nasx.analysis.jsonable import FLATTEN, JSON, OMIT_NONE, to_json
 from nasx.analysis.ranges import BestOfK, GoodRanges
 from nasx.analysis.trends import ParetoPoint, StageProfiles, Trend
@@ -130,6 +131,8 @@ class RunSummary:
     stage_profiles: StageProfiles
     pareto_flops: list[ParetoPoint]
     best: list[BestModel]
+    # seed-noise floor and short-vs-long fidelity from `nasx fidelity` (absent without retrains)
+    fidelity: Fidelity | None = field(default=None, metadata=OMIT_NONE)
 
     def trend(self, column: str) -> Trend | None:
         """The trend of ``column``, if the run has one."""

@@ -24,6 +24,7 @@ from scipy import stats
 
 from nasx.analysis.compare import compare
 from nasx.analysis.edf import EDF, SPACING, edf, edf_distance, normalized_edf
+from nasx.analysis.fidelity import fidelity_of, noise_floor
 from nasx.analysis.load import ERROR_LABELS, RunData, check_comparable
 from nasx.analysis.ranges import best_of_k, good_ranges
 from nasx.analysis.results import (
@@ -160,6 +161,7 @@ def _run_summary(run: RunData, opts: Options, lohi: tuple[float, float] | None) 
         trends=[trend(pop, c) for c in params + list(COMPLEXITY)],
         stage_profiles=stage_profiles(comparable, opts.top_frac),
         pareto_flops=pareto_front(comparable, "flops"), best=_best(comparable),
+        fidelity=fidelity_of(run.frame, run.recipe, seed=opts.seed, name=run.name),
     )
 
 
@@ -197,7 +199,8 @@ def _compare_pair(ra: RunData, rb: RunData, sa: RunSummary, sb: RunSummary, opts
     key = opts.normalize if opts.normalize != "none" else "flops"
     grid = lohi if key == opts.normalize and lohi is not None else _shared_range([pa, pb], key)
     p = Pair(a=ra, b=rb, pa=pa, pb=pb, key=key, lohi=grid, bins=opts.bins, alpha=opts.alpha,
-             seed=opts.seed, what=what, metric_diffs=metric_diffs)
+             seed=opts.seed, what=what, metric_diffs=metric_diffs,
+             noise_floor=noise_floor(sa.fidelity, sb.fidelity, plain.median_a, plain.median_b))
     return PairComparison(plain=plain, normalized_ks=nks, verdict=pair_verdict(p, plain))
 
 

@@ -17,7 +17,9 @@ A plain comparison of error EDFs is confounded when the runs differ in anything 
   the direction.
 
 When the carrying comparison is not significant, the verdict says how many models per space would
-resolve the observed difference (:func:`nasx.analysis.power.models_needed`, seeded).
+resolve the observed difference (:func:`nasx.analysis.power.models_needed`, seeded). When either
+run holds ``nasx fidelity`` seed repeats, the verdict holds the difference in medians against the
+seed-noise floor (the larger pooled seed SD, :mod:`nasx.analysis.fidelity`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from scipy import stats
 
 from nasx.analysis.compare import Comparison, fmt_p
 from nasx.analysis.edf import Bins, complexity_bins, edf, edf_distance
+from nasx.analysis.fidelity import NoiseFloor, noise_sentence
 from nasx.analysis.jsonable import OMIT_NONE, SKIP, json_name
 from nasx.analysis.load import RunData, reference_recipe
 from nasx.analysis.power import Power, models_needed
@@ -105,6 +108,7 @@ class PairVerdict:
     complexity: ComplexityCheck
     normalized_common: CommonBins
     power: Power | None
+    noise_floor: NoiseFloor | None = field(default=None, metadata=OMIT_NONE)
 
 
 @dataclass(frozen=True, eq=False)  # holds frames: compared by identity
@@ -122,6 +126,7 @@ class Pair:
     seed: int
     what: str  # the error's name in sentences
     metric_diffs: list[str] = field(default_factory=list)  # how their errors differ
+    noise_floor: NoiseFloor | None = None  # from `nasx fidelity` retrains of either run
 
     def values(self, side: str, col: str) -> np.ndarray:
         """Column ``col`` of population ``side`` (a | b) as floats."""
@@ -327,5 +332,8 @@ def pair_verdict(p: Pair, plain: Comparison) -> PairVerdict:
         text += " Caveats: " + "; ".join(c.text for c in caveats) + "."
     if power is not None:
         text += _power_sentence(power, carried, p.alpha, p.seed)
+    if p.noise_floor is not None:
+        text += " " + noise_sentence(p.noise_floor)
     return PairVerdict(plain_verdict=plain.verdict, text=text, carried_by=carried,
-                       caveats=caveats, complexity=cx, normalized_common=norm, power=power)
+                       caveats=caveats, complexity=cx, normalized_common=norm, power=power,
+                       noise_floor=p.noise_floor)

@@ -17,7 +17,8 @@ import sys
 from collections.abc import Sequence
 
 # Verb modules, in the order `nasx --help` lists them.
-VERBS = ("sample", "describe", "ls", "train", "run", "demo", "report", "narrow", "refine", "export")
+VERBS = ("sample", "describe", "ls", "train", "run", "demo", "report", "narrow", "refine", "export",
+         "fidelity")
 
 
 def build_parser() -> argparse.ArgumentParser:

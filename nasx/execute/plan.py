@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nasx.space import load_space
-from nasx.store import RunStore, TrialRecord, TrialStatus
+from nasx.store import Origin, RunStore, TrialRecord, TrialStatus
 from nasx.train import population
 from nasx.train.job import TrialJob
 from nasx.train.recipe import resolve_recipe
@@ -83,11 +83,13 @@ def select_trials(store: RunStore, trial_ids: Iterable[int] | None = None,
                   retry_failed: bool = False) -> list[TrialRecord]:
     """Trials still to train, in id order: pending ones (and failed ones when asked).
 
-    ``done`` and ``diverged`` trials are never trained again. Call after ``requeue_stale``.
+    ``done`` and ``diverged`` trials are never trained again; without ``trial_ids``, fidelity
+    retrains are left to ``nasx fidelity``. Call after ``requeue_stale``.
     """
     wanted = [TrialStatus.PENDING] + ([TrialStatus.FAILED] if retry_failed else [])
     if trial_ids is None:
-        chosen = store.trials(status=wanted)
+        # a fidelity retrain has its own schedule (repeat_epochs): only `nasx fidelity` trains it
+        chosen = [t for t in store.trials(status=wanted) if t.origin is not Origin.FIDELITY]
     else:
         chosen = [t for t in (store.get(int(i)) for i in sorted(set(trial_ids)))
                   if t.status in wanted]

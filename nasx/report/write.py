@@ -84,6 +84,8 @@ def render(summary: Summary) -> str:
     ]
     if summary.comparisons:
         parts.append(("Comparison of spaces", sections.comparisons(summary)))
+    if any(r.fidelity is not None for r in summary.runs):
+        parts.append(("How much to trust the EDFs (nasx fidelity)", sections.fidelity(summary)))
     parts += [
         ("Best of k", sections.best_of_k(summary)),
         ("Good ranges (bootstrap)", sections.good_ranges(summary)),

@@ -299,6 +299,13 @@ class RunStore:
             )
         return [decode_row(r, self.root) for r in rows]
 
+    @guarded
+    def trials_of(self, origin: Origin) -> list[TrialRecord]:
+        """Trials of one origin in id order (``nasx fidelity`` reads its retrains so)."""
+        rows = self._conn.execute("SELECT * FROM trials WHERE origin = ? ORDER BY id",
+                                  (str(origin),))
+        return [decode_row(r, self.root) for r in rows]
+
     def finished(self, *, origins: Collection[Origin] | None = (Origin.SAMPLED,),
                  any_recipe: bool = False, stopped_early: bool = False,
                  recipe: Mapping[str, Scalar] | None = None) -> Finished:
