@@ -161,9 +161,9 @@ def test_bad_plans(plan, key):
 def test_epochs_long_must_be_longer_and_a_population_must_exist(run, tmp_path):
     with pytest.raises(TrainError, match="longer than the population's 2 epochs; got 2"):
         insert_plan(run, FidelityPlan(seeds=1, epochs_long=2))
-    with RunStore.create(tmp_path / "empty", SPACE.read_text(), {"name": "e"}) as empty:
-        with pytest.raises(TrainError, match="no finished sampled trial"):
-            insert_plan(empty, FidelityPlan())
+    with (RunStore.create(tmp_path / "empty", SPACE.read_text(), {"name": "e"}) as empty,
+          pytest.raises(TrainError, match="no finished sampled trial")):
+        insert_plan(empty, FidelityPlan())
     assert _fidelity(run) == []
 
 
