@@ -12,9 +12,10 @@ A plain comparison of error EDFs is confounded when the runs differ in anything 
   range both runs share), the COMPLEXITY-NORMALISED comparison carries the conclusion. It is
   computed on the complexity bins both runs populate (the shared log bins of the report; bins
   where one run has no model are dropped for both, so both EDFs weight the same complexities):
-  ``w_i = 1/(K_c n_b(i))`` over the K_c common bins, KS distance of the weighted EDFs with an
-  asymptotic p-value from the Kish effective sizes (indicative), and a weighted Cliff's delta for
-  the direction.
+  ``w_i = 1/(K_c n_b(i))`` over the K_c common bins, KS distance of the weighted EDFs with a
+  seeded permutation mid-p value, relabelling within bins
+  (:func:`nasx.analysis.compare.stratified_ks_test`), and a weighted Cliff's delta for the
+  direction.
 
 When the carrying comparison is not significant, the verdict says how many models per space would
 resolve the observed difference (:func:`nasx.analysis.power.models_needed`, seeded). When either
@@ -30,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from nasx.analysis.compare import Comparison, fmt_p
+from nasx.analysis.compare import Comparison, fmt_p, stratified_ks_test
 from nasx.analysis.edf import Bins, complexity_bins, edf, edf_distance
 from nasx.analysis.fidelity import NoiseFloor, noise_sentence
 from nasx.analysis.jsonable import OMIT_NONE, SKIP, json_name
@@ -191,7 +192,7 @@ def _weighted_delta(ea: np.ndarray, wa: np.ndarray, eb: np.ndarray, wb: np.ndarr
 
 def common_bins_comparison(ea: np.ndarray, ca: np.ndarray, eb: np.ndarray, cb: np.ndarray,
                            key: str, bins: int, lo: float, hi: float,
-                           alpha: float) -> CommonBins:
+                           alpha: float, seed: int = 0) -> CommonBins:
     """Normalised comparison on the bins both runs populate (see the module docstring)."""
     ba = complexity_bins(ca, bins, key, lo, hi)
     bb = complexity_bins(cb, bins, key, lo, hi)
@@ -206,8 +207,7 @@ def common_bins_comparison(ea: np.ndarray, ca: np.ndarray, eb: np.ndarray, cb: n
     wb = 1.0 / (k_c * bb.counts[bb.index[mb]].astype(float))
     fa, fb = edf(ea[ma], wa, alpha), edf(eb[mb], wb, alpha)
     dist = edf_distance(fa, fb)
-    n_e = fa.n_eff * fb.n_eff / (fa.n_eff + fb.n_eff)
-    p = float(stats.kstwobign.sf(dist * np.sqrt(n_e)))
+    p = stratified_ks_test(ea[ma], ba.index[ma], eb[mb], bb.index[mb], seed=seed)[1]
     delta = _weighted_delta(ea[ma], wa, eb[mb], wb)
     return replace(out, n_a=int(ma.sum()), n_b=int(mb.sum()), n_eff_a=fa.n_eff, n_eff_b=fb.n_eff,
                    ks_statistic=dist, ks_pvalue_approx=p, cliffs_delta=delta,
@@ -323,7 +323,7 @@ def pair_verdict(p: Pair, plain: Comparison) -> PairVerdict:
     cx = complexity_check(p.pa, p.pb, p.key)
     norm = common_bins_comparison(p.values("a", "error"), p.values("a", p.key),
                                   p.values("b", "error"), p.values("b", p.key), p.key, p.bins,
-                                  p.lohi[0], p.lohi[1], p.alpha)
+                                  p.lohi[0], p.lohi[1], p.alpha, seed=p.seed)
     carried = _carried_by(cx, norm, p.alpha)
     caveats = _caveats(p, carried, norm, plain)
     power = _power(p, carried, norm, plain)
