@@ -100,10 +100,11 @@ def comparisons(s: Summary) -> str:
                   "Cliff's delta (b better > 0)", "P(b beats a)", "median a", "median b",
                   "normalised KS D", "its p (approx.)"], map(_tests_row, s.comparisons), left=2),
            '<p class="note">Tests on the ' + fmt(s.settings.error) + " of the finished"
-           " sampled models (scipy.stats ks_2samp, anderson_ksamp, mannwhitneyu; two-sided)."
-           " Anderson-Darling p-values are interpolated by scipy and capped to [0.001, 0.25]."
-           " Normalised KS D: largest gap between the normalised EDFs; its p-value uses the"
-           " asymptotic Kolmogorov law with the effective sample sizes and is only indicative."
+           " sampled models (two-sided). KS p: exact mid-p value given the pooled errors, ties"
+           " included (errors are multiples of 100/n_val); scipy.stats anderson_ksamp and"
+           " mannwhitneyu for the others. Anderson-Darling p-values are interpolated by scipy and"
+           " capped to [0.001, 0.25]. Normalised KS D: largest gap between the normalised EDFs;"
+           " its p-value is a seeded permutation mid-p, relabelling models within complexity bins."
            "</p>"]
     out.append("<h3>Confounds and which comparison carries the conclusion</h3>")
     out.append(table(["a", "b", "carried by", "KS p flops", "KS p params", "share of a in shared"
