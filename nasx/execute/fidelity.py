@@ -11,6 +11,7 @@ then trained by :func:`~nasx.execute.train_run`, so a killed call resumes where 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -147,6 +148,15 @@ def _groups(store: RunStore) -> dict[int | None, list[int]]:
     return out
 
 
+def _one_ray(opts: ExecOptions, groups: int) -> contextlib.AbstractContextManager[None]:
+    """One Ray session for every group of a call (train_run joins a Ray already running)."""
+    if opts.executor != "ray" or groups < 2:
+        return contextlib.nullcontext()
+    from nasx.execute.ray_exec import ray_session  # ray is imported only here
+
+    return ray_session(opts)
+
+
 def run_fidelity(store: RunStore, opts: ExecOptions, plan: FidelityPlan,
                  trial_fn: TrialFn | str | None = None) -> FidelityOutcome:
     """Insert the plan's retrains and train every unfinished fidelity trial of the run.
@@ -161,12 +171,13 @@ def run_fidelity(store: RunStore, opts: ExecOptions, plan: FidelityPlan,
     with driver_lock(store):
         models, population, added, planned = insert_plan(store, plan)
         groups = _groups(store)
-        for epochs in sorted(groups, key=lambda e: (e is not None, e or 0)):
-            overrides = dict(opts.overrides)
-            if epochs is not None:
-                overrides["epochs"] = epochs
-            train_run(store, replace(opts, overrides=overrides), trial_ids=groups[epochs],
-                      trial_fn=trial_fn, locked=True)
+        with _one_ray(opts, len(groups)):
+            for epochs in sorted(groups, key=lambda e: (e is not None, e or 0)):
+                overrides = dict(opts.overrides)
+                if epochs is not None:
+                    overrides["epochs"] = epochs
+                train_run(store, replace(opts, overrides=overrides), trial_ids=groups[epochs],
+                          trial_fn=trial_fn, locked=True)
         counts = dict.fromkeys((s.value for s in TrialStatus), 0)
         for t in store.trials_of(Origin.FIDELITY):
             counts[t.status.value] += 1

@@ -235,3 +235,25 @@ def test_sigkill_during_fidelity_then_resume(tmp_path, scratch):
             assert t.attempts == starts[t.id] == 2  # lost with the driver, trained again
         else:
             assert t.attempts == starts[t.id] == 1
+
+
+def test_cli_real_training_prints_the_figures(tmp_path, capsys):
+    """`nasx run` then `nasx fidelity` on a tiny real space (the one real training here)."""
+    from nasx.cli.main import main
+
+    space = HERE.parent / "refine" / "anynet_tiny.yaml"
+    run = tmp_path / "run"
+    assert main(["run", str(space), "--n", "4", "--executor", "inline", "--no-progress",
+                 "--out", str(run)]) == 0
+    capsys.readouterr()
+    args = ["fidelity", str(run), "--seeds", "2", "--k", "2", "--executor", "inline",
+            "--no-progress"]
+    assert main(args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "retrained 2 of 4 finished sampled models" in lines[0]
+    assert "2 retrains added, 2 planned; fidelity trials 2 done" in lines[0]
+    assert lines[1].startswith("seed-noise floor: pooled seed SD ")
+    assert main(args) == 0  # again: nothing added, nothing trained
+    assert "0 retrains added, 2 planned; fidelity trials 2 done" in capsys.readouterr().out
+    assert main(["fidelity", str(run), "--k", "0", "--executor", "inline"]) == 2
+    assert "key '--k': must be >= 1; got 0" in capsys.readouterr().err
