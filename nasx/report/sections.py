@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from nasx.analysis.power import POWER
 from nasx.analysis.results import PairComparison, RunSummary, Summary
 from nasx.report import figures
@@ -228,3 +231,27 @@ def spaces(s: Summary) -> str:
         out.append(f"<h3>space diff {fmt(d.a)} → {fmt(d.b)}</h3>")
         out.append(pre(d.diff, diff=True) if d.diff else "<p>identical space files</p>")
     return "".join(out)
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of the report page: its title, its renderer, and when the page shows it."""
+
+    title: str
+    render: Callable[[Summary], str]
+    shown: Callable[[Summary], bool] = lambda s: True
+
+
+# The registry of sections, in page order: adding a section is one entry here plus its renderer.
+SECTIONS: tuple[Section, ...] = (
+    Section("Overview", overview),
+    Section("Error EDFs", edfs),
+    Section("Comparison of spaces", comparisons, lambda s: bool(s.comparisons)),
+    Section("How much to trust the EDFs (nasx fidelity)", fidelity,
+            lambda s: any(r.fidelity is not None for r in s.runs)),
+    Section("Best of k", best_of_k),
+    Section("Good ranges (bootstrap)", good_ranges),
+    Section("Error vs complexity and parameters", trends),
+    Section("Best models and stage profiles", stages),
+    Section("Recipes and space files", spaces),
+)

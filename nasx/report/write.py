@@ -78,21 +78,7 @@ def render(summary: Summary) -> str:
 
     names = [r.name for r in summary.runs]
     title = "nasx report: " + " vs ".join(names)
-    parts = [
-        ("Overview", sections.overview(summary)),
-        ("Error EDFs", sections.edfs(summary)),
-    ]
-    if summary.comparisons:
-        parts.append(("Comparison of spaces", sections.comparisons(summary)))
-    if any(r.fidelity is not None for r in summary.runs):
-        parts.append(("How much to trust the EDFs (nasx fidelity)", sections.fidelity(summary)))
-    parts += [
-        ("Best of k", sections.best_of_k(summary)),
-        ("Good ranges (bootstrap)", sections.good_ranges(summary)),
-        ("Error vs complexity and parameters", sections.trends(summary)),
-        ("Best models and stage profiles", sections.stages(summary)),
-        ("Recipes and space files", sections.spaces(summary)),
-    ]
+    parts = [(sec.title, sec.render(summary)) for sec in sections.SECTIONS if sec.shown(summary)]
     return page(title, parts)
 
 
