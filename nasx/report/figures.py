@@ -64,8 +64,20 @@ def _step(ax: Any, e: EDF, color: Any, label: str, ls: str = "-") -> None:
     ax.fill_between(xs, lo, hi, step="post", color=color, alpha=0.15, lw=0)
 
 
+def _noise_band(ax: Any, e: EDF, sd: float, color: Any, label: str) -> None:
+    """The EDF moved left and right by the seed-noise floor: how far one retraining may move it."""
+    x = np.asarray(e.x, dtype=float)
+    if x.size == 0:
+        return
+    ys = np.concatenate([[0.0], e.F_after])
+    xs = np.concatenate([[x[0]], x])
+    ax.fill_betweenx(ys, xs - sd, xs + sd, step="post", color=color, alpha=0.1, hatch="//",
+                     lw=0, label=label)
+
+
 def edf_figure(summary: Summary, normalized: bool = False) -> str:
-    """Overlay of the runs' (normalised) error EDFs with their DKW bands; refine EDFs dashed."""
+    """Overlay of the runs' (normalised) error EDFs with their DKW bands; refine EDFs dashed; a
+    hatched band of +- the seed-noise floor where ``nasx fidelity`` measured one."""
     plt, _ = _setup()
     colors = _colors(summary)
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
@@ -77,6 +89,9 @@ def edf_figure(summary: Summary, normalized: bool = False) -> str:
                 _step(ax, e, c, f"{r.name} (normalised, n_eff = {e.n_eff:.0f})")
             continue
         _step(ax, r.edf, c, f"{r.name} (n = {r.edf.n})")
+        floor = r.fidelity.noise_floor if r.fidelity is not None else None
+        if floor:
+            _noise_band(ax, r.edf, floor, c, f"{r.name} ± seed-noise floor ({floor:.2f}%)")
         if r.refine_edf:
             _step(ax, r.refine_edf, c, f"{r.name} refine (n = {r.refine_edf.n})", ls="--")
         other = r.other_recipe.edf
