@@ -17,7 +17,8 @@ def add_training_args(p: argparse.ArgumentParser, executor: str = "ray") -> None
     g.add_argument("--epochs", type=int, default=None, help="training epochs per trial")
     g.add_argument("--batch-size", type=int, default=None, help="mini-batch size")
     g.add_argument("--lr", type=float, default=None, help="base learning rate")
-    g.add_argument("--data", default=None, help="digits | cifar10 | imagefolder | synthetic")
+    g.add_argument("--data", default=None, help="digits | cifar10 | imagefolder | fashion_mnist | mnist_idx"
+                   " | synthetic")
     g.add_argument("--data-dir", default=None, help="folder of the data set")
     g.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N")
     g.add_argument("--threads", type=int, default=None,
