@@ -1,0 +1,85 @@
+"""The small-scale study: AnyNetX A, C and E on Fashion-MNIST, with the fidelity checks, on a CPU.
+
+Runs ``nasx run`` for the three shipped spaces (fmnist_anynet_a/c/e), ``nasx fidelity`` on A (seed
+repeats and a longer schedule of a random subset), and ``nasx report`` of the three, then prints
+the headline figures from the report's summary.json. Resumable: re-running continues every run.
+
+    python bench/bench_study_fmnist.py --n 64            # the recorded study (bench/RESULTS.md)
+    python bench/bench_study_fmnist.py --n 8 --epochs 1  # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SPACES = ("a", "c", "e")
+
+
+def nasx(*args: str) -> None:
+    """Run one nasx command; stop the study when it fails."""
+    cmd = [sys.executable, "-m", "nasx", *args]
+    print("$ nasx " + " ".join(args), flush=True)
+    rc = subprocess.run(cmd, check=False).returncode
+    if rc != 0:
+        sys.exit(f"nasx {args[0]} exited {rc}")
+
+
+def main() -> None:
+    """Run the study and print its figures."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=64, help="models per space (default 64)")
+    ap.add_argument("--epochs", type=int, default=None, help="epochs (default: the spaces')")
+    ap.add_argument("--k", type=int, default=8, help="models retrained by fidelity (default 8)")
+    ap.add_argument("--seeds", type=int, default=3, help="seeds per fidelity model (default 3)")
+    ap.add_argument("--epochs-long", type=int, default=None,
+                    help="the longer schedule (default: twice the short one)")
+    ap.add_argument("--executor", default="ray", choices=("ray", "inline"))
+    ap.add_argument("--out", default="runs/study_fmnist", help="folder of the three runs")
+    a = ap.parse_args()
+    root = Path(a.out)
+    spaces = Path(__file__).resolve().parents[1] / "nasx" / "spaces"
+    common = ["--executor", a.executor, "--no-progress"]
+    epochs = ["--epochs", str(a.epochs)] if a.epochs else []
+    t0 = time.monotonic()
+    for s in SPACES:
+        nasx("run", str(spaces / f"fmnist_anynet_{s}.yaml"), "--n", str(a.n),
+             "--out", str(root / s), *epochs, *common)
+    t_runs = time.monotonic() - t0
+    short = a.epochs or 2
+    nasx("fidelity", str(root / "a"), "--k", str(a.k), "--seeds", str(a.seeds),
+         "--epochs-long", str(a.epochs_long or 2 * short), *common)
+    t_fid = time.monotonic() - t0 - t_runs
+    nasx("report", *(str(root / s) for s in SPACES), "--out", str(root / "report"), "--force")
+    summary = json.loads((root / "report" / "summary.json").read_text())
+    print(f"\nstudy: {a.n} models per space, {time.monotonic() - t0:.0f} s in all "
+          f"(runs {t_runs:.0f} s, fidelity {t_fid:.0f} s; executor {a.executor})")
+    for r in summary["runs"]:
+        print(f"  {r['name']:16s} n = {r['edf']['n']:3d}  median val error "
+              f"{r['median_error']:.2f}%  best {r['best_error']:.2f}% "
+              f"(test {r['best_test_error']:.2f}%)")
+    for c in summary["comparisons"]:
+        if {c["a"], c["b"]} == {"fmnist_anynet_a", "fmnist_anynet_e"}:
+            print(f"  A vs E: KS D = {c['ks_statistic']:.3f}, p = {c['ks_pvalue']:.3g}; "
+                  f"medians {c['median_a']:.2f}% vs {c['median_b']:.2f}%")
+            print(f"  verdict: {c['verdict']}")
+    fid = next((r.get("fidelity") for r in summary["runs"] if r.get("fidelity")), None)
+    if fid:
+        noise = fid.get("seed_noise")
+        if noise:
+            print(f"  seed-noise floor (A): pooled SD {noise['pooled_sd']:.2f}% "
+                  f"(CI {noise['ci']['low']:.2f}..{noise['ci']['high']:.2f}, "
+                  f"{noise['models']} models)")
+        for sl in fid.get("short_long", []):
+            print(f"  short ({sl['epochs_short']} ep) vs long ({sl['epochs_long']} ep), "
+                  f"{sl['n']} models: Kendall tau {sl['kendall_tau']:.2f} "
+                  f"(CI {sl['tau_ci']['low']:.2f}..{sl['tau_ci']['high']:.2f}), "
+                  f"Spearman rho {sl['spearman_rho']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
