@@ -45,7 +45,7 @@ class Recipe:
     warmup_epochs: float = 0.0
     warmup_factor: float = 0.1
     label_smoothing: float = 0.0
-    data: str = "digits"  # digits | cifar10 | imagefolder | synthetic
+    data: str = "digits"  # a name of nasx.data.loader.DATA_SETS (digits, fashion_mnist, ...)
     data_dir: str | None = None
     train_fraction: float = 1.0  # use a seeded subset of the training set
     val_fraction: float = 0.1  # validation images carved (stratified) from the training set
