@@ -51,8 +51,8 @@ from nasx.store.schema import (
     connect,
     db_error,
     guarded,
-    migrate,
     sqlite_text,
+    upgrade,
 )
 from nasx.train.job import EpochRecord, Metrics
 from nasx.train.recipe import Recipe
@@ -142,28 +142,12 @@ class RunStore:
             )
         store = cls(root, conn)
         if version < SCHEMA_VERSION and not readonly:
-            store._migrate()
+            try:
+                upgrade(conn, root)
+            except BaseException:
+                conn.close()
+                raise
         return store
-
-    def _migrate(self) -> None:
-        """Bring an older run to this schema in one transaction (read-only opens never do).
-
-        The version is read again inside the transaction: another writer may have migrated the
-        run between this one's first look and its lock.
-        """
-        try:
-            # The rebuild drops and renames the trials table: foreign keys (which SQLite lets a
-            # connection switch only outside a transaction) stay off until it is done.
-            self._conn.execute("PRAGMA foreign_keys=OFF")
-            with self._tx() as c:
-                row = c.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-                version = int(json.loads(row[0])) if row else SCHEMA_VERSION
-                if version < SCHEMA_VERSION:
-                    migrate(c, version)
-            self._conn.execute("PRAGMA foreign_keys=ON")
-        except BaseException:
-            self._conn.close()
-            raise
 
     def close(self) -> None:
         """Close the database connection."""

@@ -6,6 +6,7 @@ The status and origin CHECKs are derived from :class:`~nasx.store.records.TrialS
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sqlite3
 from collections.abc import Callable
@@ -79,6 +80,33 @@ MIGRATE_1_TO_2 = (
     "ALTER TABLE trials_v2 RENAME TO trials",
     "CREATE INDEX IF NOT EXISTS trials_status ON trials (status)",
 )
+
+
+def upgrade(conn: sqlite3.Connection, root: Path) -> None:
+    """Bring an older run to this schema in one transaction (read-only opens never do).
+
+    The version is read again inside the transaction: another writer may have migrated the run
+    between this one's first look and its lock. The rebuild drops and renames the trials table:
+    foreign keys (which SQLite lets a connection switch only outside a transaction) stay off
+    until it is done. SQLite errors leave as StoreError naming ``root``.
+    """
+    import json
+
+    conn.execute("PRAGMA foreign_keys=OFF")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        version = int(json.loads(row[0])) if row else SCHEMA_VERSION
+        if version < SCHEMA_VERSION:
+            migrate(conn, version)
+    except BaseException as exc:
+        with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already
+            conn.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.Error):
+            raise db_error(root, exc) from exc
+        raise
+    conn.execute("COMMIT")
+    conn.execute("PRAGMA foreign_keys=ON")
 
 
 def migrate(conn: sqlite3.Connection, version: int) -> None:
