@@ -48,7 +48,8 @@ def population_recipe(store: RunStore) -> dict[str, Scalar] | None:
     recorded = store.run_recipe()
     if recorded is not None:
         return recorded
-    started = [t for t in store.trials() if t.recipe is not None and t.started_at is not None]
+    # a recipe stored empty (by a tool that did not record it) says nothing about the population
+    started = [t for t in store.trials() if t.stored_recipe and t.started_at is not None]
     if not started:
         return None
     # as stored: a recipe of an older nasx lacks the keys added since (another population)

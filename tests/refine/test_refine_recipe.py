@@ -112,3 +112,13 @@ def test_refine_with_failing_trials_exits_1_with_the_reason(run_2ep: Path, tmp_p
         return
     assert rc == 1
     assert "2 of 2 trials failed" in err and "--retry-failed" in err
+
+
+def test_trials_stored_without_a_recipe_do_not_define_the_population(fake_run: Path):
+    """Trials whose writer recorded an empty recipe leave the space's train: block in charge."""
+    from nasx.execute.plan import choose_recipe
+
+    with RunStore.open(fake_run, readonly=True) as store:
+        choice = choose_recipe(store, {})
+    assert choice.population is None and not choice.differs
+    assert choice.recipe["epochs"] == 1  # anynet_tiny.yaml's train: block, not Recipe()'s 10
