@@ -149,6 +149,10 @@ class RunStore:
                 raise
         return store
 
+    def connection(self) -> sqlite3.Connection:
+        """The SQLite connection, for the store modules beside this one (nasx.store.proxies)."""
+        return self._conn
+
     def close(self) -> None:
         """Close the database connection."""
         self._conn.close()
@@ -183,6 +187,7 @@ class RunStore:
         except sqlite3.Error as exc:
             raise db_error(self.root, exc) from exc
 
+    transaction = _tx  # public for the store modules beside this one: one IMMEDIATE transaction
     # -- metadata --------------------------------------------------------------------------
     @property
     def space_path(self) -> Path:
