@@ -24,7 +24,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("run", metavar="RUN", help="run folder")
     p.add_argument("--batches", type=int, default=1, help="minibatches per trial (default 1)")
     p.add_argument("--batch-size", type=int, default=64, help="images per minibatch (default 64)")
-    p.add_argument("--only", default=None, help="comma-separated proxies to compute (default all)")
+    p.add_argument("--only", default=None, help="comma-separated proxies to compute, params and flops among them"
+                   " (default all)")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
     p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N (default cpu)")
     p.add_argument("--no-progress", action="store_true", help="no progress lines")
@@ -40,7 +41,10 @@ def _check(args: argparse.Namespace) -> list[str]:
             raise TrainError(f"must be a positive integer; got {getattr(args, key)}",
                              key=f"--{key.replace('_', '-')}")
     names = None if args.only is None else [n.strip() for n in args.only.split(",") if n.strip()]
-    return check_names(names) + [b for b in BASELINES if names is None or b in names]
+    if names is None:
+        return check_names(None) + list(BASELINES)
+    return check_names([n for n in names if n not in BASELINES]) + [
+        b for b in BASELINES if b in names]
 
 
 def run(args: argparse.Namespace) -> int:
