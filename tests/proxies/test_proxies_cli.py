@@ -87,6 +87,7 @@ def test_prints_the_ranking_of_a_finished_run(run: Path, capsys: pytest.CaptureF
 @pytest.mark.parametrize(("argv", "message"), [
     (["--only", "bogus"], "unknown proxy 'bogus'"),
     (["--batches", "0"], "--batches"),
+    (["--threads", "0"], "--threads"),
 ])
 def test_bad_options_are_one_line_errors(run: Path, capsys: pytest.CaptureFixture[str],
                                          argv: list[str], message: str) -> None:
