@@ -20,9 +20,15 @@ Proxy = Callable[[nn.Module, torch.Tensor, torch.Tensor], float]
 ACTS = (nn.ReLU, nn.ReLU6, nn.SiLU, nn.GELU, nn.Hardswish, nn.LeakyReLU, nn.Mish)
 
 
-def weighted(model: nn.Module) -> Iterator[nn.Module]:
+def weighted(model: nn.Module) -> Iterator[nn.Conv2d | nn.Linear]:
     """The Conv2d and Linear layers of ``model`` (what the gradient proxies score)."""
     return (m for m in model.modules() if isinstance(m, nn.Conv2d | nn.Linear))
+
+
+def weight_grads(model: nn.Module) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(weight, its gradient) of every scored layer that has received a gradient."""
+    return [(m.weight.detach(), m.weight.grad.detach()) for m in weighted(model)
+            if m.weight.grad is not None]
 
 
 def _loss_backward(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> None:
@@ -52,25 +58,21 @@ def synflow(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     model.zero_grad(set_to_none=True)
     ones = torch.ones((1, *x.shape[1:]), dtype=torch.float64, device=x.device)
     model(ones).sum().backward()
-    with torch.no_grad():
-        return float(sum((m.weight * m.weight.grad).sum() for m in weighted(model)
-                         if m.weight.grad is not None))
+    return float(sum(float((w * g).sum()) for w, g in weight_grads(model)))
 
 
 def snip(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     """SNIP (Lee et al. 2019): S = sum_w |dL/dtheta_w * theta_w|, L the cross-entropy of the
     minibatch."""
     _loss_backward(model, x, y)
-    with torch.no_grad():
-        return float(sum((m.weight.grad * m.weight).abs().sum() for m in weighted(model)
-                         if m.weight.grad is not None))
+    return float(sum(float((g * w).abs().sum()) for w, g in weight_grads(model)))
 
 
 def grad_norm(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     """grad_norm (Abdelfattah et al. 2021): S = sum_layers ||dL/dW_layer||_2 (Frobenius norm of
     each layer's weight gradient of the minibatch cross-entropy, summed over layers)."""
     _loss_backward(model, x, y)
-    return float(sum(m.weight.grad.norm() for m in weighted(model) if m.weight.grad is not None))
+    return float(sum(float(g.norm()) for _, g in weight_grads(model)))
 
 
 def jacob_cov(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -80,6 +82,7 @@ def jacob_cov(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     model.zero_grad(set_to_none=True)
     xg = x.detach().clone().requires_grad_(True)
     model(xg).sum().backward()
+    assert xg.grad is not None  # x is a leaf that requires grad
     jac = xg.grad.reshape(x.shape[0], -1).double()
     corrs = torch.corrcoef(jac)
     if not bool(torch.isfinite(corrs).all()):  # a constant Jacobian row: NASLib's NaN -> worst
@@ -121,16 +124,17 @@ def zico(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     (ZiCo's code uses two batches), S = sum_layers log(sum_w mean_b|g_w| / std_b(g_w)) over the
     weights whose std over the halves is not 0 (layers whose sum is 0 are left out)."""
     halves = [(xa, ya) for xa, ya in zip(x.chunk(2), y.chunk(2), strict=True)]
-    grads: list[list[torch.Tensor]] = []
+    grads: list[list[torch.Tensor | None]] = []
     for xa, ya in halves:
         _loss_backward(model, xa, ya)
-        grads.append([m.weight.grad.detach().clone() if m.weight.grad is not None else None
+        grads.append([None if m.weight.grad is None else m.weight.grad.detach().clone()
                       for m in weighted(model)])
     score = 0.0
     for per_layer in zip(*grads, strict=True):
-        if any(g is None for g in per_layer):
+        kept = [g for g in per_layer if g is not None]
+        if len(kept) < len(per_layer):
             continue
-        g = torch.stack(per_layer).double()
+        g = torch.stack(kept).double()
         std = g.std(dim=0, unbiased=False)
         keep = std != 0
         total = float((g.abs().mean(dim=0)[keep] / std[keep]).sum())
