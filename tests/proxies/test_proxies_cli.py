@@ -115,3 +115,34 @@ def test_table_ranks_by_spearman_with_intervals() -> None:
     assert table.rows[-2].spearman == pytest.approx(-1.0)
     assert table.rows[-1].spearman is None  # a constant proxy: undefined
     assert proxy_table(errors, proxies, B=200, seed=3) == table  # seeded
+
+
+def test_a_killed_command_leaves_whole_trials_and_resumes(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from nasx.sample import create_run
+
+    out = tmp_path / "run"
+    store, _ = create_run(SPACE, n=30, seed=2, out=out, progress=False)
+    store.close()
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "nasx", "proxies", str(out), "--batch-size",
+                             "16"], stdout=subprocess.PIPE, text=True, env=env)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if "(3/30)" in line:  # trial 3 is committed: kill it in the middle of the run
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait(timeout=60)
+    proc.stdout.close()
+    with RunStore.open(out, readonly=True) as store:
+        partial = get_proxies(store)
+    assert len(partial) >= 3  # (fewer than 30 unless the last 27 beat the kill)
+    assert all(set(v) == ALL for v in partial.values())  # one transaction per trial
+    assert main(["proxies", str(out), "--batch-size", "16", "--no-progress"]) == 0
+    with RunStore.open(out, readonly=True) as store:
+        whole = get_proxies(store)
+    assert len(whole) == 30 and {k: whole[k] for k in partial} == partial
