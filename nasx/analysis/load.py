@@ -26,6 +26,7 @@ import pandas as pd
 
 from nasx.errors import AnalysisError, printable
 from nasx.store.finished import PopulationRule, finished_population, run_recipe_of
+from nasx.store.proxies import get_proxies
 from nasx.store.run_store import STATUSES, Origin, RunStore, TrialStatus, trials_frame
 from nasx.train import population
 from nasx.types import JSONObject, Scalar
@@ -58,6 +59,8 @@ class RunData:
     counts: dict[str, int] = field(default_factory=dict)
     recipe: dict[str, Scalar] | None = None
     error_kind: str = "validation"
+    # zero-cost proxies from `nasx proxies`: trial id -> name -> value (empty without the table)
+    proxies: dict[int, dict[str, float | None]] = field(default_factory=dict)
 
     @property
     def error_label(self) -> str:
@@ -160,6 +163,7 @@ def read_run(run_dir: str | Path) -> RunData:
         trials = store.trials()
         counts = store.counts()
         space_text = store.space_text(missing_ok=True)
+        proxies = get_proxies(store)
     frame = trials_frame(trials)
     # Names reach terminals, figures and pages: control characters escaped, length bounded.
     name = printable(meta.get("name") or root.name, limit=100)
@@ -192,7 +196,7 @@ def read_run(run_dir: str | Path) -> RunData:
     done = (frame["status"] == TrialStatus.DONE) & (frame["origin"] != Origin.FIDELITY)
     counts["done_without_error"] = int((done & ~frame["ok"]).sum())
     return RunData(name=name, root=root, meta=meta, space_text=space_text, frame=frame,
-                   counts=counts, recipe=run_recipe, error_kind=kind)
+                   counts=counts, recipe=run_recipe, error_kind=kind, proxies=proxies)
 
 
 def reference_recipe(run: RunData) -> dict[str, Scalar]:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from nasx.analysis.compare import Comparison
 from nasx.analysis.edf import EDF, Bins
-from nasx.analysis.fidelity import Fidelity
+from nasx.analysis.fidelity import Fidelity, Interval
 from nasx.analysis.jsonable import FLATTEN, JSON, OMIT_NONE, to_json
 from nasx.analysis.ranges import BestOfK, GoodRanges
 from nasx.analysis.trends import ParetoPoint, StageProfiles, Trend
@@ -98,6 +98,19 @@ class RecipeSummary:
     varying: dict[str, VaryingKey]
 
 
+@dataclass(frozen=True)
+class ProxyRow:
+    """One zero-cost proxy's rank correlation with minus the validation error (+1: the proxy
+    orders the population as training did), with percentile bootstrap intervals."""
+
+    proxy: str
+    n: int  # population models with both the proxy and the error finite
+    spearman: float | None
+    spearman_ci: Interval
+    kendall: float | None
+    kendall_ci: Interval
+
+
 @dataclass(frozen=True, eq=False)  # holds arrays or frames: compared by identity
 class RunSummary:
     """Every number of one run (see :mod:`nasx.analysis.summary` for the populations)."""
@@ -133,6 +146,8 @@ class RunSummary:
     best: list[BestModel]
     # seed-noise floor and short-vs-long fidelity from `nasx fidelity` (absent without retrains)
     fidelity: Fidelity | None = field(default=None, metadata=OMIT_NONE)
+    # zero-cost proxies from `nasx proxies`, best Spearman first (absent without proxies)
+    proxies: list[ProxyRow] | None = field(default=None, metadata=OMIT_NONE)
 
     def trend(self, column: str) -> Trend | None:
         """The trend of ``column``, if the run has one."""

@@ -26,6 +26,7 @@ from nasx.analysis.compare import compare
 from nasx.analysis.edf import EDF, SPACING, edf, edf_distance, normalized_edf
 from nasx.analysis.fidelity import fidelity_of, noise_floor
 from nasx.analysis.load import ERROR_LABELS, RunData, check_comparable
+from nasx.analysis.proxies import proxy_table
 from nasx.analysis.ranges import best_of_k, good_ranges
 from nasx.analysis.results import (
     BestModel,
@@ -34,6 +35,7 @@ from nasx.analysis.results import (
     NormalizedKS,
     OtherRecipe,
     PairComparison,
+    ProxyRow,
     RecipeSummary,
     RunSummary,
     Settings,
@@ -135,6 +137,20 @@ def _best(comparable: pd.DataFrame) -> list[BestModel]:
             for _, r in best.iterrows()]
 
 
+def proxy_rows(run: RunData, pop: pd.DataFrame, seed: int) -> list[ProxyRow] | None:
+    """The ranked proxy correlations over the population, or None when no population trial
+    has proxies (so summaries of runs without ``nasx proxies`` stay as they were)."""
+    ids = set(pop["id"].astype(int).tolist())
+    have = {tid: v for tid, v in run.proxies.items() if tid in ids and v}
+    if not have:
+        return None
+    errors = dict(zip(pop["id"].astype(int).tolist(), pop["error"].astype(float).tolist(),
+                      strict=True))
+    return [ProxyRow(proxy=r.name, n=r.n, spearman=r.spearman, spearman_ci=r.spearman_ci,
+                     kendall=r.kendall, kendall_ci=r.kendall_ci)
+            for r in proxy_table(errors, have, seed=seed).rows]
+
+
 def _run_summary(run: RunData, opts: Options, lohi: tuple[float, float] | None) -> RunSummary:
     alpha = opts.alpha
     pop, what = population(run)
@@ -162,6 +178,7 @@ def _run_summary(run: RunData, opts: Options, lohi: tuple[float, float] | None) 
         stage_profiles=stage_profiles(comparable, opts.top_frac),
         pareto_flops=pareto_front(comparable, "flops"), best=_best(comparable),
         fidelity=fidelity_of(run.frame, run.recipe, seed=opts.seed, name=run.name),
+        proxies=proxy_rows(run, pop, opts.seed),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from nasx.analysis.fidelity import BOOTSTRAP_B, LEVEL, RANK_METHOD
 from nasx.analysis.power import POWER
 from nasx.analysis.results import PairComparison, RunSummary, Summary
 from nasx.report import figures
@@ -218,6 +219,37 @@ def fidelity(s: Summary) -> str:
     return "".join(out)
 
 
+BASELINES = ("params", "flops")
+
+
+def _interval(low: float | None, high: float | None) -> str:
+    return f"[{fmt(low)}, {fmt(high)}]"
+
+
+def proxies(s: Summary) -> str:
+    """Each run's zero-cost proxies ranked by their rank correlation with the error."""
+    out = []
+    for r in s.runs:
+        if r.proxies is None:
+            continue
+        rows: list[list[object]] = [
+            [i, p.proxy + (" (baseline)" if p.proxy in BASELINES else ""), p.n, p.spearman,
+             _interval(p.spearman_ci.low, p.spearman_ci.high), p.kendall,
+             _interval(p.kendall_ci.low, p.kendall_ci.high)]
+            for i, p in enumerate(r.proxies, start=1)]
+        out.append(f"<h3>{fmt(r.name)}</h3>")
+        out.append(table(["rank", "proxy", "n", "Spearman rho", f"{LEVEL:.0%} interval",
+                          "Kendall tau-b", f"{LEVEL:.0%} interval"], rows, left=2))
+    out.append('<p class="note">From <code>nasx proxies RUN</code>: scores of each untrained'
+               " model, correlated over the run's finished sampled models with minus the "
+               + fmt(s.settings.error) + ": +1 means the proxy orders the models as training"
+               " did, 0 that it knows nothing of their errors. Ranked by Spearman rho. params"
+               " and flops are the baselines: a proxy is worth its cost only above them."
+               f" Intervals: {fmt(RANK_METHOD)}; B = {BOOTSTRAP_B}, seed {s.settings.seed}."
+               " n: models with both the proxy and the error finite.</p>")
+    return "".join(out)
+
+
 def spaces(s: Summary) -> str:
     """Recipes, space files and their differences."""
     out = []
@@ -253,5 +285,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("Good ranges (bootstrap)", good_ranges),
     Section("Error vs complexity and parameters", trends),
     Section("Best models and stage profiles", stages),
+    Section("Zero-cost proxies vs validation error", proxies,
+            lambda s: any(r.proxies is not None for r in s.runs)),
     Section("Recipes and space files", spaces),
 )
