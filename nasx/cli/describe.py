@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nasx.cli.measure import add_options as add_measure_options
 from nasx.fmt import si
 from nasx.types import JSONObject
 
@@ -38,6 +39,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--probe", type=int, default=0, metavar="K",
                    help="space files: estimate the acceptance rate from K candidates")
     p.add_argument("--seed", type=int, default=0, help="seed of --probe (default: 0)")
+    p.add_argument("--measure", action="store_true",
+                   help="models: also measure latency (PyTorch, ONNX Runtime, CUDA when present)"
+                   " and training memory, with their noise")
+    add_measure_options(p)
     p.set_defaults(func=run)
 
 
@@ -202,6 +207,21 @@ def _print_space(d: JSONObject) -> None:
               f"({100 * p['acceptance_rate']:.3g}%){'; rejected: ' + why if why else ''}")
 
 
+def _add_measured(d: JSONObject, args: argparse.Namespace) -> None:
+    """``describe --measure``: the measurements in the JSON object, and their lines for the text."""
+    from dataclasses import asdict
+
+    from nasx.arch.spec import ArchSpec
+    from nasx.cli.measure import check_options, measure_args
+
+    check_options(args)
+    got = measure_args(ArchSpec.from_dict(d["spec"]), args)  # type: ignore[arg-type]
+    if args.json:
+        d["measured"] = [asdict(m) for m in got]  # type: ignore[misc]
+    else:
+        d["measured_lines"] = [m.line() for m in got]
+
+
 def run(args: argparse.Namespace) -> int:
     """Print the description."""
     from nasx.errors import NasxError
@@ -211,10 +231,14 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.seed <= 2**63 - 1:
         raise NasxError(f"--seed must be in [0, 2**63 - 1], got {args.seed}")
     d = describe(args.target, probe=args.probe, seed=args.seed)
+    if args.measure and d["kind"] == "model":
+        _add_measured(d, args)
     if args.json:
         print(json.dumps(d, indent=1))
     elif d["kind"] == "model":
         _print_model(d)
+        for line in d.get("measured_lines", []):
+            print(line)
     elif d["kind"] == "space":
         _print_space(d)
     else:
