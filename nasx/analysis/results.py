@@ -156,7 +156,8 @@ class RunSummary:
 
 @dataclass(frozen=True)
 class NormalizedKS:
-    """KS distance of two normalised EDFs, p-value from the asymptotic law with n_eff."""
+    """KS distance of two normalised EDFs and its stratified permutation mid-p (the JSON name
+    keeps "approx" for schema stability)."""
 
     normalized_ks_statistic: float
     normalized_ks_pvalue_approx: float
