@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from nasx.store.run_store import RunStore
-from nasx.store.schema import db_error
+from nasx.store.schema import db_error, table_exists
 
 MEASUREMENTS_SQL = (
     "CREATE TABLE IF NOT EXISTS measurements (trial_id INTEGER REFERENCES trials(id),"
@@ -41,9 +41,7 @@ def ensure_table(store: RunStore) -> None:
 
 def has_table(store: RunStore) -> bool:
     """Whether the run has a measurements table."""
-    row = store.connection().execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'measurements'").fetchone()
-    return row is not None
+    return table_exists(store.connection(), "measurements")
 
 
 def put_measurements(store: RunStore, trial_id: int, rows: Iterable[StoredMeasurement]) -> None:

@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping
 
 from nasx.store.run_store import RunStore
-from nasx.store.schema import db_error
+from nasx.store.schema import db_error, table_exists
 
 PROXIES_SQL = ("CREATE TABLE IF NOT EXISTS proxies (trial_id INTEGER REFERENCES trials(id),"
                " name TEXT, value REAL, PRIMARY KEY (trial_id, name))")
@@ -24,9 +24,7 @@ def ensure_table(store: RunStore) -> None:
 
 def has_table(store: RunStore) -> bool:
     """Whether the run has a proxies table."""
-    row = store.connection().execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'proxies'").fetchone()
-    return row is not None
+    return table_exists(store.connection(), "proxies")
 
 
 def put_proxies(store: RunStore, trial_id: int, values: Mapping[str, float]) -> None:

@@ -185,3 +185,10 @@ def configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
+
+
+def table_exists(conn: sqlite3.Connection, name: str) -> bool:
+    """Whether the run's database has the table ``name`` (side tables are made on demand)."""
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                       (name,)).fetchone()
+    return row is not None
