@@ -39,6 +39,14 @@ def add_training_args(p: argparse.ArgumentParser, executor: str = "ray") -> None
     e.add_argument("--keep-weights", type=int, default=3,
                    help="keep the weights of the best K trials (default 3; 0: none)")
     e.add_argument("--retry-failed", action="store_true", help="train failed trials again")
+    from nasx.execute.options import PRUNERS
+
+    e.add_argument("--prune", choices=PRUNERS, default=None,
+                   help="stop unpromising trials after an evaluated epoch with Optuna's pruner"
+                   " (they end 'pruned'). A population sampled for an EDF must be trained"
+                   " equally, so this is refused for sampled trials unless --force-prune")
+    e.add_argument("--force-prune", action="store_true",
+                   help="prune sampled-population trials anyway (their EDF then mixes budgets)")
     e.add_argument("--dashboard", action="store_true",
                    help="start Ray's dashboard (bound to 127.0.0.1)")
     e.add_argument("--no-progress", action="store_true", help="no live progress display")
@@ -117,6 +125,7 @@ def exec_options(args: argparse.Namespace) -> Any:
         gpus_per_trial=args.gpus_per_trial, max_failures=args.max_failures,
         keep_weights=args.keep_weights, overrides=given,
         progress=not args.no_progress, dashboard=args.dashboard, retry_failed=args.retry_failed,
+        prune=getattr(args, "prune", None), force_prune=getattr(args, "force_prune", False),
     )
 
 

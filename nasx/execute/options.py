@@ -17,6 +17,8 @@ EXECUTORS: tuple[str, ...] = tuple(_REGISTRY)  # names of the registry, the defa
 DASHBOARD_MODULES = ("aiohttp", "aiohttp_cors", "grpc", "opencensus", "opentelemetry",
                      "prometheus_client")
 DASHBOARD_INSTALL = 'pip install "ray[default]"'
+# Optuna's pruners by nasx name (built in nasx.refine.prune; the names live here, Optuna-free).
+PRUNERS = ("median", "asha", "hyperband")
 
 
 def missing_dashboard_modules() -> list[str]:
@@ -46,6 +48,8 @@ class ExecOptions:
     progress: bool = True
     dashboard: bool = False
     retry_failed: bool = False
+    prune: str | None = None  # one of PRUNERS: stop unpromising trials after an evaluated epoch
+    force_prune: bool = False  # prune sampled-population trials too (their EDF is then unequal)
 
     def __post_init__(self) -> None:
         rules = [
@@ -55,6 +59,8 @@ class ExecOptions:
              "must be >= 0"),
             ("max_failures", self.max_failures >= 0, "must be >= 0"),
             ("keep_weights", self.keep_weights >= 0, "must be >= 0"),
+            ("prune", self.prune is None or self.prune in PRUNERS,
+             f"must be one of {', '.join(PRUNERS)}"),
         ]
         for key, ok, rule in rules:
             if not ok:
