@@ -129,6 +129,17 @@ def exec_options(args: argparse.Namespace) -> Any:
     )
 
 
+def _pruning(store: Any, opts: Any) -> Any:
+    """The Optuna pruner session of ``--prune`` (a context giving None when not asked for)."""
+    import contextlib
+
+    if not opts.prune:
+        return contextlib.nullcontext(None)
+    from nasx.refine.prune import train_pruning  # optuna: only when pruning
+
+    return train_pruning(store, opts.prune)
+
+
 def train_and_summarise(store: Any, opts: Any) -> int:
     """Train a run's unfinished trials, print one summary line; returns the exit status.
 
@@ -144,11 +155,13 @@ def train_and_summarise(store: Any, opts: Any) -> int:
     from nasx.store import TrialStatus as S
 
     started = time.monotonic()
-    counts = train_run(store, opts)
+    with _pruning(store, opts) as pruner:
+        counts = train_run(store, opts, pruner=pruner)
     done = store.finished(origins=None, any_recipe=True, stopped_early=True).trials
     errors = sorted((t.error, t.id) for t in done if t.error is not None)
     total = sum(counts.values())
-    parts = [f"{counts[s]} {s}" for s in (S.DONE, S.FAILED, S.DIVERGED, S.PENDING) if counts[s]]
+    parts = [f"{counts[s]} {s}" for s in (S.DONE, S.PRUNED, S.FAILED, S.DIVERGED, S.PENDING)
+             if counts[s]]
     line = (f"{store.meta().get('name', store.root.name)}: {', '.join(parts) or 'no trials'}"
             f" of {total} in {time.monotonic() - started:.1f} s ({opts.executor})")
     if errors:
