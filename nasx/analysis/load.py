@@ -26,6 +26,7 @@ import pandas as pd
 
 from nasx.errors import AnalysisError, printable
 from nasx.store.finished import PopulationRule, finished_population, run_recipe_of
+from nasx.store.measurements import StoredMeasurement, get_measurements
 from nasx.store.proxies import get_proxies
 from nasx.store.run_store import STATUSES, Origin, RunStore, TrialStatus, trials_frame
 from nasx.train import population
@@ -61,6 +62,8 @@ class RunData:
     error_kind: str = "validation"
     # zero-cost proxies from `nasx proxies`: trial id -> name -> value (empty without the table)
     proxies: dict[int, dict[str, float | None]] = field(default_factory=dict)
+    # measured latency and memory from `nasx measure`: trial id -> key -> row (empty without)
+    measurements: dict[int, dict[str, StoredMeasurement]] = field(default_factory=dict)
 
     @property
     def error_label(self) -> str:
@@ -164,6 +167,7 @@ def read_run(run_dir: str | Path) -> RunData:
         counts = store.counts()
         space_text = store.space_text(missing_ok=True)
         proxies = get_proxies(store)
+        measurements = get_measurements(store)
     frame = trials_frame(trials)
     # Names reach terminals, figures and pages: control characters escaped, length bounded.
     name = printable(meta.get("name") or root.name, limit=100)
@@ -196,7 +200,8 @@ def read_run(run_dir: str | Path) -> RunData:
     done = (frame["status"] == TrialStatus.DONE) & (frame["origin"] != Origin.FIDELITY)
     counts["done_without_error"] = int((done & ~frame["ok"]).sum())
     return RunData(name=name, root=root, meta=meta, space_text=space_text, frame=frame,
-                   counts=counts, recipe=run_recipe, error_kind=kind, proxies=proxies)
+                   counts=counts, recipe=run_recipe, error_kind=kind, proxies=proxies,
+                   measurements=measurements)
 
 
 def reference_recipe(run: RunData) -> dict[str, Scalar]:

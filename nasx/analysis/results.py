@@ -13,6 +13,7 @@ from nasx.analysis.compare import Comparison
 from nasx.analysis.edf import EDF, Bins
 from nasx.analysis.fidelity import Fidelity, Interval
 from nasx.analysis.jsonable import FLATTEN, JSON, OMIT_NONE, to_json
+from nasx.analysis.latency import LatencyView
 from nasx.analysis.ranges import BestOfK, GoodRanges
 from nasx.analysis.trends import ParetoPoint, StageProfiles, Trend
 from nasx.analysis.verdict import PairVerdict
@@ -148,6 +149,8 @@ class RunSummary:
     fidelity: Fidelity | None = field(default=None, metadata=OMIT_NONE)
     # zero-cost proxies from `nasx proxies`, best Spearman first (absent without proxies)
     proxies: list[ProxyRow] | None = field(default=None, metadata=OMIT_NONE)
+    # error vs measured latency from `nasx measure`, one view per latency (absent without)
+    latency: list[LatencyView] | None = field(default=None, metadata=OMIT_NONE)
 
     def trend(self, column: str) -> Trend | None:
         """The trend of ``column``, if the run has one."""

@@ -25,6 +25,7 @@ from scipy import stats
 from nasx.analysis.compare import compare
 from nasx.analysis.edf import EDF, SPACING, edf, edf_distance, normalized_edf
 from nasx.analysis.fidelity import fidelity_of, noise_floor
+from nasx.analysis.latency import latency_views
 from nasx.analysis.load import ERROR_LABELS, RunData, check_comparable
 from nasx.analysis.proxies import proxy_table
 from nasx.analysis.ranges import best_of_k, good_ranges
@@ -179,6 +180,7 @@ def _run_summary(run: RunData, opts: Options, lohi: tuple[float, float] | None) 
         pareto_flops=pareto_front(comparable, "flops"), best=_best(comparable),
         fidelity=fidelity_of(run.frame, run.recipe, seed=opts.seed, name=run.name),
         proxies=proxy_rows(run, pop, opts.seed),
+        latency=latency_views(comparable, run.measurements),
     )
 
 

@@ -219,3 +219,60 @@ def stage_figure(summary: Summary) -> str:
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     axes[0].legend(fontsize=7)
     return _png(fig)
+
+
+MAX_LATENCY_PANELS = 6
+
+
+def latency_panels(summary: Summary) -> list[tuple[str, str, int]]:
+    """The (key, device, threads) of every latency view of the runs, in the order the first run
+    ranks them, at most MAX_LATENCY_PANELS."""
+    out: list[tuple[str, str, int]] = []
+    for r in summary.runs:
+        for v in r.latency or []:
+            if (v.key, v.device, v.threads) not in out:
+                out.append((v.key, v.device, v.threads))
+    return out[:MAX_LATENCY_PANELS]
+
+
+def latency_figure(summary: Summary) -> str:
+    """Error against measured latency (log x), one panel per backend/device/batch: sampled as
+    dots, refine as crosses, and each run's Pareto front of (latency, error) as a dotted step line
+    through ringed points."""
+    plt, _ = _setup()
+    colors = _colors(summary)
+    panels = latency_panels(summary)
+    ncol = min(3, len(panels))
+    nrow = -(-len(panels) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.4 * ncol, 3.6 * nrow), squeeze=False)
+    for ax, (key, device, threads) in zip(axes.flat, panels, strict=False):
+        title = ""
+        xs: list[float] = []
+        for r in summary.runs:
+            v = next((v for v in r.latency or [] if (v.key, v.device, v.threads)
+                      == (key, device, threads)), None)
+            if v is None:
+                continue
+            title = v.caption()
+            c = colors[r.name]
+            for origin, marker, size in (("sampled", "o", 14), ("refine", "X", 26)):
+                pts = [p for p in v.points if p.origin == origin]
+                if pts:
+                    ax.scatter([p.latency_ms for p in pts], [p.error for p in pts], s=size,
+                               marker=marker, color=c, alpha=0.55 if origin == "sampled" else 0.9,
+                               lw=0, label=f"{r.name} {origin}", zorder=2)
+            xs += [p.latency_ms for p in v.points]
+            front = v.pareto
+            ax.step([p.value for p in front], [p.error for p in front], where="post", color=c,
+                    ls=":", lw=1.5, zorder=3)
+            ax.scatter([p.value for p in front], [p.error for p in front], s=40,
+                       facecolors="none", edgecolors=c, lw=1.2, zorder=4,
+                       label=f"{r.name} Pareto front ({len(front)})")
+        _log_axis(ax, pd.Series(xs, dtype=float))
+        ax.set(xlabel="measured latency (ms, median)", ylabel=summary.settings.error, title=title)
+        ax.title.set_fontsize(9)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize=7, loc="best")
+    fig.suptitle("error vs measured latency (dotted: Pareto front)")
+    return _png(fig)

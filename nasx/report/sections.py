@@ -250,6 +250,32 @@ def proxies(s: Summary) -> str:
     return "".join(out)
 
 
+def latency(s: Summary) -> str:
+    """Error against measured latency with its Pareto front, per backend, device and batch."""
+    out = [figure(figures.latency_figure(s), "error vs measured latency")]
+    views = [[r.name, v.caption(), v.n, len(v.pareto), v.method]
+             for r in s.runs for v in r.latency or []]
+    out.append(table(["run", "latency measured with", "models", "on the Pareto front",
+                      "method"], views, left=2))
+    for r in s.runs:
+        for v in (r.latency or [])[:1]:  # the most measured view; summary.json has them all
+            spread = {p.id: p.spread_ms for p in v.points}
+            rows = [[p.id, p.origin, p.value, spread.get(p.id), p.error] for p in v.pareto]
+            out.append(f"<h3>Pareto front of {fmt(r.name)} (error vs latency, "
+                       f"{fmt(v.caption())})</h3>")
+            out.append(table(["trial", "origin", "latency (ms)", "IQR (ms)", "error"], rows,
+                             left=2))
+    out.append('<p class="note">From <code>nasx measure RUN</code> (or <code>--measure</code> at'
+               " training time): median of timed inference runs after warm-up, IQR over those"
+               " runs, on the device, backend, batch and thread count named above each panel."
+               " Points: the finished models trained with the run's recipe (dots sampled,"
+               " crosses refine), against the " + fmt(s.settings.error) + "; latency does not"
+               " depend on the seed, so models of one architecture share its measurement."
+               " Ringed points on the dotted line: the Pareto front, no model both faster and"
+               " more accurate. Latency axis logarithmic.</p>")
+    return "".join(out)
+
+
 def spaces(s: Summary) -> str:
     """Recipes, space files and their differences."""
     out = []
@@ -287,5 +313,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("Best models and stage profiles", stages),
     Section("Zero-cost proxies vs validation error", proxies,
             lambda s: any(r.proxies is not None for r in s.runs)),
+    Section("Error vs measured latency", latency,
+            lambda s: any(r.latency is not None for r in s.runs)),
     Section("Recipes and space files", spaces),
 )
