@@ -32,13 +32,14 @@ from nasx.space.dists import (
     Fixed,
     Param,
 )
+from nasx.space.measured import MEASURED_KEYS, MeasureSettings, check_measured_bounds
 from nasx.space.shipped import resolve_space
 from nasx.types import JSONObject, Scalar
 from nasx.yamlio import YamlLimitError, clip, load_yaml, read_text, shorten
 
 DEFAULT_N = 100
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_SECTIONS = ("input", "params", "per_stage", "relations", "constraints", "train")
+_SECTIONS = ("input", "params", "per_stage", "relations", "constraints", "measure", "train")
 # Limits that keep a small file from costing much memory or time (sizes: nasx.yamlio).
 MAX_N = 100_000  # samples per run
 MAX_STAGES = 32  # a network has 4 to 7
@@ -63,6 +64,7 @@ class _SpaceFile(BaseModel):
     per_stage: dict[str, object] = {}
     relations: dict[str, str] = {}
     constraints: dict[str, object] = {}
+    measure: dict[str, object] = {}  # MeasureSettings, validated with the measured constraints
     train: dict[str, object] = {}
     lineage: dict[str, object] = {}  # YAML provenance, checked only as a mapping
 
@@ -83,7 +85,10 @@ class SearchSpace:
     stages: int | None = None
     per_stage: dict[str, tuple[Param, ...]] = field(default_factory=dict)
     relations: dict[str, str] = field(default_factory=dict)
-    constraints: dict[str, tuple[Bound, Bound]] = field(default_factory=dict)
+    constraints: dict[str, tuple[Bound, Bound]] = field(default_factory=dict)  # analytic ones
+    # latency_ms / memory_mb: judged on a figure measured as `measure` says (nasx.space.measured)
+    measured: dict[str, tuple[Bound, Bound]] = field(default_factory=dict)
+    measure: MeasureSettings = field(default_factory=MeasureSettings)
     train_fixed: dict[str, Scalar] = field(default_factory=dict)
     train_dists: dict[str, Dist] = field(default_factory=dict)
     description: str = ""  # free text: where the space comes from (narrow writes one)
@@ -267,15 +272,32 @@ def _relations(raw: Mapping[str, str], params: Mapping[str, Param],
     return dict(raw)
 
 
-def _constraints(raw: dict[str, object], where: str) -> dict[str, tuple[Bound, Bound]]:
-    """The ``constraints:`` section: ``[lo, hi]`` bounds per quantity."""
-    constraints: dict[str, tuple[Bound, Bound]] = {}
+Limits = dict[str, tuple[Bound, Bound]]
+
+
+def _constraints(raw: dict[str, object], where: str) -> tuple[Limits, Limits]:
+    """The ``constraints:`` section: ``[lo, hi]`` bounds per quantity, split into the analytic
+    ones and the measured ones (``latency_ms``, ``memory_mb``: non-negative, one side at least)."""
+    analytic: Limits = {}
+    measured: Limits = {}
     for key, value in raw.items():
         try:
-            constraints[key] = parse_bounds(value)
+            bounds = parse_bounds(value)
+            if key in MEASURED_KEYS:
+                check_measured_bounds(key, bounds)
         except ValueError as exc:
             raise SpaceError(str(exc), where=where, key=f"constraints.{key}") from None
-    return constraints
+        (measured if key in MEASURED_KEYS else analytic)[key] = bounds
+    return analytic, measured
+
+
+def _measure(raw: dict[str, object], where: str) -> MeasureSettings:
+    """The ``measure:`` block: how measured constraints are measured (all keys optional)."""
+    try:
+        return MeasureSettings.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise SpaceError(_rule(err), where=where, key=_key("measure", err["loc"])) from None
 
 
 def _train(raw: dict[str, object], where: str) -> tuple[dict[str, Scalar], dict[str, Dist]]:
@@ -295,7 +317,8 @@ def parse_space(text: str, path: str | Path) -> SearchSpace:
     """Validate the YAML ``text`` of the space file ``path`` (used for errors and the default name).
 
     Sections are validated in the file's reading order, so the first error reported is the one
-    it always was: top level, name, input, params, per_stage, relations, constraints, train.
+    it always was: top level, name, input, params, per_stage, relations, constraints, measure,
+    train.
     """
     path = Path(path)
     where = str(path)
@@ -305,13 +328,15 @@ def parse_space(text: str, path: str | Path) -> SearchSpace:
     params = _params(top.params, where)
     per_stage = _per_stage(top, params, where)
     relations = _relations(top.relations, params, per_stage, where)
-    constraints = _constraints(top.constraints, where)
+    constraints, measured = _constraints(top.constraints, where)
+    measure = _measure(top.measure, where)
     train_fixed, train_dists = _train(top.train, where)
     return SearchSpace(
         path=path, text=text, sha256=hashlib.sha256(text.encode()).hexdigest(), name=name,
         family=top.family, n=top.n, seed=top.seed, input=inputs, params=params,
         stages=top.stages, per_stage=per_stage, relations=relations,
-        constraints=constraints, train_fixed=train_fixed, train_dists=train_dists,
+        constraints=constraints, measured=measured, measure=measure, train_fixed=train_fixed,
+        train_dists=train_dists,
         description=top.description, lineage=top.lineage,
     )
 
