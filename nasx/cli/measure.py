@@ -1,12 +1,18 @@
 """``nasx measure RUN``: measure the inference latency (PyTorch and ONNX Runtime on CPU, CUDA
 where present) and training memory of every trial that has no measurement yet (resumable, one
-transaction per trial)."""
+transaction per trial).
+
+Latency and memory do not depend on the seed or the training schedule: each distinct architecture
+is measured once and its rows are copied to the other trials of that architecture (fidelity
+retrains, repeated draws). ``--measure`` of ``nasx train`` / ``nasx run`` calls
+:func:`measure_missing` too."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -57,31 +63,94 @@ def measure_args(spec: Any, args: argparse.Namespace) -> list[Any]:
                         warmup=args.warmup, threads=args.threads)
 
 
+def defaults(progress: bool) -> argparse.Namespace:
+    """The options of ``nasx measure`` at their defaults (what ``--measure`` measures)."""
+    p = argparse.ArgumentParser(add_help=False)
+    add_options(p)
+    return argparse.Namespace(**vars(p.parse_args([])), no_progress=not progress)
+
+
 def run(args: argparse.Namespace) -> int:
     """Measure what is missing; print progress and errors."""
     from nasx.store import RunStore
+
+    check_options(args)
+    with RunStore.open(args.run) as store:
+        done = measure_missing(store, args)
+    print(done.line(), flush=True)
+    return 1 if done.failed else 0
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What one pass over a run's trials did."""
+
+    name: str
+    measured: int  # architectures measured (failed ones included)
+    failed: int
+    copied: int  # trials given the rows of a measured trial of the same architecture
+    seconds: float
+
+    def line(self) -> str:
+        """One line for the terminal."""
+        line = (f"{self.name}: {self.measured - self.failed} trials measured, {self.failed}"
+                f" failed, in {self.seconds:.1f} s")
+        if self.copied:
+            line += (f"; {self.copied} copied from a trial of the same architecture (latency and"
+                     " memory do not depend on the seed)")
+        return line
+
+
+def measure_missing(store: Any, args: argparse.Namespace) -> Measured:
+    """Measure every architecture of the run that no trial has a measurement of, once; copy the
+    rows to every trial of a measured architecture that lacks them."""
     from nasx.store.measurements import ensure_table, get_measurements
 
     check_options(args)
     started = time.monotonic()
-    with RunStore.open(args.run) as store:
-        ensure_table(store)
-        have = get_measurements(store)
-        todo = [t for t in store.trials() if t.id not in have]
-        failed = _measure_all(store, todo, args)
-        name = store.meta().get("name", store.root.name)
-    print(f"{name}: {len(todo) - failed} trials measured, {failed} failed, in"
-          f" {time.monotonic() - started:.1f} s", flush=True)
-    return 1 if failed else 0
+    ensure_table(store)
+    have = get_measurements(store)
+    trials = store.trials()
+    source: dict[str, int] = {}
+    for t in trials:
+        if t.id in have:
+            source.setdefault(t.spec.fingerprint(), t.id)
+    groups: dict[str, list[Any]] = {}
+    for t in trials:
+        if t.id not in have:
+            groups.setdefault(t.spec.fingerprint(), []).append(t)
+    copied = 0
+    for arch, ts in groups.items():
+        if arch in source:
+            _copy(store, ts, list(have[source[arch]].values()), source[arch], args)
+            copied += len(ts)
+    todo = [ts for arch, ts in groups.items() if arch not in source]
+    failed, more = _measure_all(store, todo, args)
+    name = store.meta().get("name", store.root.name)
+    return Measured(name=str(name), measured=len(todo), failed=failed, copied=copied + more,
+                    seconds=time.monotonic() - started)
 
 
-def _measure_all(store: Any, todo: list[Any], args: argparse.Namespace) -> int:
-    """Measurements of ``todo`` into the store, one transaction each; returns how many failed."""
+def _copy(store: Any, trials: list[Any], rows: list[Any], source: int,
+          args: argparse.Namespace) -> None:
+    """The measurement rows of trial ``source`` into each of ``trials``, one transaction each."""
+    from nasx.store.measurements import put_measurements
+
+    for t in trials:
+        put_measurements(store, t.id, rows)
+        if not args.no_progress:
+            print(f"  trial {t.id}: copied from trial {source} (same architecture)", flush=True)
+
+
+def _measure_all(store: Any, groups: list[list[Any]], args: argparse.Namespace
+                 ) -> tuple[int, int]:
+    """Measurements of the first trial of each group, copied to the others, one transaction per
+    trial; returns (failed, copied)."""
     from nasx.errors import NasxError
     from nasx.store.measurements import StoredMeasurement, put_measurements
 
-    failed = 0
-    for i, t in enumerate(todo, 1):
+    failed = copied = 0
+    for i, (t, *rest) in enumerate(groups, 1):
         try:
             got = measure_args(t.spec, args)
         except (NasxError, RuntimeError, ValueError) as exc:
@@ -89,10 +158,12 @@ def _measure_all(store: Any, todo: list[Any], args: argparse.Namespace) -> int:
             text = " ".join(str(exc).split())[:300]
             print(f"nasx measure: trial {t.id}: {type(exc).__name__}: {text}", file=sys.stderr)
             continue
-        put_measurements(store, t.id, [StoredMeasurement(m.key, m.median, m.spread, m.device,
-                                                         m.batch, m.threads, m.method)
-                                       for m in got])
+        rows = [StoredMeasurement(m.key, m.median, m.spread, m.device, m.batch, m.threads,
+                                  m.method) for m in got]
+        put_measurements(store, t.id, rows)
         if not args.no_progress:
-            print(f"  trial {t.id} ({i}/{len(todo)}): "
+            print(f"  trial {t.id} ({i}/{len(groups)}): "
                   + ", ".join(f"{m.key} {m.median:.4g}±{m.spread:.2g}" for m in got), flush=True)
-    return failed
+        _copy(store, rest, rows, t.id, args)
+        copied += len(rest)
+    return failed, copied
