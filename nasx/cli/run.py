@@ -21,7 +21,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--n", "-n", type=int, default=None, help="number of samples (default: the space's n)")
     p.add_argument("--seed", type=int, default=None, help="sampler seed (default: the space's)")
     p.add_argument("--out", default=None, help="run folder (default: runs/<space name>)")
-    add_training_args(p)
+    add_training_args(p, before_training=True)
     p.set_defaults(func=run)
 
 
@@ -33,7 +33,7 @@ def sample_or_reuse(space: str, n: int | None, seed: int | None, out: str | None
     Nothing is written before the space and the full recipe (its ``train:`` block with the
     command line's ``overrides``) are valid, and a CUDA device the recipe asks for is present.
     """
-    from nasx.cli.sample import check_counts, check_train_block, validate_space
+    from nasx.cli.sample import check_counts, check_train_block, measurer_for, validate_space
     from nasx.cli.train import check_device
     from nasx.sample import create_run
     from nasx.train.recipe import resolve_recipe
@@ -46,9 +46,12 @@ def sample_or_reuse(space: str, n: int | None, seed: int | None, out: str | None
     check_device(recipe.device, executor, address,
                  source="command line" if overridden else str(parsed.path),
                  key="device" if overridden else "train.device")
-    store, s = create_run(space, n=n, seed=seed, out=out, progress=progress)
+    store, s = create_run(space, n=n, seed=seed, out=out, progress=progress,
+                          measure=measurer_for(parsed))
     what = "reusing" if s.existed else "sampled"
     print(f"{what} {s.accepted} architectures of {space} (seed {s.seed}) in {s.out}")
+    if s.measured_line():
+        print(f"  {s.measured_line()} ({parsed.measure.describe()})")
     return store
 
 
@@ -57,4 +60,4 @@ def run(args: argparse.Namespace) -> int:
     opts = exec_options(args)
     with sample_or_reuse(args.space, args.n, args.seed, args.out, opts.progress, opts.overrides,
                          opts.executor, opts.address) as store:
-        return train_and_summarise(store, opts)
+        return train_and_summarise(store, opts, args)

@@ -95,6 +95,16 @@ def check_counts(space: str, n: int | None, seed: int | None,
             raise SamplingError(f"must be in [{lo}, {hi}], got {shown}", where=space, key=key)
 
 
+def measurer_for(space: SearchSpace) -> Any:
+    """The measuring hook of ``space``'s measured constraints, or None (torch is imported only
+    for a space that has them)."""
+    if not space.measured:
+        return None
+    from nasx.measure.probe import constraint_measurer
+
+    return constraint_measurer(space)
+
+
 def _si(x: float) -> str:
     return si(x, 4, small_digits=6)  # the CLI's figures: 4 digits with a suffix, else as %g
 
@@ -104,9 +114,10 @@ def run(args: argparse.Namespace) -> int:
     from nasx.sample import create_run
 
     check_counts(args.space, args.n, args.seed, args.max_attempts)
-    validate_space(args.space)
+    space = validate_space(args.space)
     store, s = create_run(args.space, n=args.n, seed=args.seed, out=args.out,
-                          progress=not args.no_progress, max_attempts=args.max_attempts)
+                          progress=not args.no_progress, max_attempts=args.max_attempts,
+                          measure=measurer_for(space))
     store.close()
     if s.existed:
         print(f"{s.out} already holds this run ({s.accepted} trials, seed {s.seed}): "
@@ -118,4 +129,7 @@ def run(args: argparse.Namespace) -> int:
           f"{', rejected: ' + rejected if rejected else ''}")
     print(f"  flops {_si(s.flops[0])}..{_si(s.flops[1])}, "
           f"params {_si(s.params[0])}..{_si(s.params[1])}, {s.seconds:.2f} s")
+    if s.measured_line():
+        print(f"  {s.measured_line()} ({space.measure.describe()}; measured figures are noisy:"
+              " a rerun may accept other architectures)")
     return 0

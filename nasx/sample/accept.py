@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nasx.arch.complexity import Complexity, complexity
 from nasx.arch.spec import ArchSpec
@@ -21,6 +21,9 @@ from nasx.sample.bind import Bound
 from nasx.space import within
 from nasx.space.constraints import Bound as Limit
 from nasx.store import NewTrial, Origin
+
+if TYPE_CHECKING:
+    from nasx.sample.measured import MeasuredValue
 
 COMPLEXITY_KEYS = ("flops", "params", "acts")
 # A candidate beyond these is rejected as "out_of_range": counts must fit the store's int64 columns
@@ -44,6 +47,8 @@ class Verdict:
     spec: ArchSpec | None = None
     counts: Complexity | None = None
     trial: NewTrial | None = None  # set by a caller that makes the trial (refine's check)
+    # latency_ms / memory_mb -> what was measured (nasx.sample.measured); empty when unmeasured
+    measured: Mapping[str, MeasuredValue] = field(default_factory=dict)
 
     @property
     def feasible(self) -> bool:
@@ -93,7 +98,8 @@ def distance(value: float, bounds: tuple[Limit, Limit]) -> float:
     return 0.0
 
 
-def _outside(key: str, value: float, bounds: tuple[Limit, Limit]) -> str:
+def outside(key: str, value: float, bounds: tuple[Limit, Limit]) -> str:
+    """``key=value outside [lo, hi]``: the reason of a violated constraint."""
     return f"{key}={value:g} outside [{bounds[0]}, {bounds[1]}]"
 
 
@@ -167,7 +173,7 @@ class Acceptance:
             for key, bounds in self.constraints.items():  # cheapest first: no decode
                 value = values.get(key)
                 if _is_number(value) and not within(value, bounds):
-                    return Verdict(False, key, _outside(key, value, bounds),
+                    return Verdict(False, key, outside(key, value, bounds),
                                    distance(value, bounds), {key: value})
         decoded = self.decode(values)
         if isinstance(decoded, Verdict):
@@ -184,7 +190,7 @@ class Acceptance:
             value = quantities[key]
             if not within(value, bounds):
                 failed.append(key)
-                texts.append(_outside(key, value, bounds))
+                texts.append(outside(key, value, bounds))
                 violation += max(distance(value, bounds), 1e-12)  # > 0 however close
                 if stop_at_first:
                     break

@@ -17,10 +17,12 @@ import numpy as np
 from nasx import __version__
 from nasx.errors import SamplingError, StoreError
 from nasx.fsutil import InstallError, atomic_folder, temp_folder_beside
+from nasx.sample.measured import Measurer
 from nasx.sample.progress import DelayedProgress
 from nasx.sample.sampler import SampleResult, sample_space
 from nasx.space import SearchSpace, load_space
 from nasx.store import Origin, RunStore
+from nasx.store.measurements import StoredMeasurement, ensure_table, put_measurements
 
 
 @dataclass(frozen=True)
@@ -38,11 +40,24 @@ class SampleSummary:
     params: tuple[int, int] = (0, 0)
     existed: bool = False  # the folder already held this very run: nothing was written
     seconds: float = 0.0
+    # measured constraints (run meta "measured"): their keys, the distinct candidates measured
+    # and how many of those they rejected; () / 0 for a space without them
+    measured_keys: tuple[str, ...] = ()
+    measured: int = 0
+    measured_rejected: int = 0
 
     @property
     def acceptance_rate(self) -> float:
         """accepted / attempts."""
         return self.accepted / self.attempts if self.attempts else 0.0
+
+    def measured_line(self) -> str | None:
+        """``measured latency_ms of 37 candidates (12 rejected)``; None without measured
+        constraints."""
+        if not self.measured_keys:
+            return None
+        return (f"measured {', '.join(self.measured_keys)} of {self.measured} candidates "
+                f"({self.measured_rejected} rejected)")
 
 
 def _summary(store: RunStore, space: SearchSpace, n: int, seed: int, *, existed: bool,
@@ -51,11 +66,15 @@ def _summary(store: RunStore, space: SearchSpace, n: int, seed: int, *, existed:
     trials = store.trials()
     flops = [t.flops for t in trials] or [0]
     params = [t.params for t in trials] or [0]
+    measured = meta.get("measured")
+    m = measured if isinstance(measured, dict) else {}
     return SampleSummary(
         name=str(meta.get("name", space.name)), out=store.root, n=n, seed=seed,
         accepted=len(trials), attempts=int(meta.get("attempts", 0)),
         rejected=dict(meta.get("rejected", {})), flops=(min(flops), max(flops)),
         params=(min(params), max(params)), existed=existed, seconds=seconds,
+        measured_keys=tuple(str(k) for k in m.get("keys", [])),
+        measured=int(m.get("candidates", 0)), measured_rejected=int(m.get("rejected", 0)),
     )
 
 
@@ -85,10 +104,13 @@ def create_run(
     out: str | Path | None = None,
     progress: bool = True,
     max_attempts: int | None = None,
+    measure: Measurer | None = None,
 ) -> tuple[RunStore, SampleSummary]:
     """Load a space, sample ``n`` trials and write ``out`` (default ``runs/<space name>``).
 
-    Re-running with the same space, n and seed into the same folder changes nothing.
+    Re-running with the same space, n and seed into the same folder changes nothing. A space
+    with measured constraints needs ``measure`` (``nasx.measure.probe.constraint_measurer``);
+    what it measured for each trial goes to the run's measurements table.
     """
     started = time.monotonic()
     space = load_space(space_path)
@@ -109,12 +131,16 @@ def create_run(
 
     with DelayedProgress(n, enabled=progress) as bar:
         result = sample_space(space, n, np.random.default_rng(seed), max_attempts=max_attempts,
-                              progress=bar)
+                              progress=bar, measure=measure)
     meta = {
         "name": space.name, "family": space.family, "space_file": str(space_path),
         "space_sha256": space.sha256, "seed": seed, "n": n, "nasx_version": __version__,
         "attempts": result.attempts, "rejected": result.rejected,
     }
+    if space.measured:  # only then: the meta of every other run stays as it was
+        meta["measured"] = {"keys": list(space.measured), "candidates": result.measured,
+                            "rejected": result.measured_rejected,
+                            "settings": space.measure.model_dump()}
     _write_atomically(target, space, meta, result)
     store = RunStore.open(target)
     return store, _summary(store, space, n, seed, existed=False,
@@ -170,10 +196,25 @@ def _write_atomically(target: Path, space: SearchSpace, meta: dict[str, object],
         # closing the last connection checkpoints the WAL, so the folder moves as a whole.
         with (atomic_folder(target, tmp=tmp) as folder,
               RunStore.create(folder, space.text, meta) as store):
-            store.add_trials(result.trials)
+            ids = store.add_trials(result.trials)
+            _record_measurements(store, ids, result)
     except InstallError as exc:  # e.g. another `nasx sample` filled the folder meanwhile
         raise StoreError(f"cannot move the new run into place ({exc.strerror or exc})",
                          where=str(target)) from None
+
+
+def _record_measurements(store: RunStore, ids: list[int], result: SampleResult) -> None:
+    """What the measured constraints read for each trial, in the measurements table under the
+    constraint's key (``latency_ms``, ``memory_mb``) with device, batch, threads and method."""
+    if not result.measurements:
+        return
+    ensure_table(store)
+    for trial_id, trial in zip(ids, result.trials, strict=True):
+        got = result.measurements.get(trial.fingerprint, {})
+        put_measurements(store, trial_id, [
+            StoredMeasurement(key, m.median, m.spread, m.device, m.batch, m.threads,
+                              f"{m.method} ({m.key}, at sampling)")
+            for key, m in got.items()])
 
 
 def add_samples(
@@ -183,8 +224,11 @@ def add_samples(
     rng: np.random.Generator,
     origin: Origin = Origin.SAMPLED,
     max_attempts: int | None = None,
+    measure: Measurer | None = None,
 ) -> list[int]:
     """Sample ``n`` more trials not yet in ``store`` and add them; returns their ids."""
     result = sample_space(space, n, rng, max_attempts=max_attempts,
-                          exclude=store.fingerprints(), origin=origin)
-    return store.add_trials(result.trials)
+                          exclude=store.fingerprints(), origin=origin, measure=measure)
+    ids = store.add_trials(result.trials)
+    _record_measurements(store, ids, result)
+    return ids

@@ -19,6 +19,7 @@ from nasx.errors import InvalidSample, SamplingError
 from nasx.sample.accept import INVALID, Acceptance, Verdict
 from nasx.sample.bind import Bound, bind
 from nasx.sample.draw import draw_columns, to_rows
+from nasx.sample.measured import MeasuredCheck, MeasuredValue, Measurer
 from nasx.sample.prefilter import SCREENS
 from nasx.space import ChoiceDist, Fixed, Param, SearchSpace
 from nasx.space.dists import Scalar
@@ -46,6 +47,11 @@ class SampleResult:
     trials: list[NewTrial]
     attempts: int
     rejected: dict[str, int] = field(default_factory=dict)  # reason -> count
+    # measured constraints: distinct candidates measured, how many of those were rejected, and
+    # what was measured for each trial (by fingerprint). All 0 / empty for a space without them.
+    measured: int = 0
+    measured_rejected: int = 0
+    measurements: dict[str, Mapping[str, MeasuredValue]] = field(default_factory=dict)
 
     @property
     def accepted(self) -> int:
@@ -117,9 +123,13 @@ def check_space(space: SearchSpace) -> Bound:
 
 
 def build_trial(space: SearchSpace, values: Mapping[str, Scalar], *, seed: int,
-                hparams: Mapping[str, Any] | None = None, origin: str = "refine") -> NewTrial:
-    """A trial from given values (e.g. an Optuna suggestion); InvalidSample names the reason."""
-    verdict = Acceptance(bind(space)).check(values, stop_at_first=True)
+                hparams: Mapping[str, Any] | None = None, origin: str = "refine",
+                measure: Measurer | None = None) -> NewTrial:
+    """A trial from given values (e.g. an Optuna suggestion); InvalidSample names the reason.
+
+    ``measure`` judges a space's measured constraints (``nasx.sample.measured``)."""
+    measured = MeasuredCheck(space, measure)
+    verdict = measured.check(Acceptance(bind(space)).check(values, stop_at_first=True))
     if not verdict.accepted:
         rule = "give no valid network" if verdict.rule == INVALID else "violate the constraint"
         raise InvalidSample(f"the values {rule}", where=str(space.path), key=verdict.rule)
@@ -135,11 +145,14 @@ def sample_space(
     exclude: Collection[str] = (),
     origin: str = "sampled",
     progress: Progress | None = None,
+    measure: Measurer | None = None,
 ) -> SampleResult:
     """Draw ``n`` distinct acceptable trials; SamplingError when the budget runs out first.
 
-    ``exclude`` holds fingerprints already taken (a run's existing trials).
+    ``exclude`` holds fingerprints already taken (a run's existing trials). A space with measured
+    constraints needs ``measure``, applied only to candidates every analytic constraint accepts.
     """
+    measured = MeasuredCheck(space, measure)  # refuses a measured space without the hook
     if n < 1:
         raise SamplingError(f"the number of samples must be >= 1, got {n}", key="n")
     budget = default_max_attempts(n) if max_attempts is None else max_attempts
@@ -147,7 +160,7 @@ def sample_space(
         raise SamplingError(f"the attempt budget must be >= 1, got {budget}", key="max_attempts")
     stall = STALL if max_attempts is None else None  # a budget the user gives is used in full
     result = _draw(space, rng, n=n, budget=budget, exclude=exclude, origin=origin,
-                   progress=progress, stall=stall)
+                   progress=progress, stall=stall, measured=measured)
     if result.accepted < n:
         raise SamplingError(_shortfall(result, n, stalled=result.attempts < budget),
                             where=str(space.path))
@@ -157,7 +170,8 @@ def sample_space(
 def probe_space(space: SearchSpace, attempts: int, rng: np.random.Generator) -> SampleResult:
     """Look at exactly ``attempts`` candidates and keep every distinct acceptable one.
 
-    Never raises for a low acceptance rate: this is how ``nasx describe`` estimates it.
+    Never raises for a low acceptance rate: this is how ``nasx describe`` estimates it. Measured
+    constraints are not applied: the rate is the analytic constraints' alone.
     """
     if attempts < 1:
         raise SamplingError(f"the number of probes must be >= 1, got {attempts}", key="probe")
@@ -166,9 +180,10 @@ def probe_space(space: SearchSpace, attempts: int, rng: np.random.Generator) -> 
 
 def _draw(space: SearchSpace, rng: np.random.Generator, *, n: int, budget: int,
           exclude: Collection[str] = (), origin: str = "sampled", progress: Progress | None = None,
-          stall: int | None = None) -> SampleResult:
+          stall: int | None = None, measured: MeasuredCheck | None = None) -> SampleResult:
     """The sampling loop: up to ``n`` trials from at most ``budget`` candidates (stopping early
-    after ``stall`` candidates in a row without a new trial)."""
+    after ``stall`` candidates in a row without a new trial), measured ones judged by
+    ``measured`` once every analytic check and the duplicate check passed."""
     bound = check_space(space)
     arch_rng, trial_rng = rng.spawn(2)
     acceptance = Acceptance(bound)
@@ -176,6 +191,7 @@ def _draw(space: SearchSpace, rng: np.random.Generator, *, n: int, budget: int,
     seen = set(exclude)
     trials: list[NewTrial] = []
     rejected: Counter[str] = Counter()
+    measurements: dict[str, Mapping[str, MeasuredValue]] = {}
     attempts = 0
     last_new = 0  # attempts when the last new trial was found
     while len(trials) < n and attempts < budget:
@@ -200,6 +216,12 @@ def _draw(space: SearchSpace, rng: np.random.Generator, *, n: int, budget: int,
             if fp in seen:
                 rejected["duplicate"] += 1
                 continue
+            if measured is not None and measured.active:  # the costly check comes last
+                verdict = measured.check(verdict)
+                if not verdict.accepted:
+                    rejected[verdict.rule] += 1
+                    continue
+                measurements[fp] = verdict.measured
             seen.add(fp)
             last_new = batch_start + i + 1
             trials.append(verdict.trial_for(values, fingerprint=fp, hparams=hparams, origin=origin,
@@ -212,7 +234,12 @@ def _draw(space: SearchSpace, rng: np.random.Generator, *, n: int, budget: int,
             rejected.update(r for r in seen_reasons.tolist() if r is not None)
         if progress:
             progress(len(trials), attempts)
-    return SampleResult(trials=trials, attempts=attempts, rejected=dict(rejected))
+    if measured is None or not measured.active:
+        return SampleResult(trials=trials, attempts=attempts, rejected=dict(rejected))
+    return SampleResult(trials=trials, attempts=attempts, rejected=dict(rejected),
+                        measured=measured.measured,
+                        measured_rejected=sum(measured.rejected.values()),
+                        measurements=measurements)
 
 
 def _shortfall(result: SampleResult, n: int, stalled: bool = False) -> str:

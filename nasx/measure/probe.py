@@ -1,0 +1,50 @@
+"""The measuring hook of a space's measured constraints (``latency_ms``, ``memory_mb``).
+
+The sampler is torch-free, so it judges measured constraints through a callable the CLI builds
+here and passes in (``nasx.sample.measured``): spec -> {constraint key -> Measurement}, measured
+as the space's ``measure:`` block says (default: batch 1, eager PyTorch on one CPU thread, median
+of 20 timed runs after 5 warm-up runs; ``memory_mb`` is the training-step memory of
+:func:`nasx.measure.train_memory` at the same batch and device).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import torch
+
+from nasx.errors import SpaceError
+from nasx.measure.latency import latency
+from nasx.measure.memory import train_memory
+from nasx.measure.result import Measurement
+
+if TYPE_CHECKING:
+    from nasx.arch.spec import ArchSpec
+    from nasx.space import SearchSpace
+
+ConstraintMeasurer = Callable[["ArchSpec"], dict[str, Measurement]]
+
+
+def constraint_measurer(space: SearchSpace) -> ConstraintMeasurer:
+    """The callable that measures what ``space``'s measured constraints read.
+
+    SpaceError naming ``measure.device`` when the space asks for CUDA and the machine has none.
+    """
+    s = space.measure
+    keys = tuple(space.measured)
+    if s.device.startswith("cuda") and not torch.cuda.is_available():
+        raise SpaceError(f"no CUDA device on this machine to measure on, got {s.device!r}",
+                         where=str(space.path), key="measure.device")
+
+    def measure(spec: ArchSpec) -> dict[str, Measurement]:
+        out: dict[str, Measurement] = {}
+        if "latency_ms" in keys:
+            out["latency_ms"] = latency(spec, (s.backend, s.device), batch=s.batch,
+                                        repeats=s.repeats, warmup=s.warmup, threads=s.threads)
+        if "memory_mb" in keys:
+            out["memory_mb"] = train_memory(spec, batch=s.batch, device=s.device,
+                                            repeats=min(s.repeats, 3), threads=s.threads)
+        return out
+
+    return measure
