@@ -2,6 +2,7 @@
 
     python bench/bench_train.py spaces/regnet.yaml [--models 8] [--epochs 1] [--resolution 32]
     python bench/bench_train.py spaces/regnet.yaml --quick      # small and slow enough for a CPU
+    python bench/bench_train.py spaces/regnet_cifar.yaml --packing 1,2,4,8 --models 32  # a GPU
 
 Samples ``--models`` architectures from the space file (its own sampler and constraints), trains
 each with ``train_trial`` on one device on 50000 + 10000 random 3x32x32 images (random labels;
@@ -9,6 +10,15 @@ only the speed matters), and prints per-model seconds, images per second, and mo
 device-hour (3600 / mean seconds per trained model, evaluation included). The networks are built
 at ``--resolution`` (default 32, CIFAR); their ImageNet-sized widths are kept. One untimed warm-up
 trial first pays the one-time costs (lazy imports, cuDNN autotuning, data generation).
+
+``--packing 1,2,4,8`` measures GPU packing instead (issue 14): it samples ``--models`` networks
+once, then for each k trains a copy of that run with ``nasx train RUN --executor ray
+--gpus-per-trial 1/k --device cuda --data synthetic`` on one GPU (``--gpu``, via
+CUDA_VISIBLE_DEVICES), and prints per k: trials done/failed, the training span (first start to
+last end, from the store), models per GPU-hour, aggregate training images/s, and the share of the
+GPU's dense bf16 peak reached (6 x multiply-adds per trained image; a known device or
+``--peak-tflops``). It needs CUDA and says so in one line otherwise; ``--cpu-check`` runs the same
+steps on CPU (``--gpus-per-trial 0``; figures meaningless) to check the script itself.
 """
 
 from __future__ import annotations
@@ -16,10 +26,31 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
+import shutil
+import socket
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
+
+# Run as a script from a checkout: nasx from this checkout, here and in the nasx commands started.
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+# Dense (no sparsity) bf16 tensor-core peaks in TFLOPS, from NVIDIA's data sheets, matched in
+# order against torch.cuda.get_device_name (the more specific names first).
+BF16_PEAK_TFLOPS = (
+    ("H100 PCIe", 756.0),
+    ("H100 NVL", 835.0),
+    ("H100", 989.0),  # SXM
+    ("H200", 989.0),
+    ("GH200", 989.0),
+    ("A100", 312.0),
+    ("L40S", 362.0),
+    ("L4", 121.0),
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -44,6 +75,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="2 models, 1 epoch, 512 + 256 images, batch 64: a CPU smoke run",
     )
     p.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    g = p.add_argument_group("GPU packing (issue 14)")
+    g.add_argument("--packing", default=None, metavar="K,K,...",
+                   help="trials per GPU to measure, e.g. 1,2,4,8 (trains through nasx train "
+                   "--executor ray --gpus-per-trial 1/k)")
+    g.add_argument("--data", default="synthetic", help="data set of the packing runs")
+    g.add_argument("--cpus-per-trial", type=float, default=1.0)
+    g.add_argument("--gpu", type=int, default=0, help="the one GPU used (CUDA_VISIBLE_DEVICES)")
+    g.add_argument("--out", type=Path, default=Path("runs/bench_packing"),
+                   help="folder of the packing runs (replaced)")
+    g.add_argument("--peak-tflops", type=float, default=0.0,
+                   help="dense bf16 peak of the GPU (default: known devices only)")
+    g.add_argument("--cpu-check", action="store_true",
+                   help="run the packing steps on CPU to check the script (figures meaningless)")
     args = p.parse_args(argv)
     if args.quick:
         args.models, args.epochs, args.batch_size = min(args.models, 2), 1, 64
@@ -73,6 +117,8 @@ def sample_specs(space_path: str, n: int, seed: int, resolution: int) -> list[di
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print its figures."""
     args = parse_args(argv)
+    if args.packing:
+        return packing_main(args)
     from nasx.data import DataCache
     from nasx.train.job import TrialJob
     from nasx.train.recipe import Recipe
@@ -163,6 +209,127 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(summary, indent=2))
+    return 0
+
+
+def per_gpu_list(text: str) -> list[int]:
+    """'1,2,4,8' -> [1, 2, 4, 8]; SystemExit with one line for anything else."""
+    try:
+        ks = [int(k) for k in text.split(",") if k.strip()]
+    except ValueError:
+        ks = []
+    if not ks or any(k < 1 or k > 64 for k in ks):
+        raise SystemExit(f"bench_train.py: --packing wants trials per GPU like 1,2,4,8; got {text!r}")
+    return ks
+
+
+def bf16_peak(device_name: str) -> float:
+    """Dense bf16 peak (FLOP/s) of a device by its name; 0 when not known."""
+    for key, tflops in BF16_PEAK_TFLOPS:
+        if key in device_name:
+            return tflops * 1e12
+    return 0.0
+
+
+def cuda_device_name(index: int) -> str | None:
+    """The name of CUDA device ``index`` (None: no CUDA here), torch's own check."""
+    import torch
+
+    if not torch.cuda.is_available() or index >= torch.cuda.device_count():
+        return None
+    return torch.cuda.get_device_name(index)
+
+
+def nasx(*argv: str, env: dict[str, str] | None = None) -> float:
+    """Run ``python -m nasx ARGV`` (output passed through); its wall seconds. Exits on failure."""
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "nasx", *argv], env=env, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"bench_train.py: nasx {' '.join(argv)} exited {done.returncode}")
+    return time.perf_counter() - t0
+
+
+def packing_figures(run: Path, peak: float) -> dict:
+    """Figures of one trained packing run, read from its store."""
+    from nasx.store import RunStore
+
+    with RunStore.open(run, readonly=True) as store:
+        trials = store.trials()
+    done = [t for t in trials if t.status == "done"]
+    ran = [t for t in trials if t.started_at is not None and t.finished_at is not None]
+    span = (max(t.finished_at for t in ran) - min(t.started_at for t in ran)) if ran else 0.0
+    images = flop = 0.0
+    per_trial_ips = []
+    for t in done:
+        m = t.metrics or {}
+        ips, secs = float(m.get("images_per_second", 0.0)), float(m.get("train_seconds", 0.0))
+        images += ips * secs
+        flop += 6.0 * t.flops * ips * secs  # forward 2 x MACs, backward twice the forward
+        per_trial_ips.append(ips)
+    out = {
+        "trials": len(trials),
+        "done": len(done),
+        "failed": sum(t.status == "failed" for t in trials),
+        "messages": sorted({t.message for t in trials if t.status != "done" and t.message})[:3],
+        "span_seconds": span,
+        "models_per_gpu_hour": 3600.0 * len(done) / span if span > 0 else 0.0,
+        "images_per_second": images / span if span > 0 else 0.0,
+        "trial_images_per_second": statistics.fmean(per_trial_ips) if per_trial_ips else 0.0,
+        "tflops": flop / span / 1e12 if span > 0 else 0.0,
+    }
+    out["bf16_peak_percent"] = 100.0 * flop / span / peak if span > 0 and peak > 0 else None
+    return out
+
+
+def packing_main(args: argparse.Namespace) -> int:
+    """The ``--packing`` mode: the same sampled run trained at k trials per GPU, for each k."""
+    ks = per_gpu_list(args.packing)
+    name = "cpu" if args.cpu_check else cuda_device_name(args.gpu)
+    if name is None:
+        print(f"bench_train.py --packing needs a CUDA GPU and {socket.gethostname()} has none "
+              f"usable (torch.cuda.is_available() is False or --gpu {args.gpu} is absent); "
+              "no figures recorded", file=sys.stderr)
+        return 2
+    peak = args.peak_tflops * 1e12 or bf16_peak(name)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    if not args.cpu_check:
+        env["CUDA_VISIBLE_DEVICES"] = str(args.gpu)  # the local Ray then sees this one GPU
+    shutil.rmtree(args.out, ignore_errors=True)
+    base = args.out / "sampled"
+    nasx("sample", args.space, "--n", str(args.models), "--seed", str(args.seed), "--out",
+         str(base), "--no-progress", env=env)
+    rows = []
+    for k in ks:
+        run = args.out / f"k{k}"
+        shutil.copytree(base, run)
+        share = "0" if args.cpu_check else f"{1 / k:.6g}"
+        wall = nasx("train", str(run), "--executor", "ray", "--gpus-per-trial", share,
+                    "--device", "cpu" if args.cpu_check else "cuda", "--data", args.data,
+                    "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
+                    "--cpus-per-trial", f"{args.cpus_per_trial:g}", "--keep-weights", "0",
+                    "--no-progress", env=env)
+        rows.append({"per_gpu": k, "gpus_per_trial": float(share), "wall_seconds": wall,
+                     **packing_figures(run, peak)})
+    print(f"\n{name}; {args.models} models of {args.space}, {args.epochs} epoch(s), batch "
+          f"{args.batch_size}, data {args.data}; bf16 peak "
+          f"{f'{peak / 1e12:.0f} TFLOPS' if peak else 'unknown (--peak-tflops)'}")
+    print(f"{'k/GPU':>5} {'done':>5} {'failed':>6} {'span s':>8} {'wall s':>8} {'models/GPU-h':>12} "
+          f"{'img/s':>9} {'img/s/trial':>11} {'TFLOPS':>7} {'%peak':>6}")
+    for r in rows:
+        pct = f"{r['bf16_peak_percent']:6.1f}" if r["bf16_peak_percent"] is not None else "     -"
+        print(f"{r['per_gpu']:>5} {r['done']:>5} {r['failed']:>6} {r['span_seconds']:8.1f} "
+              f"{r['wall_seconds']:8.1f} {r['models_per_gpu_hour']:12.1f} "
+              f"{r['images_per_second']:9.0f} {r['trial_images_per_second']:11.0f} "
+              f"{r['tflops']:7.2f} {pct}")
+        for msg in r["messages"]:
+            print(f"      not done: {msg}")
+    if args.cpu_check:
+        print("(--cpu-check: trained on CPU with --gpus-per-trial 0; these are not GPU figures)")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"device": name, "peak_flops": peak, "rows": rows},
+                                        indent=2))
     return 0
 
 

@@ -43,6 +43,9 @@ MAX_PER_GPU = 8  # more small trials per GPU mostly queue on the same SMs and CP
 # bf16, which leaves slack the other way; 1.5x covers the omissions on the model sizes of the
 # design spaces here (to be confirmed on a GPU: bench/bench_train.py --packing).
 SAFETY = 1.5
+# nasx.data.base.check_fits refuses a data set above 3/4 of the free GPU memory when it loads:
+# a worker's data set must pass that check within its share too.
+DATA_SHARE = 0.75
 COUNT_BATCH = 2  # images of the one counted step (2: batch norm needs > 1 value per channel)
 FLOAT_BYTES = 4  # data sets sit on the device as float32 images and int64 labels
 LABEL_BYTES = 8
@@ -111,19 +114,23 @@ def auto_packing(trial_bytes: int, gpu_bytes: int, *, safety: float = SAFETY,
                  max_per_gpu: int = MAX_PER_GPU) -> Packing:
     """``1/k``: ``k`` the largest power of two of trials (at most ``max_per_gpu``) that fit.
 
-    A trial needs ``safety * trial_bytes`` (its counted training peak) + ``data_bytes`` (the data
-    set, on the GPU in every worker) + ``context_bytes`` (per process, outside torch's allocator).
+    A trial needs ``max(safety * trial_bytes + data_bytes, data_bytes / DATA_SHARE) +
+    context_bytes``: its counted training peak with the margin and its data set (on the GPU in
+    every worker, which loads only into DATA_SHARE of the memory it finds free), and the CUDA
+    context (outside torch's allocator).
     """
     if gpu_bytes <= 0 or trial_bytes < 0 or data_bytes < 0 or safety < 1 or max_per_gpu < 1:
         raise ValueError(f"bad packing inputs: trial {trial_bytes}, gpu {gpu_bytes}, data "
                          f"{data_bytes}, safety {safety}, max {max_per_gpu}")
     model = int(safety * trial_bytes)
-    need = model + data_bytes + context_bytes
+    need = max(model + data_bytes, math.ceil(data_bytes / DATA_SHARE)) + context_bytes
     fit = gpu_bytes // need
     # A power of two: 1/k is then exact in binary and in Ray's 4-decimal fixed point, so k
     # shares add up to exactly 1 (1/7 rounded up would let only 6 trials onto a GPU).
     k = 1 << (max(1, min(max_per_gpu, fit)).bit_length() - 1)
     data = f", data {_gib(data_bytes)}" if data_bytes else ""
+    if model + data_bytes < math.ceil(data_bytes / DATA_SHARE):
+        data += f" loaded within {DATA_SHARE:.0%} of free memory"
     what = (f"largest trial needs ~{_gib(need)} of {_gib(gpu_bytes)} (model {_gib(trial_bytes)}"
             f" x {safety:g} margin{data}, CUDA context {_gib(context_bytes)})")
     if fit < 1:

@@ -14,6 +14,7 @@ from nasx.arch.spec import ArchSpec
 from nasx.errors import TrainError
 from nasx.execute.packing import (
     COUNT_BATCH,
+    DATA_SHARE,
     GIB,
     MAX_PER_GPU,
     MIB,
@@ -54,12 +55,14 @@ def job(i: int, s: ArchSpec, **recipe: object) -> TrialJob:
     (2 * GIB, 16 * GIB, 0, 4),  # 3.5 GiB each: 4 fit exactly
     (2 * GIB, 16 * GIB, 1 * GIB, 2),  # the data set in every worker: 4.5 GiB each, 3 fit -> 2
     (0, 24 * GIB, 0, 8),  # nothing but the CUDA context: 48 would fit, capped
+    (4 * GIB, 80 * GIB, 34 * GIB, 1),  # 224 px data in every worker: it loads into 3/4 of free
 ])
 def test_auto_share_is_one_over_a_power_of_two_that_fits(
         trial_bytes: int, gpu_bytes: int, data_bytes: int, per_gpu: int) -> None:
     p = auto_packing(trial_bytes, gpu_bytes, data_bytes=data_bytes)
     assert p.trials_per_gpu == per_gpu and p.gpus_per_trial == 1 / per_gpu
-    assert p.trial_bytes == int(SAFETY * trial_bytes) + data_bytes + CONTEXT_BYTES
+    need = max(int(SAFETY * trial_bytes) + data_bytes, math.ceil(data_bytes / DATA_SHARE))
+    assert p.trial_bytes == need + CONTEXT_BYTES
     assert per_gpu == 1 or per_gpu * p.trial_bytes <= gpu_bytes  # packed trials fit together
     assert "\n" not in p.reason and p.reason.startswith(
         "packing" if per_gpu > 1 else "one trial per GPU")
@@ -71,6 +74,9 @@ def test_auto_reason_is_pinned() -> None:
         " of 80.0 GiB (model 0.4 GiB x 1.5 margin, CUDA context 0.5 GiB)")
     assert auto_packing(100 * GIB, 80 * GIB).reason.startswith(
         "one trial per GPU, which may run out of memory: largest trial needs ~150.5 GiB")
+    assert auto_packing(4 * GIB, 80 * GIB, data_bytes=34 * GIB).reason == (
+        "one trial per GPU: largest trial needs ~45.8 GiB of 80.0 GiB (model 4.0 GiB x 1.5 margin,"
+        " data 34.0 GiB loaded within 75% of free memory, CUDA context 0.5 GiB)")
 
 
 @pytest.mark.parametrize("max_per_gpu", [1, 2, 6, 16])
