@@ -79,6 +79,8 @@ def describe_space(path: Path, probe: int = 0, seed: int = 0) -> JSONObject:
         "per_stage": {k: [str(p) for p in ps] for k, ps in space.per_stage.items()},
         "relations": dict(space.relations),
         "constraints": {k: list(b) for k, b in space.constraints.items()},
+        **({"measured": {k: list(b) for k, b in space.measured.items()},
+            "measure": space.measure.model_dump()} if space.measured else {}),
         "train": {**space.train_fixed, **{k: str(d) for k, d in space.train_dists.items()}},
     }
     if probe > 0:
@@ -198,6 +200,13 @@ def _print_space(d: JSONObject) -> None:
     for k, (lo, hi) in d["constraints"].items():
         print(f"  constraint {k}: [{'-inf' if lo is None else _si(lo)}, "
               f"{'inf' if hi is None else _si(hi)}]")
+    for k, (lo, hi) in d.get("measured", {}).items():
+        from nasx.space import MeasureSettings
+
+        how = MeasureSettings.model_validate(d["measure"]).describe()
+        print(f"  measured constraint {k}: [{'-inf' if lo is None else f'{lo:g}'}, "
+              f"{'inf' if hi is None else f'{hi:g}'}] ({how}; measured at sampling for the "
+              "candidates the other constraints accept, not by --probe)")
     for k, v in d["train"].items():
         print(f"  train.{k}: {v}")
     if "probe" in d:

@@ -76,3 +76,23 @@ def test_shipped_spaces_have_no_measured_constraints(name):
     space = load_space(name)
     assert space.measured == {}
     assert not set(space.constraints) & set(MEASURED_KEYS)
+
+
+def test_describe_mentions_measured_constraints(tmp_path, capsys):
+    from nasx.cli.main import main
+
+    path = tmp_path / "m.yaml"
+    path.write_text("family: regnet\nparams: {depth: 4, w0: 24, wa: 10.0, wm: 2.0, group_w: 8}\n"
+                    "constraints: {flops: [null, 1M], latency_ms: [null, 2.5]}\n"
+                    "measure: {batch: 4}\n")
+    assert main(["describe", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "  constraint flops: [-inf, 1M]\n" in out
+    assert ("  measured constraint latency_ms: [-inf, 2.5] (torch on cpu, batch 4, 1 thread, "
+            "median of 20 runs after 5 warm-up;") in out
+    assert main(["describe", str(path), "--json"]) == 0
+    import json
+
+    d = json.loads(capsys.readouterr().out)
+    assert d["constraints"] == {"flops": [None, 1_000_000]}
+    assert d["measured"] == {"latency_ms": [None, 2.5]} and d["measure"]["batch"] == 4
