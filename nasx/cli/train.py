@@ -11,8 +11,11 @@ EXECUTOR_HELP = ("ray (Ray Tune: a local Ray on loopback, or the cluster of --ad
                  "$RAY_ADDRESS) or inline (sequential, in this process)")
 
 
-def add_training_args(p: argparse.ArgumentParser, executor: str = "ray") -> None:
-    """Recipe overrides and execution options shared by train, run and demo."""
+def add_training_args(p: argparse.ArgumentParser, executor: str = "ray", *,
+                      before_training: bool = False) -> None:
+    """Recipe overrides and execution options shared by train, run and demo (and, with
+    ``before_training``, --proxies and --measure: the verbs that call train_and_summarise with
+    their arguments)."""
     g = p.add_argument_group("recipe overrides (default: the space's train: block)")
     g.add_argument("--epochs", type=int, default=None, help="training epochs per trial")
     g.add_argument("--batch-size", type=int, default=None, help="mini-batch size")
@@ -50,6 +53,35 @@ def add_training_args(p: argparse.ArgumentParser, executor: str = "ray") -> None
     e.add_argument("--dashboard", action="store_true",
                    help="start Ray's dashboard (bound to 127.0.0.1)")
     e.add_argument("--no-progress", action="store_true", help="no live progress display")
+    if before_training:
+        _add_before_training_args(p)
+
+
+def _add_before_training_args(p: argparse.ArgumentParser) -> None:
+    """--proxies and --measure, in their own group."""
+    b = p.add_argument_group("before training (only the trials that lack them)")
+    b.add_argument("--proxies", action="store_true",
+                   help="compute the zero-cost proxies of every trial at initialisation, as"
+                   " `nasx proxies RUN` with its defaults (cheap: one minibatch per trial)")
+    b.add_argument("--measure", action="store_true",
+                   help="measure inference latency and training memory of every architecture,"
+                   " as `nasx measure RUN` with its defaults")
+
+
+def before_training(store: Any, opts: Any, args: argparse.Namespace | None) -> None:
+    """What --proxies and --measure ask for, before any trial trains: the code paths of
+    ``nasx proxies`` and ``nasx measure``, one line each (errors per trial on stderr)."""
+    if args is None:
+        return
+    if getattr(args, "proxies", False):
+        from nasx.cli import proxies
+
+        print(proxies.compute_missing(store, proxies.defaults(progress=False),
+                                      overrides=opts.overrides).line(), flush=True)
+    if getattr(args, "measure", False):
+        from nasx.cli import measure
+
+        print(measure.measure_missing(store, measure.defaults(progress=False)).line(), flush=True)
 
 
 def check_device(device: str | None, executor: str, address: str | None, *,
@@ -140,8 +172,10 @@ def _pruning(store: Any, opts: Any) -> Any:
     return train_pruning(store, opts.prune)
 
 
-def train_and_summarise(store: Any, opts: Any) -> int:
+def train_and_summarise(store: Any, opts: Any, args: argparse.Namespace | None = None) -> int:
     """Train a run's unfinished trials, print one summary line; returns the exit status.
+
+    With ``args`` (the verb's arguments), --proxies and --measure run first (:func:`before_training`).
 
     Exit 1 when the run holds failed trials (then stderr says how many, why, one line per distinct
     message, and how to retry them); else 0. Diverged trials (a loss that became non-finite) are
@@ -154,6 +188,7 @@ def train_and_summarise(store: Any, opts: Any) -> int:
     from nasx.execute.progress import failure_summary
     from nasx.store import TrialStatus as S
 
+    before_training(store, opts, args)
     started = time.monotonic()
     with _pruning(store, opts) as pruner:
         counts = train_run(store, opts, pruner=pruner)
@@ -183,7 +218,7 @@ def register(subparsers: Any) -> None:
         " trials are never trained again; trials left running by a dead driver are queued again.",
     )
     p.add_argument("run", metavar="RUN", help="run folder, e.g. runs/regnet_digits")
-    add_training_args(p)
+    add_training_args(p, before_training=True)
     p.set_defaults(func=run)
 
 
@@ -193,4 +228,4 @@ def run(args: argparse.Namespace) -> int:
 
     opts = exec_options(args)
     with RunStore.open(args.run) as store:
-        return train_and_summarise(store, opts)
+        return train_and_summarise(store, opts, args)

@@ -45,7 +45,8 @@ def summarise(values: Sequence[float]) -> tuple[float, float]:
 def measure_spec(spec: ArchSpec, *, batches: Sequence[int] = (1,), device: str = "cpu",
                  repeats: int = 20, warmup: int = 5, threads: int = 1) -> list[Measurement]:
     """Latency on every backend of ``device`` (see ``backends_for``) and training memory on each
-    of its devices, at each batch size."""
+    of its devices, at each batch size (no memory at batch 1 for a network that cannot train on
+    one image: BatchNorm over a 1x1 map)."""
     from nasx.measure.latency import backends_for, latency
     from nasx.measure.memory import train_memory
 
@@ -56,6 +57,12 @@ def measure_spec(spec: ArchSpec, *, batches: Sequence[int] = (1,), device: str =
             out.append(latency(spec, backend, batch=batch, repeats=repeats, warmup=warmup,
                                threads=threads))
         for dev in dict.fromkeys(d for _, d in pairs):
-            out.append(train_memory(spec, batch=batch, device=dev, repeats=min(repeats, 3),
-                                    threads=threads))
+            try:
+                out.append(train_memory(spec, batch=batch, device=dev, repeats=min(repeats, 3),
+                                        threads=threads))
+            except ValueError:
+                # The model ran in eval mode above, so this is train mode's BatchNorm refusing
+                # one value per channel (batch 1, a 1x1 map): no training step exists to measure.
+                if batch != 1:
+                    raise
     return out
