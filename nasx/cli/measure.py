@@ -101,6 +101,9 @@ class Measured:
         return line
 
 
+KEY_PREFIXES = ("latency_ms_b", "memory_mib_b")  # the keys of nasx.measure's Measurements
+
+
 def measure_missing(store: Any, args: argparse.Namespace) -> Measured:
     """Measure every architecture of the run that no trial has a measurement of, once; copy the
     rows to every trial of a measured architecture that lacks them."""
@@ -109,7 +112,11 @@ def measure_missing(store: Any, args: argparse.Namespace) -> Measured:
     check_options(args)
     started = time.monotonic()
     ensure_table(store)
-    have = get_measurements(store)
+    # the rows of this command; a measured constraint's own row (key latency_ms / memory_mb,
+    # written by the sampler) is no measurement of `nasx measure` and is never copied
+    have = {tid: [m for k, m in rows.items() if k.startswith(KEY_PREFIXES)]
+            for tid, rows in get_measurements(store).items()}
+    have = {tid: rows for tid, rows in have.items() if rows}
     trials = store.trials()
     source: dict[str, int] = {}
     for t in trials:
@@ -122,7 +129,7 @@ def measure_missing(store: Any, args: argparse.Namespace) -> Measured:
     copied = 0
     for arch, ts in groups.items():
         if arch in source:
-            _copy(store, ts, list(have[source[arch]].values()), source[arch], args)
+            _copy(store, ts, have[source[arch]], source[arch], args)
             copied += len(ts)
     todo = [ts for arch, ts in groups.items() if arch not in source]
     failed, more = _measure_all(store, todo, args)

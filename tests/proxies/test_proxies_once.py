@@ -120,3 +120,23 @@ def test_measure_once_per_architecture(run: tuple[Path, dict[str, int]],
     assert "0 trials measured, 0 failed" in out and "; 1 copied" in out
     with RunStore.open(root, readonly=True) as store:
         assert get_measurements(store)[new] == got[1]
+
+
+def test_a_constraint_row_is_no_measurement(run: tuple[Path, dict[str, int]],
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """A measured constraint's row (key latency_ms, written by the sampler) neither counts as a
+    `nasx measure` measurement nor is copied; it stays as it was."""
+    from nasx.store.measurements import StoredMeasurement, ensure_table, put_measurements
+
+    root, ids = run
+    judged = StoredMeasurement("latency_ms", 0.5, 0.01, "cpu", 1, 1, "constraint")
+    with RunStore.open(root) as store:
+        ensure_table(store)
+        put_measurements(store, 1, [judged])
+    assert main(["measure", str(root), *FAST, "--no-progress"]) == 0
+    assert "3 trials measured" in capsys.readouterr().out
+    with RunStore.open(root, readonly=True) as store:
+        got = get_measurements(store)
+    assert got[1]["latency_ms"] == judged and "latency_ms_b1_torch_cpu" in got[1]
+    assert "latency_ms" not in got[ids["fid"]] and set(got[ids["fid"]]) == set(got[1]) - {
+        "latency_ms"}
