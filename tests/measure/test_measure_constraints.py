@@ -69,3 +69,36 @@ def test_cuda_asked_for_without_cuda_is_a_space_error(tmp_path, capsys):
     assert err.endswith(f"{space}: key 'measure.device': no CUDA device on this machine to "
                         "measure on, got 'cuda'")
     assert "\n" not in err and not (tmp_path / "r").exists()
+
+
+def _space(tmp_path: Path, bound: str) -> Path:
+    path = tmp_path / "m.yaml"
+    path.write_text(DIGITS.read_text().replace(
+        "  num_stages: [2, 4]\n", f"  num_stages: [2, 4]\n  latency_ms: {bound}\n") + MEASURE)
+    return path
+
+
+def test_nasx_run_samples_through_the_same_hook(tmp_path, capsys):
+    from nasx.cli.run import sample_or_reuse
+
+    with sample_or_reuse(str(_space(tmp_path, "[null, 1000]")), 2, 0, str(tmp_path / "r"),
+                         False) as store:
+        assert len(get_measurements(store)) == 2
+    assert ("  measured latency_ms of 2 candidates (0 rejected) (torch on cpu, batch 1, 1 thread,"
+            " median of 5 runs after 2 warm-up)") in capsys.readouterr().out
+
+
+def test_refine_feasibility_measures_with_the_spaces_own_hook_once_per_architecture(tmp_path):
+    from nasx.refine.feasible import check, measured_check
+
+    space = load_space(_space(tmp_path, "[null, 1000]"))
+    values = sample_space(load_space(DIGITS), 1, np.random.default_rng(0)).trials[0].values
+    first = check(space, values, {}, seed=1)
+    again = check(space, values, {"lr": 0.1}, seed=2)
+    assert first.feasible and again.feasible and first.trial is not None
+    m = first.measured["latency_ms"]
+    assert m.key == "latency_ms_b1_torch_cpu" and m.device == "cpu" and m.median > 0
+    assert again.measured["latency_ms"] is m and measured_check(space).measured == 1
+    tight = load_space(_space(tmp_path, "[null, 0.000001]"))
+    verdict = check(tight, values, {}, seed=1)
+    assert not verdict.feasible and verdict.rule == "latency_ms" and verdict.violation > 0
