@@ -39,12 +39,17 @@ def plain_trainable(config):
 
 
 def fake_run(root: Path, n: int):
-    """A run of n trials with opaque specs (the trivial trial ignores them)."""
+    """A run of n trials of one tiny spec (the trivial trial never builds it)."""
+    from nasx.arch.spec import ArchSpec, HeadSpec, StageSpec, StemSpec
     from nasx.store import NewTrial, RunStore
+
+    tiny = ArchSpec(family="regnet", stem=StemSpec(width=8),
+                    stages=(StageSpec(block="basic", depth=1, width=8, stride=1),),
+                    head=HeadSpec(num_classes=10))
 
     space = HERE.parent / "spaces" / "regnet.yaml"
     store = RunStore.create(root, space.read_text(), {"name": "bench", "family": "regnet"})
-    store.add_trials(NewTrial(fingerprint=f"f{i}", values={}, spec={}, flops=1, params=1, acts=1,
+    store.add_trials(NewTrial(fingerprint=f"f{i}", values={}, spec=tiny, flops=1, params=1, acts=1,
                               seed=i) for i in range(n))
     return store
 

@@ -28,8 +28,6 @@ def register(subparsers: Any) -> None:
     p.add_argument("--storage", default=None,
                    help="SQLAlchemy URL of the Optuna storage (default: sqlite:///RUN/optuna.db)")
     p.add_argument("--study", default=None, help="study name (default: <run name>-<objectives>)")
-    p.add_argument("--prune", action="store_true",
-                   help="stop weak trials early with a MedianPruner (inline executor only)")
     p.add_argument("--batch", type=int, default=1, help="suggestions trained per round K")
     p.add_argument("--seed", type=int, default=0, help="seed of the sampler (default: 0)")
     add_training_args(p)  # the same training options as nasx train

@@ -35,8 +35,9 @@ def add_training_args(p: argparse.ArgumentParser, executor: str = "ray", *,
                    help="Ray cluster to join (default: $RAY_ADDRESS, else a fresh local Ray)")
     e.add_argument("--cpus-per-trial", type=float, default=1.0, help="CPUs per trial (ray)")
     e.add_argument("--gpus-per-trial", type=float, default=None,
-                   help="GPUs per trial; a fraction packs several trials on one GPU (ray;"
-                   " default: 1 when the cluster has GPUs, else 0)")
+                   help="GPUs per trial; a fraction 1/k packs k trials on one GPU (ray;"
+                   " default: as many per GPU as the largest model's training memory allows,"
+                   " at most 8, when the cluster has GPUs, else 0)")
     e.add_argument("--max-failures", type=int, default=2,
                    help="retries of a trial whose worker dies (default 2)")
     e.add_argument("--keep-weights", type=int, default=3,
@@ -44,10 +45,12 @@ def add_training_args(p: argparse.ArgumentParser, executor: str = "ray", *,
     e.add_argument("--retry-failed", action="store_true", help="train failed trials again")
     from nasx.execute.options import PRUNERS
 
-    e.add_argument("--prune", choices=PRUNERS, default=None,
-                   help="stop unpromising trials after an evaluated epoch with Optuna's pruner"
-                   " (they end 'pruned'). A population sampled for an EDF must be trained"
-                   " equally, so this is refused for sampled trials unless --force-prune")
+    e.add_argument("--prune", nargs="?", const="median", choices=PRUNERS, default=None,
+                   metavar="{" + ",".join(PRUNERS) + "}",
+                   help="stop unpromising trials after a validated epoch with Optuna's pruner"
+                   " (median when no name is given; with either executor); they end 'pruned'."
+                   " A population sampled for an EDF must be trained equally: train and run"
+                   " refuse it for sampled trials unless --force-prune")
     e.add_argument("--force-prune", action="store_true",
                    help="prune sampled-population trials anyway (their EDF then mixes budgets)")
     e.add_argument("--dashboard", action="store_true",

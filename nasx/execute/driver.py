@@ -12,8 +12,15 @@ from contextlib import contextmanager
 from nasx.errors import StoreError
 from nasx.execute.executors import EXECUTORS, Batch
 from nasx.execute.options import ExecOptions
-from nasx.execute.plan import build_jobs, choose_recipe, record_population, select_trials
+from nasx.execute.plan import (
+    build_jobs,
+    choose_recipe,
+    record_population,
+    reopen_failed,
+    select_trials,
+)
 from nasx.execute.progress import ProgressView
+from nasx.execute.pruning import EpochPruner, check_prunable
 from nasx.execute.recorder import Recorder
 from nasx.execute.weights import WeightKeeper
 from nasx.execute.worker import TrialFn, fn_path
@@ -53,7 +60,8 @@ def best_done(store: RunStore) -> tuple[float, int] | None:
 
 
 def train_run(store: RunStore, opts: ExecOptions, trial_ids: Iterable[int] | None = None,
-              trial_fn: TrialFn | str | None = None, *, locked: bool = False) -> RunCounts:
+              trial_fn: TrialFn | str | None = None, *, locked: bool = False,
+              pruner: EpochPruner | None = None) -> RunCounts:
     """Train the run's unfinished trials (or only ``trial_ids``); returns the store's counts.
 
     Resumes: trials left ``running`` by a dead driver are queued again; ``done``, ``diverged``
@@ -63,6 +71,8 @@ def train_run(store: RunStore, opts: ExecOptions, trial_ids: Iterable[int] | Non
     Recipe: the population's (recorded by the first call) unless ``opts.overrides`` change it on
     purpose (see :func:`~nasx.execute.plan.choose_recipe`; the CLI prints what differs).
     ``locked``: the caller (refine) already holds :func:`driver_lock` for the whole call.
+    ``pruner``: asked after every validated epoch (both executors); the trials it stops end
+    ``pruned``. Sampled-population trials are pruned only with ``opts.force_prune``.
     """
     path = fn_path(trial_fn)
     with contextlib.nullcontext() if locked else driver_lock(store):
@@ -70,6 +80,9 @@ def train_run(store: RunStore, opts: ExecOptions, trial_ids: Iterable[int] | Non
         keeper = WeightKeeper(store, opts.keep_weights)  # a bad weights folder fails here too
         store.requeue_stale()
         trials = select_trials(store, trial_ids, opts.retry_failed)
+        if pruner is not None:
+            check_prunable(trials, opts.force_prune)
+        reopen_failed(store, trials)
         jobs = build_jobs(store, trials, choice.overrides,
                           return_weights=opts.keep_weights > 0)
         if jobs:
@@ -77,7 +90,7 @@ def train_run(store: RunStore, opts: ExecOptions, trial_ids: Iterable[int] | Non
             if choice.note() and not locked:  # refine (locked) says it once per call itself
                 print(f"nasx: note: {choice.note()}", file=sys.stderr)
         with ProgressView(len(jobs), store.counts(), best_done(store), opts.progress) as view:
-            rec = Recorder(store, keeper, view)
+            rec = Recorder(store, keeper, view, pruner)
             rec.recipes = {tid: job.recipe for tid, job in jobs.items()}
             if jobs:
                 fn = trial_fn if callable(trial_fn) else None

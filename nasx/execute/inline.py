@@ -5,8 +5,22 @@ from __future__ import annotations
 import socket
 
 from nasx.execute.recorder import Recorder
-from nasx.execute.worker import INLINE_THREADS, TrialFn, new_cache, run_job
-from nasx.train.job import TrialJob
+from nasx.execute.worker import INLINE_THREADS, TrialFn, TrialSteps, new_cache, run_how, run_steps
+from nasx.train.job import TrialJob, TrialResult
+
+
+def _drive(rec: Recorder, trial_id: int, steps: TrialSteps) -> TrialResult | None:
+    """Train epoch by epoch, storing each; None when the pruner stopped the trial."""
+    stop: bool | None = None
+    while True:
+        try:
+            record = steps.send(stop)
+        except StopIteration as end:
+            return end.value  # type: ignore[no-any-return]
+        stop = rec.epoch(trial_id, record)
+        if stop:
+            steps.close()  # nothing more is needed from it: no final test of a pruned model
+            return None
 
 
 def run_inline(jobs: dict[int, TrialJob], rec: Recorder, fn: TrialFn, max_failures: int) -> None:
@@ -17,7 +31,7 @@ def run_inline(jobs: dict[int, TrialJob], rec: Recorder, fn: TrialFn, max_failur
         for attempt in range(max_failures + 1):
             rec.started(tid, device=job.recipe.device, host=host)
             try:
-                res = run_job(fn, job, cache, "inline", INLINE_THREADS)
+                res = _drive(rec, tid, run_steps(fn, job, cache, "inline", INLINE_THREADS))
             except Exception as exc:  # the trainer never raises; a custom trial function might
                 msg = f"{type(exc).__name__}: {exc}"
                 if attempt < max_failures:
@@ -25,5 +39,8 @@ def run_inline(jobs: dict[int, TrialJob], rec: Recorder, fn: TrialFn, max_failur
                     continue
                 rec.crashed(tid, msg)
                 break
-            rec.result(res)
+            if res is None:
+                rec.pruned(tid, run_how(job, "inline", INLINE_THREADS))
+            else:
+                rec.result(res)
             break

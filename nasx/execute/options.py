@@ -32,7 +32,8 @@ class ExecOptions:
 
     ``address`` None means: ``$RAY_ADDRESS`` when set, else a fresh local Ray on loopback.
     ``gpus_per_trial`` may be a fraction to pack several trials on one GPU; None (the default)
-    means one GPU per trial when the Ray cluster has GPUs, else none.
+    means: when the Ray cluster has GPUs, as many trials per GPU as the largest model's counted
+    training memory allows (at most 8; see :mod:`nasx.execute.packing`), else none.
     ``retry_failed`` also trains trials whose status is ``failed`` (never ``done``/``diverged``).
     Torch threads per trial come from the recipe (``overrides["threads"]``), else
     ``$NASX_THREADS`` / ``$OMP_NUM_THREADS``, else 1 inline and ``cpus_per_trial`` with Ray.
@@ -66,6 +67,10 @@ class ExecOptions:
             if not ok:
                 raise TrainError(f"{rule}; got {getattr(self, key)!r}", where="command line",
                                  key=key)
+        if self.gpus_per_trial is not None:
+            from nasx.execute.packing import explicit_packing
+
+            explicit_packing(self.gpus_per_trial)  # e.g. 1.5 GPUs: refused in one line
         # Checked here, before anything is sampled or started: Ray itself would fail only after
         # start-up, with "Cannot include dashboard with missing packages" and a traceback.
         if self.dashboard and self.executor == "ray":

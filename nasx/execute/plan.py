@@ -84,8 +84,9 @@ def select_trials(store: RunStore, trial_ids: Iterable[int] | None = None,
                   retry_failed: bool = False) -> list[TrialRecord]:
     """Trials still to train, in id order: pending ones (and failed ones when asked).
 
-    ``done`` and ``diverged`` trials are never trained again; without ``trial_ids``, fidelity
-    retrains are left to ``nasx fidelity``. Call after ``requeue_stale``.
+    ``done``, ``diverged`` and ``pruned`` trials are never trained again; without ``trial_ids``,
+    fidelity retrains are left to ``nasx fidelity``. Call after ``requeue_stale``; changes
+    nothing (:func:`reopen_failed` puts the chosen failed ones back to pending).
     """
     wanted = [TrialStatus.PENDING] + ([TrialStatus.FAILED] if retry_failed else [])
     if trial_ids is None:
@@ -94,10 +95,14 @@ def select_trials(store: RunStore, trial_ids: Iterable[int] | None = None,
     else:
         chosen = [t for t in (store.get(int(i)) for i in sorted(set(trial_ids)))
                   if t.status in wanted]
+    return chosen
+
+
+def reopen_failed(store: RunStore, chosen: list[TrialRecord]) -> None:
+    """failed -> pending for the chosen trials that failed before (``--retry-failed``)."""
     for t in chosen:
         if t.status is TrialStatus.FAILED:
             store.mark_pending(t.id, message=f"retrying after: {t.message or 'failure'}")
-    return chosen
 
 
 def build_jobs(store: RunStore, trials: list[TrialRecord], overrides: Mapping[str, Scalar],

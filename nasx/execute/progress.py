@@ -26,7 +26,7 @@ from rich.text import Text
 
 from nasx.errors import printable
 
-FINAL = ("done", "failed", "diverged")
+FINAL = ("done", "failed", "diverged", "pruned")
 LOG_SECONDS = 30.0  # at most this long between two plain progress lines (when trials finish)
 MESSAGE_CHARS = 300  # a failure message is cut to this on the terminal (the store keeps all of it)
 
@@ -66,8 +66,10 @@ class ProgressView:
         self._log_every = log_every or max(1, math.ceil(total / 10))
         self._log_seconds = log_seconds
         self._logged = (0, self.started)  # (finished, time) of the last plain line
+        self.epochs: dict[int, tuple[int, int]] = {}  # running trial -> (epoch done, of epochs)
         self._progress = _TwoLines(
-            TextColumn("[bold]train[/]"), BarColumn(bar_width=None), MofNCompleteColumn(),
+            TextColumn("[bold]{task.description}[/]"), BarColumn(bar_width=None),
+            MofNCompleteColumn(),
             TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
             status=self._text, console=console, disable=not self._live,
         )
@@ -77,8 +79,23 @@ class ProgressView:
         # at most 77 characters with 5-digit counts: the live line fits 80 columns uncut
         c = self.counts
         best = "-" if self.best is None else f"{self.best[0]:.2f}% (#{self.best[1]})"
-        counts = ", ".join(f"{s} {c.get(s, 0)}" for s in ("done", "running", "failed", "diverged"))
+        shown = ("done", "running", "failed", "diverged") + (("pruned",) if c.get("pruned") else ())
+        counts = ", ".join(f"{s} {c.get(s, 0)}" for s in shown)
         return f"{counts}, best {best}"
+
+    def _label(self) -> str:
+        """``train``, with the epoch the running trials are at (e.g. ``train e3/10``)."""
+        if not self.epochs:
+            return "train"
+        done = sorted(e for e, _ in self.epochs.values())
+        total = max(t for _, t in self.epochs.values())
+        span = f"{done[0]}" if done[0] == done[-1] else f"{done[0]}-{done[-1]}"
+        return f"train e{span}/{total}"
+
+    def epoch(self, trial_id: int, epoch: int, total: int) -> None:
+        """A running trial finished ``epoch`` of ``total``: shown beside the bar."""
+        self.epochs[trial_id] = (epoch, total)
+        self._progress.update(self._task, description=self._label())
 
     def renderable(self) -> RenderableType:
         """What the live display shows now (for tests and for printing once)."""
@@ -119,7 +136,9 @@ class ProgressView:
             self.best = (error, trial_id)
         advance = 1 if new in FINAL else 0
         self.finished += advance
-        self._progress.update(self._task, advance=advance)
+        if trial_id is not None and new != "running":
+            self.epochs.pop(trial_id, None)
+        self._progress.update(self._task, advance=advance, description=self._label())
         if self._log is not None and advance:
             last_n, last_t = self._logged
             if (self.finished == self.total or self.finished - last_n >= self._log_every

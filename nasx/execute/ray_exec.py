@@ -1,10 +1,12 @@
-"""The Ray Tune executor: one Tune trial per nasx trial, lean settings, results written as they come.
+"""The Ray Tune executor: one Tune trial per nasx trial, one Tune step per epoch, lean settings.
 
 Why these settings (each one removes per-trial overhead of a default Tune setup):
 - a class Trainable with ``reuse_actors=True``: one worker process trains many trials in turn, so
   a trial costs no process start, no re-import of torch, and the DataCache stays warm;
 - Tune's CSV/JSON/TensorBoard loggers off, no checkpoints, verbose 0, no log files;
-- the trial config is the small TrialJob as JSON text; results come back as one Tune result.
+- the trial config is the small TrialJob as JSON text; each epoch's record comes back as a Tune
+  result (a scheduler in the driver stores it and may stop the trial: pruning), the last step
+  brings the TrialResult.
 A Tune Callback runs in the driver and writes the store on each event (start, result, worker lost,
 given up), so killing the driver loses only the trials in flight.
 """
@@ -25,24 +27,28 @@ from typing import Any
 
 import ray
 from ray import tune
+from ray.tune.schedulers import FIFOScheduler, TrialScheduler
 
 from nasx.errors import TrainError
 from nasx.execute.options import DASHBOARD_INSTALL, ExecOptions
 from nasx.execute.recorder import Recorder
 from nasx.execute.worker import (
+    TrialSteps,
     job_from_json,
     job_to_json,
     new_cache,
     resolve,
     result_from_payload,
     result_to_payload,
-    run_job,
+    run_how,
+    run_steps,
 )
 from nasx.store import RunStore
 from nasx.train.job import TrialJob
 from nasx.types import JSONObject, Scalar
 
 RAY_DIR = "ray"  # Tune's scratch folder inside the run (git-ignored with runs/)
+EPOCH_KEY, HOW_KEY = "nasx_epoch", "nasx_how"  # an epoch's record; how the trial runs
 _QUIET_ENV: dict[str, str | None] = {
     "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",  # no CSV / JSON / TensorBoard files per trial
     "TUNE_GLOBAL_CHECKPOINT_S": "600",  # our store is the state; Tune's own snapshot is not needed
@@ -52,32 +58,94 @@ _QUIET_ENV: dict[str, str | None] = {
     # "interrupted" and exits 130); Tune's own handler would end fit() as if all went well.
     # Trials in flight stay `running` in the store and are queued again on the next train.
     "TUNE_DISABLE_SIGINT_HANDLER": "1",
+    # one result per step reaches the driver before the next step runs: a pruned trial stops
+    # after the epoch the pruner judged, never some epochs later
+    "TUNE_RESULT_BUFFER_LENGTH": "1",
 }
 
 
 class NasxTrainable(tune.Trainable):
-    """Runs one TrialJob per Tune trial; reused across trials, keeping its DataCache."""
+    """Runs one TrialJob per Tune trial, one Tune step per epoch; reused across trials.
+
+    Each step trains the next epoch of the trial (its record goes back as the step's result,
+    so the driver stores it at once and its scheduler may stop the trial there); the last step
+    returns the TrialResult with ``done``. A trial function without ``steps`` runs in one step.
+    """
 
     def setup(self, config: JSONObject) -> None:
         """Called once per worker process (reused trials go through reset_config)."""
         # The cache lives on the actor object: with reuse_actors it survives from trial to trial.
         self._cache: Any = None
+        self._steps: TrialSteps | None = None
 
     def reset_config(self, new_config: JSONObject) -> bool:
         """Accept the next trial's config (Tune has already set self.config)."""
+        self._abandon()
         return True
 
+    def cleanup(self) -> None:
+        """The actor stops: abandon a trial the scheduler stopped mid-way."""
+        self._abandon()
+
+    def _abandon(self) -> None:
+        if self._steps is not None:
+            self._steps.close()  # restores the thread count, frees the model
+            self._steps = None
+
     def step(self) -> dict[str, object]:
-        """Train the whole trial in one step; its Tune result (done=True, the weights as bytes)."""
-        job = job_from_json(self.config["job"])
-        fn = resolve(self.config["fn"])
-        if self._cache is None:
-            self._cache = new_cache()
-        res = run_job(fn, job, self._cache, "ray", self.config["threads"])
-        ctx = ray.get_runtime_context()
-        res.metrics = {**(res.metrics or {}), "ray_node": ctx.get_node_id(), "pid": os.getpid()}
-        payload, weights = result_to_payload(res)
-        return {"done": True, "nasx": payload, "nasx_weights": weights}
+        """Train one more epoch (its record), or finish the trial (done, the weights as bytes)."""
+        if self._steps is None:
+            job = job_from_json(self.config["job"])
+            fn = resolve(self.config["fn"])
+            if self.config.get("gpu_share"):
+                from nasx.train.cuda_setup import setup_cuda
+
+                # this worker's memory cap on a shared GPU: a trial that outgrows it fails alone
+                setup_cuda(job.recipe.device, self.config["gpu_share"])
+            if self._cache is None:
+                self._cache = new_cache()
+            self._steps = run_steps(fn, job, self._cache, "ray", self.config["threads"])
+            self._how = json.dumps(run_how(job, "ray", self.config["threads"]))
+        try:
+            record = next(self._steps)
+        except StopIteration as end:
+            self._steps = None
+            res = end.value
+            ctx = ray.get_runtime_context()
+            res.metrics = {**(res.metrics or {}), "ray_node": ctx.get_node_id(),
+                           "pid": os.getpid()}
+            payload, weights = result_to_payload(res)
+            return {"done": True, "nasx": payload, "nasx_weights": weights}
+        # JSON text: Tune flattens nested dicts of results for its scheduler
+        return {EPOCH_KEY: json.dumps(record), HOW_KEY: self._how}
+
+
+class EpochScheduler(FIFOScheduler):
+    """Driver-side: stores each epoch result as it arrives and stops a trial the pruner stops.
+
+    The decision is taken here, in the driver, from the Optuna study (through the Recorder), so
+    both executors prune the same way; Tune then stops the trial's worker mid-training.
+    """
+
+    def __init__(self, rec: Recorder) -> None:
+        super().__init__()
+        self._rec = rec
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state["_rec"] = None  # never pickled with its store connection (see StoreCallback)
+        return state
+
+    def on_trial_result(self, tune_controller: Any, trial: Any, result: dict) -> str:
+        """CONTINUE, or STOP when the pruner says so (the trial is then stored ``pruned``)."""
+        text = result.get(EPOCH_KEY)
+        if not isinstance(text, str):
+            return TrialScheduler.CONTINUE
+        tid = _tid(trial)
+        if self._rec.epoch(tid, json.loads(text)):
+            self._rec.pruned(tid, json.loads(result[HOW_KEY]))
+            return TrialScheduler.STOP
+        return TrialScheduler.CONTINUE
 
 
 def _tid(trial: Any) -> int:
@@ -102,7 +170,10 @@ class StoreCallback(tune.Callback):
 
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict,
                         **info: Any) -> None:
-        """running -> final status; weights leave the result so Tune does not keep them."""
+        """running -> final status; weights leave the result so Tune does not keep them.
+
+        Epoch results were stored by the EpochScheduler (it sees each result first).
+        """
         payload = result.pop("nasx", None)
         weights = result.pop("nasx_weights", None)
         if payload is not None:
@@ -311,17 +382,25 @@ def run_ray(store: RunStore, jobs: dict[int, TrialJob], rec: Recorder, fn_path: 
 def _fit(jobs: dict[int, TrialJob], rec: Recorder, fn_path: str, opts: ExecOptions,
          scratch: Path) -> None:
     """One Tune experiment over ``jobs`` on the connected Ray."""
-    gpus = opts.gpus_per_trial
-    if gpus is None:  # a GPU box should not need a flag to use its GPUs
-        gpus = 1.0 if ray.cluster_resources().get("GPU", 0) >= 1 else 0.0
+    from nasx.execute.packing import choose_packing, local_gpu_bytes
+
+    # A GPU box needs no flag to use its GPUs; small models are packed several to a GPU.
+    cluster_gpus = ray.cluster_resources().get("GPU", 0)
+    auto = opts.gpus_per_trial is None and cluster_gpus >= 1
+    packing = choose_packing(opts.gpus_per_trial, jobs.values(), cluster_gpus=cluster_gpus,
+                             gpu_bytes=local_gpu_bytes() if auto else None)
+    gpus = packing.gpus_per_trial
+    if gpus > 0:
+        print(f"nasx: GPUs: {packing.reason}", file=sys.stderr, flush=True)
     trainable = tune.with_resources(NasxTrainable, {"cpu": opts.cpus_per_trial, "gpu": gpus})
     # A trial's threads default to its CPUs (Ray also sets OMP_NUM_THREADS so in the worker).
-    space = {"fn": fn_path, "threads": max(1, int(opts.cpus_per_trial)),
+    space = {"fn": fn_path, "threads": max(1, int(opts.cpus_per_trial)), "gpu_share": gpus,
              "job": tune.grid_search([job_to_json(j) for j in jobs.values()])}
     tuner = tune.Tuner(
         trainable,
         param_space=space,
         tune_config=tune.TuneConfig(reuse_actors=True, num_samples=1,
+                                    scheduler=EpochScheduler(rec),
                                     trial_name_creator=_trial_name,
                                     trial_dirname_creator=_trial_name),
         run_config=tune.RunConfig(

@@ -8,14 +8,14 @@ from __future__ import annotations
 import importlib
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import asdict, replace
 from functools import lru_cache
 from typing import Any
 
 from nasx.arch.spec import ArchSpec
 from nasx.errors import TrainError
-from nasx.train.job import TrialJob, TrialResult
+from nasx.train.job import EpochRecord, Metrics, TrialJob, TrialResult, drive
 from nasx.train.recipe import Recipe
 from nasx.types import JSONObject
 
@@ -114,17 +114,37 @@ def trial_threads(recipe: Recipe, default: int,
     return max(1, default)
 
 
+TrialSteps = Generator[EpochRecord, bool | None, TrialResult]
+
+
+def run_steps(fn: TrialFn, job: TrialJob, cache: Any, executor: str,
+              default_threads: int) -> TrialSteps:
+    """Run one trial with its thread count resolved here, epoch by epoch when ``fn`` can.
+
+    A trial function with a ``steps`` attribute (a generator function of (job, cache), as
+    ``train_trial`` has) yields each epoch's record and takes True back to stop; any other runs
+    in one go and reports no epochs. The result's metrics record how it ran: results depend on
+    the thread count only through the order of floating-point sums, so the seed, the thread
+    count (resolved, never 0) and the executor are kept with every trial.
+    """
+    how = run_how(job, executor, default_threads)
+    threads = how["threads"]
+    if isinstance(threads, int) and job.recipe.threads != threads:
+        job = replace(job, recipe=replace(job.recipe, threads=threads))
+    steps = getattr(fn, "steps", None)
+    res = (yield from steps(job, cache)) if steps is not None else fn(job, cache)
+    res.metrics = {**(res.metrics or {}), **how}
+    return res
+
+
+def run_how(job: TrialJob, executor: str, default_threads: int) -> Metrics:
+    """How a trial runs: its seed, its thread count (resolved; None when the environment's is
+    not a positive integer) and the executor (kept with every trial, pruned ones too)."""
+    return {"seed": job.seed, "threads": trial_threads(job.recipe, default_threads),
+            "executor": executor}
+
+
 def run_job(fn: TrialFn, job: TrialJob, cache: Any, executor: str,
             default_threads: int) -> TrialResult:
-    """Run one trial with its thread count resolved here; its metrics record how it ran.
-
-    Results depend on the thread count only through the order of floating-point sums, so the
-    seed, the thread count (resolved, never 0) and the executor are kept with every trial.
-    """
-    threads = trial_threads(job.recipe, default_threads)
-    if threads is not None and job.recipe.threads != threads:
-        job = replace(job, recipe=replace(job.recipe, threads=threads))
-    res = fn(job, cache)
-    res.metrics = {**(res.metrics or {}), "seed": job.seed, "threads": threads,
-                   "executor": executor}
-    return res
+    """:func:`run_steps` to its end, every epoch let through."""
+    return drive(run_steps(fn, job, cache, executor, default_threads))

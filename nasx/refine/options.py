@@ -23,7 +23,7 @@ class RefineOptions:
     objectives: tuple[str, ...] = ("error",)
     storage: str | None = None  # default sqlite:///<run>/optuna.db
     study: str | None = None  # default <run name>-<objectives>
-    prune: bool = False
+    prune: str | None = None  # median | asha | hyperband (Optuna's pruners)
     batch: int = 1
     seed: int = 0
     max_suggestions: int | None = None  # default 20 * trials + 100
@@ -42,9 +42,6 @@ class RefineOptions:
         if self.prune and len(self.objectives) > 1:
             raise RefineError("Optuna prunes single-objective studies only; drop --prune or "
                               "use --objectives error", where="command line", key="prune")
-        if self.prune and executor != "inline":
-            raise RefineError(f"--prune needs --executor inline (got {executor})",
-                              where="command line", key="executor")
 
 
 class BestTrial(TypedDict):

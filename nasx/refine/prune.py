@@ -1,53 +1,138 @@
-"""Per-epoch pruning: a trial function for the inline executor that reports to Optuna.
+"""Optuna's pruners behind the executors' :class:`~nasx.execute.pruning.EpochPruner`.
 
-``train_trial``'s ``on_epoch(epoch, record) -> bool`` hook receives each evaluated epoch's record;
-this function reports its ``val_error`` to the trial's Optuna trial and stops the training when
-the study's pruner says so (the store then holds the trial as ``done`` with ``stopped_early``, and
-refine tells Optuna it was PRUNED). Only the inline executor calls the object itself; a Ray worker
-would need to reach the Optuna storage from the worker, which refine does not do (hence
-``--prune`` requires ``--executor inline``).
+Both executors report every validated epoch of a trial to the driver, which asks the Optuna
+study's pruner (``trial.report`` then ``trial.should_prune``); a trial it stops ends ``pruned``
+in the store and PRUNED in the study, so the study is the one record of what was pruned and why
+(Optuna's own tools read it). :class:`StudyPruner` serves refine's study (refine tells Optuna
+how each trial ended, from the store); :func:`train_pruning` gives ``nasx train/run --prune`` a
+study of its own in the run's ``optuna.db`` (one Optuna trial per nasx trial, told as it ends).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 
 import optuna
+from optuna.trial import TrialState
 
-from nasx.train.job import TrialJob, TrialResult
+from nasx.refine.errors import RefineError
+from nasx.store import RunStore, TrialStatus
 
 
-class PruningTrialFn:
-    """``(job, cache) -> TrialResult`` that trains with ``train_trial`` and an Optuna pruner."""
+def make_pruner(kind: str, epochs: int | None) -> optuna.pruners.BasePruner:
+    """Optuna's pruner for a nasx name; ``epochs`` is the full budget (hyperband's max resource).
 
-    def __init__(self, trials: Mapping[int, optuna.trial.Trial]) -> None:
-        self.trials = dict(trials)  # nasx trial id -> its running Optuna trial
+    median: stop a trial whose best error so far is worse than the median of the completed
+    trials at the same epoch (after 5 completed trials). asha: asynchronous successive halving
+    with rungs at epochs 1, 3, 9, ... keeping the best third at each rung (min resource 1,
+    reduction factor 3, as in Li et al. 2020). hyperband: several such brackets up to ``epochs``.
+    """
+    if kind == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=5)
+    if kind == "asha":
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
+    if kind == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=epochs or "auto",
+                                              reduction_factor=3)
+    raise RefineError(f"must be median, asha or hyperband; got {kind!r}", where="command line",
+                      key="prune")
+
+
+class StudyPruner:
+    """An EpochPruner over running Optuna trials: nasx trial id -> its Optuna trial."""
+
+    def __init__(self, name: str, trials: Mapping[int, optuna.trial.Trial],
+                 reported: Mapping[int, Iterable[int]] | None = None) -> None:
+        self.name = name
+        self.trials = dict(trials)
+        # steps the study already holds (a trial trained again after a killed driver reports the
+        # same epochs again; Optuna would warn and ignore them)
+        self.reported = {tid: set((reported or {}).get(tid, ())) for tid in self.trials}
         self.pruned: set[int] = set()
-        # train_run names its trial function by module path (for Ray workers); inline it calls
-        # this object directly, so the class path is only a label here.
-        self.__qualname__ = type(self).__qualname__
 
-    def on_epoch_for(self, trial_id: int) -> Any:
-        """The ``on_epoch`` hook of one nasx trial."""
+    def report(self, trial_id: int, epoch: int, value: float) -> bool:
+        """Report the epoch's validation error; True when the study's pruner says stop."""
         trial = self.trials.get(trial_id)
-
-        def on_epoch(epoch: int, record: Mapping[str, Any]) -> bool:
-            """Report the epoch's validation error; False (stop) when the pruner says so."""
-            # Records written before the validation split carry only test_error.
-            error = record.get("val_error", record.get("test_error"))
-            if trial is None or error is None:
-                return True
-            trial.report(float(error), step=int(epoch))
-            if trial.should_prune():
-                self.pruned.add(trial_id)
-                return False
+        if trial is None:
+            return False
+        seen = self.reported.setdefault(trial_id, set())
+        if epoch not in seen:
+            trial.report(value, step=epoch)
+            seen.add(epoch)
+        if trial.should_prune():
+            self.pruned.add(trial_id)
             return True
+        return False
 
-        return on_epoch
+    def ended(self, trial_id: int, status: TrialStatus, error: float | None) -> None:
+        """Nothing here: refine tells the study from the store after each round."""
 
-    def __call__(self, job: TrialJob, cache: Any = None) -> TrialResult:
-        """Train ``job``, reporting every evaluated epoch."""
-        from nasx.train.trainer import train_trial  # torch: only when a trial really trains
 
-        return train_trial(job, cache, on_epoch=self.on_epoch_for(job.trial_id))
+def tell_status(study: optuna.Study, trial: optuna.trial.Trial | int, status: TrialStatus,
+                error: float | None) -> None:
+    """Tell Optuna how a trial ended: done -> COMPLETE, pruned -> PRUNED, else FAIL."""
+    if status is TrialStatus.DONE and error is not None:
+        study.tell(trial, error)
+    elif status is TrialStatus.PRUNED:
+        study.tell(trial, state=TrialState.PRUNED)
+    else:
+        study.tell(trial, state=TrialState.FAIL)
+
+
+class _SessionPruner(StudyPruner):
+    """``nasx train --prune``: asks an Optuna trial per nasx trial and tells it as it ends."""
+
+    def __init__(self, name: str, study: optuna.Study, store: RunStore) -> None:
+        super().__init__(name, {})
+        self.study = study
+        for frozen in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            tid = frozen.user_attrs.get("nasx_id")
+            rec = store.get(int(tid)) if isinstance(tid, int) else None
+            if rec is None:
+                study.tell(frozen.number, state=TrialState.FAIL)
+            elif rec.status in TrialStatus.final():  # ended while its driver was killed
+                tell_status(study, frozen.number, rec.status, rec.error)
+            else:  # trained again now: the same Optuna trial goes on
+                self.trials[int(tid)] = optuna.trial.Trial(study, frozen._trial_id)
+                self.reported[int(tid)] = set(frozen.intermediate_values)
+
+    def _trial(self, trial_id: int) -> optuna.trial.Trial:
+        if trial_id not in self.trials:
+            trial = self.study.ask()
+            trial.set_user_attr("nasx_id", trial_id)
+            self.trials[trial_id] = trial
+            self.reported[trial_id] = set()
+        return self.trials[trial_id]
+
+    def report(self, trial_id: int, epoch: int, value: float) -> bool:
+        """Ask (once) the nasx trial's Optuna trial, then as :meth:`StudyPruner.report`."""
+        self._trial(trial_id)
+        return super().report(trial_id, epoch, value)
+
+    def ended(self, trial_id: int, status: TrialStatus, error: float | None) -> None:
+        """Tell the study how the trial ended (after the store holds it)."""
+        tell_status(self.study, self._trial(trial_id), status, error)
+        self.trials.pop(trial_id, None)
+
+
+@contextmanager
+def train_pruning(store: RunStore, kind: str) -> Iterator[StudyPruner]:
+    """The pruner of ``nasx train/run --prune KIND``: a study ``<run>-prune-<kind>`` in the run.
+
+    Its trials are the nasx trials trained under it (user attr ``nasx_id``); a second call, or
+    one after a killed driver, continues it (trials the store finished meanwhile are told so).
+    """
+    recipe = store.run_recipe() or {}
+    epochs = recipe.get("epochs")
+    storage = f"sqlite:///{(store.root / 'optuna.db').resolve()}"
+    name = f"{store.meta().get('name') or store.root.name}-prune-{kind}"
+    level = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # no line per pruned trial
+    try:
+        study = optuna.create_study(storage=storage, study_name=name, direction="minimize",
+                                    pruner=make_pruner(kind, epochs if isinstance(epochs, int)
+                                                       else None), load_if_exists=True)
+        yield _SessionPruner(kind, study, store)
+    finally:
+        optuna.logging.set_verbosity(level)

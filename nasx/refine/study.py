@@ -48,6 +48,7 @@ from nasx.refine.optuna_space import (
     to_param,
     to_value,
 )
+from nasx.refine.prune import StudyPruner, make_pruner
 from nasx.refine.slots import Slot, assemble, slot_value, space_slots
 from nasx.space import SearchSpace, load_space
 from nasx.store import RunStore, TrialRecord, TrialStatus, is_finished
@@ -131,10 +132,10 @@ def _warm_start(study: optuna.Study, store: RunStore, slots: list[Slot], objecti
 
 
 def _tell_from_store(study: optuna.Study, trial: optuna.trial.Trial | int, rec: TrialRecord,
-                     objectives: Sequence[str], pruned: bool) -> str:
+                     objectives: Sequence[str]) -> str:
     """Tell Optuna how a stored trial ended; returns done | failed | pruned."""
-    if pruned:
-        study.tell(trial, state=TrialState.PRUNED)
+    if rec.status is TrialStatus.PRUNED or (is_finished(rec) and rec.stopped_early):
+        study.tell(trial, state=TrialState.PRUNED)  # (stopped_early: a run of nasx < 0.3)
         return "pruned"
     if is_finished(rec):
         study.tell(trial, _objective_values(rec, objectives))
@@ -148,33 +149,37 @@ def _count(summary: RefineSummary, outcome: str) -> None:
 
 
 def _train(store: RunStore, exec_opts: ExecOptions, ids: list[int],
-           running: dict[int, optuna.trial.Trial], prune: bool) -> set[int]:
-    """Train ``ids`` through train_run; the ids a pruner stopped."""
+           pruner: StudyPruner | None) -> None:
+    """Train ``ids`` through train_run, each validated epoch reported to ``pruner``."""
     from nasx.execute import train_run
 
-    if prune:
-        from nasx.refine.prune import PruningTrialFn
-
-        fn = PruningTrialFn(running)
-        train_run(store, exec_opts, trial_ids=ids, trial_fn=fn, locked=True)
-        return fn.pruned
-    train_run(store, exec_opts, trial_ids=ids, locked=True)
-    return set()
+    train_run(store, exec_opts, trial_ids=ids, locked=True, pruner=pruner)
 
 
 def _resume(study: optuna.Study, store: RunStore, exec_opts: ExecOptions,
-            objectives: Sequence[str], summary: RefineSummary) -> None:
-    """Finish Optuna trials an interrupted call left RUNNING (train their store trials first)."""
+            opts: RefineOptions, summary: RefineSummary) -> None:
+    """Finish Optuna trials an interrupted call left RUNNING (train their store trials first).
+
+    A store trial the killed call had not finished is trained again under the same Optuna
+    trial (and the same pruner); one it finished is only told. Either way the study and the
+    store agree afterwards.
+    """
     stale = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
     owned = {t.number: t.user_attrs.get("nasx_id") for t in stale}
-    todo = [i for i in owned.values() if i is not None and store.get(i).status is not TrialStatus.DONE]
+    todo = {t.user_attrs["nasx_id"]: t for t in stale if t.user_attrs.get("nasx_id") is not None
+            and store.get(t.user_attrs["nasx_id"]).status not in TrialStatus.final()}
     if todo:
-        _train(store, exec_opts, todo, {}, prune=False)
+        pruner = None
+        if opts.prune:
+            pruner = StudyPruner(opts.prune,
+                                 {i: optuna.trial.Trial(study, t._trial_id) for i, t in todo.items()},
+                                 {i: t.intermediate_values for i, t in todo.items()})
+        _train(store, exec_opts, sorted(todo), pruner)
     for number, nasx_id in owned.items():
         if nasx_id is None:
             study.tell(number, state=TrialState.FAIL)
             continue
-        _tell_from_store(study, number, store.get(nasx_id), objectives, False)
+        _count(summary, _tell_from_store(study, number, store.get(nasx_id), opts.objectives))
         summary.resumed += 1
 
 
@@ -261,19 +266,25 @@ def refine(run_dir: str | Path, opts: RefineOptions, exec_opts: ExecOptions) -> 
             study = _open_study(opts, name, storage, space, run)
             summary = RefineSummary(study=name, storage=storage, sampler=sampler_name,
                                     objectives=opts.objectives)
-            _resume(study, store, exec_opts, opts.objectives, summary)
+            if opts.prune:  # before _resume: a trial trained again is pruned as before
+                study.pruner = make_pruner(opts.prune, _epochs(choice.recipe))
+            _resume(study, store, exec_opts, opts, summary)
             _warm_start(study, store, slots, opts.objectives, summary, choice.recipe)
             # a fresh seed per call: the same seed again would replay the same suggestions
             study.sampler = sampler(sampler_name, _trial_seed(opts.seed, len(study.trials), 7),
                                     n_obj)
-            if opts.prune:
-                study.pruner = optuna.pruners.MedianPruner(n_startup_trials=5)
             _loop(study, store, space, slots, opts, exec_opts, summary,
                   int(meta.get("seed") or 0))
             _finish(study, store, opts, summary)
         finally:
             optuna.logging.set_verbosity(level)
     return summary
+
+
+def _epochs(recipe: dict[str, Scalar]) -> int | None:
+    """The population's epochs (the full budget a pruner measures against)."""
+    epochs = recipe.get("epochs")
+    return epochs if isinstance(epochs, int) else None
 
 
 def _study_name(run_name: str, opts: RefineOptions, choice: RecipeChoice) -> str:
@@ -302,10 +313,9 @@ def _loop(study: optuna.Study, store: RunStore, space: SearchSpace, slots: list[
             known[nt.fingerprint] = i
         summary.trained.extend(ids)
         running = dict(zip(ids, (t for t, _ in chosen), strict=True))
-        pruned = _train(store, exec_opts, ids, running, opts.prune)
+        _train(store, exec_opts, ids, StudyPruner(opts.prune, running) if opts.prune else None)
         for i, trial in running.items():
-            _count(summary, _tell_from_store(study, trial, store.get(i), opts.objectives,
-                                             i in pruned))
+            _count(summary, _tell_from_store(study, trial, store.get(i), opts.objectives))
 
 
 def _finish(study: optuna.Study, store: RunStore, opts: RefineOptions,

@@ -34,11 +34,13 @@ class TrialStatus(StrEnum):
     DONE = "done"
     FAILED = "failed"
     DIVERGED = "diverged"
+    # stopped by a pruner after an evaluated epoch: a partial curve, never a finished model
+    PRUNED = "pruned"
 
     @classmethod
     def final(cls) -> tuple[TrialStatus, ...]:
         """The statuses a trial ends in (what ``RunStore.finish`` accepts)."""
-        return (cls.DONE, cls.FAILED, cls.DIVERGED)
+        return (cls.DONE, cls.FAILED, cls.DIVERGED, cls.PRUNED)
 
 
 class Origin(StrEnum):

@@ -326,7 +326,7 @@ class RunStore:
         """Put trials left ``running`` by a dead driver back to ``pending``; returns how many."""
         with self._tx() as c:
             cur = c.execute(
-                "UPDATE trials SET status = ?, started_at = NULL WHERE status = ?",
+                "UPDATE trials SET status = ?, started_at = NULL, curves = NULL WHERE status = ?",
                 (TrialStatus.PENDING, TrialStatus.RUNNING),
             )
         return cur.rowcount
@@ -339,7 +339,7 @@ class RunStore:
         """
         with self._tx() as c:
             cur = c.execute(
-                "UPDATE trials SET status = ?, attempts = attempts + 1, recipe = ?,"
+                "UPDATE trials SET status = ?, attempts = attempts + 1, recipe = ?, curves = NULL,"
                 " device = ?, host = ?, started_at = ? WHERE id = ? AND status = ?",
                 (TrialStatus.RUNNING, encode_recipe(recipe), device,
                  host or socket.gethostname(), time.time(), trial_id, TrialStatus.PENDING),
@@ -351,10 +351,21 @@ class RunStore:
         """running -> pending (a retry after a lost worker)."""
         with self._tx() as c:
             cur = c.execute(
-                "UPDATE trials SET status = ?, message = ? WHERE id = ?",
+                "UPDATE trials SET status = ?, message = ?, curves = NULL WHERE id = ?",
                 (TrialStatus.PENDING, message, trial_id),
             )
             self._one(cur, trial_id)
+
+    def add_epoch(self, trial_id: int, record: EpochRecord) -> bool:
+        """Append one epoch's record to a running trial's curve; False if it is not running.
+
+        The curve so far is readable while the trial trains (``nasx ls``); a retry starts it anew.
+        """
+        with self._tx() as c:
+            cur = c.execute("UPDATE trials SET curves = json_insert(COALESCE(curves, '[]'),"
+                            " '$[#]', json(?)) WHERE id = ? AND status = ?",
+                            (dumps(record), trial_id, TrialStatus.RUNNING))
+        return cur.rowcount == 1
 
     def finish(self, trial_id: int, status: TrialStatus | str, *, error: float | None = None,
                metrics: Metrics | None = None, curves: list[EpochRecord] | None = None,

@@ -19,7 +19,7 @@ from nasx.store.records import ORIGINS, STATUSES
 DB_NAME = "run.db"
 SPACE_NAME = "space.yaml"
 WEIGHTS_DIR = "weights"
-SCHEMA_VERSION = 2  # 2: origin 'fidelity', columns repeat_of and repeat_epochs
+SCHEMA_VERSION = 3  # 2: origin 'fidelity', columns repeat_of and repeat_epochs; 3: status 'pruned'
 MAGIC = b"SQLite format 3\x00"
 # Columns every nasx run has; a database without one of them is not a nasx run (or a foreign
 # one). Columns added by a later schema are read as NULL from an older run opened read-only.
@@ -70,16 +70,21 @@ CREATE TABLE IF NOT EXISTS trials {TRIALS_TABLE};
 CREATE INDEX IF NOT EXISTS trials_status ON trials (status);
 """
 
-# Schema 1 -> 2: SQLite cannot widen a CHECK in place, so the table is rebuilt (SQLite's own
-# recipe: new table, copy, drop, rename). Run inside the caller's transaction.
+# Schema 1 -> 2 -> 3: SQLite cannot widen a CHECK in place, so the table is rebuilt (SQLite's own
+# recipe: new table, copy, drop, rename) with the columns the old one has. Run inside the caller's
+# transaction.
 _V1_COLUMNS = ", ".join(sorted(TRIAL_COLUMNS))
-MIGRATE_1_TO_2 = (
-    f"CREATE TABLE trials_v2 {TRIALS_TABLE}",
-    f"INSERT INTO trials_v2 ({_V1_COLUMNS}) SELECT {_V1_COLUMNS} FROM trials",
-    "DROP TABLE trials",
-    "ALTER TABLE trials_v2 RENAME TO trials",
-    "CREATE INDEX IF NOT EXISTS trials_status ON trials (status)",
-)
+_V2_COLUMNS = _V1_COLUMNS + ", repeat_of, repeat_epochs"
+
+
+def _rebuild(columns: str) -> tuple[str, ...]:
+    return (
+        f"CREATE TABLE trials_new {TRIALS_TABLE}",
+        f"INSERT INTO trials_new ({columns}) SELECT {columns} FROM trials",
+        "DROP TABLE trials",
+        "ALTER TABLE trials_new RENAME TO trials",
+        "CREATE INDEX IF NOT EXISTS trials_status ON trials (status)",
+    )
 
 
 def upgrade(conn: sqlite3.Connection, root: Path) -> None:
@@ -111,8 +116,8 @@ def upgrade(conn: sqlite3.Connection, root: Path) -> None:
 
 def migrate(conn: sqlite3.Connection, version: int) -> None:
     """Bring a run of schema ``version`` to SCHEMA_VERSION, in the caller's open transaction."""
-    if version < 2:
-        for statement in MIGRATE_1_TO_2:
+    if version < SCHEMA_VERSION:  # one rebuild brings any older table to the current CHECKs
+        for statement in _rebuild(_V1_COLUMNS if version < 2 else _V2_COLUMNS):
             conn.execute(statement)
     conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
                  (str(SCHEMA_VERSION),))

@@ -8,8 +8,9 @@ travels to a Ray worker is made in one place (``nasx.execute.worker.job_to_json`
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import Literal, TypeAlias, TypedDict
+from typing import Literal, TypeAlias, TypedDict, TypeVar
 
 from nasx.arch.spec import ArchSpec
 from nasx.train.recipe import Recipe
@@ -67,3 +68,23 @@ class TrialResult:
     seconds: float = 0.0
     message: str | None = None
     weights: bytes | None = None  # safetensors.torch.save(state_dict) when asked
+
+
+# ``on_epoch(epoch, record) -> False`` stops a training after that epoch
+OnEpoch = Callable[[int, EpochRecord], bool]
+R = TypeVar("R")
+
+
+def drive(steps: Generator[EpochRecord, bool | None, R], on_epoch: OnEpoch | None = None) -> R:
+    """Run a step generator to its end; ``on_epoch(epoch, record)`` returning False stops it.
+
+    ``on_epoch`` sees every validated epoch's record (``val_error`` set, the test pair None).
+    """
+    stop: bool | None = None
+    while True:
+        try:
+            record = steps.send(stop)
+        except StopIteration as end:
+            return end.value  # type: ignore[no-any-return]
+        stop = (on_epoch is not None and record.get("val_error") is not None
+                and on_epoch(int(record["epoch"]), record) is False)

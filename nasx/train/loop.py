@@ -13,12 +13,12 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from nasx.data.augment import eval_batches, random_crop_flip, steps_per_epoch, train_batches
-from nasx.train.job import EpochRecord, Metrics
+from nasx.train.job import EpochRecord, Metrics, OnEpoch, drive
 from nasx.train.optim import build_optimizer
 from nasx.train.schedule import lr_at, warmup_steps_for
 
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from nasx.data.base import Dataset
     from nasx.train.recipe import Recipe
 
-OnEpoch = Callable[[int, EpochRecord], bool]
 EVAL_BATCH = 1024
 
 
@@ -152,8 +151,8 @@ def _train_epoch(tr: _Trainer) -> tuple[float, float, float, int]:
     return loss_sum.item() / seen, 100.0 * (1.0 - correct.item() / seen), lr, seen
 
 
-def _epoch(tr: _Trainer, epoch: int, out: FitOutcome, on_epoch: OnEpoch | None) -> bool:
-    """Train one epoch, validate it when due and record it in ``out``; False to stop here."""
+def _epoch(tr: _Trainer, epoch: int, out: FitOutcome) -> bool:
+    """Train one epoch, validate it when due and record it in ``out``; False when it diverged."""
     t0 = time.perf_counter()
     train_loss, train_error, lr, seen = _train_epoch(tr)
     epoch_train = time.perf_counter() - t0
@@ -186,13 +185,7 @@ def _epoch(tr: _Trainer, epoch: int, out: FitOutcome, on_epoch: OnEpoch | None) 
         record.update(val_loss=_finite(val_loss), val_error=val_error)
     record["seconds"] = time.perf_counter() - t0
     out.curves.append(record)
-    if out.status == "diverged":
-        return False
-    stop = evaluated and on_epoch is not None and on_epoch(epoch, record.copy()) is False
-    if stop and epoch < recipe.epochs:  # a stop after the last epoch is a complete trial
-        out.metrics["stopped_early"] = True
-        return False
-    return True
+    return out.status != "diverged"
 
 
 def _final_metrics(tr: _Trainer, out: FitOutcome) -> None:
@@ -227,6 +220,37 @@ def _final_metrics(tr: _Trainer, out: FitOutcome) -> None:
         )
 
 
+FitSteps = Generator[EpochRecord, bool | None, FitOutcome]
+
+
+def fit_steps(
+    model: torch.nn.Module,
+    data: Dataset,
+    recipe: Recipe,
+    *,
+    seed: int,
+    device: torch.device,
+) -> FitSteps:
+    """:func:`fit` one epoch at a time: yields a copy of every epoch's record, returns the outcome.
+
+    The value sent back after a record is True to stop the training there (``stopped_early``;
+    a stop after the last epoch is a complete trial). The caller may also close the generator
+    at a yield (an executor that prunes the trial needs nothing more from it).
+    """
+    tr = _trainer(model, data, recipe, seed, device)
+    out = FitOutcome(status="done")
+    for epoch in range(1, recipe.epochs + 1):
+        going = _epoch(tr, epoch, out)
+        stop = yield out.curves[-1].copy()
+        if not going:
+            break
+        if stop and epoch < recipe.epochs:
+            out.metrics["stopped_early"] = True
+            break
+    _final_metrics(tr, out)
+    return out
+
+
 def fit(
     model: torch.nn.Module,
     data: Dataset,
@@ -241,10 +265,4 @@ def fit(
     ``on_epoch(epoch, record)`` sees every validated epoch's record (``val_error`` set, the test
     pair None) and stops the training by returning False.
     """
-    tr = _trainer(model, data, recipe, seed, device)
-    out = FitOutcome(status="done")
-    for epoch in range(1, recipe.epochs + 1):
-        if not _epoch(tr, epoch, out, on_epoch):
-            break
-    _final_metrics(tr, out)
-    return out
+    return drive(fit_steps(model, data, recipe, seed=seed, device=device), on_epoch)

@@ -14,14 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 from nasx.arch.spec import ArchSpec
 from nasx.errors import DataError, NasxError, TrainError
-from nasx.train.job import TrialJob, TrialResult
+from nasx.train.job import EpochRecord, TrialJob, TrialResult, drive
 from nasx.train.recipe import Recipe
 
 if TYPE_CHECKING:
+    from collections.abc import Generator
+
     import torch
 
     from nasx.data.base import DataCache
-    from nasx.train.loop import OnEpoch
+    from nasx.train.job import OnEpoch
 
 MAX_MESSAGE = 500
 
@@ -110,6 +112,16 @@ def train_trial(
     job: TrialJob, cache: DataCache | None = None, on_epoch: OnEpoch | None = None
 ) -> TrialResult:
     """Train one trial; ``on_epoch(epoch, record) -> False`` stops it early (status done)."""
+    return drive(train_steps(job, cache), on_epoch)
+
+
+def train_steps(job: TrialJob, cache: DataCache | None = None) -> Generator[EpochRecord, bool | None, TrialResult]:
+    """:func:`train_trial` one epoch at a time (what an executor that reports epochs drives).
+
+    Yields a copy of each epoch's record as soon as it is trained (and validated when due);
+    True sent back stops the training there. Returns the TrialResult. Closing the generator at a
+    yield abandons the trial and still restores the thread count and frees the model.
+    """
     start = time.perf_counter()
     result = TrialResult(trial_id=job.trial_id, status="failed", host=socket.gethostname())
     model: Any = None
@@ -118,7 +130,7 @@ def train_trial(
         import torch
 
         from nasx.data import load_dataset
-        from nasx.train.loop import fit
+        from nasx.train.loop import fit_steps
 
         recipe, spec = job.recipe, job.spec
         # A job is typed, but a custom caller may build one by hand: check what arrived.
@@ -142,7 +154,7 @@ def train_trial(
         # Weights come from the builder's own seeded generator; dropout uses the global one.
         torch.manual_seed(job.seed)
         model = _build_model(spec, job.seed).to(device)
-        outcome = fit(model, data, recipe, seed=job.seed, device=device, on_epoch=on_epoch)
+        outcome = yield from fit_steps(model, data, recipe, seed=job.seed, device=device)
         result.status = outcome.status  # type: ignore[assignment]
         result.curves, result.metrics = outcome.curves, outcome.metrics
         result.message = outcome.message
@@ -152,8 +164,12 @@ def train_trial(
             if job.return_weights:
                 result.weights = _weights(model)
     except Exception as exc:  # noqa: BLE001 - a trial must never take its worker down
+        from nasx.train.cuda_setup import oom_hint
+
         result.status = "failed"
-        result.message = _one_line(exc)
+        hint = oom_hint(exc)  # a trial that outgrew its share of a shared GPU says so
+        result.message = _one_line(exc) if hint is None else (
+            hint + "; " + _one_line(exc))[:MAX_MESSAGE]
     finally:
         del model
         _release(threads_before)
@@ -172,3 +188,7 @@ def _release(threads_before: int | None) -> None:
         torch.set_num_threads(threads_before)
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
+
+
+# Executors that report epochs (and can prune) drive a trial function's ``steps`` when it has one.
+train_trial.steps = train_steps  # type: ignore[attr-defined]

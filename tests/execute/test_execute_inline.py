@@ -22,7 +22,8 @@ def opts(scratch: Path, **kw: object) -> ExecOptions:
 def test_trains_every_trial_once_and_keeps_top_k_weights(tmp_path, scratch):
     store = fake_run(tmp_path / "run", 6)
     counts = train_run(store, opts(scratch, keep_weights=2), trial_fn=exec_fakes.ok_trial)
-    assert counts == {"pending": 0, "running": 0, "done": 6, "failed": 0, "diverged": 0}
+    assert counts == {"pending": 0, "running": 0, "done": 6, "failed": 0, "diverged": 0,
+                      "pruned": 0}
     trials = store.trials()
     assert [t.attempts for t in trials] == [1] * 6
     assert [t.error for t in trials] == [(i * 7) % 10 + 1 for i in range(1, 7)]

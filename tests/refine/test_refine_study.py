@@ -85,12 +85,13 @@ def test_multi_objective_reports_a_pareto_front(trained_run: Path, capsys):
     assert all(a["flops"] >= b["flops"] for a, b in pairwise(front))
 
 
-def test_prune_runs_inline_only(trained_run: Path):
-    res = refine(trained_run, RefineOptions(trials=1, prune=True, study="pruned"), INLINE)
+@pytest.mark.parametrize("kind", ["median", "asha", "hyperband"])
+def test_every_pruner_refines(trained_run: Path, kind: str):
+    study = "pruned" if kind == "median" else f"pruned-{kind}"
+    res = refine(trained_run, RefineOptions(trials=1, prune=kind, study=study), INLINE)
     assert res.done + res.pruned + res.failed == 1
-    with pytest.raises(RefineError, match="inline"):
-        refine(trained_run, RefineOptions(trials=1, prune=True),
-               ExecOptions(executor="ray", progress=False))
+    with pytest.raises(RefineError, match="single-objective"):
+        RefineOptions(trials=1, prune=kind, objectives=("error", "flops")).validate("ray")
 
 
 def test_bad_options_are_one_line_errors(trained_run: Path, capsys):

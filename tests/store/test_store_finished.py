@@ -65,9 +65,10 @@ def test_statuses_and_origins_are_strings(store):
     t = store.get(1)
     assert t.status is TrialStatus.DONE and t.status == "done" and f"{t.status}" == "done"
     assert t.origin is Origin.SAMPLED and json.dumps([t.status, t.origin]) == '["done", "sampled"]'
-    assert STATUSES == ("pending", "running", "done", "failed", "diverged")
-    assert store.counts() == {"pending": 1, "running": 0, "done": 7, "failed": 1, "diverged": 0}
-    assert TrialStatus.final() == ("done", "failed", "diverged")
+    assert STATUSES == ("pending", "running", "done", "failed", "diverged", "pruned")
+    assert store.counts() == {"pending": 1, "running": 0, "done": 7, "failed": 1, "diverged": 0,
+                              "pruned": 0}
+    assert TrialStatus.final() == ("done", "failed", "diverged", "pruned")
 
 
 def test_records_are_typed_and_the_stored_recipe_kept(store):

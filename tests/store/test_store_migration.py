@@ -1,5 +1,6 @@
 """Schema migration: a run written by schema 1 (origin CHECK without 'fidelity', no repeat_of
-column) is read as it is read-only and migrated in one transaction when opened for writing."""
+column) or 2 (status CHECK without 'pruned') is read as it is read-only and migrated in one
+transaction when opened for writing."""
 
 from __future__ import annotations
 
@@ -100,7 +101,7 @@ def test_open_for_writing_migrates_once_keeping_every_trial(tmp_path):
     before = sqlite3.connect(root / DB_NAME).execute(
         "SELECT id, origin, fingerprint, status, error, seed FROM trials ORDER BY id").fetchall()
     with RunStore.open(root) as store:
-        assert store.meta()["schema_version"] == SCHEMA_VERSION == 2
+        assert store.meta()["schema_version"] == SCHEMA_VERSION == 3
         # the widened CHECK takes a fidelity trial, linked to the trial it repeats
         (tid,) = store.add_trials([_repeat(1)])
         t = store.get(tid)
@@ -115,7 +116,7 @@ def test_open_for_writing_migrates_once_keeping_every_trial(tmp_path):
     assert ("trials_status",) in index.fetchall()
     db.close()
     with RunStore.open(root) as store:  # a second open has nothing to do
-        assert len(store.trials()) == 4 and _version(root) == 2
+        assert len(store.trials()) == 4 and _version(root) == 3
 
 
 def test_an_old_run_refuses_a_fidelity_trial_until_migrated(tmp_path):
@@ -132,8 +133,8 @@ def test_migration_is_one_transaction(tmp_path, monkeypatch):
     from nasx.store import schema
 
     root = old_run(tmp_path / "run")
-    broken = (*schema.MIGRATE_1_TO_2[:3], "THIS IS NOT SQL")
-    monkeypatch.setattr(schema, "MIGRATE_1_TO_2", broken)
+    rebuild = schema._rebuild
+    monkeypatch.setattr(schema, "_rebuild", lambda cols: (*rebuild(cols)[:3], "THIS IS NOT SQL"))
     with pytest.raises(StoreError):
         RunStore.open(root)
     assert _version(root) == 1
@@ -141,7 +142,7 @@ def test_migration_is_one_transaction(tmp_path, monkeypatch):
         assert [t.fingerprint for t in store.trials()] == ["fp1", "fp2", "fp3"]
     monkeypatch.undo()
     with RunStore.open(root) as store:
-        assert _version(root) == 2 and len(store.trials()) == 3
+        assert _version(root) == 3 and len(store.trials()) == 3
 
 
 def test_a_repeat_of_an_unknown_trial_is_refused(tmp_path):
@@ -166,3 +167,42 @@ def test_fidelity_trials_are_out_of_every_search_population(tmp_path):
         assert [t.id for t in store.finished().trials] == [1]
         named = store.finished(origins=(Origin.FIDELITY,)).trials
         assert [(t.id, t.repeat_of) for t in named] == [(2, 1)]
+
+
+def v2_run(root: Path) -> Path:
+    """A run written by schema 2: schema 1's table plus 'fidelity' and the repeat columns."""
+    old_run(root)
+    db = sqlite3.connect(root / DB_NAME)
+    ddl = V1_SCHEMA.split("CREATE TABLE trials (", 1)[1].split(");", 1)[0]
+    ddl = ddl.replace("('sampled', 'refine')", "('sampled', 'refine', 'fidelity')")
+    ddl += ",\n    repeat_of INTEGER REFERENCES trials (id),\n    repeat_epochs INTEGER\n"
+    db.executescript(f"""CREATE TABLE t2 ({ddl});
+        INSERT INTO t2 SELECT *, NULL, NULL FROM trials; DROP TABLE trials;
+        ALTER TABLE t2 RENAME TO trials; CREATE INDEX trials_status ON trials (status);
+        UPDATE meta SET value = '2' WHERE key = 'schema_version';""")
+    db.execute("INSERT INTO trials (origin, fingerprint, arch_values, spec, flops, params, acts,"
+               " seed, created_at, repeat_of) VALUES ('fidelity', 'fp1:s', '{}', ?, 1, 1, 1, 7, 0,"
+               " 1)", (json.dumps(SPEC.to_dict()),))
+    db.commit()
+    db.close()
+    return root
+
+
+def test_a_schema_2_run_is_migrated_to_take_pruned_trials(tmp_path):
+    root = v2_run(tmp_path / "run")
+    raw = sqlite3.connect(root / DB_NAME)
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        raw.execute("UPDATE trials SET status = 'pruned' WHERE id = 2")
+    before = raw.execute("SELECT * FROM trials ORDER BY id").fetchall()
+    raw.close()
+    with RunStore.open(root) as store:
+        assert _version(root) == 3
+        store.mark_running(2, None)
+        store.finish(2, "pruned", error=40.0)
+        assert store.get(2).status == "pruned"
+        assert store.get(4).repeat_of == 1  # the repeat columns came along
+        assert store.counts()["pruned"] == 1
+    db = sqlite3.connect(root / DB_NAME)
+    after = db.execute("SELECT * FROM trials WHERE id != 2 ORDER BY id").fetchall()
+    assert after == [r for r in before if r[0] != 2]
+    db.close()

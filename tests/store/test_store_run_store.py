@@ -51,7 +51,8 @@ def test_add_trials_and_read_back(store):
     assert (t.origin, t.values, t.hparams, t.flops, t.seed, t.status, t.attempts) == (
         "refine", {"depth": 2, "wm": 2.5}, {"lr": 0.1}, 2000, 102, "pending", 0)
     assert store.fingerprints() == {"fp0001", "fp0002"}
-    assert store.counts() == {"pending": 2, "running": 0, "done": 0, "failed": 0, "diverged": 0}
+    assert store.counts() == {"pending": 2, "running": 0, "done": 0, "failed": 0, "diverged": 0,
+                              "pruned": 0}
     with pytest.raises(StoreError, match="no trial with id 9"):
         store.get(9)
 
@@ -81,7 +82,8 @@ def test_transitions(store):
     store.mark_running(3, None)
     store.mark_running(4, None)
     assert store.requeue_stale() == 2  # 3 and 4 were left running
-    assert store.counts() == {"pending": 2, "running": 0, "done": 1, "failed": 0, "diverged": 1}
+    assert store.counts() == {"pending": 2, "running": 0, "done": 1, "failed": 0, "diverged": 1,
+                              "pruned": 0}
     assert [t.id for t in store.trials(status=("done", "diverged"))] == [1, 2]
     assert store.get(3).attempts == 2
     with pytest.raises(ValueError):
@@ -130,3 +132,25 @@ def test_newer_schema_is_refused(tmp_path):
         s.set_meta(schema_version=SCHEMA_VERSION + 1)
     with pytest.raises(StoreError, match="newer nasx"):
         RunStore.open(tmp_path / "run")
+
+
+def test_epochs_of_a_running_trial_are_readable_and_a_retry_starts_anew(tmp_path):
+    """add_epoch appends to a running trial's curve only; a retry or a requeue clears it."""
+    with RunStore.create(tmp_path / "run", "family: regnet\n", {"name": "r"}) as store:
+        (tid,) = store.add_trials([_trial(9)])
+        assert store.add_epoch(tid, {"epoch": 1}) is False  # pending: nothing written
+        store.mark_running(tid, None)
+        assert store.add_epoch(tid, {"epoch": 1, "val_error": 50.0}) is True
+        assert store.add_epoch(tid, {"epoch": 2, "val_error": 40.0}) is True
+        assert [r["epoch"] for r in store.get(tid).curves] == [1, 2]
+        store.mark_pending(tid, "worker lost")
+        assert store.get(tid).curves is None
+        store.mark_running(tid, None)
+        store.add_epoch(tid, {"epoch": 1, "val_error": 50.0})
+        assert store.requeue_stale() == 1 and store.get(tid).curves is None
+        store.mark_running(tid, None)
+        store.add_epoch(tid, {"epoch": 1, "val_error": 50.0})
+        store.finish(tid, "pruned", error=50.0, curves=[{"epoch": 1, "val_error": 50.0}])
+        assert store.add_epoch(tid, {"epoch": 2}) is False
+        t = store.get(tid)
+        assert t.status == "pruned" and [r["epoch"] for r in t.curves] == [1]
