@@ -253,14 +253,15 @@ def proxies(s: Summary) -> str:
 def latency(s: Summary) -> str:
     """Error against measured latency with its Pareto front, per backend, device and batch."""
     out = [figure(figures.latency_figure(s), "error vs measured latency")]
-    views = [[r.name, v.caption(), v.n, len(v.pareto), v.method]
-             for r in s.runs for v in r.latency or []]
+    views: list[list[object]] = [[r.name, v.caption(), v.n, len(v.pareto), v.method]
+                                 for r in s.runs for v in r.latency or []]
     out.append(table(["run", "latency measured with", "models", "on the Pareto front",
                       "method"], views, left=2))
     for r in s.runs:
         for v in (r.latency or [])[:1]:  # the most measured view; summary.json has them all
             spread = {p.id: p.spread_ms for p in v.points}
-            rows = [[p.id, p.origin, p.value, spread.get(p.id), p.error] for p in v.pareto]
+            rows: list[list[object]] = [[p.id, p.origin, p.value, spread.get(p.id), p.error]
+                                        for p in v.pareto]
             out.append(f"<h3>Pareto front of {fmt(r.name)} (error vs latency, "
                        f"{fmt(v.caption())})</h3>")
             out.append(table(["trial", "origin", "latency (ms)", "IQR (ms)", "error"], rows,
