@@ -43,8 +43,17 @@ def constraint_measurer(space: SearchSpace) -> ConstraintMeasurer:
             out["latency_ms"] = latency(spec, (s.backend, s.device), batch=s.batch,
                                         repeats=s.repeats, warmup=s.warmup, threads=s.threads)
         if "memory_mb" in keys:
-            out["memory_mb"] = train_memory(spec, batch=s.batch, device=s.device,
-                                            repeats=min(s.repeats, 3), threads=s.threads)
+            try:
+                out["memory_mb"] = train_memory(spec, batch=s.batch, device=s.device,
+                                                repeats=min(s.repeats, 3), threads=s.threads)
+            except ValueError:
+                if s.batch != 1:
+                    raise
+                # train-mode BatchNorm over a 1x1 map refuses one image: no such training step
+                raise SpaceError("memory_mb needs a batch a training step exists for (BatchNorm"
+                                 " over a 1x1 map cannot train on one image); set measure.batch"
+                                 " >= 2, got 1", where=str(space.path),
+                                 key="measure.batch") from None
         return out
 
     return measure

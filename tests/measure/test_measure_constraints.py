@@ -102,3 +102,26 @@ def test_refine_feasibility_measures_with_the_spaces_own_hook_once_per_architect
     tight = load_space(_space(tmp_path, "[null, 0.000001]"))
     verdict = check(tight, values, {}, seed=1)
     assert not verdict.feasible and verdict.rule == "latency_ms" and verdict.violation > 0
+
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+def test_memory_at_batch_1_of_a_net_that_cannot_train_on_one_image(tmp_path, batch):
+    from nasx.errors import SpaceError
+    from nasx.measure.probe import constraint_measurer
+
+    four = DIGITS.read_text().replace("  num_stages: [2, 4]\n", "  num_stages: [4, 4]\n")
+    plain = tmp_path / "four.yaml"
+    plain.write_text(four)
+    spec = sample_space(load_space(plain), 1, np.random.default_rng(0)).trials[0].spec
+    path = tmp_path / "mem.yaml"  # 4 stride-2 stages on 8 px: BatchNorm over a 1x1 map
+    path.write_text(four.replace("  flops:", "  memory_mb: [null, 100]\n  flops:")
+                    + f"measure: {{batch: {batch}}}\n")
+    measure = constraint_measurer(load_space(path))
+    if batch == 1:
+        with pytest.raises(SpaceError, match=r"mem.yaml: key 'measure.batch': memory_mb needs a "
+                           r"batch a training step exists for .* got 1$"):
+            measure(spec)
+    else:
+        m = measure(spec)["memory_mb"]
+        assert m.median > 0 and m.batch == 2 and m.spread == 0.0
