@@ -54,3 +54,30 @@ def raising_trial(job: TrialJob, cache: object = None) -> TrialResult:
     """Always raises (a broken custom trial function)."""
     _log(job, "raise")
     raise RuntimeError("boom")
+
+
+def _curve_steps(job: TrialJob, cache: object = None):  # noqa: ANN202 - a generator
+    """Epoch by epoch, ``lr`` seconds each: val_error = 10 * (id % 5) + 40 / epoch."""
+    curves = []
+    for epoch in range(1, job.recipe.epochs + 1):
+        time.sleep(float(job.recipe.lr))
+        record = {"epoch": epoch, "train_loss": 1.0, "train_error": 50.0, "val_loss": 1.0,
+                  "val_error": 10.0 * (job.trial_id % 5) + 40.0 / epoch, "test_loss": None,
+                  "test_error": None, "lr": 0.1, "seconds": float(job.recipe.lr)}
+        curves.append(record)
+        stop = yield dict(record)
+        if stop:
+            break
+    return TrialResult(trial_id=job.trial_id, status="done", error=curves[-1]["val_error"],
+                       metrics={"epochs": len(curves)}, curves=curves, device="cpu",
+                       host="fake", seconds=0.0)
+
+
+def curve_trial(job: TrialJob, cache: object = None) -> TrialResult:
+    """:func:`_curve_steps` in one go (executors that report epochs drive ``steps``)."""
+    from nasx.train.job import drive
+
+    return drive(_curve_steps(job, cache))
+
+
+curve_trial.steps = _curve_steps  # type: ignore[attr-defined]
