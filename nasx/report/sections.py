@@ -11,7 +11,7 @@ from nasx.analysis.results import PairComparison, RunSummary, Summary
 from nasx.report import figures
 from nasx.report.html import figure, fmt, pre, recipe_block, table
 
-STATUS_COLS = ("done", "failed", "diverged", "pending", "running")
+STATUS_COLS = ("done", "pruned", "failed", "diverged", "pending", "running")
 
 
 def overview(s: Summary) -> str:
