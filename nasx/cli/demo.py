@@ -45,10 +45,11 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Sample (or reuse), train, then write the report."""
-    from nasx.cli.run import sample_or_reuse
+    from nasx.cli.run import refuse_population_pruning, sample_or_reuse
 
     space = Path(args.space) if args.space else find_demo_space()
     opts = exec_options(args)
+    refuse_population_pruning(opts)
     with sample_or_reuse(str(space), args.n, args.seed, args.out, opts.progress, opts.overrides,
                          opts.executor, opts.address) as store:
         status = train_and_summarise(store, opts)

@@ -55,9 +55,18 @@ def sample_or_reuse(space: str, n: int | None, seed: int | None, out: str | None
     return store
 
 
+def refuse_population_pruning(opts: Any) -> None:
+    """Every trial run/demo train is sampled: refuse --prune (without --force-prune) up front."""
+    if opts.prune and not opts.force_prune:
+        from nasx.execute.pruning import population_pruning_error
+
+        raise population_pruning_error("its trials")
+
+
 def run(args: argparse.Namespace) -> int:
     """Sample (or reuse) the run, then train it."""
     opts = exec_options(args)
+    refuse_population_pruning(opts)
     with sample_or_reuse(args.space, args.n, args.seed, args.out, opts.progress, opts.overrides,
                          opts.executor, opts.address) as store:
         return train_and_summarise(store, opts, args)

@@ -29,6 +29,14 @@ class EpochPruner(Protocol):
         ...
 
 
+def population_pruning_error(what: str) -> TrainError:
+    """The one-line refusal to prune ``what`` (e.g. "3 trials") of a sampled population."""
+    return TrainError(
+        f"pruning would stop {what} of the sampled population, whose EDF needs every model "
+        "trained with the same budget; prune refine trials (nasx refine --prune) or pass "
+        "--force-prune", where="command line", key="prune")
+
+
 def check_prunable(trials: Iterable[TrialRecord], force: bool) -> None:
     """TrainError when pruning would stop trials of the sampled population (unless ``force``).
 
@@ -37,7 +45,4 @@ def check_prunable(trials: Iterable[TrialRecord], force: bool) -> None:
     """
     sampled = [t.id for t in trials if t.origin is Origin.SAMPLED]
     if sampled and not force:
-        raise TrainError(
-            f"pruning would stop {len(sampled)} trial(s) of the sampled population, whose EDF "
-            "needs every model trained with the same budget; prune refine trials (nasx refine "
-            "--prune) or pass --force-prune", where="command line", key="prune")
+        raise population_pruning_error(f"{len(sampled)} trial(s)")

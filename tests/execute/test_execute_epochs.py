@@ -12,7 +12,7 @@ from pathlib import Path
 
 import exec_fakes
 import pytest
-from exec_helpers import HERE, fake_run, worker_env
+from exec_helpers import HERE, SPACE, fake_run, worker_env
 
 from nasx.errors import TrainError
 from nasx.execute import ExecOptions, train_run
@@ -126,3 +126,60 @@ def test_a_running_trials_epochs_are_in_the_store_before_it_ends(tmp_path, scrat
     assert partial, f"no partial curve seen while trials ran: {seen[:5]}"
     assert all(c == list(range(1, len(c) + 1)) for c in seen)  # in order, none twice
     assert [(s, e) for _, s, _, e, _ in _stored(run)] == [("done", list(range(1, EPOCHS + 1)))] * 2
+
+
+def test_ls_shows_the_epoch_a_running_or_pruned_trial_reached(tmp_path, capsys):
+    from nasx.cli.main import main
+    from nasx.train.recipe import Recipe
+
+    store = fake_run(tmp_path / "run", 3)
+    store.mark_running(1, Recipe(epochs=5))
+    for e in (1, 2, 3):
+        store.add_epoch(1, {"epoch": e, "val_error": 50.0})
+    store.mark_running(2, Recipe(epochs=5))
+    store.add_epoch(2, {"epoch": 1, "val_error": 70.0})
+    store.finish(2, "pruned", error=70.0, curves=[{"epoch": 1, "val_error": 70.0}])
+    store.close()
+    assert main(["ls", str(tmp_path / "run"), "--format", "json"]) == 0
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert [(rows[i]["status"], rows[i]["epochs"], rows[i]["of_epochs"]) for i in (1, 2, 3)] == [
+        ("running", 3, 5), ("pruned", 1, 5), ("pending", 0, None)]
+    assert main(["ls", str(tmp_path / "run")]) == 0
+    table = capsys.readouterr().out
+    assert "running 3/5" in table and "pruned 1/5" in table
+
+
+def test_train_and_run_refuse_pruning_a_sampled_population_in_one_line(tmp_path, capsys):
+    from nasx.cli.main import main
+
+    out = tmp_path / "run"
+    code = main(["run", str(SPACE), "--n", "2", "--out", str(out), "--prune", "asha",
+                 "--executor", "inline"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err and "--force-prune" in err and "key 'prune'" in err
+    assert not out.exists()  # refused before anything was sampled
+    fake_run(out, 2).close()
+    assert main(["train", str(out), "--prune", "--executor", "inline"]) == 2
+    assert "2 trial(s) of the sampled population" in capsys.readouterr().err
+    with RunStore.open(out, readonly=True) as store:
+        assert store.counts()["pending"] == 2
+
+
+def test_train_force_prune_keeps_the_optuna_study_in_step_with_the_store(tmp_path, capsys):
+    """nasx train --prune median --force-prune on real digits: every trained trial has one
+    Optuna trial in the run's prune study, in the state its store status says."""
+    import optuna
+
+    from nasx.cli.main import main
+
+    out = tmp_path / "run"
+    assert main(["run", str(SPACE), "--n", "8", "--epochs", "3", "--out", str(out),
+                 "--executor", "inline", "--keep-weights", "0", "--no-progress",
+                 "--prune", "median", "--force-prune"]) == 0
+    capsys.readouterr()
+    study = optuna.load_study(study_name="regnet_digits-prune-median",
+                              storage=f"sqlite:///{out / 'optuna.db'}")
+    states = {t.user_attrs["nasx_id"]: t.state.name for t in study.trials}
+    with RunStore.open(out, readonly=True) as store:
+        stored = {t.id: str(t.status) for t in store.trials()}
+    assert states == {i: {"done": "COMPLETE", "pruned": "PRUNED"}[s] for i, s in stored.items()}
