@@ -1,0 +1,86 @@
+"""Pruning pays: the same refine budget with and without an Optuna pruner, on both executors.
+
+    python bench/bench_prune.py [--space spaces/regnet_digits.yaml] [--n 8] [--epochs 8]
+                                [--trials 32] [--batch 2] [--prune asha] [--only SETUP ...]
+
+Trains one population (``nasx run SPACE --n N --epochs E``, inline), copies it once per setup and
+runs ``nasx refine COPY --trials T --batch B`` with the same sampler seed: inline and ray, each
+without pruning and with ``--prune P``. Prints per setup: wall time of the refine command, epochs
+trained by its trials (the cost), how many were pruned, the best validation error reached by a
+fully trained refine trial, and the mean of the best three (less noisy than the best alone).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def _nasx(*args: str, cwd: Path) -> float:
+    """Run one nasx command; its wall time in seconds (exits on failure with its stderr)."""
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "nasx", *args], cwd=cwd, capture_output=True,
+                          text=True)
+    if done.returncode not in (0, 1) or "--debug-bench" in sys.argv:
+        sys.exit(f"bench_prune: nasx {' '.join(args)} failed: {done.stderr.strip()[-400:]}")
+    return time.perf_counter() - t0
+
+
+def _refine_figures(run: Path) -> dict[str, float]:
+    from nasx.store import RunStore
+
+    with RunStore.open(run, readonly=True) as store:
+        trials = [t for t in store.trials() if t.origin == "refine"]
+    done = sorted(t.error for t in trials if t.status == "done" and t.error is not None)
+    return {"trials": len(trials), "epochs": sum(len(t.curves or []) for t in trials),
+            "pruned": sum(t.status == "pruned" for t in trials),
+            "best": done[0] if done else float("nan"),
+            "best3": statistics.mean(done[:3]) if done else float("nan")}
+
+
+def main() -> None:
+    """Population once, then each setup on its own copy; one line per setup."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--space", default=str(REPO / "spaces" / "regnet_digits.yaml"))
+    ap.add_argument("--n", type=int, default=8)
+    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--trials", type=int, default=32)
+    ap.add_argument("--batch", type=int, default=2)
+    ap.add_argument("--prune", default="asha")
+    ap.add_argument("--only", nargs="*", default=None)
+    ns = ap.parse_args()
+    setups = {f"{ex} {p or 'no pruning'}": (ex, p) for ex in ("inline", "ray")
+              for p in (None, ns.prune)}
+    if ns.only:
+        setups = {k: v for k, v in setups.items() if any(o in k for o in ns.only)}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        base = root / "population"
+        t = _nasx("run", ns.space, "--n", str(ns.n), "--epochs", str(ns.epochs), "--out",
+                  str(base), "--executor", "inline", "--keep-weights", "0", "--no-progress",
+                  cwd=root)
+        print(f"population: {ns.n} models x {ns.epochs} epochs in {t:.0f} s; refine budget "
+              f"{ns.trials} trials, batch {ns.batch}, sampler seed 0", flush=True)
+        for name, (executor, prune) in setups.items():
+            run = root / name.replace(" ", "_")
+            shutil.copytree(base, run)
+            args = ["refine", str(run), "--trials", str(ns.trials), "--batch", str(ns.batch),
+                    "--executor", executor, "--keep-weights", "0", "--no-progress"]
+            wall = _nasx(*args, *(["--prune", prune] if prune else []), cwd=root)
+            f = _refine_figures(run)
+            print(f"{name:18}: {wall:6.1f} s wall, {f['epochs']:4.0f} epochs trained "
+                  f"({f['pruned']:.0f} of {f['trials']:.0f} pruned), best val error "
+                  f"{f['best']:.2f}%, mean of best 3 {f['best3']:.2f}%", flush=True)
+
+
+if __name__ == "__main__":
+    main()
