@@ -51,6 +51,7 @@ from nasx.store.schema import (
     connect,
     db_error,
     guarded,
+    read_space_copy,
     sqlite_text,
     upgrade,
 )
@@ -195,24 +196,8 @@ class RunStore:
         return self.root / SPACE_NAME
 
     def space_text(self, missing_ok: bool = False) -> str:
-        """The run's copy of its space file as text; a one-line StoreError when unreadable.
-
-        ``missing_ok``: an absent copy reads as "" instead of an error.
-        """
-        try:
-            data = self.space_path.read_bytes()
-        except FileNotFoundError:
-            if missing_ok:
-                return ""
-            raise StoreError("the run's space copy is missing", where=str(self.space_path)) from None
-        except OSError as exc:
-            raise StoreError(f"cannot read the run's space copy ({exc.strerror})",
-                             where=str(self.space_path)) from None
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise StoreError(f"the run's space copy is not UTF-8 text (byte {exc.start})",
-                             where=str(self.space_path)) from None
+        """The run's copy of its space file as text (``missing_ok``: "" when absent)."""
+        return read_space_copy(self.space_path, missing_ok)
 
     @property
     def weights_dir(self) -> Path:

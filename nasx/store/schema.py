@@ -197,3 +197,24 @@ def table_exists(conn: sqlite3.Connection, name: str) -> bool:
     row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
                        (name,)).fetchone()
     return row is not None
+
+
+def read_space_copy(path: Path, missing_ok: bool = False) -> str:
+    """A run's copy of its space file as text; a one-line StoreError when unreadable.
+
+    ``missing_ok``: an absent copy reads as "" instead of an error.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        if missing_ok:
+            return ""
+        raise StoreError("the run's space copy is missing", where=str(path)) from None
+    except OSError as exc:
+        raise StoreError(f"cannot read the run's space copy ({exc.strerror})",
+                         where=str(path)) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise StoreError(f"the run's space copy is not UTF-8 text (byte {exc.start})",
+                         where=str(path)) from None
