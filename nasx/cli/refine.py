@@ -24,12 +24,19 @@ def register(subparsers: Any) -> None:
     p.add_argument("--sampler", choices=SAMPLERS, default=None,
                    help="Optuna sampler (default: tpe; nsga2 with several objectives)")
     p.add_argument("--objectives", default="error",
-                   help="error, or error plus flops/params/acts, comma-separated (default: error)")
+                   help="error, or error plus flops/params/acts/latency_ms/memory_mb,"
+                   " comma-separated (default: error); latency_ms and memory_mb are measured"
+                   " before training, as the space's measure: block says")
     p.add_argument("--storage", default=None,
                    help="SQLAlchemy URL of the Optuna storage (default: sqlite:///RUN/optuna.db)")
     p.add_argument("--study", default=None, help="study name (default: <run name>-<objectives>)")
     p.add_argument("--batch", type=int, default=1, help="suggestions trained per round K")
     p.add_argument("--seed", type=int, default=0, help="seed of the sampler (default: 0)")
+    p.add_argument("--prerank", default=None, metavar="PROXY",
+                   help="train only the suggestions this zero-cost proxy (or params, flops)"
+                   " ranks best; the others are told FAIL to Optuna (needs --oversample)")
+    p.add_argument("--oversample", type=int, default=1, metavar="K",
+                   help="with --prerank: feasible suggestions scored per trained trial (>= 2)")
     add_training_args(p)  # the same training options as nasx train
     p.set_defaults(func=run)
 
@@ -44,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         trials=args.trials, sampler=args.sampler,
         objectives=tuple(o.strip() for o in args.objectives.split(",") if o.strip()),
         storage=args.storage, study=args.study, prune=args.prune, batch=args.batch,
-        seed=args.seed,
+        seed=args.seed, prerank=args.prerank, oversample=args.oversample,
     )
     summary = refine(args.run, opts, exec_opts)
     print("\n".join(summary.lines()), flush=True)

@@ -11,7 +11,8 @@ from typing import TypedDict
 from nasx.refine.errors import RefineError
 from nasx.types import Scalar
 
-OBJECTIVES = ("error", "flops", "params", "acts")
+# latency_ms / memory_mb are measured before training (nasx.refine.cost), the rest are counted
+OBJECTIVES = ("error", "flops", "params", "acts", "latency_ms", "memory_mb")
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,9 @@ class RefineOptions:
     prune: str | None = None  # median | asha | hyperband (Optuna's pruners)
     batch: int = 1
     seed: int = 0
-    max_suggestions: int | None = None  # default 20 * trials + 100
+    max_suggestions: int | None = None  # default 20 * trials * oversample + 100
+    prerank: str | None = None  # a proxy of nasx.proxies, params or flops (nasx.refine.prerank)
+    oversample: int = 1  # K: suggestions scored per trained trial (>= 2 with prerank)
 
     def validate(self, executor: str) -> None:
         """RefineError naming the option that is wrong."""
@@ -37,11 +40,16 @@ class RefineOptions:
         bad = [o for o in self.objectives if o not in OBJECTIVES]
         if bad or "error" not in self.objectives or len(set(self.objectives)) != len(
                 self.objectives):
-            raise RefineError(f"must be error plus any of flops, params, acts, each once; got "
-                              f"{','.join(self.objectives)}", where="command line", key="objectives")
+            raise RefineError(f"must be error plus any of {', '.join(OBJECTIVES[1:])}, each once;"
+                              f" got {','.join(self.objectives)}", where="command line",
+                              key="objectives")
         if self.prune and len(self.objectives) > 1:
             raise RefineError("Optuna prunes single-objective studies only; drop --prune or "
                               "use --objectives error", where="command line", key="prune")
+        if self.prerank is not None or self.oversample != 1:
+            from nasx.refine.prerank import check_prerank  # imports torch's proxies: only then
+
+            check_prerank(self.prerank, self.oversample)
 
 
 class BestTrial(TypedDict):
@@ -77,6 +85,12 @@ class RefineSummary:
     # the front: one row per trial, its objective values by name, ``number`` and ``nasx_id``
     pareto: list[dict[str, Scalar]] = field(default_factory=list)
     exhausted: bool = False  # stopped at max_suggestions before training enough
+    measured_line: str | None = None  # what the measured objectives measured (nasx.refine.cost)
+    measured: int = 0  # architectures measured for latency_ms / memory_mb (warm start included)
+    warm_measured: int = 0  # finished trials without a stored figure, measured at warm start
+    warm_stored: int = 0  # finished trials whose stored figure was used
+    prerank: str | None = None  # the proxy that ranked the suggestions
+    preranked: int = 0  # feasible suggestions the proxy ranked away (told FAIL, never trained)
 
     def lines(self) -> list[str]:
         """Human-readable summary."""
@@ -89,6 +103,11 @@ class RefineSummary:
                f"trained {len(self.trained)} new trials (done {self.done}, failed {self.failed}, "
                f"pruned {self.pruned}); skipped {self.infeasible} infeasible and "
                f"{self.duplicates} duplicate suggestions of {self.suggestions}"]
+        if self.measured_line:
+            out.append(self.measured_line)
+        if self.prerank:
+            out.append(f"preranked by {self.prerank}: {self.preranked} feasible suggestions ranked"
+                       " away untrained (told FAIL to Optuna)")
         if self.resumed:
             out.append(f"resumed {self.resumed} trials of an interrupted call")
         if self.exhausted:

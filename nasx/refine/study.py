@@ -19,16 +19,19 @@ Infeasible suggestions are never trained nor stored: each is told COMPLETE with 
 Constraint-aware samplers (TPE, NSGA-II) rank them below every feasible trial and learn to avoid
 the region; ``best_trial``/``best_trials`` only consider feasible ones. Every feasible and
 warm-started trial carries ``nasx_violation = 0``.
+
+Measured objectives (``latency_ms``, ``memory_mb``) are measured for each feasible suggestion
+before it trains (:mod:`nasx.refine.cost`); ``--prerank`` trains only the suggestions a proxy
+ranks best (:mod:`nasx.refine.prerank`, which says what Optuna is told about the others).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import optuna
@@ -37,6 +40,7 @@ from optuna.trial import TrialState
 from nasx.execute.driver import driver_lock
 from nasx.execute.options import ExecOptions
 from nasx.execute.plan import RecipeChoice, choose_recipe
+from nasx.refine.cost import Costs
 from nasx.refine.errors import RefineError
 from nasx.refine.feasible import check
 from nasx.refine.options import RefineOptions, RefineSummary
@@ -48,6 +52,7 @@ from nasx.refine.optuna_space import (
     to_param,
     to_value,
 )
+from nasx.refine.prerank import Pick, Prerank
 from nasx.refine.prune import StudyPruner, make_pruner
 from nasx.refine.slots import Slot, assemble, slot_value, space_slots
 from nasx.space import SearchSpace, load_space
@@ -60,8 +65,11 @@ PENALTY_SIZE = 1e15  # complexity of a suggestion that gives no network
 CONSTRAINT = "nasx_violation"
 
 
-def _objective_values(rec: TrialRecord, objectives: Sequence[str]) -> list[float]:
-    table = {"error": rec.error, "flops": rec.flops, "params": rec.params, "acts": rec.acts}
+def _objective_values(rec: TrialRecord, objectives: Sequence[str],
+                      measured: Mapping[str, float] | None = None) -> list[float]:
+    """The trial's objective values; ``measured``: its latency_ms / memory_mb figures."""
+    table = {"error": rec.error, "flops": rec.flops, "params": rec.params, "acts": rec.acts,
+             **(measured or {})}
     return [float(table[o]) for o in objectives]  # type: ignore[arg-type]
 
 
@@ -107,10 +115,11 @@ def _open_study(opts: RefineOptions, name: str, storage: str, space: SearchSpace
 
 
 def _warm_start(study: optuna.Study, store: RunStore, slots: list[Slot], objectives: Sequence[str],
-                summary: RefineSummary, recipe: dict[str, Scalar]) -> None:
+                summary: RefineSummary, recipe: dict[str, Scalar], costs: Costs) -> None:
     dists = distributions(slots)
     present = {t.user_attrs.get("nasx_id") for t in study.get_trials(deepcopy=False)}
     frozen = []
+    stored = costs.stored()
     # every origin, trials a pruner stopped left out (not full-budget errors)
     finished = store.finished(origins=None, recipe=recipe)
     summary.warm_other_recipe += len(finished.other_recipe)  # their errors measure another thing
@@ -123,7 +132,8 @@ def _warm_start(study: optuna.Study, store: RunStore, slots: list[Slot], objecti
             summary.warm_skipped += 1
             continue
         frozen.append(optuna.trial.create_trial(
-            params=params, distributions=dists, values=_objective_values(rec, objectives),
+            params=params, distributions=dists,
+            values=_objective_values(rec, objectives, costs.warm(rec.id, rec.spec, stored)),
             intermediate_values=_curve(rec), constraints={CONSTRAINT: 0.0},
             user_attrs={"nasx_id": rec.id, "nasx_origin": rec.origin.value, "nasx_warm_start": True},
         ))
@@ -132,13 +142,13 @@ def _warm_start(study: optuna.Study, store: RunStore, slots: list[Slot], objecti
 
 
 def _tell_from_store(study: optuna.Study, trial: optuna.trial.Trial | int, rec: TrialRecord,
-                     objectives: Sequence[str]) -> str:
+                     objectives: Sequence[str], costs: Costs) -> str:
     """Tell Optuna how a stored trial ended; returns done | failed | pruned."""
     if rec.status is TrialStatus.PRUNED or (is_finished(rec) and rec.stopped_early):
         study.tell(trial, state=TrialState.PRUNED)  # (stopped_early: a run of nasx < 0.3)
         return "pruned"
     if is_finished(rec):
-        study.tell(trial, _objective_values(rec, objectives))
+        study.tell(trial, _objective_values(rec, objectives, costs.figures(rec.spec)))
         return "done"
     study.tell(trial, state=TrialState.FAIL)
     return "failed"
@@ -157,7 +167,7 @@ def _train(store: RunStore, exec_opts: ExecOptions, ids: list[int],
 
 
 def _resume(study: optuna.Study, store: RunStore, exec_opts: ExecOptions,
-            opts: RefineOptions, summary: RefineSummary) -> None:
+            opts: RefineOptions, summary: RefineSummary, costs: Costs) -> None:
     """Finish Optuna trials an interrupted call left RUNNING (train their store trials first).
 
     A store trial the killed call had not finished is trained again under the same Optuna
@@ -179,7 +189,10 @@ def _resume(study: optuna.Study, store: RunStore, exec_opts: ExecOptions,
         if nasx_id is None:
             study.tell(number, state=TrialState.FAIL)
             continue
-        _count(summary, _tell_from_store(study, number, store.get(nasx_id), opts.objectives))
+        rec = store.get(nasx_id)
+        # the killed call may have stopped before recording the figure: measured now if so
+        costs.values_of(nasx_id, rec.spec, costs.stored(), " (at refine, on resume)")
+        _count(summary, _tell_from_store(study, number, rec, opts.objectives, costs))
         summary.resumed += 1
 
 
@@ -200,15 +213,16 @@ class _Asking:
     run_seed: int
     budget: int  # suggestions at most, feasible or not
     known: dict[str, int]  # fingerprint -> store id (-1: taken by the round being asked)
+    costs: Costs
 
 
-def _ask_round(a: _Asking, want: int) -> list[tuple[optuna.trial.Trial, Any]]:
+def _ask_round(a: _Asking, want: int) -> list[Pick]:
     """Ask until ``want`` feasible, new suggestions (or the budget) and tell the rest at once."""
     study, space, slots, store, opts, summary = (a.study, a.space, a.slots, a.store, a.opts,
                                                  a.summary)
     run_seed, budget, known = a.run_seed, a.budget, a.known
     dists = distributions(slots)
-    chosen: list[tuple[optuna.trial.Trial, Any]] = []
+    chosen: list[Pick] = []
     while len(chosen) < want and summary.suggestions < budget:
         trial = study.ask(dists)
         summary.suggestions += 1
@@ -226,17 +240,20 @@ def _ask_round(a: _Asking, want: int) -> list[tuple[optuna.trial.Trial, Any]]:
             continue
         trial.set_constraint(CONSTRAINT, 0.0)
         nt = verdict.trial
+        assert nt is not None  # a feasible verdict carries its trial
         if nt.fingerprint in known:  # the same network (and hparams) is already in the run
             other = store.get(known[nt.fingerprint]) if known[nt.fingerprint] >= 0 else None
             trial.set_user_attr("nasx_duplicate_of", other.id if other else "this round")
             if other is not None and is_finished(other):
-                study.tell(trial, _objective_values(other, opts.objectives))
+                study.tell(trial, _objective_values(other, opts.objectives,
+                                                    a.costs.figures(other.spec)))
             else:
                 study.tell(trial, state=TrialState.FAIL)
             summary.duplicates += 1
             continue
         known[nt.fingerprint] = -1  # taken by this round
-        chosen.append((trial, nt))
+        # measured before training: a latency needs no trained weights
+        chosen.append(Pick(trial, nt, verdict.measured, a.costs.measure(nt.spec, verdict.measured)))
     return chosen
 
 
@@ -268,13 +285,19 @@ def refine(run_dir: str | Path, opts: RefineOptions, exec_opts: ExecOptions) -> 
                                     objectives=opts.objectives)
             if opts.prune:  # before _resume: a trial trained again is pruned as before
                 study.pruner = make_pruner(opts.prune, _epochs(choice.recipe))
-            _resume(study, store, exec_opts, opts, summary)
-            _warm_start(study, store, slots, opts.objectives, summary, choice.recipe)
+            costs = Costs.of(space, store, opts.objectives)
+            _resume(study, store, exec_opts, opts, summary, costs)
+            _warm_start(study, store, slots, opts.objectives, summary, choice.recipe, costs)
             # a fresh seed per call: the same seed again would replay the same suggestions
             study.sampler = sampler(sampler_name, _trial_seed(opts.seed, len(study.trials), 7),
                                     n_obj)
-            _loop(study, store, space, slots, opts, exec_opts, summary,
-                  int(meta.get("seed") or 0))
+            _loop(_Asking(study, space, slots, store, opts, summary, int(meta.get("seed") or 0),
+                          budget=opts.max_suggestions or 20 * opts.trials * opts.oversample + 100,
+                          known={t.fingerprint: t.id for t in store.trials()}, costs=costs),
+                  exec_opts)
+            summary.measured_line = costs.line()
+            summary.measured, summary.warm_measured, summary.warm_stored = (
+                costs.measured, costs.warm_measured, costs.warm_stored)
             _finish(study, store, opts, summary)
         finally:
             optuna.logging.set_verbosity(level)
@@ -295,27 +318,35 @@ def _study_name(run_name: str, opts: RefineOptions, choice: RecipeChoice) -> str
     return name
 
 
-def _loop(study: optuna.Study, store: RunStore, space: SearchSpace, slots: list[Slot],
-          opts: RefineOptions, exec_opts: ExecOptions, summary: RefineSummary,
-          run_seed: int) -> None:
-    known = {t.fingerprint: t.id for t in store.trials()}
-    asking = _Asking(study, space, slots, store, opts, summary, run_seed,
-                     budget=opts.max_suggestions or 20 * opts.trials + 100, known=known)
+def _loop(a: _Asking, exec_opts: ExecOptions) -> None:
+    """Rounds of ask, (prerank,) store, train, tell until ``trials`` new trials trained."""
+    study, store, opts, summary = a.study, a.store, a.opts, a.summary
+    ranker = (Prerank(opts.prerank, store, dict(exec_opts.overrides or {}))
+              if opts.prerank else None)
+    summary.prerank = opts.prerank
     while len(summary.trained) < opts.trials:
         want = min(opts.batch, opts.trials - len(summary.trained))
-        chosen = _ask_round(asking, want)
+        chosen = _ask_round(a, want * opts.oversample if ranker else want)
         if not chosen:
             summary.exhausted = True
             break
-        ids = store.add_trials([nt for _, nt in chosen])
-        for (trial, nt), i in zip(chosen, ids, strict=True):
-            trial.set_user_attr("nasx_id", i)
-            known[nt.fingerprint] = i
+        scores: dict[int, float] = {}  # Optuna trial number -> proxy value
+        if ranker is not None:
+            chosen, scores = ranker.rank(study, chosen, want, a.known)
+            summary.preranked += len(scores) - len(chosen)
+        ids = store.add_trials([p.nt for p in chosen])
+        for p, i in zip(chosen, ids, strict=True):
+            p.trial.set_user_attr("nasx_id", i)
+            a.known[p.nt.fingerprint] = i
+            a.costs.record_new(i, p.measured, p.costs)
+        if ranker is not None:
+            ranker.record(ids, [scores[p.trial.number] for p in chosen])
         summary.trained.extend(ids)
-        running = dict(zip(ids, (t for t, _ in chosen), strict=True))
+        running = {i: p.trial for p, i in zip(chosen, ids, strict=True)}
         _train(store, exec_opts, ids, StudyPruner(opts.prune, running) if opts.prune else None)
         for i, trial in running.items():
-            _count(summary, _tell_from_store(study, trial, store.get(i), opts.objectives))
+            _count(summary, _tell_from_store(study, trial, store.get(i), opts.objectives,
+                                             a.costs))
 
 
 def _finish(study: optuna.Study, store: RunStore, opts: RefineOptions,
