@@ -152,7 +152,7 @@ def _one_ray(opts: ExecOptions, groups: int) -> contextlib.AbstractContextManage
     """One Ray session for every group of a call (train_run joins a Ray already running)."""
     if opts.executor != "ray" or groups < 2:
         return contextlib.nullcontext()
-    from nasx.execute.ray_exec import ray_session  # ray is imported only here
+    from nasx.execute.ray_session import ray_session  # ray is imported only here
 
     return ray_session(opts)
 

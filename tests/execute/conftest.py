@@ -23,7 +23,7 @@ def local_ray() -> Iterator[None]:
     """One local Ray shared by the tests of a module, started as nasx starts its own (loopback
     only, token auth, environment restored after); train_run reuses it."""
     from nasx.execute import ExecOptions
-    from nasx.execute.ray_exec import ray_session
+    from nasx.execute.ray_session import ray_session
 
     saved = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = worker_env()["PYTHONPATH"]  # raylet and workers inherit it

@@ -155,7 +155,7 @@ def test_hex_ip_decodes_proc_net_tcp():
 ])
 def test_local_ray_listens_on_loopback_only_with_token_auth(tmp_path, scratch, dashboard):
     from nasx.execute import ExecOptions
-    from nasx.execute.ray_exec import ray_session
+    from nasx.execute.ray_session import ray_session
 
     fake_run(tmp_path / "run", 2).close()
     home = tmp_path / "home"  # where Ray's default would write ~/.ray/auth_token
@@ -235,7 +235,7 @@ def test_dashboard_checked_again_with_rays_own_test(monkeypatch):
 
     from nasx.errors import TrainError
     from nasx.execute import options
-    from nasx.execute.ray_exec import ray_session
+    from nasx.execute.ray_session import ray_session
 
     monkeypatch.setattr(options, "DASHBOARD_MODULES", ())
     monkeypatch.setattr(ray._private.utils, "get_dashboard_dependency_error",
