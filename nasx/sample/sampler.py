@@ -234,6 +234,13 @@ def _draw(space: SearchSpace, rng: np.random.Generator, *, n: int, budget: int,
             rejected.update(r for r in seen_reasons.tolist() if r is not None)
         if progress:
             progress(len(trials), attempts)
+    return _result(trials, attempts, rejected, measured, measurements)
+
+
+def _result(trials: list[NewTrial], attempts: int, rejected: Counter[str],
+            measured: MeasuredCheck | None,
+            measurements: dict[str, Mapping[str, MeasuredValue]]) -> SampleResult:
+    """What :func:`_draw` found, with the measured check's counts when it measured."""
     if measured is None or not measured.active:
         return SampleResult(trials=trials, attempts=attempts, rejected=dict(rejected))
     return SampleResult(trials=trials, attempts=attempts, rejected=dict(rejected),
