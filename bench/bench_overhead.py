@@ -3,7 +3,9 @@
     python bench/bench_overhead.py [--trials 50]
 
 Prints seconds per trial for: nasx inline, nasx ray (lean Tune: reused actors, no loggers), and
-a default ``tune.Tuner`` on a trivial function trainable. Ray is started once (2 CPUs, loopback)
+a default ``tune.Tuner`` on a trivial function trainable; and nasx inline and ray on trivial
+trials of ten epochs (the cost of epoch-level reporting: one store write per epoch, and with Ray
+one Tune step per epoch). Ray is started once (2 CPUs, loopback)
 and shared by both Ray setups, so its start-up is reported separately and not counted per trial.
 """
 
@@ -31,6 +33,37 @@ def trivial_trial(job, cache=None):
                        weights=b"w")
 
 
+EPOCHS = 10
+
+
+def _epoch_steps(job, cache=None):
+    """Ten trivial epochs, each reported (where the executor reports epochs)."""
+    from nasx.train.job import TrialResult
+
+    curves = []
+    for epoch in range(1, EPOCHS + 1):
+        record = {"epoch": epoch, "train_loss": 1.0, "train_error": 50.0, "val_loss": 1.0,
+                  "val_error": 10.0, "test_loss": None, "test_error": None, "lr": 0.1,
+                  "seconds": 0.0}
+        curves.append(record)
+        yield dict(record)
+    return TrialResult(trial_id=job.trial_id, status="done", error=10.0, curves=curves,
+                       weights=b"w")
+
+
+def epochs_trial(job, cache=None):
+    """:func:`_epoch_steps` in one go (an executor that does not report epochs calls this)."""
+    gen = _epoch_steps(job, cache)
+    try:
+        while True:
+            next(gen)
+    except StopIteration as end:
+        return end.value
+
+
+epochs_trial.steps = _epoch_steps
+
+
 def plain_trainable(config):
     """The same nothing, as a Tune function trainable."""
     from ray import tune
@@ -54,13 +87,15 @@ def fake_run(root: Path, n: int):
     return store
 
 
-def timed_nasx(executor: str, n: int, tmp: Path) -> float:
-    """Seconds per trial of train_run with the given executor."""
-    from bench_overhead import trivial_trial as fn  # importable name, not __main__
+def timed_nasx(executor: str, n: int, tmp: Path, epochs: bool = False) -> float:
+    """Seconds per trial of train_run with the given executor (``epochs``: ten epochs each)."""
+    from bench_overhead import epochs_trial, trivial_trial  # importable names, not __main__
+
+    fn = epochs_trial if epochs else trivial_trial
 
     from nasx.execute import ExecOptions, train_run
 
-    store = fake_run(tmp / f"run-{executor}", n)
+    store = fake_run(tmp / f"run-{executor}-{int(epochs)}", n)
     t0 = time.perf_counter()
     counts = train_run(store, ExecOptions(executor=executor, progress=False), trial_fn=fn)
     dt = time.perf_counter() - t0
@@ -94,16 +129,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         inline = timed_nasx("inline", ns.trials, tmp)
+        inline_e = timed_nasx("inline", ns.trials, tmp, epochs=True)
         t0 = time.perf_counter()
         ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False,
                  _node_ip_address="127.0.0.1", logging_level=logging.WARNING)
         start = time.perf_counter() - t0
         lean = timed_nasx("ray", ns.trials, tmp)
+        lean_e = timed_nasx("ray", ns.trials, tmp, epochs=True)
         plain = timed_plain_tune(ns.trials, tmp)
         ray.shutdown()
     print(f"trials per setup: {ns.trials}; cpus: {os.cpu_count()}; ray start-up: {start:.2f} s")
     print(f"nasx inline       : {inline:.4f} s/trial")
     print(f"nasx ray (Tune)   : {lean:.4f} s/trial")
+    print(f"  with {EPOCHS} epochs : inline {inline_e:.4f} s/trial, ray {lean_e:.4f} s/trial"
+          " (each epoch stored and, where the executor can, reported separately)")
     print(f"plain default Tune: {plain:.4f} s/trial")
     print(f"nasx ray is {plain / lean:.1f}x cheaper per trial than default Tune")
 
