@@ -55,12 +55,12 @@ def check_prerank(proxy: str | None, oversample: int) -> None:
 
 @dataclass(frozen=True)
 class Pick:
-    """A feasible, new suggestion: its Optuna trial, the trial to store, what was measured."""
+    """A feasible, new suggestion: its Optuna trial, the trial to store, what its measured
+    constraints measured."""
 
     trial: optuna.trial.Trial
     nt: NewTrial
     measured: Mapping[str, Any]  # measured constraint key -> measurement (Verdict.measured)
-    costs: Mapping[str, Any]  # measured objective -> measurement (nasx.refine.cost)
 
 
 @dataclass

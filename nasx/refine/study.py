@@ -252,8 +252,7 @@ def _ask_round(a: _Asking, want: int) -> list[Pick]:
             summary.duplicates += 1
             continue
         known[nt.fingerprint] = -1  # taken by this round
-        # measured before training: a latency needs no trained weights
-        chosen.append(Pick(trial, nt, verdict.measured, a.costs.measure(nt.spec, verdict.measured)))
+        chosen.append(Pick(trial, nt, verdict.measured))
     return chosen
 
 
@@ -338,7 +337,8 @@ def _loop(a: _Asking, exec_opts: ExecOptions) -> None:
         for p, i in zip(chosen, ids, strict=True):
             p.trial.set_user_attr("nasx_id", i)
             a.known[p.nt.fingerprint] = i
-            a.costs.record_new(i, p.measured, p.costs)
+            # measured before training (a latency needs no trained weights), after preranking
+            a.costs.record_new(i, p.measured, a.costs.measure(p.nt.spec, p.measured))
         if ranker is not None:
             ranker.record(ids, [scores[p.trial.number] for p in chosen])
         summary.trained.extend(ids)

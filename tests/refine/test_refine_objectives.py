@@ -121,3 +121,52 @@ def test_unknown_objective_is_a_one_line_refine_error(tmp_path, space_file, fill
     assert main(["refine", str(run), "--trials", "1", "--objectives", "error,speed"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "objectives" in err and "speed" in err
+
+
+def test_a_killed_refine_on_latency_resumes_with_the_recorded_figure(tmp_path, space_file):
+    """SIGKILL while a refine trial trains: the next call tells Optuna the figure measured
+    before training (recorded in the store), and nothing is left without one."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    space = tmp_path / "space.yaml"
+    space.write_text(space_file.read_text() + FAST)
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    base = [sys.executable, "-m", "nasx"]
+    run = tmp_path / "run"
+    done = subprocess.run([*base, "run", str(space), "--n", "3", "--epochs", "4", "--executor",
+                           "inline", "--keep-weights", "0", "--no-progress", "--out", str(run)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    cmd = [*base, "refine", str(run), "--trials", "3", "--objectives", "error,latency_ms",
+           "--executor", "inline", "--keep-weights", "0", "--no-progress"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:  # kill once a refine trial is training
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            with RunStore.open(run, readonly=True) as store:
+                if any(t.origin == "refine" and str(t.status) == "running"
+                       for t in store.trials()):
+                    break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("no refine trial ever ran")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+    again = subprocess.run(cmd[:6] + ["1"] + cmd[7:], cwd=tmp_path, env=env, capture_output=True,
+                           text=True, timeout=600)
+    assert again.returncode == 0, again.stderr
+    assert "resumed 1 trials" in again.stdout
+    rows, trials = _stored(run)
+    assert set(rows) == set(trials) and all(str(t.status) == "done" for t in trials.values())
+    (name,) = optuna.get_all_study_names(f"sqlite:///{run / 'optuna.db'}")
+    study = _study(run, name)
+    told = {t.user_attrs["nasx_id"]: t.values for t in study.trials
+            if t.state == optuna.trial.TrialState.COMPLETE}
+    assert set(told) == set(trials)
+    assert all(v == [trials[i].error, rows[i][KEY["latency_ms"]].value] for i, v in told.items())
