@@ -104,6 +104,14 @@ class Measured:
 KEY_PREFIXES = ("latency_ms_b", "memory_mib_b")  # the keys of nasx.measure's Measurements
 
 
+def expected_latency_keys(args: argparse.Namespace) -> set[str]:
+    """The latency keys a measurement with these options writes (memory may be absent)."""
+    from nasx.measure.latency import backends_for
+
+    return {f"latency_ms_b{b}_{name}_{'cuda' if dev.startswith('cuda') else 'cpu'}"
+            for b in (1, args.batch) for name, dev in backends_for(args.device)}
+
+
 def measure_missing(store: Any, args: argparse.Namespace) -> Measured:
     """Measure every architecture of the run that no trial has a measurement of, once; copy the
     rows to every trial of a measured architecture that lacks them."""
@@ -114,8 +122,11 @@ def measure_missing(store: Any, args: argparse.Namespace) -> Measured:
     ensure_table(store)
     # the rows of this command; a measured constraint's own row (key latency_ms / memory_mb,
     # written by the sampler) is no measurement of `nasx measure` and is never copied
+    # a trial counts as measured only with every latency this call would take (refine's
+    # --objectives latency_ms stores one key alone: the other backends and batches are missing)
+    wanted = expected_latency_keys(args)
     have = {tid: [m for k, m in rows.items() if k.startswith(KEY_PREFIXES)]
-            for tid, rows in get_measurements(store).items()}
+            for tid, rows in get_measurements(store).items() if wanted <= set(rows)}
     have = {tid: rows for tid, rows in have.items() if rows}
     trials = store.trials()
     source: dict[str, int] = {}

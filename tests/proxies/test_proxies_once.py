@@ -140,3 +140,29 @@ def test_a_constraint_row_is_no_measurement(run: tuple[Path, dict[str, int]],
     assert got[1]["latency_ms"] == judged and "latency_ms_b1_torch_cpu" in got[1]
     assert "latency_ms" not in got[ids["fid"]] and set(got[ids["fid"]]) == set(got[1]) - {
         "latency_ms"}
+
+
+def test_measure_completes_a_trial_holding_only_an_objective_row(tmp_path, capsys):
+    """refine --objectives latency_ms stores one latency key; nasx measure adds the rest."""
+    from nasx.cli.main import main
+    from nasx.sample import create_run
+    from nasx.store import RunStore
+    from nasx.store.measurements import (
+        StoredMeasurement,
+        ensure_table,
+        get_measurements,
+        put_measurements,
+    )
+
+    space = Path(__file__).resolve().parents[2] / "spaces" / "regnet_digits.yaml"
+    store, _ = create_run(space, n=1, seed=0, out=tmp_path / "run", progress=False)
+    ensure_table(store)
+    only = StoredMeasurement("latency_ms_b1_torch_cpu", 0.5, 0.01, "cpu", 1, 1,
+                             "torch eager, inference_mode")
+    put_measurements(store, 1, [only])
+    store.close()
+    assert main(["measure", str(tmp_path / "run"), "--repeats", "2", "--warmup", "0"]) == 0
+    capsys.readouterr()
+    with RunStore.open(tmp_path / "run", readonly=True) as store:
+        keys = set(get_measurements(store)[1])
+    assert {"latency_ms_b1_torch_cpu", "latency_ms_b1_onnx_cpu"} <= keys and len(keys) > 2
