@@ -7,7 +7,8 @@ imported inside the executor that needs them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -50,3 +51,19 @@ EXECUTORS: Mapping[str, Callable[[Batch], None]] = MappingProxyType({
     "ray": _ray,  # Ray Tune: a local Ray on loopback or a cluster (the default)
     "inline": _inline,  # sequential, in this process (debugging, tests)
 })
+
+
+@contextlib.contextmanager
+def executor_session(opts: ExecOptions) -> Iterator[None]:
+    """Keep the executor's runtime up across several ``train_run`` calls (refine's rounds).
+
+    With Ray, one Ray (local or joined) serves every call inside the block instead of a start
+    and a shutdown per call; inline needs nothing.
+    """
+    if opts.executor != "ray":
+        yield
+        return
+    from nasx.execute.ray_session import ray_session  # ray is imported only here
+
+    with ray_session(opts):
+        yield

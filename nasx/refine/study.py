@@ -27,6 +27,7 @@ ranks best (:mod:`nasx.refine.prerank`, which says what Optuna is told about the
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sys
 from collections.abc import Mapping, Sequence
@@ -38,6 +39,7 @@ import optuna
 from optuna.trial import TrialState
 
 from nasx.execute.driver import driver_lock
+from nasx.execute.executors import executor_session
 from nasx.execute.options import ExecOptions
 from nasx.execute.plan import RecipeChoice, choose_recipe
 from nasx.refine.cost import Costs
@@ -278,6 +280,7 @@ def refine(run_dir: str | Path, opts: RefineOptions, exec_opts: ExecOptions) -> 
         storage = opts.storage or f"sqlite:///{(run / 'optuna.db').resolve()}"
         level = optuna.logging.get_verbosity()
         optuna.logging.set_verbosity(optuna.logging.WARNING)  # one line per trial is noise here
+        stack = contextlib.ExitStack()  # the executor's session, once past the study's checks
         try:
             study = _open_study(opts, name, storage, space, run)
             summary = RefineSummary(study=name, storage=storage, sampler=sampler_name,
@@ -285,6 +288,8 @@ def refine(run_dir: str | Path, opts: RefineOptions, exec_opts: ExecOptions) -> 
             if opts.prune:  # before _resume: a trial trained again is pruned as before
                 study.pruner = make_pruner(opts.prune, _epochs(choice.recipe))
             costs = Costs.of(space, store, opts.objectives)
+            # one Ray for every round of this call, not a start and a shutdown per round
+            stack.enter_context(executor_session(exec_opts))
             _resume(study, store, exec_opts, opts, summary, costs)
             _warm_start(study, store, slots, opts.objectives, summary, choice.recipe, costs)
             # a fresh seed per call: the same seed again would replay the same suggestions
@@ -299,6 +304,7 @@ def refine(run_dir: str | Path, opts: RefineOptions, exec_opts: ExecOptions) -> 
                 costs.measured, costs.warm_measured, costs.warm_stored)
             _finish(study, store, opts, summary)
         finally:
+            stack.close()
             optuna.logging.set_verbosity(level)
     return summary
 
