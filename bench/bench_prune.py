@@ -1,13 +1,15 @@
 """Pruning pays: the same refine budget with and without an Optuna pruner, on both executors.
 
     python bench/bench_prune.py [--space spaces/regnet_digits.yaml] [--n 8] [--epochs 8]
-                                [--trials 32] [--batch 2] [--prune asha] [--only SETUP ...]
+                                [--trials 32] [--batch 2] [--prune asha] [--seeds 0 1 2]
+                                [--only SETUP ...]
 
 Trains one population (``nasx run SPACE --n N --epochs E``, inline), copies it once per setup and
-runs ``nasx refine COPY --trials T --batch B`` with the same sampler seed: inline and ray, each
-without pruning and with ``--prune P``. Prints per setup: wall time of the refine command, epochs
+sampler seed and runs ``nasx refine COPY --trials T --batch B --seed S``: inline and ray, each
+without pruning and with ``--prune P``. Prints per run: wall time of the refine command, epochs
 trained by its trials (the cost), how many were pruned, the best validation error reached by a
-fully trained refine trial, and the mean of the best three (less noisy than the best alone).
+fully trained refine trial, and the mean of the best three (less noisy than the best alone); then
+per setup the means over the seeds (the spread between seeds is the noise a search itself has).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=32)
     ap.add_argument("--batch", type=int, default=2)
     ap.add_argument("--prune", default="asha")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--only", nargs="*", default=None)
     ns = ap.parse_args()
     setups = {f"{ex} {p or 'no pruning'}": (ex, p) for ex in ("inline", "ray")
@@ -69,18 +72,29 @@ def main() -> None:
                   str(base), "--executor", "inline", "--keep-weights", "0", "--no-progress",
                   cwd=root)
         print(f"population: {ns.n} models x {ns.epochs} epochs in {t:.0f} s; refine budget "
-              f"{ns.trials} trials, batch {ns.batch}, sampler seed 0", flush=True)
-        for name, (executor, prune) in setups.items():
-            run = root / name.replace(" ", "_")
-            shutil.copytree(base, run)
-            args = ["refine", str(run), "--trials", str(ns.trials), "--batch", str(ns.batch),
-                    "--executor", executor, "--keep-weights", "0", "--no-progress"]
-            wall = _nasx(*args, *(["--prune", prune] if prune else []), cwd=root)
-            f = _refine_figures(run)
-            print(f"{name:18}: {wall:6.1f} s wall, {f['epochs']:4.0f} epochs trained "
-                  f"({f['pruned']:.0f} of {f['trials']:.0f} pruned), best val error "
-                  f"{f['best']:.2f}%, mean of best 3 {f['best3']:.2f}%", flush=True)
-
+              f"{ns.trials} trials, batch {ns.batch}, sampler seeds {ns.seeds}", flush=True)
+        results: dict[str, list[dict[str, float]]] = {}
+        for seed in ns.seeds:
+            for name, (executor, prune) in setups.items():
+                run = root / f"{name.replace(' ', '_')}_{seed}"
+                shutil.copytree(base, run)
+                args = ["refine", str(run), "--trials", str(ns.trials), "--batch",
+                        str(ns.batch), "--seed", str(seed), "--executor", executor,
+                        "--keep-weights", "0", "--no-progress"]
+                wall = _nasx(*args, *(["--prune", prune] if prune else []), cwd=root)
+                f = {**_refine_figures(run), "wall": wall}
+                results.setdefault(name, []).append(f)
+                print(f"{name:18} seed {seed}: {wall:6.1f} s wall, {f['epochs']:4.0f} epochs "
+                      f"trained ({f['pruned']:.0f} of {f['trials']:.0f} pruned), best val error "
+                      f"{f['best']:.2f}%, mean of best 3 {f['best3']:.2f}%", flush=True)
+        print(f"means over {len(ns.seeds)} sampler seeds (sd between seeds):")
+        for name, rows in results.items():
+            cols = {k: [r[k] for r in rows] for k in ("wall", "epochs", "best", "best3")}
+            sd = {k: statistics.stdev(v) if len(v) > 1 else 0.0 for k, v in cols.items()}
+            mean = {k: statistics.mean(v) for k, v in cols.items()}
+            print(f"  {name:18}: {mean['wall']:6.1f} s wall, {mean['epochs']:5.1f} epochs, best "
+                  f"{mean['best']:.2f}% (sd {sd['best']:.2f}), best 3 {mean['best3']:.2f}% "
+                  f"(sd {sd['best3']:.2f})", flush=True)
 
 if __name__ == "__main__":
     main()
