@@ -80,7 +80,7 @@ def test_a_copy_equals_a_fresh_computation(run: tuple[Path, dict[str, int]]) -> 
         stored = get_proxies(store)[ids["dup"]]
     fresh = proxies_of(dup.spec, resolve_recipe(block, dup.hparams, None), dup.seed,
                        batch_size=16, names=["snip", "synflow"])
-    assert fresh == {k: stored[k] for k in fresh}
+    assert fresh == pytest.approx({k: stored[k] for k in fresh}, rel=1e-5)  # float32 sums
 
 
 def test_an_existing_proxy_covers_the_repeats(
