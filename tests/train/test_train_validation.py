@@ -162,10 +162,13 @@ class FakeTrial:
 
 
 def test_pruning_reports_validation_error() -> None:
-    from nasx.refine.prune import PruningTrialFn
+    """The refine pruner reports each validated epoch once and relays the study's decision."""
+    from nasx.refine.prune import StudyPruner
 
     fake = FakeTrial()
-    hook = PruningTrialFn({5: fake}).on_epoch_for(5)  # type: ignore[dict-item]
-    assert hook(1, {"val_error": 12.5, "test_error": None}) is True
-    assert hook(2, {"test_error": 40.0}) is False  # an old record: test error, then pruned
+    pruner = StudyPruner("median", {5: fake}, {5: []})  # type: ignore[dict-item]
+    assert pruner.report(5, 1, 12.5) is False
+    assert pruner.report(5, 2, 40.0) is True and pruner.pruned == {5}
+    assert pruner.report(5, 2, 40.0) is True  # a step Optuna holds is not reported twice
     assert fake.reports == [(12.5, 1), (40.0, 2)]
+    assert pruner.report(6, 1, 10.0) is False  # a trial the study does not own: never pruned
