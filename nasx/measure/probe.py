@@ -9,7 +9,7 @@ of 20 timed runs after 5 warm-up runs; ``memory_mb`` is the training-step memory
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import torch
@@ -38,22 +38,33 @@ def constraint_measurer(space: SearchSpace) -> ConstraintMeasurer:
                          where=str(space.path), key="measure.device")
 
     def measure(spec: ArchSpec) -> dict[str, Measurement]:
-        out: dict[str, Measurement] = {}
-        if "latency_ms" in keys:
-            out["latency_ms"] = latency(spec, (s.backend, s.device), batch=s.batch,
-                                        repeats=s.repeats, warmup=s.warmup, threads=s.threads)
-        if "memory_mb" in keys:
-            try:
-                out["memory_mb"] = train_memory(spec, batch=s.batch, device=s.device,
-                                                repeats=min(s.repeats, 3), threads=s.threads)
-            except ValueError:
-                if s.batch != 1:
-                    raise
-                # train-mode BatchNorm over a 1x1 map refuses one image: no such training step
-                raise SpaceError("memory_mb needs a batch a training step exists for (BatchNorm"
-                                 " over a 1x1 map cannot train on one image); set measure.batch"
-                                 " >= 2, got 1", where=str(space.path),
-                                 key="measure.batch") from None
-        return out
+        return measure_keys(spec, space, keys)
 
     return measure
+
+
+def measure_keys(spec: ArchSpec, space: SearchSpace, keys: Iterable[str]) -> dict[str, Measurement]:
+    """``latency_ms`` / ``memory_mb`` of ``spec`` (those in ``keys``) as ``space.measure`` says.
+
+    The one rule for constraints (the sampler, refine's feasibility) and refine's measured
+    objectives. SpaceError naming ``measure.batch`` when ``memory_mb`` is asked at a batch no
+    training step exists for.
+    """
+    s, keys = space.measure, set(keys)
+    out: dict[str, Measurement] = {}
+    if "latency_ms" in keys:
+        out["latency_ms"] = latency(spec, (s.backend, s.device), batch=s.batch,
+                                    repeats=s.repeats, warmup=s.warmup, threads=s.threads)
+    if "memory_mb" in keys:
+        try:
+            out["memory_mb"] = train_memory(spec, batch=s.batch, device=s.device,
+                                            repeats=min(s.repeats, 3), threads=s.threads)
+        except ValueError:
+            if s.batch != 1:
+                raise
+            # train-mode BatchNorm over a 1x1 map refuses one image: no such training step
+            raise SpaceError("memory_mb needs a batch a training step exists for (BatchNorm"
+                             " over a 1x1 map cannot train on one image); set measure.batch"
+                             " >= 2, got 1", where=str(space.path),
+                             key="measure.batch") from None
+    return out

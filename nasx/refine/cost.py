@@ -19,7 +19,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from nasx.arch.spec import ArchSpec
-from nasx.refine.errors import RefineError
 from nasx.sample.measured import MeasuredValue
 from nasx.space import SearchSpace
 from nasx.store import RunStore
@@ -95,24 +94,9 @@ class Costs:
         return dict(self._fig[fp])
 
     def _measure(self, spec: ArchSpec, todo: list[str]) -> dict[str, MeasuredValue]:
-        from nasx.measure import latency, train_memory  # torch: only for measured objectives
+        from nasx.measure.probe import measure_keys  # torch: only for measured objectives
 
-        s = self.space.measure
-        out: dict[str, MeasuredValue] = {}
-        if "latency_ms" in todo:
-            out["latency_ms"] = latency(spec, (s.backend, s.device), batch=s.batch,
-                                        repeats=s.repeats, warmup=s.warmup, threads=s.threads)
-        if "memory_mb" in todo:
-            try:
-                out["memory_mb"] = train_memory(spec, batch=s.batch, device=s.device,
-                                                repeats=min(s.repeats, 3), threads=s.threads)
-            except ValueError:
-                # train-mode BatchNorm over a 1x1 map refuses one image: no such training step
-                raise RefineError("memory_mb needs a batch a training step exists for (BatchNorm"
-                                  f" over a 1x1 map cannot train on one image); set measure.batch"
-                                  f" >= 2 in the space, got {s.batch}", where=str(self.space.path),
-                                  key="objectives") from None
-        return out
+        return dict(measure_keys(spec, self.space, todo))
 
     def record(self, trial_id: int, got: Mapping[str, MeasuredValue], note: str) -> None:
         """``got`` into the measurements table for ``trial_id`` (nothing when empty)."""
