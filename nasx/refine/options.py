@@ -73,6 +73,7 @@ class RefineSummary:
     warm_skipped: int = 0  # finished trials the space's distributions cannot hold
     warm_other_recipe: int = 0  # finished trials trained with another recipe (kept out)
     resumed: int = 0  # trials of an interrupted call told now
+    resumed_outcomes: dict[str, int] = field(default_factory=dict)  # done | failed | pruned -> n
     trained: list[int] = field(default_factory=list)  # store ids of new refine trials
     done: int = 0
     failed: int = 0
@@ -109,7 +110,8 @@ class RefineSummary:
             out.append(f"preranked by {self.prerank}: {self.preranked} feasible suggestions ranked"
                        " away untrained (told FAIL to Optuna)")
         if self.resumed:
-            out.append(f"resumed {self.resumed} trials of an interrupted call")
+            how = ", ".join(f"{k} {v}" for k, v in sorted(self.resumed_outcomes.items()))
+            out.append(f"resumed {self.resumed} trials of an interrupted call ({how})")
         if self.exhausted:
             out.append("stopped early: too many infeasible or duplicate suggestions")
         if self.best:

@@ -194,7 +194,8 @@ def _resume(study: optuna.Study, store: RunStore, exec_opts: ExecOptions,
         rec = store.get(nasx_id)
         # the killed call may have stopped before recording the figure: measured now if so
         costs.values_of(nasx_id, rec.spec, costs.stored(), " (at refine, on resume)")
-        _count(summary, _tell_from_store(study, number, rec, opts.objectives, costs))
+        outcome = _tell_from_store(study, number, rec, opts.objectives, costs)
+        summary.resumed_outcomes[outcome] = summary.resumed_outcomes.get(outcome, 0) + 1
         summary.resumed += 1
 
 

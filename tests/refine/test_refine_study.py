@@ -159,7 +159,9 @@ def test_an_interrupted_call_is_resumed(trained_run: Path):
     stored = study.ask(dists)
     stored.set_user_attr("nasx_id", pending)
     res = refine(trained_run, RefineOptions(trials=1, study="resume"), INLINE)
-    assert res.resumed == 1 and len(res.trained) == 1
+    assert res.resumed == 1 and len(res.trained) == 1 and res.resumed_outcomes == {"done": 1}
+    assert res.done + res.failed + res.pruned == 1  # the new trial only
+    assert "resumed 1 trials of an interrupted call (done 1)" in res.lines()
     states = {t.number: t.state for t in optuna.load_study(study_name="resume",
                                                            storage=storage).trials}
     assert states[lost.number] == optuna.trial.TrialState.FAIL
