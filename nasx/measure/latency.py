@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import statistics
 import tempfile
 import time
 import warnings
@@ -83,11 +84,21 @@ def _time_runs(step: Callable[[], object], warmup: int, repeats: int,
     return out
 
 
-def _torch_runs(model: nn.Module, x: torch.Tensor, warmup: int, repeats: int) -> list[float]:
+SESSIONS = 3  # independent sessions a latency is measured in (their medians differ by 5-15%)
+
+
+def _split(repeats: int) -> list[int]:
+    """Timed runs per session: ``repeats`` spread over up to SESSIONS sessions."""
+    k = max(1, min(SESSIONS, repeats))
+    return [repeats // k + (1 if i < repeats % k else 0) for i in range(k)]
+
+
+def _torch_runs(model: nn.Module, x: torch.Tensor, warmup: int,
+                repeats: int) -> list[list[float]]:
     cuda = x.device.type == "cuda"
     sync = torch.cuda.synchronize if cuda else (lambda: None)
     with torch.inference_mode():
-        return _time_runs(lambda: model(x), warmup, repeats, sync)
+        return [_time_runs(lambda: model(x), warmup, n, sync) for n in _split(repeats)]
 
 
 def export_onnx(model: nn.Module, x: torch.Tensor, path: Path) -> None:
@@ -104,7 +115,7 @@ def export_onnx(model: nn.Module, x: torch.Tensor, path: Path) -> None:
 
 
 def _onnx_runs(model: nn.Module, x: torch.Tensor, threads: int, warmup: int,
-               repeats: int) -> list[float]:
+               repeats: int) -> list[list[float]]:
     import onnxruntime as ort  # type: ignore[import-untyped]
 
     with tempfile.TemporaryDirectory(prefix="nasx-measure-") as tmp:
@@ -114,15 +125,25 @@ def _onnx_runs(model: nn.Module, x: torch.Tensor, threads: int, warmup: int,
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
-        sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-    feed = {sess.get_inputs()[0].name: x.cpu().numpy()}
-    return _time_runs(lambda: sess.run(None, feed), warmup, repeats, lambda: None)
+        out = []
+        for n in _split(repeats):  # a new session each time: its own threads, arena, layout
+            sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+            feed = {sess.get_inputs()[0].name: x.cpu().numpy()}
+            out.append(_time_runs(lambda s=sess, f=feed: s.run(None, f), warmup, n,
+                                  lambda: None))
+    return out
 
 
 def latency(spec: ArchSpec, backend: tuple[str, str] | str = "torch", *, batch: int = 1,
             device: str = "cpu", repeats: int = 20, warmup: int = 5,
             threads: int = 1) -> Measurement:
-    """Latency of one forward pass of ``spec`` (random input, seeded weights) on a backend."""
+    """Latency of one forward pass of ``spec`` (random input, seeded weights) on a backend.
+
+    The ``repeats`` timed runs are spread over up to three independent sessions (each warmed up
+    on its own; a new ONNX Runtime session each time): the median is of all runs, and the spread
+    the larger of their IQR and the range of the sessions' medians, since a second measurement
+    (another session, another process) differs by that much more often than by the IQR of one.
+    """
     name, dev = backend if isinstance(backend, tuple) else (backend, device)
     if name not in BACKENDS:
         raise TrainError(f"unknown backend {name!r} ({', '.join(BACKENDS)})", key="backend")
@@ -137,11 +158,13 @@ def latency(spec: ArchSpec, backend: tuple[str, str] | str = "torch", *, batch: 
         else:
             runs = _torch_runs(model, x, warmup, repeats)
             method = "torch eager, inference_mode" + (", synchronized" if dev != "cpu" else "")
-    med, iqr = summarise(runs)
+    med, iqr = summarise([t for block in runs for t in block])
+    medians = [statistics.median(block) for block in runs]
     kind = "cuda" if dev.startswith("cuda") else "cpu"
     return Measurement(key=f"latency_ms_b{batch}_{name}_{kind}", device=dev, batch=batch,
-                       threads=threads, method=method, median=med, spread=iqr, unit="ms",
-                       runs=repeats)
+                       threads=threads, method=method, median=med,
+                       spread=max(iqr, max(medians) - min(medians)), unit="ms", runs=repeats,
+                       sessions=len(runs))
 
 
 def _ort_version() -> str:

@@ -24,10 +24,14 @@ class Measurement:
     spread: float     # interquartile range of the runs (0 for a computed figure)
     unit: str
     runs: int
+    sessions: int = 1  # independent sessions the runs were spread over (latency: up to 3)
 
     def line(self) -> str:
         """``key: median ± spread unit (method, batch, threads)`` for the CLI."""
         noise = f"IQR of {self.runs} runs" if self.runs > 1 else "one run"
+        if self.sessions > 1:
+            noise = (f"spread of {self.runs} runs in {self.sessions} sessions: their IQR or the"
+                     " range of the sessions' medians, the larger")
         return (f"{self.key}: {self.median:.4g} ± {self.spread:.2g} {self.unit}"
                 f" ({noise}; {self.method}; device {self.device}, batch {self.batch},"
                 f" {self.threads} threads)")

@@ -42,9 +42,9 @@ def test_same_spec_twice_agrees_within_reported_noise() -> None:
     spec = big()
     a = latency(spec, "torch", repeats=15, warmup=3)
     b = latency(spec, "torch", repeats=15, warmup=3)
-    assert a.spread >= 0 and b.spread >= 0
-    # a generous check: medians of 15 runs within 3 IQRs plus 20% of the larger median
-    assert abs(a.median - b.median) <= 3 * max(a.spread, b.spread) + 0.2 * max(a.median, b.median)
+    assert a.spread >= 0 and b.spread >= 0 and a.sessions == b.sessions == 3
+    # within the noise each reports (5% slack: CI machines run other processes meanwhile)
+    assert abs(a.median - b.median) <= a.spread + b.spread + 0.05 * max(a.median, b.median)
 
 
 def test_counted_memory_is_its_parts_and_grows_with_batch() -> None:

@@ -77,7 +77,7 @@ def test_describe_measure_json_and_text(capsys: pytest.CaptureFixture[str]) -> N
     assert all(m["batch"] in (1, 2) and m["device"] == "cpu" for m in d["measured"])
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "latency_ms_b1_onnx_cpu:" in out and "IQR of 3 runs" in out
+    assert "latency_ms_b1_onnx_cpu:" in out and "spread of 3 runs in 3 sessions" in out
 
 
 def test_describe_without_measure_is_unchanged(capsys: pytest.CaptureFixture[str]) -> None:
