@@ -14,31 +14,19 @@ import math
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
 
 import pandas as pd
 
 from nasx.analysis.trends import ParetoPoint, pareto_front
 from nasx.arch.spec import ArchSpec
+from nasx.store.measurements import StoredMeasurement
 
 PREFIX = "latency_ms_b"
 
 
-class Row(Protocol):
-    """What a view reads of one stored measurement (``nasx.store.measurements``)."""
-
-    key: str
-    value: float
-    spread: float
-    device: str
-    batch: int
-    threads: int
-    method: str
-
-
 @dataclass(frozen=True)
 class LatencyPoint:
-    """One trial: its measured latency (median and IQR over the timed runs) and its error."""
+    """One trial: its measured latency (median and noise, as nasx measure reports) and its error."""
 
     id: int
     origin: str
@@ -83,18 +71,18 @@ def _arch(spec: object) -> str | None:
         return None
 
 
-def per_trial(frame: pd.DataFrame, measurements: Mapping[int, Mapping[str, Row]]
-              ) -> dict[int, Mapping[str, Row]]:
+def per_trial(frame: pd.DataFrame, measurements: Mapping[int, Mapping[str, StoredMeasurement]]
+              ) -> dict[int, Mapping[str, StoredMeasurement]]:
     """Trial id -> its latency rows: its own, else those of a trial of the same architecture."""
     if not measurements:
         return {}
     archs = {int(i): _arch(s) for i, s in zip(frame["id"], frame["spec"], strict=True)}
-    by_arch: dict[str, Mapping[str, Row]] = {}
+    by_arch: dict[str, Mapping[str, StoredMeasurement]] = {}
     for tid in sorted(measurements):  # the lowest measured trial of an architecture gives it
         a = archs.get(tid)
         if a is not None and measurements[tid]:
             by_arch.setdefault(a, measurements[tid])
-    out: dict[int, Mapping[str, Row]] = {}
+    out: dict[int, Mapping[str, StoredMeasurement]] = {}
     for tid, a in archs.items():
         rows = measurements.get(tid) or (by_arch.get(a) if a is not None else None)
         if rows:
@@ -102,12 +90,12 @@ def per_trial(frame: pd.DataFrame, measurements: Mapping[int, Mapping[str, Row]]
     return out
 
 
-def latency_views(frame: pd.DataFrame, measurements: Mapping[int, Mapping[str, Row]]
+def latency_views(frame: pd.DataFrame, measurements: Mapping[int, Mapping[str, StoredMeasurement]]
                   ) -> list[LatencyView] | None:
     """One view per (latency key, device, threads) over the trials of ``frame`` (id, origin,
     error, spec), the most measured first (then batch 1, torch, cpu); None without any."""
     rows = per_trial(frame, measurements)
-    groups: dict[tuple[str, str, int], list[tuple[LatencyPoint, Row]]] = {}
+    groups: dict[tuple[str, str, int], list[tuple[LatencyPoint, StoredMeasurement]]] = {}
     for tid, origin, error in zip(frame["id"], frame["origin"], frame["error"], strict=True):
         err = float(error)
         for key, m in rows.get(int(tid), {}).items():
