@@ -32,7 +32,9 @@ def _nasx(*args: str, cwd: Path) -> float:
     t0 = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "nasx", *args], cwd=cwd, capture_output=True,
                           text=True)
-    if done.returncode not in (0, 1) or "--debug-bench" in sys.argv:
+    if done.returncode == 1:  # some trials failed: the figures below count only the others
+        print(f"bench_prune: note: {done.stderr.strip()[-400:]}", file=sys.stderr)
+    elif done.returncode != 0:
         sys.exit(f"bench_prune: nasx {' '.join(args)} failed: {done.stderr.strip()[-400:]}")
     return time.perf_counter() - t0
 
