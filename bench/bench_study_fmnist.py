@@ -63,9 +63,16 @@ def main() -> None:
               f"{r['median_error']:.2f}%  best {r['best_error']:.2f}% "
               f"(test {r['best_test_error']:.2f}%)")
     for c in summary["comparisons"]:
+        print(f"  {c['headline']}")
+    for c in summary["comparisons"]:
         if {c["a"], c["b"]} == {"fmnist_anynet_a", "fmnist_anynet_e"}:
             print(f"  A vs E: KS D = {c['ks_statistic']:.3f}, p = {c['ks_pvalue']:.3g}; "
                   f"medians {c['median_a']:.2f}% vs {c['median_b']:.2f}%")
+            for key, n in c["normalized"].items():
+                print(f"  A vs E normalised by {key}: D = {n['ks_statistic']:.3f}, permutation"
+                      f" p = {n['ks_pvalue_permutation']:.3g}, weighted Cliff's delta"
+                      f" {n['cliffs_delta']:.2f} ({n['n_a']} vs {n['n_b']} models in"
+                      f" {n['K_common']} of {n['K']} bins)")
             print(f"  verdict: {c['verdict']}")
     fid = next((r.get("fidelity") for r in summary["runs"] if r.get("fidelity")), None)
     if fid:

@@ -105,16 +105,34 @@ def fmt_p(p: float) -> str:
 PERMS = 2000  # relabellings of the stratified permutation test
 
 
+def stratum_mass(count_a: np.ndarray, count_b: np.ndarray) -> np.ndarray:
+    """The share of each complexity stratum in a normalised comparison, the same for both sides:
+    ``n_a n_b / (n_a + n_b)``, normalised to sum 1 (0 where a side has no model).
+
+    Why not the NDS weights' equal share per bin: a bin where one side has 2 models and the other
+    40 then counts as much as a bin with 40 on each side, and the comparison loses most of its
+    power where the complexity distributions differ (simulated, 64-128 models per space, params
+    shifted by 1-1.7 SD: power 0.58-0.69 with equal shares, 0.83-0.92 with these, against
+    0.94-0.97 for the plain test without the confound; the false-positive rate 0.04-0.07 with
+    both). These are the efficient stratum weights of a stratified two-sample rank comparison
+    (van Elteren 1960).
+    """
+    a, b = np.asarray(count_a, dtype=float), np.asarray(count_b, dtype=float)
+    h = np.divide(a * b, a + b, out=np.zeros_like(a), where=(a + b) > 0)
+    return h / h.sum()
+
+
 def stratified_ks_test(errors_a: np.ndarray, strata_a: np.ndarray, errors_b: np.ndarray,
                        strata_b: np.ndarray, seed: int = 0,
                        perms: int = PERMS) -> tuple[float, float]:
-    """KS distance of two NDS-normalised EDFs and its stratified permutation mid-p value.
+    """KS distance of two complexity-normalised EDFs and its stratified permutation mid-p value.
 
-    Each side weighs a model ``1 / (K n_side(h))`` (h its stratum, K the strata, the complexity
-    bins both sides populate). Under the null the errors of a stratum are exchangeable between
-    the sides, so ``perms`` seeded relabellings within each stratum (weights stay with the side)
-    give the null law of D, ties included: p = (#{D* > d} + (#{D* = d} + 1) / 2) / (perms + 1),
-    and 1 when no relabelling gives a smaller D.
+    Both sides are re-weighted onto one complexity distribution: stratum h (a complexity bin both
+    sides populate) gets the mass of :func:`stratum_mass`, shared by the two sides, and a model of
+    side s in it weighs ``mass[h] / n_s(h)``. Under the null the errors of a stratum are
+    exchangeable between the sides, so ``perms`` seeded relabellings within each stratum (weights
+    stay with the side) give the null law of D, ties included:
+    p = (#{D* > d} + (#{D* = d} + 1) / 2) / (perms + 1), and 1 when no relabelling gives a smaller D.
     Why not the asymptotic Kolmogorov law with Kish effective sizes: on simulated populations
     its p < 0.05 rate under the null is 0.004-0.04, and 0.01-0.02 with digits-sized ties.
     """
@@ -129,7 +147,8 @@ def stratified_ks_test(errors_a: np.ndarray, strata_a: np.ndarray, errors_b: np.
     order = np.argsort(x, kind="stable")
     xs, hs = x[order], h[order]
     ends = np.append(xs[1:] != xs[:-1], True)  # last element of a run of equal errors
-    w_a, w_b = 1.0 / (strata.size * cnt_a[hs]), -1.0 / (strata.size * cnt_b[hs])
+    mass = stratum_mass(cnt_a, cnt_b)
+    w_a, w_b = mass[hs] / cnt_a[hs], -mass[hs] / cnt_b[hs]
 
     def dist(is_a: np.ndarray) -> np.ndarray:  # is_a in error order, one row per labelling
         return np.max(np.abs(np.cumsum(np.where(is_a, w_a, w_b), axis=-1)[..., ends]), axis=-1)

@@ -6,11 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from nasx.analysis.compare import Comparison
-from nasx.analysis.edf import EDF, Bins
+from nasx.analysis.edf import EDF
 from nasx.analysis.fidelity import Fidelity, Interval
 from nasx.analysis.jsonable import FLATTEN, JSON, OMIT_NONE, to_json
 from nasx.analysis.latency import LatencyView
@@ -55,17 +54,6 @@ class OtherRecipe:
     groups: Sequence[object]
     note: str | None
     edf: EDF | None
-
-
-@dataclass(frozen=True, eq=False)  # holds arrays or frames: compared by identity
-class Normalized:
-    """The complexity-normalised EDF of a population, its bins and per-model weights."""
-
-    edf: EDF
-    bins: Bins
-    weights: np.ndarray  # same order as the run's ids
-    weights_sum: float
-    weights_order: str = "same order as ids"
 
 
 @dataclass(frozen=True)
@@ -137,7 +125,6 @@ class RunSummary:
     space_file: object
     space_sha256: object
     space_text: str
-    normalized: Normalized | None
     parameters: list[str]
     points: pd.DataFrame  # one row per finished trial: id, origin, in_population, error, ...
     good_ranges: GoodRanges
@@ -158,24 +145,15 @@ class RunSummary:
 
 
 @dataclass(frozen=True)
-class NormalizedKS:
-    """KS distance of two normalised EDFs and its stratified permutation mid-p (the JSON name
-    keeps "approx" for schema stability)."""
-
-    normalized_ks_statistic: float
-    normalized_ks_pvalue_approx: float
-
-
-@dataclass(frozen=True)
 class PairComparison:
-    """Two runs compared: the plain tests, the normalised KS, and the verdict with its caveats.
+    """Two runs compared: the plain tests and the verdict, with its headline, its normalised
+    comparisons and its caveats.
 
-    In summary.json the three are one object; the pair's verdict takes the place of the plain
+    In summary.json the two are one object; the pair's verdict takes the place of the plain
     one (which stays as ``plain_verdict``).
     """
 
     plain: Comparison = field(metadata=FLATTEN)
-    normalized_ks: NormalizedKS | None = field(metadata=FLATTEN)
     verdict: PairVerdict = field(metadata=FLATTEN)
 
 

@@ -3,7 +3,7 @@
 The population of a run is its finished trials of origin ``sampled`` trained with the run's
 recipe; trials of origin ``refine`` (suggested by an optimiser, not drawn from the space) get their
 own EDF, and trials trained with another recipe get theirs too: both are left out of the
-population EDF, the normalised EDF, the good ranges, the trends and the comparisons; other-recipe
+population EDF, the good ranges, the trends and the comparisons (plain and normalised); other-recipe
 trials are also left out of the best models, the Pareto front and the stage profiles.
 
 Every error is the run's ``error`` column: the validation top-1 error (the test error for runs
@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from nasx.analysis.carry import NORMALIZE
 from nasx.analysis.compare import compare
-from nasx.analysis.edf import EDF, SPACING, edf, edf_distance, normalized_edf
+from nasx.analysis.edf import EDF, SPACING, edf
 from nasx.analysis.fidelity import fidelity_of, noise_floor
 from nasx.analysis.latency import latency_views
 from nasx.analysis.load import ERROR_LABELS, RunData, check_comparable
@@ -32,8 +32,6 @@ from nasx.analysis.ranges import best_of_k, good_ranges
 from nasx.analysis.results import (
     BestModel,
     Counts,
-    Normalized,
-    NormalizedKS,
     OtherRecipe,
     PairComparison,
     ProxyRow,
@@ -46,8 +44,6 @@ from nasx.analysis.results import (
 )
 from nasx.analysis.trends import COMPLEXITY, pareto_front, stage_profiles, trend, varying_columns
 from nasx.analysis.verdict import Pair, pair_verdict
-
-NORMALIZE = ("flops", "params", "none")
 
 
 @dataclass(frozen=True)
@@ -119,16 +115,6 @@ def _counts(run: RunData) -> Counts:
                   total=len(run.frame))
 
 
-def _normalized(pop: pd.DataFrame, opts: Options,
-                lohi: tuple[float, float] | None) -> Normalized | None:
-    if opts.normalize == "none" or lohi is None:
-        return None
-    nedf, b, w = normalized_edf(pop["error"].to_numpy(dtype=float),
-                                pop[opts.normalize].to_numpy(dtype=float), opts.bins,
-                                opts.normalize, opts.alpha, lo=lohi[0], hi=lohi[1])
-    return Normalized(edf=nedf, bins=b, weights=w, weights_sum=float(w.sum()))
-
-
 def _best(comparable: pd.DataFrame) -> list[BestModel]:
     # Selected on the validation error; the test error is shown beside it, never used to rank.
     best = comparable.sort_values(["error", "id"]).head(10)
@@ -152,7 +138,7 @@ def proxy_rows(run: RunData, pop: pd.DataFrame, seed: int) -> list[ProxyRow] | N
             for r in proxy_table(errors, have, seed=seed).rows]
 
 
-def _run_summary(run: RunData, opts: Options, lohi: tuple[float, float] | None) -> RunSummary:
+def _run_summary(run: RunData, opts: Options) -> RunSummary:
     alpha = opts.alpha
     pop, what = population(run)
     err = pop["error"].to_numpy(dtype=float)
@@ -172,7 +158,7 @@ def _run_summary(run: RunData, opts: Options, lohi: tuple[float, float] | None) 
         refine_edf=_edf_of(run.refined, alpha), best_of_k=best_of_k(err),
         recipe=recipe_summary(comparable), space_file=run.meta.get("space_file"),
         space_sha256=run.meta.get("space_sha256"), space_text=run.space_text,
-        normalized=_normalized(pop, opts, lohi), parameters=params,
+        parameters=params,
         points=run.done[["id", "origin", "in_population", "error", *COMPLEXITY, *params]],
         good_ranges=good_ranges(pop, params + list(COMPLEXITY), seed=opts.seed),
         trends=[trend(pop, c) for c in params + list(COMPLEXITY)],
@@ -184,15 +170,6 @@ def _run_summary(run: RunData, opts: Options, lohi: tuple[float, float] | None) 
     )
 
 
-def _normalized_ks(ea: EDF, eb: EDF) -> NormalizedKS:
-    """KS distance of two normalised EDFs, p-value from the asymptotic Kolmogorov law with the
-    effective sizes n_eff (an approximation: weighted EDFs have no exact two-sample test)."""
-    dist = edf_distance(ea, eb)
-    n_e = ea.n_eff * eb.n_eff / (ea.n_eff + eb.n_eff)
-    return NormalizedKS(normalized_ks_statistic=dist,
-                        normalized_ks_pvalue_approx=float(stats.kstwobign.sf(dist * np.sqrt(n_e))))
-
-
 def space_diff(a: RunData, b: RunData) -> str:
     """Unified diff of two runs' space files ('' when identical)."""
     return "".join(difflib.unified_diff(
@@ -200,27 +177,16 @@ def space_diff(a: RunData, b: RunData) -> str:
         fromfile=f"{a.name}/space.yaml", tofile=f"{b.name}/space.yaml"))
 
 
-def _shared_range(frames: list[pd.DataFrame], key: str) -> tuple[float, float]:
-    """The range of ``key`` over the populations (the shared bins of the normalised EDFs)."""
-    vals = np.concatenate([f[key].to_numpy(dtype=float) for f in frames])
-    return float(vals.min()), float(vals.max())
-
-
 def _compare_pair(ra: RunData, rb: RunData, sa: RunSummary, sb: RunSummary, opts: Options,
-                  lohi: tuple[float, float] | None, metric_diffs: list[str],
-                  what: str) -> PairComparison:
-    """Plain tests, normalised KS and the verdict of two runs."""
+                  metric_diffs: list[str], what: str) -> PairComparison:
+    """Plain tests and the verdict (with its normalised comparisons) of two runs."""
     pa, pb = population(ra)[0], population(rb)[0]
     plain = compare(pa["error"].to_numpy(dtype=float), pb["error"].to_numpy(dtype=float),
                     ra.name, rb.name, opts.alpha, what=what)
-    nks = (_normalized_ks(sa.normalized.edf, sb.normalized.edf)
-           if sa.normalized is not None and sb.normalized is not None else None)
-    key = opts.normalize if opts.normalize != "none" else "flops"
-    grid = lohi if key == opts.normalize and lohi is not None else _shared_range([pa, pb], key)
-    p = Pair(a=ra, b=rb, pa=pa, pb=pb, key=key, lohi=grid, bins=opts.bins, alpha=opts.alpha,
-             seed=opts.seed, what=what, metric_diffs=metric_diffs,
+    p = Pair(a=ra, b=rb, pa=pa, pb=pb, normalize=opts.normalize, bins=opts.bins,
+             alpha=opts.alpha, seed=opts.seed, what=what, metric_diffs=metric_diffs,
              noise_floor=noise_floor(sa.fidelity, sb.fidelity, plain.median_a, plain.median_b))
-    return PairComparison(plain=plain, normalized_ks=nks, verdict=pair_verdict(p, plain))
+    return PairComparison(plain=plain, verdict=pair_verdict(p, plain))
 
 
 def _settings(runs: list[RunData], opts: Options, first: RunSummary) -> Settings:
@@ -235,21 +201,18 @@ def _settings(runs: list[RunData], opts: Options, first: RunSummary) -> Settings
         best_of_k_method=BEST_OF_K_METHOD)
 
 
-def summarize(runs: list[RunData], normalize: str = "flops", bins: int = 10, seed: int = 0,
+def summarize(runs: list[RunData], normalize: str = "auto", bins: int = 10, seed: int = 0,
               alpha: float = 0.05, top_frac: float = 0.15) -> Summary:
     """All report numbers for validated runs (see read_runs); ``.to_json()`` is summary.json."""
     if normalize not in NORMALIZE:
         raise ValueError(f"normalize must be one of {NORMALIZE}")
     opts = Options(normalize=normalize, bins=bins, seed=seed, alpha=alpha, top_frac=top_frac)
-    # Shared bins across runs, so every run is re-weighted onto the same complexity grid.
-    lohi = (None if normalize == "none"
-            else _shared_range([population(r)[0] for r in runs], normalize))
-    summaries = [_run_summary(r, opts, lohi) for r in runs]
+    summaries = [_run_summary(r, opts) for r in runs]
     what = (error_label(runs).removesuffix(" (%)") if len({r.error_kind for r in runs}) == 1
             else "top-1 error")
     metric_diffs = check_comparable(runs, allow=True)
     comparisons = [
-        _compare_pair(runs[i], runs[j], summaries[i], summaries[j], opts, lohi,
+        _compare_pair(runs[i], runs[j], summaries[i], summaries[j], opts,
                       metric_diffs.get((runs[i].name, runs[j].name), []), what)
         for i, j in itertools.combinations(range(len(runs)), 2)]
     return Summary(

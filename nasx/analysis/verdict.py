@@ -1,21 +1,13 @@
-"""The caveats of a comparison of two runs, which comparison carries the conclusion, and the
-one-line verdict that says both.
+"""The verdict of a comparison of two runs: a one-line headline, then a paragraph with which
+comparison carries the conclusion and why, the caveats, the models needed and the noise floor.
 
 A plain comparison of error EDFs is confounded when the runs differ in anything but the space:
 
 - what their errors measure (recipe, data, classes, validation vs test error; refused unless the
   user asks, see :func:`nasx.analysis.load.check_comparable`), or their inputs (resolution,
-  channels, data folder): neither comparison removes these, so they are named as caveats;
-- their complexity distributions: two-sample KS tests on flops and on params
-  (``scipy.stats.ks_2samp``) and the overlap of their complexity ranges. When the distributions
-  differ (p < alpha) or the ranges barely overlap (less than half of one run's models inside the
-  range both runs share), the COMPLEXITY-NORMALISED comparison carries the conclusion. It is
-  computed on the complexity bins both runs populate (the shared log bins of the report; bins
-  where one run has no model are dropped for both, so both EDFs weight the same complexities):
-  ``w_i = 1/(K_c n_b(i))`` over the K_c common bins, KS distance of the weighted EDFs with a
-  seeded permutation mid-p value, relabelling within bins
-  (:func:`nasx.analysis.compare.stratified_ks_test`), and a weighted Cliff's delta for the
-  direction.
+  channels, data folder): no comparison removes these, so they are named as caveats;
+- their model sizes: then a complexity-normalised comparison carries the conclusion, normalised
+  by the measure(s) that differ (:mod:`nasx.analysis.carry`, :mod:`nasx.analysis.normalized`).
 
 When the carrying comparison is not significant, the verdict says how many models per space would
 resolve the observed difference (:func:`nasx.analysis.power.models_needed`, seeded). When either
@@ -25,21 +17,19 @@ seed-noise floor (the larger pooled seed SD, :mod:`nasx.analysis.fidelity`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from nasx.analysis.compare import Comparison, fmt_p, stratified_ks_test
-from nasx.analysis.edf import Bins, complexity_bins, edf, edf_distance
+from nasx.analysis.carry import ComplexityCheck, Decision, decide
+from nasx.analysis.compare import Comparison, fmt_p
 from nasx.analysis.fidelity import NoiseFloor, noise_sentence
-from nasx.analysis.jsonable import OMIT_NONE, SKIP, json_name
+from nasx.analysis.jsonable import OMIT_NONE, json_name
 from nasx.analysis.load import RunData, reference_recipe
+from nasx.analysis.normalized import NormalizedComparison, normalized_sentence
 from nasx.analysis.power import Power, models_needed
-from nasx.fmt import si
 
-BARELY = 0.5  # ranges "barely overlap" when less than this share of a run lies in the shared one
 MIN_MODELS = 5  # fewer models on a side support neither a conclusion nor a power estimate
 
 
@@ -47,67 +37,31 @@ MIN_MODELS = 5  # fewer models on a side support neither a conclusion nor a powe
 class Caveat:
     """Something that no comparison of the two runs' errors removes (``kind`` names it)."""
 
-    kind: str  # recipe | resolution | in_channels | data | bins | normalised | excluded | few
+    kind: str  # recipe | resolution | in_channels | data | bins | normalised | size | excluded | few
     text: str
 
 
 @dataclass(frozen=True)
-class KS:
-    """A two-sample Kolmogorov-Smirnov test."""
-
-    statistic: float
-    pvalue: float
-
-
-@dataclass(frozen=True)
-class ComplexityCheck:
-    """KS tests on flops and params, and the overlap of the ``key`` ranges of two populations."""
-
-    flops_ks: KS
-    params_ks: KS
-    key: str
-    shared_range: tuple[float, float] | None  # None: the ranges do not overlap
-    frac_a_in_shared: float
-    frac_b_in_shared: float
-
-    def ks(self, col: str) -> KS:
-        """The KS test on ``col`` (flops | params)."""
-        return self.flops_ks if col == "flops" else self.params_ks
-
-
-@dataclass(frozen=True)
-class CommonBins:
-    """The normalised comparison on the bins both runs populate (see the module docstring)."""
-
-    key: str
-    K: int
-    K_common: int
-    dropped_a: list[int]
-    dropped_b: list[int]
-    n_a: int = 0
-    n_b: int = 0
-    ks_statistic: float | None = None
-    ks_pvalue_approx: float | None = None
-    cliffs_delta: float | None = None
-    better: str | None = None
-    significant: bool = False
-    n_eff_a: float | None = field(default=None, metadata=OMIT_NONE)
-    n_eff_b: float | None = field(default=None, metadata=OMIT_NONE)
-    # The weighted samples compared (errors and weights of a, then of b), for the power estimate.
-    samples: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = field(
-        default=None, repr=False, compare=False, metadata=SKIP)
-
-
-@dataclass(frozen=True)
 class PairVerdict:
-    """Caveats, the carrying comparison (plain | normalized | none) and the one-line verdict."""
+    """The headline, the carrying comparison (plain | normalized | none) and its numbers, and
+    the verdict's paragraph. ``normalized_ks_*`` are the carrying normalised comparison's
+    (null when the plain one carries); ``normalized_ks_pvalue_approx`` is a deprecated alias of
+    ``normalized_ks_pvalue_permutation``, kept for one release."""
 
+    headline: str
     plain_verdict: str
     text: str = field(metadata=json_name("verdict"))
     carried_by: str
+    normalized_by: list[str]
+    normalized_reason: str
+    normalized_ks_statistic: float | None
+    normalized_ks_pvalue_permutation: float | None
+    normalized_ks_pvalue_approx: float | None
+    significant_conclusion: bool
+    better_conclusion: str | None
     caveats: list[Caveat]
     complexity: ComplexityCheck
-    normalized_common: CommonBins
+    normalized: dict[str, NormalizedComparison]
     power: Power | None
     noise_floor: NoiseFloor | None = field(default=None, metadata=OMIT_NONE)
 
@@ -120,8 +74,7 @@ class Pair:
     b: RunData
     pa: pd.DataFrame
     pb: pd.DataFrame
-    key: str  # the complexity of the normalised comparison
-    lohi: tuple[float, float]  # its bin range
+    normalize: str  # auto | flops | params | none
     bins: int
     alpha: float
     seed: int
@@ -164,146 +117,130 @@ def input_caveats(a: RunData, b: RunData) -> list[Caveat]:
     return out
 
 
-def _ks(x: pd.Series, y: pd.Series) -> KS:
-    r = stats.ks_2samp(x.to_numpy(dtype=float), y.to_numpy(dtype=float))
-    return KS(statistic=float(r.statistic), pvalue=float(r.pvalue))
+def _carried_text(d: Decision) -> str:
+    """How the carrying comparison is named in the headline and the table."""
+    if d.carried_by == "plain":
+        return "plain KS"
+    if len(d.keys) == 1:
+        return f"KS normalised by {d.keys[0]}"
+    return "KS normalised by " + " and by ".join(d.keys) + ", which must agree"
 
 
-def complexity_check(pa: pd.DataFrame, pb: pd.DataFrame, key: str) -> ComplexityCheck:
-    """KS tests on flops and params, and the overlap of the ``key`` ranges of two populations."""
-    va, vb = pa[key].to_numpy(dtype=float), pb[key].to_numpy(dtype=float)
-    lo, hi = max(va.min(), vb.min()), min(va.max(), vb.max())
-    frac_a = float(np.mean((va >= lo) & (va <= hi))) if lo <= hi else 0.0
-    frac_b = float(np.mean((vb >= lo) & (vb <= hi))) if lo <= hi else 0.0
-    return ComplexityCheck(flops_ks=_ks(pa["flops"], pb["flops"]),
-                           params_ks=_ks(pa["params"], pb["params"]), key=key,
-                           shared_range=(float(lo), float(hi)) if lo <= hi else None,
-                           frac_a_in_shared=frac_a, frac_b_in_shared=frac_b)
+def conclusion(d: Decision, plain: Comparison) -> tuple[bool, str | None, float | None]:
+    """(significant, the better run's name or None, p-value) of the carrying comparison."""
+    if d.carried_by == "plain":
+        return plain.significant, plain.better, plain.ks_pvalue
+    if d.carried_by == "none":
+        return False, None, None
+    j = d.joint
+    better = None
+    if j.significant and j.cliffs_delta:
+        better = plain.b if j.cliffs_delta > 0 else plain.a
+    return j.significant, better, j.ks_pvalue_permutation
 
 
-def _weighted_delta(ea: np.ndarray, wa: np.ndarray, eb: np.ndarray, wb: np.ndarray) -> float:
-    """Weighted Cliff's delta: P(e_b < e_a) - P(e_b > e_a) under the two weightings."""
-    order = np.argsort(eb)
-    sb, cw = eb[order], np.concatenate([[0.0], np.cumsum(wb[order])])
-    below = cw[np.searchsorted(sb, ea, side="left")]
-    above = cw[-1] - cw[np.searchsorted(sb, ea, side="right")]
-    return float(np.sum(wa * (below - above)) / (wa.sum() * wb.sum()))
+def headline(d: Decision, plain: Comparison, noise: NoiseFloor | None, few: bool) -> str:
+    """One line: which run is better (or no difference), the p-value, what carried it, and the
+    gap against the seed-noise floor where one was measured."""
+    a, b = plain.a, plain.b
+    if d.carried_by == "none":
+        return (f"{a} vs {b}: no conclusion (their {' and '.join(d.keys)} ranges share no"
+                " complexity bin; the plain comparison cannot tell the space from model size)")
+    sig, better, p = conclusion(d, plain)
+    kind = "permutation p" if d.carried_by == "normalized" else "p"
+    said = f"{better} is better" if better else "no significant difference"
+    if d.carried_by == "normalized" and d.joint.opposite:
+        said += f" (by {' and by '.join(d.keys)} the better run differs)"
+    line = f"{a} vs {b}: {said} ({kind} = {fmt_p(p if p is not None else 1.0)}, {_carried_text(d)}"
+    if noise is not None:
+        rel = "within" if noise.below else "above"
+        line += (f"; median gap {noise.median_difference:.2f} {rel} the seed-noise floor"
+                 f" {noise.sd:.2f}")
+    if few:
+        line += f"; fewer than {MIN_MODELS} models on a side"
+    return line + ")"
 
 
-def common_bins_comparison(ea: np.ndarray, ca: np.ndarray, eb: np.ndarray, cb: np.ndarray,
-                           key: str, bins: int, lo: float, hi: float,
-                           alpha: float, seed: int = 0) -> CommonBins:
-    """Normalised comparison on the bins both runs populate (see the module docstring)."""
-    ba = complexity_bins(ca, bins, key, lo, hi)
-    bb = complexity_bins(cb, bins, key, lo, hi)
-    common = (ba.counts > 0) & (bb.counts > 0)
-    k_c = int(common.sum())
-    out = CommonBins(key=key, K=int(ba.counts.size), K_common=k_c, dropped_a=_dropped(ba),
-                     dropped_b=_dropped(bb))
-    if k_c == 0:
-        return out
-    ma, mb = common[ba.index], common[bb.index]
-    wa = 1.0 / (k_c * ba.counts[ba.index[ma]].astype(float))
-    wb = 1.0 / (k_c * bb.counts[bb.index[mb]].astype(float))
-    fa, fb = edf(ea[ma], wa, alpha), edf(eb[mb], wb, alpha)
-    dist = edf_distance(fa, fb)
-    p = stratified_ks_test(ea[ma], ba.index[ma], eb[mb], bb.index[mb], seed=seed)[1]
-    delta = _weighted_delta(ea[ma], wa, eb[mb], wb)
-    return replace(out, n_a=int(ma.sum()), n_b=int(mb.sum()), n_eff_a=fa.n_eff, n_eff_b=fb.n_eff,
-                   ks_statistic=dist, ks_pvalue_approx=p, cliffs_delta=delta,
-                   significant=bool(p < alpha and delta != 0),
-                   samples=(ea[ma], wa, eb[mb], wb))
-
-
-def _dropped(b: Bins) -> list[int]:
-    return [int(i) for i in np.flatnonzero(b.counts == 0)]
-
-
-def _norm_sentence(n: CommonBins, a: str, b: str, what: str) -> str:
-    head = (f"complexity-normalised by {n.key} over the {n.K_common} of {n.K} bins both"
-            f" runs populate ({n.n_a} vs {n.n_b} models, n_eff {n.n_eff_a:.0f} vs"
-            f" {n.n_eff_b:.0f})")
-    stat = f"normalised KS D = {n.ks_statistic:.2f}, approx. p = {fmt_p(n.ks_pvalue_approx)}"
-    if n.significant:
-        better, worse = (b, a) if n.cliffs_delta > 0 else (a, b)
-        return f"{head}: {better} is better than {worse} on {what} ({stat})"
-    return f"{head}: no significant difference on {what} ({stat})"
-
-
-def _carried_by(cx: ComplexityCheck, norm: CommonBins, alpha: float) -> str:
-    """Which comparison carries the conclusion: none (no common bin), normalized or plain."""
-    if norm.K_common == 0:
-        return "none"
-    differ = any(cx.ks(k).pvalue < alpha for k in ("flops", "params"))
-    barely = min(cx.frac_a_in_shared, cx.frac_b_in_shared) < BARELY
-    return "normalized" if barely or differ else "plain"
-
-
-def _lead(p: Pair, carried: str, cx: ComplexityCheck, norm: CommonBins, plain: Comparison) -> str:
+def _lead(p: Pair, d: Decision, plain: Comparison) -> str:
     """The verdict's first sentences: what carries the conclusion, and why."""
-    a, b, key = p.a.name, p.b.name, p.key
-    ks_txt = ", ".join(f"on {k} p = {fmt_p(cx.ks(k).pvalue)}" for k in ("flops", "params"))
-    if carried == "none":
-        return (f"No conclusion: the {key} ranges of {a} and {b} do not overlap, so no"
-                " complexity-normalised comparison is possible, and the plain comparison"
+    a, b = p.a.name, p.b.name
+    if d.carried_by == "plain":
+        if p.normalize == "none" and d.differ:
+            return (f"{plain.verdict} The plain comparison carries the conclusion because"
+                    " normalisation was turned off (--normalize none).")
+        return f"{plain.verdict} The plain comparison carries the conclusion: {d.reason}."
+    keys = " and ".join(d.keys)
+    if d.carried_by == "none":
+        return (f"No conclusion: {d.reason}, and the {keys} ranges of {a} and {b} share no"
+                " complexity bin, so no normalised comparison is possible; the plain comparison"
                 f" cannot tell the space from model size (plain: {plain.verdict})")
-    if carried == "plain":
-        return (f"{plain.verdict} The plain comparison carries the conclusion: the complexity"
-                f" distributions do not differ significantly (KS {ks_txt}).")
-    if min(cx.frac_a_in_shared, cx.frac_b_in_shared) < BARELY:
-        lo, hi = cx.shared_range or (0.0, 0.0)
-        why = (f"the {key} ranges barely overlap: only {100 * cx.frac_a_in_shared:.0f}% of"
-               f" {a}'s and {100 * cx.frac_b_in_shared:.0f}% of {b}'s models lie"
-               f" in the shared range {si(lo)}-{si(hi)}, so the plain comparison mostly"
-               " compares model sizes")
-    else:
-        why = (f"the complexity distributions differ (KS {ks_txt}), so the plain comparison"
-               " mixes the space with model size")
-    sentence = _norm_sentence(norm, a, b, p.what)
-    return (f"The complexity-normalised comparison carries the conclusion, because {why}."
-            f" {sentence[0].upper()}{sentence[1:]}. Plain comparison, for reference:"
+    forced = (f" as asked (--normalize {p.normalize})" if p.normalize in ("flops", "params")
+              else "")
+    how = (f"it is normalised by {keys}{forced}" if len(d.keys) == 1 else
+           f"it is normalised by each of {keys} and states a difference only when all agree")
+    parts = "; ".join(normalized_sentence(d.normalized[k], a, b, p.what) for k in d.keys)
+    return (f"The complexity-normalised comparison carries the conclusion, because {d.reason},"
+            f" so the plain comparison mixes the space with model size; {how}."
+            f" {parts[0].upper()}{parts[1:]}. Plain comparison, for reference:"
             f" {plain.verdict}")
 
 
-def _sizes(p: Pair, carried: str, norm: CommonBins) -> tuple[int, int]:
-    """Models on each side of the carrying comparison."""
-    return (norm.n_a, norm.n_b) if carried == "normalized" else (len(p.pa), len(p.pb))
+def _sizes(p: Pair, d: Decision) -> tuple[int, int]:
+    """Models on each side of the carrying comparison (the fewest over its measures)."""
+    if d.carried_by != "normalized":
+        return len(p.pa), len(p.pb)
+    return (min(d.normalized[k].n_a for k in d.keys), min(d.normalized[k].n_b for k in d.keys))
 
 
-def _caveats(p: Pair, carried: str, norm: CommonBins, plain: Comparison) -> list[Caveat]:
+def _norm_caveats(p: Pair, d: Decision, plain: Comparison) -> list[Caveat]:
+    out = []
+    for k in d.keys:
+        n = d.normalized[k]
+        if n.dropped_a or n.dropped_b:
+            out.append(Caveat("bins", f"normalised by {k}, {len(n.dropped_a)} of {n.K} bins hold"
+                              f" no model of {p.a.name} and {len(n.dropped_b)} none of"
+                              f" {p.b.name}; they are dropped for both"))
+    if d.carried_by == "plain" and d.differ:
+        out.append(Caveat("size", f"{d.reason}: the plain comparison mixes the space with model"
+                          " size"))
+    if d.carried_by == "plain":
+        for n in d.normalized.values():
+            if n.ks_pvalue_permutation is not None and n.significant != plain.significant:
+                said = normalized_sentence(n, p.a.name, p.b.name, p.what)
+                out.append(Caveat("normalised", f"the comparison {said} disagrees with the"
+                                  " plain one"))
+    return out
+
+
+def _caveats(p: Pair, d: Decision, plain: Comparison) -> list[Caveat]:
     """Every caveat of the pair, in the verdict's order."""
     out = [Caveat("recipe", "the runs differ in what their errors measure"
                   f" ({'; '.join(p.metric_diffs)}): neither comparison removes this")
            ] if p.metric_diffs else []
     out += input_caveats(p.a, p.b)
-    if norm.dropped_a or norm.dropped_b:
-        out.append(Caveat("bins", f"the normalised EDF dropped {len(norm.dropped_a)} of"
-                          f" {norm.K} {p.key} bins for {p.a.name} and {len(norm.dropped_b)} for"
-                          f" {p.b.name} (no models there)"))
-    if carried == "plain" and norm.significant != plain.significant:
-        out.append(Caveat("normalised", "the complexity-normalised comparison disagrees"
-                          f" ({_norm_sentence(norm, p.a.name, p.b.name, p.what)})"))
+    out += _norm_caveats(p, d, plain)
     out += [Caveat("excluded", note) for note in (p.a.exclusion_note(), p.b.exclusion_note())
             if note]
-    n_a, n_b = _sizes(p, carried, norm)
-    if carried != "none" and min(n_a, n_b) < MIN_MODELS:
-        where = " in the shared complexity range" if carried == "normalized" else ""
+    n_a, n_b = _sizes(p, d)
+    if d.carried_by != "none" and min(n_a, n_b) < MIN_MODELS:
+        where = " in the shared complexity range" if d.carried_by == "normalized" else ""
         out.append(Caveat("few", f"only {n_a} vs {n_b} models{where}: too few for a conclusion"
                           " or an estimate of how many would be needed"))
     return out
 
 
-def _power(p: Pair, carried: str, norm: CommonBins, plain: Comparison) -> Power | None:
+def _power(p: Pair, d: Decision, plain: Comparison) -> Power | None:
     """Models per space that would resolve a non-significant carrying comparison."""
-    n_from = max(_sizes(p, carried, norm))
-    if carried == "none" or min(_sizes(p, carried, norm)) < MIN_MODELS:
+    sizes = _sizes(p, d)
+    if d.carried_by == "none" or min(sizes) < MIN_MODELS:
         return None
-    if carried == "plain" and not plain.significant:
+    if d.carried_by == "plain" and not plain.significant:
         return models_needed(p.values("a", "error"), p.values("b", "error"), alpha=p.alpha,
-                             seed=p.seed, n_from=n_from)
-    if carried == "normalized" and not norm.significant and norm.samples is not None:
-        ea, wa, eb, wb = norm.samples
-        return models_needed(ea, eb, wa, wb, alpha=p.alpha, seed=p.seed, n_from=n_from)
+                             seed=p.seed, n_from=max(sizes))
+    bind = d.normalized[d.joint.binding] if d.joint.binding else None
+    if d.carried_by == "normalized" and not d.joint.significant and bind and bind.samples:
+        ea, wa, eb, wb = bind.samples
+        return models_needed(ea, eb, wa, wb, alpha=p.alpha, seed=p.seed, n_from=max(sizes))
     return None
 
 
@@ -319,21 +256,27 @@ def _power_sentence(power: Power, carried: str, alpha: float, seed: int) -> str:
 
 
 def pair_verdict(p: Pair, plain: Comparison) -> PairVerdict:
-    """Caveats, the carrying comparison and the one-line verdict of runs ``p.a`` and ``p.b``."""
-    cx = complexity_check(p.pa, p.pb, p.key)
-    norm = common_bins_comparison(p.values("a", "error"), p.values("a", p.key),
-                                  p.values("b", "error"), p.values("b", p.key), p.key, p.bins,
-                                  p.lohi[0], p.lohi[1], p.alpha, seed=p.seed)
-    carried = _carried_by(cx, norm, p.alpha)
-    caveats = _caveats(p, carried, norm, plain)
-    power = _power(p, carried, norm, plain)
-    text = _lead(p, carried, cx, norm, plain).rstrip(".") + "."
+    """Headline, carrying comparison, caveats and the verdict of runs ``p.a`` and ``p.b``."""
+    d = decide(p.pa, p.pb, p.normalize, p.bins, p.alpha, seed=p.seed)
+    caveats = _caveats(p, d, plain)
+    power = _power(p, d, plain)
+    text = _lead(p, d, plain).rstrip(".") + "."
     if caveats:
         text += " Caveats: " + "; ".join(c.text for c in caveats) + "."
     if power is not None:
-        text += _power_sentence(power, carried, p.alpha, p.seed)
+        text += _power_sentence(power, d.carried_by, p.alpha, p.seed)
     if p.noise_floor is not None:
         text += " " + noise_sentence(p.noise_floor)
-    return PairVerdict(plain_verdict=plain.verdict, text=text, carried_by=carried,
-                       caveats=caveats, complexity=cx, normalized_common=norm, power=power,
-                       noise_floor=p.noise_floor)
+    sig, better, _ = conclusion(d, plain)
+    j = d.joint if d.carried_by == "normalized" else None
+    return PairVerdict(
+        headline=headline(d, plain, p.noise_floor, any(c.kind == "few" for c in caveats)),
+        plain_verdict=plain.verdict, text=text, carried_by=d.carried_by,
+        normalized_by=d.keys if d.carried_by == "normalized" else [],
+        normalized_reason=d.reason,
+        normalized_ks_statistic=j.ks_statistic if j else None,
+        normalized_ks_pvalue_permutation=j.ks_pvalue_permutation if j else None,
+        normalized_ks_pvalue_approx=j.ks_pvalue_permutation if j else None,
+        significant_conclusion=sig, better_conclusion=better, caveats=caveats,
+        complexity=d.complexity, normalized=d.normalized, power=power,
+        noise_floor=p.noise_floor)

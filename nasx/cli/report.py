@@ -22,15 +22,19 @@ def register(subparsers: Any) -> None:
     p.add_argument("--allow-incomparable", action="store_true",
                    help="compare runs whose errors measure different things (another recipe,"
                    " data, classes, or validation vs test error); the verdict names it")
-    p.add_argument("--normalize", choices=("flops", "params", "none"), default="flops",
-                   help="complexity used by the normalised EDF (default: flops)")
+    p.add_argument("--normalize", choices=("auto", "flops", "params", "none"), default="auto",
+                   help="the complexity measure of the normalised comparison: auto (default)"
+                   " normalises by whichever of flops and params differ between the runs (by"
+                   " both when both do); flops or params forces one; none lets the plain"
+                   " comparison carry")
     p.add_argument("--bins", type=int, default=10, help="complexity bins K (default: 10)")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default: 0)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Write the report; print each verdict on one line, then the path of its index.html."""
+    """Write the report; print one headline per comparison, then each full verdict on one
+    line, then the path of its index.html."""
     from nasx.errors import printable
     from nasx.report import build_report, verdict_lines
 

@@ -13,12 +13,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nasx.analysis.edf import EDF
-from nasx.analysis.results import Summary
+from nasx.analysis.compare import fmt_p
+from nasx.analysis.edf import EDF, edf
+from nasx.analysis.results import PairComparison, Summary
 from nasx.analysis.trends import Trend
 from nasx.fmt import si
 
 DPI = 90
+BANDS_UP_TO = 4  # more runs than this: EDF bands are left out (they would hide the curves)
+MAX_NORMALIZED_PANELS = 12
 
 
 def _setup() -> tuple[Any, Any]:
@@ -38,7 +41,8 @@ def _png(fig: Any) -> str:
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
-    fig.tight_layout()  # cheaper than bbox_inches="tight", which draws the figure twice
+    if fig.get_layout_engine() is None:
+        fig.tight_layout()  # cheaper than bbox_inches="tight", which draws the figure twice
     fig.savefig(buf, format="png", dpi=DPI)
     plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode("ascii")
@@ -51,14 +55,16 @@ def _colors(summary: Summary) -> dict[str, tuple[float, float, float]]:
     return dict(zip(names, sns.color_palette("colorblind", max(3, len(names))), strict=False))
 
 
-def _step(ax: Any, e: EDF, color: Any, label: str, ls: str = "-") -> None:
-    """Draw an EDF (value after each jump) and its band as steps starting at 0."""
+def _step(ax: Any, e: EDF, color: Any, label: str, ls: str = "-", band: bool = True) -> None:
+    """Draw an EDF (value after each jump) and, with ``band``, its band as steps from 0."""
     x = np.asarray(e.x, dtype=float)
     if x.size == 0:
         return
     xs = np.concatenate([[x[0]], x])
     ys = np.concatenate([[0.0], e.F_after])
     ax.step(xs, ys, where="post", color=color, ls=ls, lw=2, label=label)
+    if not band:
+        return
     lo = np.concatenate([[0.0], e.lower])
     hi = np.concatenate([[min(1.0, e.eps)], e.upper])
     ax.fill_between(xs, lo, hi, step="post", color=color, alpha=0.15, lw=0)
@@ -75,32 +81,68 @@ def _noise_band(ax: Any, e: EDF, sd: float, color: Any, label: str) -> None:
                      lw=0, label=label)
 
 
-def edf_figure(summary: Summary, normalized: bool = False) -> str:
-    """Overlay of the runs' (normalised) error EDFs with their DKW bands; refine EDFs dashed; a
-    hatched band of +- the seed-noise floor where ``nasx fidelity`` measured one."""
+def edf_figure(summary: Summary) -> str:
+    """Overlay of the runs' error EDFs (see :func:`edf_plot`) as a base64 PNG."""
+    return _png(edf_plot(summary))
+
+
+def edf_plot(summary: Summary) -> Any:
+    """The figure of the runs' error EDFs with their DKW bands (up to BANDS_UP_TO runs); refine
+    EDFs dashed; a hatched band of +- the seed-noise floor where ``nasx fidelity`` measured one.
+    The legend sits beside the axes, so it never covers a curve."""
     plt, _ = _setup()
     colors = _colors(summary)
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    band = len(summary.runs) <= BANDS_UP_TO
+    fig, ax = plt.subplots(figsize=(9.5, 4.5), layout="constrained")
     for r in summary.runs:
         c = colors[r.name]
-        if normalized:
-            if r.normalized is not None:
-                e = r.normalized.edf
-                _step(ax, e, c, f"{r.name} (normalised, n_eff = {e.n_eff:.0f})")
-            continue
-        _step(ax, r.edf, c, f"{r.name} (n = {r.edf.n})")
+        _step(ax, r.edf, c, f"{r.name} (n = {r.edf.n})", band=band)
         floor = r.fidelity.noise_floor if r.fidelity is not None else None
         if floor:
             _noise_band(ax, r.edf, floor, c, f"{r.name} ± seed-noise floor ({floor:.2f}%)")
         if r.refine_edf:
-            _step(ax, r.refine_edf, c, f"{r.name} refine (n = {r.refine_edf.n})", ls="--")
+            _step(ax, r.refine_edf, c, f"{r.name} refine (n = {r.refine_edf.n})", ls="--",
+                  band=band)
         other = r.other_recipe.edf
         if other:
-            _step(ax, other, c, f"{r.name} other recipe (n = {other.n})", ls=":")
-    title = "complexity-normalised error EDF" if normalized else "error EDF of sampled models"
-    ax.set(xlabel=summary.settings.error, ylabel="cumulative prob.", title=title,
-           ylim=(0, 1.02))
-    ax.legend(loc="lower right", fontsize=8)
+            _step(ax, other, c, f"{r.name} other recipe (n = {other.n})", ls=":", band=band)
+    ax.set(xlabel=summary.settings.error, ylabel="cumulative prob.",
+           title="error EDF of sampled models", ylim=(0, 1.02))
+    fig.legend(loc="outside right upper", fontsize=8)
+    return fig
+
+
+def normalized_panels(summary: Summary) -> list[tuple[PairComparison, str]]:
+    """(pair, measure) of every normalised comparison that carries a pair's conclusion."""
+    return [(c, k) for c in summary.comparisons if c.verdict.carried_by == "normalized"
+            for k in c.verdict.normalized_by]
+
+
+def normalized_figure(summary: Summary) -> str:
+    """One panel per carrying normalised comparison: the two re-weighted EDFs it compares, with
+    its D and permutation p (the verdict's numbers) in the title."""
+    plt, _ = _setup()
+    colors = _colors(summary)
+    panels = normalized_panels(summary)[:MAX_NORMALIZED_PANELS]
+    ncol = min(3, len(panels))
+    nrow = -(-len(panels) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.4 * ncol, 3.4 * nrow), squeeze=False,
+                             layout="constrained")
+    for ax, (c, key) in zip(axes.flat, panels, strict=False):
+        n = c.verdict.normalized[key]
+        if n.samples is None:
+            continue
+        ea, wa, eb, wb = n.samples
+        for name, e, w in ((c.plain.a, ea, wa), (c.plain.b, eb, wb)):
+            fe = edf(e, w, summary.settings.alpha)
+            _step(ax, fe, colors[name], f"{name} (n_eff {fe.n_eff:.0f})")
+        ax.set_title(f"{c.plain.a} vs {c.plain.b}, by {key}\nD = {n.ks_statistic:.2f},"
+                     f" permutation p = {fmt_p(n.ks_pvalue_permutation or 1.0)}", fontsize=9)
+        ax.set(xlabel=summary.settings.error, ylabel="cumulative prob.", ylim=(0, 1.02))
+        ax.legend(fontsize=7, loc="lower right")
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    fig.suptitle("complexity-normalised error EDFs of the pairs they decide")
     return _png(fig)
 
 

@@ -22,7 +22,8 @@ h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-to
 table{border-collapse:collapse;margin:.6em 0;font-size:.88em}
 th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f2f2f2}
 td.l,th.l{text-align:left}.verdict{font-size:1.05em;background:#f5f9ff;border-left:4px solid #3a7bd5;
-padding:.5em 1em;margin:.5em 0}.note{color:#555;font-size:.9em}
+padding:.5em 1em;margin:.5em 0}.headline{font-weight:600;margin:.3em 0}
+details{margin:.3em 0}summary{cursor:pointer;color:#3a7bd5}.note{color:#555;font-size:.9em}
 pre{background:#f7f7f7;padding:.6em;overflow-x:auto;font-size:.82em}
 img{max-width:100%;display:block;margin:.6em 0}.diff-add{color:#075}.diff-del{color:#a00}
 """

@@ -15,8 +15,11 @@ STATUS_COLS = ("done", "pruned", "failed", "diverged", "pending", "running")
 
 
 def overview(s: Summary) -> str:
-    """Verdicts and trial counts."""
-    parts = [f'<p class="verdict">{fmt(c.verdict.text)}</p>' for c in s.comparisons]
+    """Headlines first, each comparison's full verdict (collapsed), and trial counts."""
+    parts = [f'<p class="headline">{fmt(c.verdict.headline)}</p>' for c in s.comparisons]
+    parts += [f"<details><summary>the full verdict: {fmt(c.plain.a)} vs {fmt(c.plain.b)}"
+              f'</summary><p class="verdict">{fmt(c.verdict.text)}</p></details>'
+              for c in s.comparisons]
     if not s.comparisons:
         parts.append(f'<p class="verdict">{fmt(run_line(s.runs[0]))}</p>')
     parts.append(f'<p class="note">Every EDF, test, good range, trend and best-model ranking uses'
@@ -48,81 +51,91 @@ def run_line(r: RunSummary) -> str:
     return line
 
 
-def _bins_row(r: RunSummary) -> list[object]:
-    """The normalised EDF's bins of a run, for the bins table."""
-    n = r.normalized
-    if n is None:
-        return [r.name, *[None] * 6]
-    counts = n.bins.counts
-    return [r.name, int(counts.size), int((counts > 0).sum()),
-            ", ".join(str(i + 1) for i in n.bins.empty) or "none",
-            " / ".join(str(c) for c in counts.tolist()), n.edf.n_eff, n.edf.eps]
-
-
 def edfs(s: Summary) -> str:
-    """Raw and normalised EDFs with bands and the bin table."""
+    """Raw EDFs with bands, and the normalised EDFs of every pair a normalised comparison
+    carries (the very weights and numbers of its verdict)."""
     st = s.settings
     first = s.runs[0]
+    bands = ("" if len(s.runs) <= figures.BANDS_UP_TO else
+             f" (drawn with up to {figures.BANDS_UP_TO} runs; in summary.json for all)")
     out = [figure(figures.edf_figure(s), "error EDF"),
            f'<p class="note">F(e) = fraction of models with error &lt; e (the '
            f'{fmt(st.error)}) over the finished sampled models trained with the run\'s recipe'
            f" (refine trials dashed, trials of another recipe dotted: both apart). Bands:"
-           f" {fmt(first.edf.band_method)}, alpha = {st.alpha}.</p>"]
-    if st.normalize != "none" and first.normalized is not None:
-        out.append(figure(figures.edf_figure(s, normalized=True), "normalised error EDF"))
-        rows = [_bins_row(r) for r in s.runs]
-        out.append(f'<p class="note">Normalised by {st.normalize}: {st.bins} log-spaced bins'
-                   " over the range shared by all runs; w_i = 1/(K' n_b(i)), K' = non-empty bins"
-                   f" (weights sum to 1). Band: {fmt(first.normalized.edf.band_method)}."
-                   "</p>")
-        out.append(table(["run", "K", "K' non-empty", "empty bins dropped (1 = lowest)",
-                          "models per bin",
-                          "n_eff", "band eps"], rows))
+           f" {fmt(first.edf.band_method)}, alpha = {st.alpha}{bands}.</p>"]
+    panels = figures.normalized_panels(s)
+    if panels:
+        out.append(figure(figures.normalized_figure(s), "normalised error EDFs"))
+        more = len(panels) - figures.MAX_NORMALIZED_PANELS
+        out.append('<p class="note">For each pair whose conclusion a normalised comparison'
+                   " carries: both EDFs re-weighted onto one complexity distribution over the"
+                   f" {st.bins} log bins (range of both runs) that both populate, bin h weighing"
+                   " n_a n_b / (n_a + n_b) (normalised), shared by the two sides; D and the"
+                   " permutation p in each title are those of the verdict and the tables."
+                   + (f" {more} more panels are in summary.json only." if more > 0 else "")
+                   + "</p>")
     return "".join(out)
 
 
+def carried_text(c: PairComparison) -> str:
+    """What carries a pair's conclusion, in a table cell."""
+    v = c.verdict
+    if v.carried_by == "normalized":
+        return "normalised by " + " and ".join(v.normalized_by)
+    return v.carried_by
+
+
 def _tests_row(c: PairComparison) -> list[object]:
-    p, nks = c.plain, c.normalized_ks
+    p, v = c.plain, c.verdict
     return [p.a, p.b, p.n_a, p.n_b, p.ks_statistic, p.ks_pvalue, p.ad_statistic, p.ad_pvalue,
             p.mw_pvalue, p.cliffs_delta, p.cles_b_better, p.median_a, p.median_b,
-            nks.normalized_ks_statistic if nks else None,
-            nks.normalized_ks_pvalue_approx if nks else None]
+            carried_text(c), v.normalized_ks_statistic, v.normalized_ks_pvalue_permutation]
 
 
 def _confounds_row(c: PairComparison) -> list[object]:
     v = c.verdict
-    cx, nc, pw = v.complexity, v.normalized_common, v.power
+    cx, pw = v.complexity, v.power
     needed = None if pw is None else pw.n if pw.n is not None else f"> {pw.more_than}"
-    return [c.plain.a, c.plain.b, v.carried_by, cx.flops_ks.pvalue, cx.params_ks.pvalue,
-            cx.frac_a_in_shared, cx.frac_b_in_shared, f"{nc.K_common} of {nc.K}",
-            nc.ks_statistic, nc.ks_pvalue_approx, nc.cliffs_delta, needed]
+    row: list[object] = [c.plain.a, c.plain.b, carried_text(c)]
+    for key in ("flops", "params"):
+        n, o = v.normalized[key], cx.overlap(key)
+        row += [cx.ks(key).pvalue, min(o.frac_a_in_shared, o.frac_b_in_shared),
+                f"{n.K_common} of {n.K}", n.ks_statistic, n.ks_pvalue_permutation,
+                n.cliffs_delta]
+    return [*row, needed]
 
 
 def comparisons(s: Summary) -> str:
     """Two-sample tests and effect sizes, the caveats and which comparison carries."""
     out = [table(["a", "b", "n a", "n b", "KS D", "KS p", "AD stat", "AD p", "MWU p",
                   "Cliff's delta (b better > 0)", "P(b beats a)", "median a", "median b",
-                  "normalised KS D", "its p (approx.)"], map(_tests_row, s.comparisons), left=2),
+                  "carried by", "normalised KS D", "its permutation p"],
+                 map(_tests_row, s.comparisons), left=2),
            '<p class="note">Tests on the ' + fmt(s.settings.error) + " of the finished"
            " sampled models (two-sided). KS p: exact mid-p value given the pooled errors, ties"
            " included (errors are multiples of 100/n_val); scipy.stats anderson_ksamp and"
            " mannwhitneyu for the others. Anderson-Darling p-values are interpolated by scipy and"
-           " capped to [0.001, 0.25]. Normalised KS D: largest gap between the normalised EDFs;"
-           " its p-value is a seeded permutation mid-p, relabelling models within complexity bins."
-           "</p>"]
+           " capped to [0.001, 0.25]. Normalised KS D and its p: the normalised comparison that"
+           " carries the pair's conclusion (empty when the plain one carries), the numbers of its"
+           " verdict; by two measures, the one with the larger p (a difference is stated only"
+           " when both find it). Its p-value is a seeded permutation mid-p, relabelling models"
+           " within complexity bins.</p>"]
     out.append("<h3>Confounds and which comparison carries the conclusion</h3>")
-    out.append(table(["a", "b", "carried by", "KS p flops", "KS p params", "share of a in shared"
-                      " range", "share of b in shared range", "common bins", "common-bin KS D",
-                      "its p (approx.)", "weighted Cliff's delta", "models per space needed"],
+    per = [f"{h} ({key})" for key in ("flops", "params")
+           for h in ("KS p of the sizes", "least share in shared range", "common bins",
+                     "normalised KS D", "its permutation p", "weighted Cliff's delta")]
+    out.append(table(["a", "b", "carried by", *per, "models per space needed"],
                      map(_confounds_row, s.comparisons), left=3))
     for c in s.comparisons:
         if c.verdict.caveats:
             items = "".join(f"<li>{fmt(v.text)}</li>" for v in c.verdict.caveats)
             out.append(f"<p>{fmt(c.plain.a)} vs {fmt(c.plain.b)}:</p><ul>{items}</ul>")
-    out.append('<p class="note">The complexity-normalised comparison carries the conclusion when'
-               " the flops or params distributions differ (two-sample KS, p &lt; alpha) or less"
-               " than half of one run's models lie in the complexity range both share; it uses"
-               " only the bins both runs populate. Models needed: smallest n per space at which"
+    out.append('<p class="note">A normalised comparison carries the conclusion when the flops or'
+               " params distributions differ (two-sample KS, p &lt; alpha) or less than half of"
+               " one run's models lie in the range both share; it is normalised by the measure"
+               " that differs (by both when both differ, and a difference is then stated only"
+               " when both find it), or by the one --normalize names. Both are shown for every"
+               " pair. Models needed: smallest n per space at which"
                f" a KS test at alpha detects the observed difference with {100 * POWER:.0f}%"
                " power (seeded bootstrap), given when the carrying comparison is not"
                " significant.</p>")

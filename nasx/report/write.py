@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nasx.analysis.carry import NORMALIZE
 from nasx.errors import AnalysisError
 from nasx.fsutil import InstallError, atomic_folder, temp_folder_beside
 
@@ -83,7 +84,7 @@ def render(summary: Summary) -> str:
 
 
 def build_report(run_dirs: list[str | Path], out: str | Path | None = None,
-                 normalize: str = "flops", bins: int = DEFAULT_BINS, seed: int = 0,
+                 normalize: str = "auto", bins: int = DEFAULT_BINS, seed: int = 0,
                  force: bool = False, allow_incomparable: bool = False
                  ) -> tuple[Path, Summary]:
     """Write the report of the given runs; returns the path of its index.html and the summary.
@@ -93,8 +94,9 @@ def build_report(run_dirs: list[str | Path], out: str | Path | None = None,
     """
     from nasx.analysis import read_runs, summarize
 
-    if normalize not in ("flops", "params", "none"):
-        raise AnalysisError(f"--normalize must be flops, params or none; got {normalize!r}")
+    if normalize not in NORMALIZE:
+        raise AnalysisError(f"--normalize must be one of {', '.join(NORMALIZE)}; got"
+                            f" {normalize!r}")
     if bins < 1:
         raise AnalysisError(f"--bins must be >= 1; got {bins}")
     runs = read_runs(list(run_dirs), allow_incomparable=allow_incomparable)
@@ -123,16 +125,18 @@ def build_report(run_dirs: list[str | Path], out: str | Path | None = None,
 
 
 def write_report(run_dirs: list[str | Path], out: str | Path | None = None,
-                 normalize: str = "flops", bins: int = DEFAULT_BINS, seed: int = 0,
+                 normalize: str = "auto", bins: int = DEFAULT_BINS, seed: int = 0,
                  force: bool = False, allow_incomparable: bool = False) -> Path:
     """Write the report of the given runs; returns the path of its index.html."""
     return build_report(run_dirs, out, normalize, bins, seed, force, allow_incomparable)[0]
 
 
 def verdict_lines(summary: Summary) -> list[str]:
-    """The one-line verdict of every comparison, or the one-line summary of a single run."""
+    """The headline of every comparison, then their full verdicts; or the one-line summary of a
+    single run."""
     from nasx.report.sections import run_line
 
     if summary.comparisons:
-        return [c.verdict.text for c in summary.comparisons]
+        return ([c.verdict.headline for c in summary.comparisons]
+                + [c.verdict.text for c in summary.comparisons])
     return [run_line(r) for r in summary.runs]

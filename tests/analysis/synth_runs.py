@@ -32,7 +32,8 @@ def make_run(root: Path, name: str = "synth", n: int = 60, seed: int = 0, *, shi
              epochs: int = 3, data: str = "digits", dlo: int = 4, resolution: int = 16,
              flops_range: tuple[float, float] = (1e5, 1e7), n_other: int = 0,
              other_epochs: int | None = None, other_origin: str = "refine", legacy: bool = False,
-             errors: list[tuple[float, float]] | None = None) -> Path:
+             errors: list[tuple[float, float]] | None = None,
+             params_shift: float = 0.0) -> Path:
     """A run of n sampled trials (plus refine / other-recipe / failed / diverged / pending ones)
     whose validation errors fall with log flops; ``shift`` moves every error (worse for > 0).
 
@@ -41,7 +42,8 @@ def make_run(root: Path, name: str = "synth", n: int = 60, seed: int = 0, *, shi
     test error has its own noise, so its order differs); ``legacy`` makes a run of an older
     nasx: no recorded recipe, only a test error. ``n_other`` trials (of ``other_origin``) train
     with ``other_epochs`` (default epochs + 2). ``errors`` pins (validation, test) errors of the first
-    sampled trials.
+    sampled trials. ``params_shift`` multiplies every model's params by 10**params_shift (flops
+    unchanged), so two runs can differ in params alone.
     """
     rng = np.random.default_rng(seed)
     test_rng = np.random.default_rng(seed + 1000)  # apart, so the other draws stay as they were
@@ -73,7 +75,7 @@ def make_run(root: Path, name: str = "synth", n: int = 60, seed: int = 0, *, shi
         origin = ("sampled" if i < n + n_failed + n_diverged + n_pending else
                   "refine" if i < total - n_other else other_origin)
         trials.append(NewTrial(fingerprint=f"{name}-{i}", values=values, spec=spec,
-                               flops=flops, params=flops // 7, acts=flops // 3, seed=i,
+                               flops=flops, params=int(flops / 7 * 10**params_shift), acts=flops // 3, seed=i,
                                hparams={"lr": float(rng.uniform(0.01, 0.5))}, origin=origin))
     ids = store.add_trials(trials)
     statuses = (["done"] * n + ["failed"] * n_failed + ["diverged"] * n_diverged

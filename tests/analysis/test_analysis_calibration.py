@@ -19,8 +19,8 @@ from scipy import stats
 
 from nasx.analysis.compare import compare, ks_test, stratified_ks_test
 from nasx.analysis.edf import complexity_bins
+from nasx.analysis.normalized import normalized_comparison
 from nasx.analysis.power import EXACT_N, models_needed
-from nasx.analysis.verdict import common_bins_comparison
 
 ALPHA = 0.05
 PAIRS = 2000
@@ -152,13 +152,13 @@ def test_the_verdict_uses_the_stratified_permutation_test():
     ca, cb = np.exp(rng.uniform(11, 15, 40)), np.exp(rng.uniform(12, 16, 40))
     ea, eb = _round(rng.normal(10, 2, 40), 180), _round(rng.normal(10, 2, 40), 180)
     lo, hi = min(ca.min(), cb.min()), max(ca.max(), cb.max())
-    got = common_bins_comparison(ea, ca, eb, cb, "flops", 6, lo, hi, ALPHA, seed=9)
+    got = normalized_comparison(ea, ca, eb, cb, "flops", 6, ALPHA, seed=9)
     ba, bb = complexity_bins(ca, 6, "flops", lo, hi), complexity_bins(cb, 6, "flops", lo, hi)
     common = (ba.counts > 0) & (bb.counts > 0)
     ma, mb = common[ba.index], common[bb.index]
     d, p = stratified_ks_test(ea[ma], ba.index[ma], eb[mb], bb.index[mb], seed=9)
-    assert got.ks_statistic == pytest.approx(d) and got.ks_pvalue_approx == p
-    assert got == common_bins_comparison(ea, ca, eb, cb, "flops", 6, lo, hi, ALPHA, seed=9)
+    assert got.ks_statistic == pytest.approx(d) and got.ks_pvalue_permutation == p
+    assert got == normalized_comparison(ea, ca, eb, cb, "flops", 6, ALPHA, seed=9)
 
 
 # (n_val, shift in % points): planted differences whose claimed size is in the exact-test range.

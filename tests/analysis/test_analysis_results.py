@@ -50,7 +50,9 @@ def test_attributes_are_what_summary_json_says(tmp_path):
     assert j["comparisons"][0]["verdict"] == c.verdict.text
     assert j["comparisons"][0]["plain_verdict"] == c.plain.verdict == c.verdict.plain_verdict
     assert j["comparisons"][0]["ks_pvalue"] == c.plain.ks_pvalue
-    assert j["comparisons"][0]["normalized_ks_statistic"] == c.normalized_ks.normalized_ks_statistic
+    assert (j["comparisons"][0]["normalized_ks_statistic"]
+            == c.verdict.normalized_ks_statistic)
+    assert j["comparisons"][0]["headline"] == c.verdict.headline
     # Numbers come from the function that used them: the bootstrap's own B and frac.
     g = s.runs[0].good_ranges
     assert (j["settings"]["good_range_B"], j["settings"]["good_range_frac"]) == (g.B, g.frac)

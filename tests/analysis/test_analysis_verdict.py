@@ -8,9 +8,9 @@ from scipy import stats
 from synth_runs import make_run
 
 from nasx.analysis import read_runs, summarize
-from nasx.analysis.compare import ks_test
+from nasx.analysis.compare import fmt_p, ks_test
+from nasx.analysis.normalized import normalized_comparison, weighted_delta
 from nasx.analysis.power import models_needed
-from nasx.analysis.verdict import _weighted_delta, common_bins_comparison
 
 
 def _comparison(tmp_path, kw_a, kw_b, **summ):
@@ -33,30 +33,67 @@ def test_barely_overlapping_complexity_leads_with_the_normalised_comparison(tmp_
     c = _comparison(tmp_path, {"n": 60, "seed": 1, "flops_range": (1e5, 1.5e6)},
                     {"n": 60, "seed": 2, "flops_range": (1e6, 1e7)})
     assert c["carried_by"] == "normalized"
-    cx = c["complexity"]
-    assert min(cx["frac_a_in_shared"], cx["frac_b_in_shared"]) < 0.5
+    # params are flops / 7 here: both differ, so both normalised comparisons must agree
+    assert c["normalized_by"] == ["flops", "params"]
+    o = c["complexity"]["flops_overlap"]
+    assert min(o["frac_a_in_shared"], o["frac_b_in_shared"]) < 0.5
     assert c["verdict"].startswith("The complexity-normalised comparison carries the conclusion,"
-                                   " because the flops ranges barely overlap: only ")
-    assert "so the plain comparison mostly compares model sizes." in c["verdict"]
+                                   " because their flops ranges barely overlap (only ")
+    assert "it is normalised by each of flops and params and states a difference only when" \
+           " all agree." in c["verdict"]
     assert "Plain comparison, for reference: " in c["verdict"]
-    n = c["normalized_common"]
+    n = c["normalized"]["flops"]
     assert 0 < n["K_common"] < n["K"] and n["dropped_a"] and n["dropped_b"]
-    assert f"dropped {len(n['dropped_a'])} of {n['K']} flops bins for space_a" in c["verdict"]
+    assert (f"normalised by flops, {len(n['dropped_a'])} of {n['K']} bins hold no model of"
+            " space_a") in c["verdict"]
+    binding = max(c["normalized"].values(), key=lambda v: v["ks_pvalue_permutation"])
+    assert c["normalized_ks_pvalue_permutation"] == binding["ks_pvalue_permutation"]
+    assert c["normalized_ks_statistic"] == binding["ks_statistic"]
+    assert c["normalized_ks_pvalue_approx"] == c["normalized_ks_pvalue_permutation"]  # alias
+
+
+def test_params_differing_alone_are_normalised_by_params(tmp_path):
+    c = _comparison(tmp_path, {"n": 60, "seed": 1}, {"n": 60, "seed": 2, "params_shift": 0.6})
+    assert c["complexity"]["flops_ks"]["pvalue"] >= 0.05
+    assert c["complexity"]["params_ks"]["pvalue"] < 0.05
+    assert c["carried_by"] == "normalized" and c["normalized_by"] == ["params"]
+    p_params = c["complexity"]["params_ks"]["pvalue"]
+    assert (f"the params distributions differ (KS on params p = {fmt_p(p_params)}), while the"
+            " flops distributions do not") in c["verdict"]
+    assert "so the plain comparison mixes the space with model size; it is normalised by" \
+           " params." in c["verdict"]
+    n = c["normalized"]["params"]
+    assert c["normalized_ks_statistic"] == n["ks_statistic"]
+    assert c["normalized_ks_pvalue_permutation"] == n["ks_pvalue_permutation"]
+    assert f"permutation p = {fmt_p(n['ks_pvalue_permutation'])}" in c["headline"]
+    assert "KS normalised by params" in c["headline"]
+    # --normalize flops still forces flops
+    f = _comparison(tmp_path / "forced", {"n": 60, "seed": 1},
+                    {"n": 60, "seed": 2, "params_shift": 0.6}, normalize="flops")
+    assert f["normalized_by"] == ["flops"] and "as asked (--normalize flops)" in f["verdict"]
+    assert f["normalized_ks_pvalue_permutation"] == f["normalized"]["flops"][
+        "ks_pvalue_permutation"]
 
 
 def test_too_few_models_in_the_shared_range_are_said(tmp_path):
     c = _comparison(tmp_path, {"n": 16, "seed": 1, "flops_range": (1e5, 1.5e6)},
                     {"n": 16, "seed": 2, "flops_range": (1e6, 1e7)})
-    n = c["normalized_common"]
-    assert c["carried_by"] == "normalized" and min(n["n_a"], n["n_b"]) < 5
+    assert c["carried_by"] == "normalized"
+    n_a = min(c["normalized"][k]["n_a"] for k in c["normalized_by"])
+    n_b = min(c["normalized"][k]["n_b"] for k in c["normalized_by"])
+    assert min(n_a, n_b) < 5
     assert c["power"] is None
-    assert (f"only {n['n_a']} vs {n['n_b']} models in the shared complexity range: too few for a"
+    assert (f"only {n_a} vs {n_b} models in the shared complexity range: too few for a"
             " conclusion") in c["verdict"]
+    assert "fewer than 5 models on a side" in c["headline"]
 
 
 def test_same_complexity_is_carried_by_the_plain_comparison(tmp_path):
     c = _comparison(tmp_path, {"n": 120, "seed": 1}, {"n": 120, "seed": 2, "shift": -4.0})
     assert c["carried_by"] == "plain" and c["power"] is None
+    assert c["normalized_by"] == [] and c["normalized_ks_pvalue_permutation"] is None
+    assert c["headline"].startswith("space_a vs space_b: space_b is better (p = ")
+    assert c["headline"].endswith(", plain KS)")
     assert c["verdict"].startswith("space_b is better than space_a on validation top-1 error")
     assert "The plain comparison carries the conclusion: the complexity distributions do not" \
            " differ significantly (KS on flops p = " in c["verdict"]
@@ -97,13 +134,12 @@ def test_models_needed_is_seeded_and_pinned():
     assert models_needed(a, b, weights_a=w, seed=3).n != got.n
 
 
-def test_common_bins_weights_and_weighted_delta_against_brute_force():
+def test_normalised_weights_and_weighted_delta_against_brute_force():
     rng = np.random.default_rng(9)
     ca, cb = np.exp(rng.uniform(0, 3, 40)), np.exp(rng.uniform(1.5, 4.5, 30))
     ea, eb = rng.normal(30, 3, 40), rng.normal(29, 3, 30)
-    lo, hi = min(ca.min(), cb.min()), max(ca.max(), cb.max())
-    n = common_bins_comparison(ea, ca, eb, cb, "flops", 6, lo, hi, 0.05)
-    edges = np.geomspace(lo, hi, 7)
+    n = normalized_comparison(ea, ca, eb, cb, "flops", 6, 0.05)
+    edges = np.geomspace(min(ca.min(), cb.min()), max(ca.max(), cb.max()), 7)
     ha, _ = np.histogram(ca, edges)
     hb, _ = np.histogram(cb, edges)
     common = (ha > 0) & (hb > 0)
@@ -111,10 +147,14 @@ def test_common_bins_weights_and_weighted_delta_against_brute_force():
     ia = np.clip(np.digitize(ca, edges) - 1, 0, 5)
     keep = common[ia]
     assert n.n_a == keep.sum()
-    wa = 1 / (common.sum() * ha[ia[keep]])
+    # each common bin weighs n_a n_b / (n_a + n_b), normalised, for both sides
+    mass = np.where(common, ha * hb / np.maximum(ha + hb, 1), 0.0)
+    mass /= mass.sum()
+    wa = mass[ia[keep]] / ha[ia[keep]]
+    assert wa.sum() == pytest.approx(1.0)
     assert n.n_eff_a == pytest.approx(1 / np.sum(wa**2))
     wb = rng.uniform(0.1, 1, 30)
     diff = ea[:, None] - eb[None, :]
     w = np.ones(40)[:, None] * wb[None, :]
     brute = (w * ((diff > 0).astype(float) - (diff < 0))).sum() / w.sum()
-    assert _weighted_delta(ea, np.ones(40), eb, wb) == pytest.approx(brute)
+    assert weighted_delta(ea, np.ones(40), eb, wb) == pytest.approx(brute)

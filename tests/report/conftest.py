@@ -29,3 +29,20 @@ def report_ab(two_runs: tuple[Path, Path], tmp_path_factory: pytest.TempPathFact
     """The report of the two runs (written once per session); the path of its index.html."""
     out = tmp_path_factory.mktemp("reports") / "ab"
     return write_report(list(two_runs), out=out, normalize="flops", bins=8, seed=3)
+
+
+@pytest.fixture(scope="session")
+def seven_runs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Seven runs: some share their model sizes, some differ in flops or in params alone."""
+    root = tmp_path_factory.mktemp("seven")
+    kw: list[dict[str, object]] = [
+        {}, {"shift": -2.0}, {"params_shift": 0.6}, {"flops_range": (1e6, 1e8)},
+        {"shift": 1.0, "params_shift": -0.5}, {"flops_range": (3e5, 3e7), "shift": -1.0}, {}]
+    return [make_run(root / f"space_{i}", f"space_{i}", n=30, seed=10 + i, **k)  # type: ignore[arg-type]
+            for i, k in enumerate(kw)]
+
+
+@pytest.fixture(scope="session")
+def seven_runs_report(seven_runs: list[Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report of the seven runs; the path of its index.html."""
+    return write_report(seven_runs, out=tmp_path_factory.mktemp("reports") / "seven")

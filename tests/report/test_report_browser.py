@@ -39,5 +39,21 @@ def test_report_renders_with_every_figure(report_ab, tmp_path):
     status = re.search(r'id="img-status" data-total="(\d+)" data-loaded="(\d+)"', res.stdout)
     assert status, res.stdout[-500:] + res.stderr[-2000:]
     total, loaded = int(status.group(1)), int(status.group(2))
-    assert total == report_ab.read_text().count("<img ") == 6
+    # EDFs, best of k, two trend figures, stages; no normalised one (the plain comparison carries)
+    assert total == report_ab.read_text().count("<img ") == 5
     assert loaded == total
+
+
+def test_a_report_of_seven_runs_shows_headlines_first(seven_runs_report, tmp_path):
+    url = seven_runs_report.resolve().as_uri()
+    res = _chromium(["--dump-dom", "--virtual-time-budget=5000", url], tmp_path / "p")
+    dom = res.stdout
+    status = re.search(r'id="img-status" data-total="(\d+)" data-loaded="(\d+)"', dom)
+    assert status, dom[-500:] + res.stderr[-2000:]
+    assert int(status.group(1)) == int(status.group(2)) >= 6  # the normalised panels too
+    heads = [m.start() for m in re.finditer(r'<p class="headline">', dom)]
+    assert len(heads) == 21  # one per pair of 7 runs
+    # every headline comes before any full verdict, which is collapsed
+    first_detail = dom.index("<details>")
+    assert max(heads) < first_detail and '<p class="verdict">' not in dom[:first_detail]
+    assert dom.count("<details>") == 21

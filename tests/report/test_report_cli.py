@@ -34,7 +34,7 @@ def test_single_trial_report_with_default_out(tmp_path, monkeypatch, capsys):
     summary = json.loads((tmp_path / "reports" / "solo" / "summary.json").read_text())
     (r,) = summary["runs"]
     assert r["edf"]["n"] == 1 and r["edf"]["F"] == [0.0] and r["edf"]["F_after"] == [1.0]
-    assert r["normalized"] is None and summary["comparisons"] == []
+    assert "normalized" not in r and summary["comparisons"] == []
     assert r["best_of_k"] == [{"k": 1, "mean": r["edf"]["x"][0], "std": 0.0,
                                "p2.5": r["edf"]["x"][0], "p50": r["edf"]["x"][0],
                                "p97.5": r["edf"]["x"][0]}]
@@ -92,8 +92,10 @@ def test_params_normalisation_and_default_names(tmp_path):
     a = make_run(tmp_path / "a", "a", n=40, seed=1)
     b = make_run(tmp_path / "b", "b", n=30, seed=2)
     s = summarize(read_runs([a, b]), normalize="params", bins=5).to_json()
-    for r in s["runs"]:
-        assert r["normalized"]["bins"]["key"] == "params"
-        assert sum(r["normalized"]["weights"]) == pytest.approx(1.0)
+    (c,) = s["comparisons"]
+    assert s["settings"]["normalize"] == "params"
+    assert c["normalized"]["params"]["K"] == 5 and c["normalized"]["flops"]["K"] == 5
+    if c["carried_by"] == "normalized":
+        assert c["normalized_by"] == ["params"]
     assert str(report_write.default_out(["a", "b"])) == "reports/a__vs__b"
     assert str(report_write.default_out(["x/y"])) == "reports/x_y"

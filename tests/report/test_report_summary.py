@@ -25,7 +25,6 @@ def test_summary_matches_independent_computation(two_runs, report_ab):
     lo = min(p["flops"].min() for p in pops)
     hi = max(p["flops"].max() for p in pops)
     edges = np.geomspace(lo, hi, 9)
-    weights = []
     for run, pop in zip(summary["runs"], pops, strict=True):
         e = pop["error"].to_numpy()
         assert run["ids"] == pop["id"].tolist()
@@ -33,18 +32,6 @@ def test_summary_matches_independent_computation(two_runs, report_ab):
         np.testing.assert_allclose(x, np.unique(e))
         np.testing.assert_allclose(run["edf"]["F"], [(e < v).mean() for v in x])
         assert run["edf"]["eps"] == pytest.approx(np.sqrt(np.log(2 / 0.05) / (2 * e.size)))
-        # Normalised EDF: shared log bins, w = 1/(K' n_b), weights sum to 1.
-        counts, _ = np.histogram(pop["flops"], bins=edges)
-        which = np.clip(np.digitize(pop["flops"], edges) - 1, 0, 7)
-        w = 1.0 / ((counts > 0).sum() * counts[which])
-        norm = run["normalized"]
-        np.testing.assert_allclose(norm["weights"], w)
-        weights.append(w)
-        assert sum(norm["weights"]) == pytest.approx(1.0) == norm["weights_sum"]
-        assert norm["bins"]["counts"] == counts.tolist()
-        xn = np.array(norm["edf"]["x"])
-        np.testing.assert_allclose(norm["edf"]["F"], [w[e < v].sum() for v in xn])
-        assert norm["edf"]["n_eff"] == pytest.approx(1 / np.sum(w**2))
         # Good ranges: B = 1000 draws of round(n/4) rows with the report's seed.
         g = run["good_ranges"]
         draw = np.random.default_rng(3).integers(0, e.size, size=(1000, round(e.size / 4)))
@@ -64,10 +51,22 @@ def test_summary_matches_independent_computation(two_runs, report_ab):
     assert c["ks_pvalue"] == pytest.approx(ks_test(ea, eb)[1])
     assert 0.5 * ks.pvalue <= c["ks_pvalue"] <= ks.pvalue
     assert c["mw_pvalue"] == pytest.approx(stats.mannwhitneyu(ea, eb).pvalue)
+    # The normalised comparison by flops: shared log bins over both runs, the bins both
+    # populate, bin mass n_a n_b / (n_a + n_b) shared by the two sides.
+    counts = [np.histogram(p["flops"], bins=edges)[0] for p in pops]
+    common = (counts[0] > 0) & (counts[1] > 0)
+    mass = np.where(common, counts[0] * counts[1] / np.maximum(counts[0] + counts[1], 1), 0)
+    mass = mass / mass.sum()
+    cdfs = []
     grid = np.union1d(ea, eb)
-    fa = [weights[0][ea <= g].sum() for g in grid]
-    fb = [weights[1][eb <= g].sum() for g in grid]
-    assert c["normalized_ks_statistic"] == pytest.approx(np.max(np.abs(np.subtract(fa, fb))))
+    for pop, cnt, e in zip(pops, counts, (ea, eb), strict=True):
+        which = np.clip(np.digitize(pop["flops"], edges) - 1, 0, 7)
+        w = np.where(common[which], mass[which] / cnt[which], 0.0)
+        assert w.sum() == pytest.approx(1.0)
+        cdfs.append([w[e <= g].sum() for g in grid])
+    n = c["normalized"]["flops"]
+    assert n["K"] == 8 and n["K_common"] == common.sum()
+    assert n["ks_statistic"] == pytest.approx(np.max(np.abs(np.subtract(*cdfs))))
     assert c["better"] == "regnet_b" and "regnet_b is better than regnet_a" in c["verdict"]
 
 
@@ -85,4 +84,4 @@ def test_summary_counts_refine_and_space_diff(two_runs, report_ab):
     html = report_ab.read_text()
     assert "regnet_b is better than regnet_a" in html and "<script src" not in html
     assert "http://" not in html and "https://" not in html
-    assert html.count("data:image/png;base64,") == 6
+    assert html.count("data:image/png;base64,") == 5  # no normalised figure: plain carries

@@ -29,17 +29,19 @@ def test_resolution_difference_is_named_in_the_printed_verdict(tmp_path, monkeyp
              resolution=16, flops_range=(1e6, 1e7), n_other=2)
     monkeypatch.chdir(tmp_path)
     assert main(["report", "runs/regnet_digits", "runs/anynet_digits"]) == 0
-    verdict, path = capsys.readouterr().out.splitlines()
+    head, verdict, path = capsys.readouterr().out.splitlines()
     out = tmp_path / "reports" / "regnet_digits__vs__anynet_digits"
     assert path == str(out / "index.html")
+    assert head.startswith("regnet_digits vs anynet_digits: ") and "KS normalised by" in head
     assert verdict.startswith("The complexity-normalised comparison carries the conclusion,"
-                              " because the flops ranges barely overlap")
+                              " because their flops ranges barely overlap")
     assert "input resolution differs (8 px vs 16 px)" in verdict
     assert ("anynet_digits: 2 trials trained with another recipe (epochs 3 -> 5) are shown apart"
             in verdict)
     summary = json.loads((out / "summary.json").read_text())
     (c,) = summary["comparisons"]
     assert c["verdict"] == verdict and c["carried_by"] == "normalized"
+    assert c["headline"] == head
     assert summary["settings"]["error"] == "validation top-1 error (%)"
     assert summary["report_of"] == [str((tmp_path / "runs" / n).resolve())
                                     for n in ("regnet_digits", "anynet_digits")]
