@@ -10,7 +10,10 @@ with a short message; callers turn it into their own NasxError naming the file.
 
 from __future__ import annotations
 
+import errno
 import math
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -85,13 +88,28 @@ def decode_text(data: bytes) -> str:
     return text
 
 
+_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
 def read_text(path: str | Path) -> str:
     """The UTF-8 text of a YAML file, size-checked before it is read whole.
 
-    FileNotFoundError and other OSErrors pass through for the caller to word.
+    Only a regular file is read: a FIFO would block forever and a device never ends, so both are
+    refused (an OSError whose strerror names what it is) before a byte is read; the file is
+    opened non-blocking to look. FileNotFoundError, IsADirectoryError and other OSErrors pass
+    through for the caller to word.
     """
     path = Path(path)
-    with path.open("rb") as fh:
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as fh:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, "is a folder", str(path))
+        if not stat.S_ISREG(mode):
+            what = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+            raise OSError(errno.EINVAL, f"{what}, not a regular file", str(path))
+        os.set_blocking(fd, True)
         data = fh.read(MAX_BYTES + 1)
     return decode_text(data)
 

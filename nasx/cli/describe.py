@@ -133,6 +133,8 @@ def describe(target: str, probe: int = 0, seed: int = 0) -> JSONObject:
         if not RunStore.exists(path):
             raise NasxError("a folder but not a run (no run.db)", where=target)
         return describe_run(path)
+    if path.exists() and not path.is_file():  # a FIFO, a device: refused as every reader does
+        return describe_space(path, probe, seed)
     if path.is_file():
         if _is_spec_file(path):
             from nasx.arch.io import load_spec

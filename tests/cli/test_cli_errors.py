@@ -211,3 +211,34 @@ def test_help_into_a_closed_pipe_is_quiet(args):
     proc.stdout.close()
     err = proc.stderr.read()
     assert proc.wait(timeout=120) in (0, 141) and err == b""
+
+
+SPACE_VERBS = ("sample", "run", "describe")
+
+
+@pytest.mark.parametrize("verb", SPACE_VERBS)
+def test_a_fifo_as_the_space_file_is_refused_not_read(tmp_path, verb):
+    import os
+
+    fifo = tmp_path / "space.yaml"
+    os.mkfifo(fifo)
+    # In a child with a timeout: reading a FIFO with no writer would block forever.
+    res = subprocess.run([sys.executable, "-m", "nasx", verb, str(fifo), "--out",
+                          str(tmp_path / "r")] if verb != "describe" else
+                         [sys.executable, "-m", "nasx", verb, str(fifo)],
+                         capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path)
+    assert res.returncode == 2, res.stderr
+    assert "a FIFO, not a regular file" in _one_line(res.stderr, verb)
+    assert not (tmp_path / "r").exists()
+
+
+# (describe takes a folder as a run folder to describe: its own tests cover that)
+@pytest.mark.parametrize("verb, what", [(v, w) for v in SPACE_VERBS for w in ("device", "folder")
+                                        if (v, w) != ("describe", "folder")])
+def test_a_device_or_folder_as_the_space_file_is_one_line(tmp_path, capsys, verb, what):
+    target = "/dev/null" if what == "device" else str(tmp_path)
+    argv = [verb, target] + (["--out", str(tmp_path / "r")] if verb != "describe" else [])
+    assert main(argv) == 2
+    err = _one_line(capsys.readouterr().err, verb)
+    assert ("character device, not a regular file" in err if what == "device"
+            else "is a folder" in err)
