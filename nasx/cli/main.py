@@ -21,8 +21,15 @@ VERBS = ("sample", "describe", "ls", "train", "run", "demo", "report", "narrow",
          "fidelity", "proxies", "measure")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser with every verb registered."""
+def verb_of(argv: Sequence[str]) -> str | None:
+    """The verb ``argv`` names (its first argument that is not an option), if it is one."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first if first in VERBS else None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every verb registered, or only verb ``only``: building every
+    verb's parser imports every verb's module (a quarter of a `nasx sample`)."""
     from nasx import __version__
 
     parser = argparse.ArgumentParser(
@@ -31,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"nasx {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
-    for verb in VERBS:
+    for verb in VERBS if only is None else (only,):
         importlib.import_module(f"nasx.cli.{verb}").register(sub)
     return parser
 
@@ -41,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from nasx.errors import NasxError
 
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    parser = build_parser(verb_of(argv))
     try:
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
