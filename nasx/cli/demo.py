@@ -45,7 +45,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Sample (or reuse), train, then write the report."""
-    from nasx.cli.run import refuse_population_pruning, sample_or_reuse
+    from nasx.api.runs import refuse_population_pruning
+    from nasx.cli.run import sample_or_reuse
 
     space = Path(args.space) if args.space else find_demo_space()
     opts = exec_options(args)

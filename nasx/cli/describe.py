@@ -67,10 +67,10 @@ def describe_space(path: Path, probe: int = 0, seed: int = 0) -> JSONObject:
     """Summary of a space file (validated against its family) as the ``--json`` object."""
     import numpy as np
 
-    from nasx.cli.sample import validate_space
+    from nasx.api.spaces import load_space
     from nasx.sample import probe_space
 
-    space = validate_space(str(path))  # exactly what `nasx sample` checks before it draws
+    space = load_space(str(path))  # exactly what `nasx sample` checks before it draws
     out: JSONObject = {
         "kind": "space", "file": str(path), "name": space.name, "family": space.family,
         "n": space.n, "seed": space.seed, "sha256": space.sha256, "stages": space.stages,

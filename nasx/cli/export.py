@@ -48,16 +48,12 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Export and print what was written."""
-    from nasx.errors import ExportError
-    from nasx.export import FILES, export_trial
+    from nasx.api import export
+    from nasx.export import FILES
 
-    if args.objective != "error" and not args.best:
-        raise ExportError("--objective only applies with --best", key="--objective")
-    overrides = {"device": args.device,
-                 "data_dir": str(Path(args.data_dir).resolve()) if args.data_dir else None}
-    out = export_trial(args.run_dir, args.trial, best=args.best, objective=args.objective,
-                       formats=args.format, out=args.out, train=args.train, epochs=args.epochs,
-                       overrides={k: v for k, v in overrides.items() if v is not None})
+    out = export(args.run_dir, args.out, trial=args.trial, best=args.best,
+                 objective=args.objective, formats=args.format, train=args.train,
+                 epochs=args.epochs, device=args.device, data_dir=args.data_dir)
     doc = json.loads((Path(out) / "provenance.json").read_text())
     t = doc["trial"]
     files = [FILES[f] for f in FILES if f in doc["files"]] + ["provenance.json"]

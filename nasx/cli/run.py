@@ -28,43 +28,33 @@ def register(subparsers: Any) -> None:
 def sample_or_reuse(space: str, n: int | None, seed: int | None, out: str | None,
                     progress: bool, overrides: Mapping[str, Scalar] | None = None,
                     executor: str = "inline", address: str | None = None) -> Any:
-    """The run of (space, n, seed) in ``out``: sampled now, or the one already there.
-
-    Nothing is written before the space and the full recipe (its ``train:`` block with the
-    command line's ``overrides``) are valid, and a CUDA device the recipe asks for is present.
-    """
-    from nasx.cli.sample import check_counts, check_train_block, measurer_for, validate_space
-    from nasx.cli.train import check_device
-    from nasx.sample import create_run
-    from nasx.train.recipe import resolve_recipe
+    """The open store of the run of (space, n, seed) in ``out``: sampled now, or the one already
+    there (:func:`nasx.api.sample`). Nothing is written before the space and the full recipe
+    (its ``train:`` block with the command line's ``overrides``) are valid, and a CUDA device the
+    recipe asks for is present."""
+    from nasx.api.runs import check_recipe_device, sample
+    from nasx.api.spaces import check_counts, load_space
+    from nasx.execute.options import ExecOptions
+    from nasx.store import RunStore
 
     check_counts(space, n, seed)
-    parsed = validate_space(space)
-    check_train_block(parsed, overrides)
-    recipe = resolve_recipe(parsed.train_fixed, None, overrides, source=str(parsed.path))
-    overridden = "device" in (overrides or {})
-    check_device(recipe.device, executor, address,
-                 source="command line" if overridden else str(parsed.path),
-                 key="device" if overridden else "train.device")
-    store, s = create_run(space, n=n, seed=seed, out=out, progress=progress,
-                          measure=measurer_for(parsed))
+    parsed = load_space(space, overrides)
+    check_recipe_device(parsed, ExecOptions(executor=executor,  # type: ignore[arg-type]
+                                            address=address, overrides=dict(overrides or {})))
+    r = sample(parsed, n, seed, out, progress=progress, overrides=overrides)
+    s = r.sampling
+    assert s is not None
     what = "reusing" if s.existed else "sampled"
     print(f"{what} {s.accepted} architectures of {space} (seed {s.seed}) in {s.out}")
     if s.measured_line():
         print(f"  {s.measured_line()} ({parsed.measure.describe()})")
-    return store
-
-
-def refuse_population_pruning(opts: Any) -> None:
-    """Every trial run/demo train is sampled: refuse --prune (without --force-prune) up front."""
-    if opts.prune and not opts.force_prune:
-        from nasx.execute.pruning import population_pruning_error
-
-        raise population_pruning_error("its trials")
+    return RunStore.open(r.path)
 
 
 def run(args: argparse.Namespace) -> int:
     """Sample (or reuse) the run, then train it."""
+    from nasx.api.runs import refuse_population_pruning
+
     opts = exec_options(args)
     refuse_population_pruning(opts)
     with sample_or_reuse(args.space, args.n, args.seed, args.out, opts.progress, opts.overrides,

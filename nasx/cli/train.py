@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 from typing import Any
 
 EXECUTOR_HELP = ("ray (Ray Tune: a local Ray on loopback, or the cluster of --address / "
@@ -87,92 +86,17 @@ def before_training(store: Any, opts: Any, args: argparse.Namespace | None) -> N
         print(measure.measure_missing(store, measure.defaults(progress=False)).line(), flush=True)
 
 
-def check_device(device: str | None, executor: str, address: str | None, *,
-                 source: str = "command line", key: str = "device") -> None:
-    """TrainError when ``device`` asks for CUDA that this machine lacks and trials run here.
-
-    Trials run here with the inline executor or a fresh local Ray; a cluster's workers (--address,
-    $RAY_ADDRESS) may have GPUs the driver lacks, so those are not checked. Imports torch only
-    for a cuda device.
-    """
-    import os
-
-    from nasx.errors import TrainError
-
-    if not device or not device.startswith("cuda"):
-        return
-    if executor == "ray" and (address or os.environ.get("RAY_ADDRESS")):
-        return
-    import torch
-
-    if not torch.cuda.is_available():
-        raise TrainError(f"CUDA is not available on this machine; got {device!r} (use --device "
-                         "cpu or auto)", where=source, key=key)
-    index = device.partition(":")[2]
-    if index and int(index) >= torch.cuda.device_count():
-        raise TrainError(f"this machine has {torch.cuda.device_count()} CUDA devices; got "
-                         f"{device!r}", where=source, key=key)
-
-
-def _check_execution(args: argparse.Namespace) -> None:
-    """TrainError for an execution option outside its range (before anything is written)."""
-    import math
-
-    from nasx.errors import TrainError
-
-    rules = [
-        ("cpus_per_trial", args.cpus_per_trial, 0.0, 1024.0, False),
-        ("gpus_per_trial", args.gpus_per_trial, 0.0, 64.0, True),
-        ("max_failures", args.max_failures, 0, 1000, True),
-        ("keep_weights", args.keep_weights, 0, 10**6, True),
-    ]
-    for key, value, lo, hi, closed in rules:
-        if value is None:
-            continue
-        ok = math.isfinite(value) and (lo <= value if closed else lo < value) and value <= hi
-        if not ok:
-            shown = value if abs(value) < 1e30 else f"{value:.3g}"
-            raise TrainError(f"must be in {'[' if closed else '('}{lo:g}, {hi:g}]; got {shown}",
-                             where="command line", key=key)
-
-
 def exec_options(args: argparse.Namespace) -> Any:
-    """ExecOptions from parsed arguments (a relative --data-dir is made absolute for workers).
+    """ExecOptions from parsed arguments, checked by :func:`nasx.api.execution.options_from`."""
+    from nasx.api.execution import RECIPE_KEYS, options_from
 
-    The recipe overrides and execution options are validated here, before any verb writes
-    anything: types and ranges (TrainError naming the key and "command line") and a CUDA device
-    this machine does not have.
-    """
-    from nasx.execute import ExecOptions
-    from nasx.train.recipe import Recipe
-
-    overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
-                 "data": args.data, "device": args.device, "threads": args.threads,
-                 "data_dir": str(Path(args.data_dir).resolve()) if args.data_dir else None}
-    given = {k: v for k, v in overrides.items() if v is not None}
-    # Against the defaults here; a rule between keys (warmup_epochs <= epochs) is checked again
-    # with the space's train: block by `run`, and with the run's recipe by the driver.
-    Recipe().override(given, source="command line")
-    _check_execution(args)
-    check_device(args.device, args.executor, args.address)
-    return ExecOptions(
+    return options_from(
         executor=args.executor, address=args.address, cpus_per_trial=args.cpus_per_trial,
         gpus_per_trial=args.gpus_per_trial, max_failures=args.max_failures,
-        keep_weights=args.keep_weights, overrides=given,
-        progress=not args.no_progress, dashboard=args.dashboard, retry_failed=args.retry_failed,
+        keep_weights=args.keep_weights, retry_failed=args.retry_failed,
         prune=getattr(args, "prune", None), force_prune=getattr(args, "force_prune", False),
-    )
-
-
-def _pruning(store: Any, opts: Any) -> Any:
-    """The Optuna pruner session of ``--prune`` (a context giving None when not asked for)."""
-    import contextlib
-
-    if not opts.prune:
-        return contextlib.nullcontext(None)
-    from nasx.refine.prune import train_pruning  # optuna: only when pruning
-
-    return train_pruning(store, opts.prune)
+        progress=not args.no_progress, dashboard=args.dashboard,
+        **{k: getattr(args, k) for k in RECIPE_KEYS})
 
 
 def train_and_summarise(store: Any, opts: Any, args: argparse.Namespace | None = None) -> int:
@@ -187,14 +111,13 @@ def train_and_summarise(store: Any, opts: Any, args: argparse.Namespace | None =
     import statistics
     import sys
 
-    from nasx.execute import train_run
+    from nasx.api.runs import train_store
     from nasx.execute.progress import failure_summary
     from nasx.store import TrialStatus as S
 
     before_training(store, opts, args)
     started = time.monotonic()
-    with _pruning(store, opts) as pruner:
-        counts = train_run(store, opts, pruner=pruner)
+    counts = train_store(store, opts)
     done = store.finished(origins=None, any_recipe=True, stopped_early=True).trials
     errors = sorted((t.error, t.id) for t in done if t.error is not None)
     total = sum(counts.values())

@@ -98,7 +98,7 @@ def _check_target(out: Path, space: SearchSpace, n: int, seed: int) -> bool:
 
 
 def create_run(
-    space_path: str | Path,
+    space_path: str | Path | SearchSpace,
     n: int | None = None,
     seed: int | None = None,
     out: str | Path | None = None,
@@ -106,14 +106,16 @@ def create_run(
     max_attempts: int | None = None,
     measure: Measurer | None = None,
 ) -> tuple[RunStore, SampleSummary]:
-    """Load a space, sample ``n`` trials and write ``out`` (default ``runs/<space name>``).
+    """Sample ``n`` trials of a space (a loaded one, or a path loaded here) and write ``out``
+    (default ``runs/<space name>``).
 
     Re-running with the same space, n and seed into the same folder changes nothing. A space
     with measured constraints needs ``measure`` (``nasx.measure.probe.constraint_measurer``);
     what it measured for each trial goes to the run's measurements table.
     """
     started = time.monotonic()
-    space = load_space(space_path)
+    space = space_path if isinstance(space_path, SearchSpace) else load_space(space_path)
+    space_path = space.path if isinstance(space_path, SearchSpace) else space_path
     n = space.n if n is None else n
     seed = space.seed if seed is None else seed
     if n < 1:

@@ -29,7 +29,7 @@ KEY = {"latency_ms": "latency_ms_b1_torch_cpu", "memory_mb": "memory_mib_b1_trai
 
 def _run(tmp_path: Path, text: str, fill, n: int = 5) -> Path:
     """A run of ``n`` trials of the space ``text`` with synthetic errors."""
-    from nasx.cli.sample import measurer_for
+    from nasx.api.spaces import measurer_for
     from nasx.space import load_space
 
     space = tmp_path / "space.yaml"

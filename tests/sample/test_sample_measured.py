@@ -175,7 +175,7 @@ def test_refine_feasibility_applies_the_same_hook(tmp_path):
 
 
 def test_no_torch_for_a_space_without_measured_constraints():
-    code = ("import sys\nfrom nasx.cli.sample import measurer_for, validate_space\n"
+    code = ("import sys\nfrom nasx.api.spaces import measurer_for, load_space as validate_space\n"
             f"assert measurer_for(validate_space({str(DIGITS)!r})) is None\n"
             "assert 'torch' not in sys.modules, 'torch imported'\n")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)

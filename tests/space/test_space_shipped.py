@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nasx.cli.sample import check_train_block
+from nasx.api.spaces import check_train_block
 from nasx.sample import bind, sample_space
 from nasx.space import load_space, within
 

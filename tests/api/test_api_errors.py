@@ -1,0 +1,60 @@
+"""A library caller gets the CLI's error for the same bad input: the same NasxError subclass,
+whose message is the CLI's one line (a test per verb)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from nasx import api
+from nasx.cli.main import main
+from nasx.errors import NasxError
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "analysis"))
+
+from synth_runs import make_run  # noqa: E402
+
+BAD_SPACE = "name: bad\nfamily: regnet\nn: 4\nparams:\n  depth: {int: [4, 2]}\n"
+
+
+def _cases(tmp: Path) -> list[tuple[str, list[str], object]]:
+    """(verb, CLI arguments, the API call) with the same bad input."""
+    space = tmp / "bad.yaml"
+    space.write_text(BAD_SPACE, encoding="utf-8")
+    run = make_run(tmp / "r", "r", n=8, seed=1)
+    missing = str(tmp / "no_such_run")
+    return [
+        ("sample", ["sample", str(space), "--out", str(tmp / "o1")],
+         lambda: api.sample(space, out=tmp / "o1")),
+        ("sample", ["sample", "regnet_digits", "--n", "0", "--out", str(tmp / "o2")],
+         lambda: api.sample("regnet_digits", n=0, out=tmp / "o2")),
+        ("run", ["run", "regnet_digits", "--epochs", "0", "--out", str(tmp / "o3"),
+                 "--executor", "inline"],
+         lambda: api.run("regnet_digits", out=tmp / "o3", epochs=0)),
+        ("train", ["train", missing, "--executor", "inline"],
+         lambda: api.train(missing)),
+        ("report", ["report", str(run), "--bins", "0", "--out", str(tmp / "rep")],
+         lambda: api.report(run, out=tmp / "rep", bins=0)),
+        ("report", ["report", str(run), missing], lambda: api.compare(run, missing)),
+        ("export", ["export", str(run), "--trial", "1", "--objective", "pareto", "--out",
+                    str(tmp / "x")],
+         lambda: api.export(run, tmp / "x", trial=1, objective="pareto")),
+        ("narrow", ["narrow", missing, "--out", str(tmp / "n.yaml")],
+         lambda: api.narrow(missing, tmp / "n.yaml")),
+        ("refine", ["refine", str(run), "--trials", "0", "--executor", "inline"],
+         lambda: api.refine(run, 0)),
+        ("describe", ["describe", str(space)], lambda: api.load_space(space)),
+    ]
+
+
+@pytest.mark.parametrize("i", range(10))
+def test_the_api_raises_what_the_cli_prints(tmp_path, capsys, i):
+    verb, argv, call = _cases(tmp_path)[i]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"nasx {verb}: error: ") and err.count("\n") == 1, err
+    with pytest.raises(NasxError) as info:
+        call()  # type: ignore[operator]
+    assert err.strip() == f"nasx {verb}: error: {info.value}"
