@@ -24,7 +24,7 @@ DOC = REPO / "docs" / "internals.md"
 # Heavy libraries and the packages that may import them (docs/internals.md, "Layer table").
 TORCH = ("torch", "torchvision", "safetensors", "onnx", "onnxruntime")
 NO_TORCH = {"space", "arch", "sample", "store", "analysis", "errors", "yamlio", "constants",
-            "fsutil", "fmt", "pareto", "types"}
+            "fsutil", "fmt", "pareto", "types", "status"}
 ONLY_IN = {"ray": {"execute"}, "optuna": {"refine"}, "seaborn": {"report"},
            "matplotlib": {"report"}}
 

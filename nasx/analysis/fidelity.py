@@ -28,6 +28,7 @@ from scipy import stats
 
 from nasx.analysis.jsonable import SKIP
 from nasx.analysis.load import population_mask  # the one population rule
+from nasx.status import TrialStatus
 from nasx.types import Scalar
 
 ORIGIN = "fidelity"
@@ -245,7 +246,7 @@ def _epochs(recipe: object) -> int | None:
 
 def _ok(frame: pd.DataFrame) -> pd.Series:
     err = pd.to_numeric(frame["error"], errors="coerce")
-    return (frame["status"] == "done") & err.map(lambda e: bool(np.isfinite(e)))
+    return (frame["status"] == TrialStatus.DONE) & err.map(lambda e: bool(np.isfinite(e)))
 
 
 def fidelity_of(frame: pd.DataFrame, run_recipe: Mapping[str, Scalar] | None, *,

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from nasx.cli.train import EXECUTOR_HELP
+from nasx.status import TrialStatus as S
 
 
 def register(subparsers: Any) -> None:
@@ -69,13 +70,13 @@ def run(args: argparse.Namespace) -> int:
     shown = ", ".join(str(i) for i in out.models[:10]) + (" ..." if len(out.models) > 10 else "")
     print(f"{name}: retrained {len(out.models)} of {out.population} finished sampled models"
           f" (trials {shown}); {len(out.added)} retrains added, {out.planned} planned; fidelity"
-          f" trials {c['done']} done, {c['failed']} failed, {c['diverged']} diverged,"
-          f" {c['pending'] + c['running']} pending, in {time.monotonic() - started:.1f} s"
+          f" trials {c[S.DONE]} done, {c[S.FAILED]} failed, {c[S.DIVERGED]} diverged,"
+          f" {c[S.PENDING] + c[S.RUNNING]} pending, in {time.monotonic() - started:.1f} s"
           f" ({opts.executor})", flush=True)
     for line in (fid.lines() if fid is not None else ["no finished retrains yet"]):
         print(line, flush=True)
-    if c["failed"]:
-        print(f"nasx: {c['failed']} retrains failed; `nasx fidelity {args.run} --retry-failed`"
+    if c[S.FAILED]:
+        print(f"nasx: {c[S.FAILED]} retrains failed; `nasx fidelity {args.run} --retry-failed`"
               " trains them again", file=sys.stderr)
         return 1
     return 0

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from nasx.errors import printable
+from nasx.status import TrialStatus as S
 from nasx.store.records import STATUSES
 from nasx.types import JSONObject, JSONValue
 
@@ -132,7 +133,7 @@ def _table(title: str, columns: list[str], rows: list[list[str]], left: set[str]
 
 def _status_cell(r: JSONObject) -> str:
     """The status, with the epoch a running (or pruned) trial has reached: ``running 3/10``."""
-    if r["status"] in ("running", "pruned") and r["of_epochs"]:
+    if r["status"] in (S.RUNNING, S.PRUNED) and r["of_epochs"]:
         return f"{r['status']} {r['epochs']}/{r['of_epochs']}"
     return str(r["status"])
 

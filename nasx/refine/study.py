@@ -148,12 +148,12 @@ def _tell_from_store(study: optuna.Study, trial: optuna.trial.Trial | int, rec: 
     """Tell Optuna how a stored trial ended; returns done | failed | pruned."""
     if rec.status is TrialStatus.PRUNED or (is_finished(rec) and rec.stopped_early):
         study.tell(trial, state=TrialState.PRUNED)  # (stopped_early: a run of nasx < 0.3)
-        return "pruned"
+        return TrialStatus.PRUNED
     if is_finished(rec):
         study.tell(trial, _objective_values(rec, objectives, costs.figures(rec.spec)))
-        return "done"
+        return TrialStatus.DONE
     study.tell(trial, state=TrialState.FAIL)
-    return "failed"
+    return TrialStatus.FAILED
 
 
 def _count(summary: RefineSummary, outcome: str) -> None:

@@ -10,8 +10,10 @@ from nasx.analysis.power import POWER
 from nasx.analysis.results import PairComparison, RunSummary, Summary
 from nasx.report import figures
 from nasx.report.html import figure, fmt, pre, recipe_block, table
+from nasx.status import TrialStatus as S
 
-STATUS_COLS = ("done", "pruned", "failed", "diverged", "pending", "running")
+# the overview's columns: every status, the finished ones first
+STATUS_COLS = (S.DONE, S.PRUNED, S.FAILED, S.DIVERGED, S.PENDING, S.RUNNING)
 
 
 def overview(s: Summary) -> str:

@@ -1,4 +1,5 @@
-"""What the run store holds, as typed objects: trial status and origin, new trials, trial records.
+"""What the run store holds, as typed objects: new trials and trial records (their status and
+origin are :mod:`nasx.status`'s, re-exported here).
 
 The one conversion between the trials table and these objects lives here (:func:`encode_new`,
 :func:`decode_row`): everything above the store reads attributes, never JSON cells.
@@ -10,51 +11,16 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeGuard, cast
 
 from nasx.arch.spec import ArchSpec
 from nasx.errors import NasxError, StoreError, printable
+from nasx.status import Origin, TrialStatus
 from nasx.train.job import EpochRecord, Metrics
 from nasx.train.recipe import Recipe
 from nasx.types import JSONObject, JSONValue, Scalar
-
-
-class TrialStatus(StrEnum):
-    """Where a trial stands; a str, so ``status == "done"`` and the SQLite CHECK keep working.
-
-    Adding a status: a member here (the schema's CHECK and ``nasx ls --status`` derive from it),
-    then decide whether :meth:`final` holds it and what the driver does with it (execute/plan).
-    """
-
-    PENDING = "pending"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    DIVERGED = "diverged"
-    # stopped by a pruner after an evaluated epoch: a partial curve, never a finished model
-    PRUNED = "pruned"
-
-    @classmethod
-    def final(cls) -> tuple[TrialStatus, ...]:
-        """The statuses a trial ends in (what ``RunStore.finish`` accepts)."""
-        return (cls.DONE, cls.FAILED, cls.DIVERGED, cls.PRUNED)
-
-
-class Origin(StrEnum):
-    """Who made a trial: drawn from the space, suggested by refine, or retrained by fidelity.
-
-    A ``fidelity`` trial repeats a finished sampled trial (``repeat_of``) with another seed or a
-    longer schedule (``repeat_epochs``): a measurement of the population's noise, never a model
-    of the search (the finished-population query leaves it out unless asked by name).
-    """
-
-    SAMPLED = "sampled"
-    REFINE = "refine"
-    FIDELITY = "fidelity"
-
 
 STATUSES = tuple(s.value for s in TrialStatus)
 ORIGINS = tuple(o.value for o in Origin)
