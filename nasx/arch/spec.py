@@ -108,11 +108,6 @@ class ArchSpec:
         """Output width per stage."""
         return [s.width for s in self.stages]
 
-    @property
-    def out_width(self) -> int:
-        """Channels entering the classifier."""
-        return self.head.width or (self.stages[-1].width if self.stages else self.stem.width)
-
     def blocks(self, per_stage: int | None = None) -> Iterator[BlockSpec]:
         """Every block in order, with its input/output/inner widths resolved.
 

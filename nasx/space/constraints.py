@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
 from typing import Any
 
 from nasx.yamlio import shorten
@@ -71,16 +70,6 @@ def within(value: float, bounds: tuple[Bound, Bound]) -> bool:
     """Whether ``lo <= value <= hi`` (an open side always holds)."""
     lo, hi = bounds
     return (lo is None or value >= lo) and (hi is None or value <= hi)
-
-
-def first_violation(
-    quantities: Mapping[str, float], constraints: Mapping[str, tuple[Bound, Bound]]
-) -> str | None:
-    """The first constraint key whose quantity lies outside its bounds, or None."""
-    for key, bounds in constraints.items():
-        if not within(quantities[key], bounds):
-            return key
-    return None
 
 
 def apply_relation(values: list[Any], relation: str | None) -> list[Any]:
