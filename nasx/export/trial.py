@@ -16,14 +16,13 @@ import torch
 from nasx.arch.spec import ArchSpec
 from nasx.errors import ExportError, NasxError
 from nasx.export.formats import (
+    EXPORT_FORMATS,
     FILES,
     FORMATS,
     NEEDS_WEIGHTS,
+    Exportable,
     example_input,
     parse_formats,
-    write_onnx,
-    write_torchscript,
-    write_weights,
 )
 from nasx.export.preprocess import preprocessing
 from nasx.export.provenance import Training, provenance, write_json
@@ -196,9 +195,8 @@ def _recipe_notes(store: RunStore, choice: Choice,
 
 def _write(store: RunStore, choice: Choice, fmts: tuple[str, ...], tmp: Path, *,
            recipe: tuple[Recipe, list[str], str] | None) -> None:
-    """Write every requested file, then provenance.json, into ``tmp``."""
-    from nasx.arch.io import save_spec
-
+    """Write every requested file (each by its registry entry's writer), then provenance.json,
+    into ``tmp``."""
     t = choice.trial
     spec = t.spec
     notes = list(choice.left_out) + _recipe_notes(store, choice, recipe)
@@ -212,18 +210,17 @@ def _write(store: RunStore, choice: Choice, fmts: tuple[str, ...], tmp: Path, *,
             notes.append(f"{why}: wrote no weights, TorchScript or ONNX; "
                          "pass --train [--epochs E] to train it first")
     shape = (1, spec.in_channels, spec.resolution, spec.resolution)
-    if "yaml" in fmts:
-        save_spec(spec, tmp / FILES["yaml"])
-    dynamic = None
+    item = Exportable(spec)
     if state is not None and any(f in NEEDS_WEIGHTS for f in fmts):
         model = _model(spec, state, str(store.root / (t.weights or "trained weights")))
-        x = example_input(shape, seed=t.seed)
-        if "safetensors" in fmts:
-            write_weights(model.state_dict(), tmp / FILES["safetensors"])
-        if "torchscript" in fmts:
-            write_torchscript(model, x, tmp / FILES["torchscript"])
-        if "onnx" in fmts:
-            dynamic = write_onnx(model, x, tmp / FILES["onnx"])
+        item = Exportable(spec, model, example_input(shape, seed=t.seed))
+    dynamic = None
+    for name in fmts:  # every asked format's writer, from the registry
+        fmt = EXPORT_FORMATS[name]
+        if fmt.needs_weights and item.model is None:
+            continue
+        out = fmt.write(item, tmp / fmt.file)
+        dynamic = out if out is not None else dynamic
     written = {f: FILES[f] for f in fmts if (tmp / FILES[f]).is_file()}
     skipped = [f for f in fmts if f in NEEDS_WEIGHTS and f not in written]
     # The preprocessing of the data the exported weights were trained on.

@@ -70,7 +70,12 @@ def test_failure_mid_export_leaves_nothing(run_dir, tmp_path, monkeypatch):
     def broken(*args: object) -> bool:
         raise ExportError("ONNX export failed: simulated")
 
-    monkeypatch.setattr(trial_mod, "write_onnx", broken)
+    import dataclasses
+
+    from nasx.export import formats
+
+    onnx = dataclasses.replace(formats.EXPORT_FORMATS["onnx"], write=broken)
+    monkeypatch.setattr(trial_mod, "EXPORT_FORMATS", {**formats.EXPORT_FORMATS, "onnx": onnx})
     with pytest.raises(ExportError, match="simulated"):
         export_trial(run_dir, 1, out=tmp_path / "out")
     assert _only(tmp_path) == []
