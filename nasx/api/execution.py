@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nasx.execute.options import ExecOptions
+if TYPE_CHECKING:
+    from nasx.execute.options import ExecOptions
 
 
 def check_device(device: str | None, executor: str, address: str | None, *,
@@ -71,6 +72,7 @@ def options_from(executor: str = "inline", address: str | None = None,
     ``batch_size``, ``lr``, ``data``, ``data_dir`` (made absolute for workers), ``device``,
     ``threads``) by type and range, execution options by range (TrainError naming the key and
     "command line"), and a CUDA device this machine does not have."""
+    from nasx.execute.options import ExecOptions
     from nasx.train.recipe import Recipe
 
     unknown = sorted(set(recipe) - set(RECIPE_KEYS))

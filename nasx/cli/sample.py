@@ -34,7 +34,7 @@ def _si(x: float) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Sample the space, write the run and print a summary."""
-    from nasx.api import sample
+    from nasx.api.runs import sample
 
     run = sample(args.space, n=args.n, seed=args.seed, out=args.out,
                  progress=not args.no_progress, max_attempts=args.max_attempts)
