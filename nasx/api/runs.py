@@ -118,6 +118,8 @@ def train(run: str | Path | Run, options: ExecOptions | None = None, **kwargs: A
 
     opts = options if options is not None else execution_options(**kwargs)
     with RunStore.open(read_run(run).path) as store:
+        if isinstance(run, Run) and run.space is not None:
+            store.adopt_space(run.space)  # parsed once for sample + train
         return train_store(store, opts)
 
 

@@ -162,10 +162,9 @@ def compute_missing(store: Any, args: argparse.Namespace,
 def _recipes(store: Any, overrides: Mapping[str, Any] | None) -> Callable[[Any], Any]:
     """Trial -> the recipe its proxies use: the one it was trained with, else the space's
     ``train:`` block with its sampled hparams and ``overrides``."""
-    from nasx.execute.plan import train_block
     from nasx.train.recipe import resolve_recipe
 
-    block = train_block(store.space_path)
+    block = store.space().train_fixed
     return lambda t: t.recipe or resolve_recipe(block, t.hparams, overrides,
                                                 source=str(store.space_path))
 

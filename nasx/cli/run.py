@@ -48,7 +48,9 @@ def sample_or_reuse(space: str, n: int | None, seed: int | None, out: str | None
     print(f"{what} {s.accepted} architectures of {space} (seed {s.seed}) in {s.out}")
     if s.measured_line():
         print(f"  {s.measured_line()} ({parsed.measure.describe()})")
-    return RunStore.open(r.path)
+    store = RunStore.open(r.path)
+    store.adopt_space(parsed)  # parsed once for the whole command
+    return store
 
 
 def run(args: argparse.Namespace) -> int:

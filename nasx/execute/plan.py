@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
-from nasx.space import load_space
 from nasx.store import Origin, RunStore, TrialRecord, TrialStatus
 from nasx.train import population
 from nasx.train.job import TrialJob
 from nasx.train.recipe import resolve_recipe
 from nasx.types import Scalar
-
-
-def train_block(space_path: Path) -> dict[str, Scalar]:
-    """Fixed values of the ``train:`` block of the run's copy of its space file."""
-    return dict(load_space(space_path).train_fixed)
 
 
 @dataclass(frozen=True)
@@ -58,7 +51,7 @@ def population_recipe(store: RunStore) -> dict[str, Scalar] | None:
 
 def choose_recipe(store: RunStore, overrides: Mapping[str, Scalar]) -> RecipeChoice:
     """Resolve a call's recipe against the run's population (validated; nothing written)."""
-    space = load_space(store.space_path)
+    space = store.space()
     sampled = tuple(sorted(space.train_dists))
     source = str(store.space_path)
     asked = resolve_recipe(space.train_fixed, None, overrides, source=source).to_dict()
@@ -111,7 +104,7 @@ def build_jobs(store: RunStore, trials: list[TrialRecord], overrides: Mapping[st
 
     Every recipe is resolved before anything runs, so a bad override fails fast and cleanly.
     """
-    block = train_block(store.space_path)
+    block = store.space().train_fixed
     jobs: dict[int, TrialJob] = {}
     for t in trials:
         recipe = resolve_recipe(block, t.hparams, overrides, source=str(store.space_path))

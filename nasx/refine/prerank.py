@@ -80,13 +80,12 @@ class Prerank:
         import torch
 
         from nasx.data.base import DataCache
-        from nasx.execute.plan import train_block
         from nasx.proxies import proxies_of
         from nasx.train.recipe import resolve_recipe
 
         if self._cache is None:
             self._cache = DataCache()
-        recipe = resolve_recipe(train_block(self.store.space_path), nt.hparams, self.overrides,
+        recipe = resolve_recipe(self.store.space().train_fixed, nt.hparams, self.overrides,
                                 source=str(self.store.space_path))
         before = torch.get_num_threads()
         torch.set_num_threads(self.threads)  # process-wide: restored below

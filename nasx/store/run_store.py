@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from nasx.errors import StoreError, printable
+from nasx.space import SearchSpace
 from nasx.store.finished import Finished, finished_population, run_recipe_of
 from nasx.store.records import (
     ORIGINS,
@@ -70,6 +71,7 @@ class RunStore:
     def __init__(self, root: Path, conn: sqlite3.Connection) -> None:
         self.root = root
         self._conn = conn
+        self._space: SearchSpace | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     @classmethod
@@ -198,6 +200,20 @@ class RunStore:
     def space_text(self, missing_ok: bool = False) -> str:
         """The run's copy of its space file as text (``missing_ok``: "" when absent)."""
         return read_space_copy(self.space_path, missing_ok)
+
+    def space(self) -> SearchSpace:
+        """The run's copy of its space file, parsed once per open store (SpaceError if bad)."""
+        if self._space is None:
+            from nasx.space import load_space
+
+            self._space = load_space(self.space_path)
+        return self._space
+
+    def adopt_space(self, space: SearchSpace) -> None:
+        """Use ``space``, parsed already by the caller, as the run's (when it is the same text),
+        so that one command parses its space file once."""
+        if space.text == self.space_text(missing_ok=True):
+            self._space = space
 
     @property
     def weights_dir(self) -> Path:

@@ -58,3 +58,23 @@ def test_the_api_raises_what_the_cli_prints(tmp_path, capsys, i):
     with pytest.raises(NasxError) as info:
         call()  # type: ignore[operator]
     assert err.strip() == f"nasx {verb}: error: {info.value}"
+
+
+def test_nasx_run_parses_its_space_file_once(tmp_path, monkeypatch, capsys):
+    import nasx.space.schema as schema
+
+    calls: list[str] = []
+    parse = schema.parse_space
+
+    def counting(text: str, path: object) -> object:
+        calls.append(str(path))
+        return parse(text, path)
+
+    monkeypatch.setattr(schema, "parse_space", counting)
+    argv = ["run", "regnet_digits", "--n", "2", "--epochs", "1", "--executor", "inline",
+            "--out", str(tmp_path / "r"), "--no-progress"]
+    assert main(argv) == 0
+    assert len(calls) == 1, calls
+    calls.clear()
+    assert main(argv) == 0  # resumed: the run's copy is not parsed again either
+    assert len(calls) == 1, calls

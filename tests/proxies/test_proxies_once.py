@@ -68,7 +68,6 @@ def test_proxies_once_per_architecture_seed_and_data(
 
 def test_a_copy_equals_a_fresh_computation(run: tuple[Path, dict[str, int]]) -> None:
     """What the copy stands for: the proxies of the repeat, computed on their own."""
-    from nasx.execute.plan import train_block
     from nasx.proxies import proxies_of
     from nasx.train.recipe import resolve_recipe
 
@@ -76,7 +75,7 @@ def test_a_copy_equals_a_fresh_computation(run: tuple[Path, dict[str, int]]) -> 
     assert main(["proxies", str(root), *ONLY, "--no-progress"]) == 0
     with RunStore.open(root, readonly=True) as store:
         dup = store.get(ids["dup"])
-        block = train_block(store.space_path)
+        block = store.space().train_fixed
         stored = get_proxies(store)[ids["dup"]]
     fresh = proxies_of(dup.spec, resolve_recipe(block, dup.hparams, None), dup.seed,
                        batch_size=16, names=["snip", "synflow"])
