@@ -17,11 +17,23 @@ from nasx.errors import SpaceError
 from nasx.space import ChoiceDist, Fixed, Param, SearchSpace
 from nasx.yamlio import shorten
 
-# The largest value a space may give keys whose size the sampler pays for before it can count
-# anything (a RegNet of depth d draws d block widths per candidate, the RegNet screen a
-# 2048 x d matrix); every family shares the key names. Other sizes are bounded by the space's
-# number limits and by the sampler's complexity limit.
-VALUE_LIMITS: dict[str, int] = {"depth": 1000, "resolution": 4096, "base_resolution": 4096}
+
+def _value_limits() -> dict[str, int]:
+    """Key name -> the largest value nasx samples, from the families' value models (``hi``):
+    the keys whose size the sampler pays for before it can count anything (a RegNet of depth d
+    draws d block widths per candidate, the RegNet screen a 2048 x d matrix). Checked before a
+    space is bound to its family, so a name means one limit in every family."""
+    out: dict[str, int] = {}
+    for family in FAMILIES.values():
+        assert family.model is not None
+        for key in family.model.by_name.values():
+            if key.hi is not None:
+                assert out.setdefault(key.name, int(key.hi)) == int(key.hi), key.name
+    return out
+
+
+# Other sizes are bounded by the space's number limits and by the sampler's complexity limit.
+VALUE_LIMITS: dict[str, int] = _value_limits()
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from nasx.arch.families.anynet import MODEL as ANYNET
+from nasx.arch.families.model import ValueModel
+from nasx.arch.families.regnet import MODEL as REGNET
 from nasx.constants import WIDTH_QUANTUM as QUANT
 from nasx.sample.accept import COMPLEXITY_KEYS, INVALID
 from nasx.sample.stage_count import compatible, count_stages
@@ -61,22 +64,20 @@ def _column(cols: Columns, defaults: Mapping[str, Any], keys: tuple[str, ...],
     return None
 
 
-def _is_int(x: np.ndarray) -> np.ndarray:
-    """Integral values >= 1 (and small enough for int64 arithmetic)."""
-    return (x >= 1) & (x == np.floor(x)) & (x < 2**31)
-
-
 def _stem_stride(cols: Columns, defaults: Mapping[str, Any], size: int) -> np.ndarray:
     """2 for the imagenet stem, 1 for cifar, 0 for anything the decoder must judge."""
     stem = cols["stem"] if "stem" in cols else np.full(size, defaults.get("stem"), dtype=object)
     return np.where(stem == "imagenet", 2, np.where(stem == "cifar", 1, 0))
 
 
-def _common(c: dict[str, np.ndarray], stem_stride: np.ndarray) -> np.ndarray:
-    """Whether the stem, input and SE values are ones the screen can count."""
-    ints = [c[k] for k in INPUT_KEYS]
-    return (np.logical_and.reduce([_is_int(x) for x in ints]) & (c["se_ratio"] >= 0)
-            & (stem_stride > 0))
+def _common(model: ValueModel, c: dict[str, np.ndarray], stem_stride: np.ndarray) -> np.ndarray:
+    """Whether the stem, input and SE values are ones the screen can count (in their ranges)."""
+    return model.admits({k: c[k] for k in (*INPUT_KEYS, "se_ratio")}) & (stem_stride > 0)
+
+
+def _bot_mul_ok(b: np.ndarray) -> np.ndarray:
+    """A bottleneck multiplier the width rounding can use: a fraction, or a whole number."""
+    return (b <= 1) | (b == np.floor(b))
 
 
 def _complexity_verdicts(idx: np.ndarray, c: dict[str, np.ndarray], stem_stride: np.ndarray,
@@ -108,12 +109,10 @@ def screen_regnet(cols: Columns, defaults: Mapping[str, Any], size: int,
         return None
     c: dict[str, np.ndarray] = {k: v for k, v in col.items() if v is not None}
     stem_stride = _stem_stride(cols, defaults, size)
-    b, wa, wm = c["bot_mul"], c["wa"], c["wm"]
-    known = (
-        _common(c, stem_stride) & _is_int(c["depth"]) & (c["depth"] <= 4096)
-        & _is_int(c["group_w"]) & (c["w0"] > 0) & (wa >= 0) & np.isfinite(wa) & (wm > 1)
-        & np.isfinite(wm) & (b > 0) & ((b <= 1) | (b == np.floor(b)))
-    )
+    # Ranges from the family's value model: the screen counts what the decoder would accept.
+    known = (_common(REGNET, c, stem_stride) & _bot_mul_ok(c["bot_mul"])
+             & REGNET.admits({k: c[k] for k in ("depth", "w0", "wa", "wm", "group_w",
+                                                  "bot_mul")}))
     reasons = np.full(size, None, dtype=object)
     idx = np.flatnonzero(known)
     if idx.size:
@@ -189,10 +188,10 @@ def screen_anynet(cols: Columns, defaults: Mapping[str, Any], size: int,
     depths, widths, b, g = (np.stack(per[k], axis=1)
                             for k in ("depth", "width", "bot_mul", "group_w"))
     stem_stride = _stem_stride(cols, defaults, size)
-    known = (
-        _common(c, stem_stride) & (_is_int(depths) & _is_int(widths) & _is_int(g)
-                                   & (b > 0) & ((b <= 1) | (b == np.floor(b)))).all(axis=1)
-    )
+    key = ANYNET.by_name
+    known = _common(ANYNET, c, stem_stride) & (
+        key["depth"].admits(depths) & key["width"].admits(widths) & key["group_w"].admits(g)
+        & key["bot_mul"].admits(b) & _bot_mul_ok(b)).all(axis=1)
     reasons = np.full(size, None, dtype=object)
     if "num_stages" in constraints and _outside(np.array([n_stages]),
                                                 constraints["num_stages"])[0]:

@@ -14,8 +14,12 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
+import numpy as np
+
 from nasx.constants import INPUT_DEFAULTS
 from nasx.types import Scalar
+
+INT_MAX = 2**31  # integral values beyond this are not sampled (int64 arithmetic downstream)
 
 Kind = Literal["int", "float", "choice"]
 
@@ -26,7 +30,9 @@ class Key:
 
     ``required`` keys have no default. A ``per_stage`` key is given as ``KEY_1 .. KEY_n`` or once,
     unsuffixed, for every stage; ``stage_defaults`` are its defaults ``KEY_1 .. KEY_n``.
-    Ranges: ``lo`` (at least), ``gt`` (greater than), ``options`` (a choice).
+    Ranges: ``lo`` (at least), ``gt`` (greater than), ``hi`` (the largest value nasx samples or
+    decodes: a key whose size the sampler pays for before it can count anything, see
+    :data:`nasx.sample.bind.VALUE_LIMITS`), ``options`` (a choice).
     """
 
     name: str
@@ -36,6 +42,7 @@ class Key:
     required: bool = False
     lo: float | None = None
     gt: float | None = None
+    hi: float | None = None
     options: tuple[str, ...] = ()
     per_stage: bool = False
     stage_defaults: tuple[Scalar, ...] = ()
@@ -45,11 +52,24 @@ class Key:
         """The range in words for the docs table (``>= 1``, ``> 0``, ``imagenet | cifar``)."""
         if self.options:
             return " \\| ".join(self.options)
-        if self.gt is not None:
-            return f"> {self.gt:g}"
+        low = (f"> {self.gt:g}" if self.gt is not None
+               else f">= {self.lo:g}" if self.lo is not None else "")
+        high = f"<= {self.hi:g}" if self.hi is not None else ""
+        return ", ".join(t for t in (low, high) if t) or "any"
+
+    def admits(self, x: np.ndarray) -> np.ndarray:
+        """Elementwise: the values (float64) this key's range holds: finite, integral for an int
+        key, and within lo / gt / hi; what a vectorised screen may count without the decoder."""
+        ok = np.isfinite(x)
+        if self.kind == "int":
+            ok &= (x == np.floor(x)) & (np.abs(x) < INT_MAX)
         if self.lo is not None:
-            return f">= {self.lo:g}"
-        return "any"
+            ok &= x >= self.lo
+        if self.gt is not None:
+            ok &= x > self.gt
+        if self.hi is not None:
+            ok &= x <= self.hi
+        return ok
 
     @property
     def default_text(self) -> str:
@@ -63,7 +83,8 @@ class Key:
 
 # The input keys every family accepts (defaults: nasx.constants.INPUT_DEFAULTS).
 INPUT_KEYS: tuple[Key, ...] = (
-    Key("resolution", "int", "input image size (pixels)", INPUT_DEFAULTS["resolution"], lo=1),
+    Key("resolution", "int", "input image size (pixels)", INPUT_DEFAULTS["resolution"], lo=1,
+        hi=4096),
     Key("in_channels", "int", "input channels", INPUT_DEFAULTS["in_channels"], lo=1),
     Key("num_classes", "int", "classes of the classifier", INPUT_DEFAULTS["num_classes"], lo=1),
 )
@@ -78,6 +99,13 @@ class ValueModel:
             {k.name: k for k in (*keys, *INPUT_KEYS)}
         )
         assert len(self.by_name) == len(keys) + len(INPUT_KEYS), "duplicate key"
+
+    def admits(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Elementwise AND of :meth:`Key.admits` over the given columns (by key name)."""
+        out = np.ones(len(next(iter(columns.values()))), dtype=bool)
+        for name, x in columns.items():
+            out &= self.by_name[name].admits(x)
+        return out
 
     @property
     def scalar_keys(self) -> frozenset[str]:

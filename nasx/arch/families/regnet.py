@@ -21,7 +21,7 @@ __all__ = ["FAMILY", "MODEL", "STEMS", "bottleneck_stage", "build", "quantized_s
            "stem_spec"]
 
 MODEL = ValueModel(
-    Key("depth", "int", "d: blocks in all", required=True, lo=1),
+    Key("depth", "int", "d: blocks in all", required=True, lo=1, hi=1000),
     Key("w0", "float", "initial width", required=True, gt=0),
     Key("wa", "float", "slope of the linear widths", required=True, lo=0),
     Key("wm", "float", "width multiplier between stages", required=True, gt=1),

@@ -30,7 +30,8 @@ RESNET_DEPTHS: Mapping[str, tuple[int, ...]] = {
 }
 
 MODEL = ValueModel(
-    Key("depth", "int", "blocks of stage i (ResNet-50's by default)", lo=1, per_stage=True,
+    Key("depth", "int", "blocks of stage i (ResNet-50's by default)", lo=1, hi=1000,
+        per_stage=True,
         stage_defaults=RESNET_DEPTHS["resnet50"]),
     Key("groups", "int", "G: groups of the 3x3 conv", 1, lo=1),
     Key("width_per_group", "int", "d: width per group (64 when no target is given)", lo=1),
