@@ -1,7 +1,7 @@
 """The measuring hook of a space's measured constraints (``latency_ms``, ``memory_mb``).
 
 The sampler is torch-free, so it judges measured constraints through a callable the CLI builds
-here and passes in (``nasx.sample.measured``): spec -> {constraint key -> Measurement}, measured
+here and passes in (``nasx.sample.accept.Measurer``): spec -> {constraint key -> Measurement}, measured
 as the space's ``measure:`` block says (default: batch 1, eager PyTorch on one CPU thread, median
 of 20 timed runs after 5 warm-up runs; ``memory_mb`` is the training-step memory of
 :func:`nasx.measure.train_memory` at the same batch and device).

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from nasx.arch.spec import ArchSpec
-from nasx.sample.measured import MeasuredValue
+from nasx.sample.accept import MeasuredValue
 from nasx.space import SearchSpace
 from nasx.store import RunStore
 from nasx.store.measurements import (

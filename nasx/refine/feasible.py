@@ -8,7 +8,7 @@ violated bounds; 1 for values that give no network) that refine hands to Optuna 
 value; feasible ones score 0. The suggestion is decoded and counted once, for both.
 
 A space's measured constraints (``latency_ms``, ``memory_mb``) are judged as the sampler judges
-them (``nasx.sample.measured``): only for a suggestion every analytic constraint accepts, through
+them (``nasx.sample.accept.MeasuredCheck``): only for a suggestion every analytic constraint accepts, through
 the ``measure`` hook, by default the space's own (``nasx.measure.probe``), which measures each
 architecture once per process.
 """
@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from nasx.sample import Acceptance, Verdict, bind
-from nasx.sample.measured import MeasuredCheck, Measurer
+from nasx.sample.accept import MeasuredCheck, Measurer
 from nasx.space import SearchSpace
 
 __all__ = ["Verdict", "check", "measure"]
@@ -47,7 +47,7 @@ def check(space: SearchSpace, values: Mapping[str, Any], hparams: Mapping[str, A
 
     A feasible verdict of a space with measured constraints carries what was measured
     (``Verdict.measured``, also in ``quantities``)."""
-    verdict = measured_check(space, measure).check(Acceptance(bind(space)).check(values))
+    verdict = Acceptance(bind(space), measured_check(space, measure)).check(values)
     if not verdict.accepted:
         return verdict
     trial = verdict.trial_for(values, seed=int(seed), hparams=hparams, origin=origin)
@@ -57,5 +57,5 @@ def check(space: SearchSpace, values: Mapping[str, Any], hparams: Mapping[str, A
 def measure(space: SearchSpace, values: Mapping[str, Any],
             hook: Measurer | None = None) -> tuple[float, str, dict[str, float]]:
     """(violation, reason, quantities) of ``values``: 0 and "" when every constraint holds."""
-    verdict = measured_check(space, hook).check(Acceptance(bind(space)).check(values))
+    verdict = Acceptance(bind(space), measured_check(space, hook)).check(values)
     return verdict.violation, verdict.reason, dict(verdict.quantities)

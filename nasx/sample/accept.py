@@ -1,29 +1,35 @@
-"""The one acceptance check of a candidate architecture: decode, count, derive, constrain.
+"""The one acceptance check of a candidate architecture: decode, count, derive, constrain, and
+(for a space with measured constraints) measure.
 
 Whoever proposes values asks :class:`Acceptance` and reads one :class:`Verdict`: the sampler for
 each candidate its vectorised screen (``nasx.sample.prefilter``) let through, ``build_trial``, and
 refine's feasibility check. A screen only rejects early what this check would reject too; this
 check is the authority, so every path decodes and counts a candidate exactly once.
+
+Measured constraints go through a hook, so sampling stays torch-free: the caller builds a
+:data:`Measurer` (``nasx.measure.probe.constraint_measurer``, torch) and gives it to the
+acceptance check as a :class:`MeasuredCheck`, which measures candidates that passed every
+analytic constraint (each architecture once, by its fingerprint), counts what it measured and
+judges the figures against the space's ``latency_ms`` / ``memory_mb`` bounds.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from nasx.arch.complexity import Complexity, complexity
 from nasx.arch.spec import ArchSpec
-from nasx.errors import InvalidSample, SpaceError, shorten
+from nasx.errors import InvalidSample, SamplingError, SpaceError, shorten
 from nasx.sample.bind import Bound
-from nasx.space import within
+from nasx.space import SearchSpace, within
 from nasx.space.constraints import Bound as Limit
 from nasx.store import NewTrial, Origin
-
-if TYPE_CHECKING:
-    from nasx.sample.measured import MeasuredValue
 
 COMPLEXITY_KEYS = ("flops", "params", "acts")
 # A candidate beyond these is rejected as "out_of_range": counts must fit the store's int64 columns
@@ -47,7 +53,7 @@ class Verdict:
     spec: ArchSpec | None = None
     counts: Complexity | None = None
     trial: NewTrial | None = None  # set by a caller that makes the trial (refine's check)
-    # latency_ms / memory_mb -> what was measured (nasx.sample.measured); empty when unmeasured
+    # latency_ms / memory_mb -> what was measured (MeasuredCheck); empty when unmeasured
     measured: Mapping[str, MeasuredValue] = field(default_factory=dict)
 
     @property
@@ -108,11 +114,90 @@ def _no_network(rule: str, reason: str, counts: Complexity | None = None) -> Ver
     return Verdict(False, rule, reason, NO_NETWORK, quantities, counts=counts)
 
 
-class Acceptance:
-    """The acceptance check of one bound space; keeps what it learnt from the first candidate."""
+class MeasuredValue(Protocol):
+    """One measured figure (``nasx.measure.Measurement`` is one): its median and how it was
+    measured, which the run records beside the trial."""
 
-    def __init__(self, bound: Bound) -> None:
+    @property
+    def key(self) -> str: ...  # noqa: D102
+    @property
+    def median(self) -> float: ...  # noqa: D102
+    @property
+    def spread(self) -> float: ...  # noqa: D102
+    @property
+    def device(self) -> str: ...  # noqa: D102
+    @property
+    def batch(self) -> int: ...  # noqa: D102
+    @property
+    def threads(self) -> int: ...  # noqa: D102
+    @property
+    def method(self) -> str: ...  # noqa: D102
+
+
+# spec -> {constraint key (latency_ms, memory_mb) -> its measurement}
+Measurer = Callable[[ArchSpec], Mapping[str, MeasuredValue]]
+
+
+class MeasuredCheck:
+    """The measured constraints of one space, applied through ``measure``; counts its calls."""
+
+    def __init__(self, space: SearchSpace, measure: Measurer | None) -> None:
+        self.bounds = dict(space.measured)
+        if self.bounds and measure is None:
+            keys = ", ".join(self.bounds)
+            raise SamplingError(
+                f"has measured constraints ({keys}) but no measuring function was given "
+                "(nasx.measure.probe.constraint_measurer builds one)",
+                where=str(space.path), key=f"constraints.{next(iter(self.bounds))}",
+            )
+        self.measure = measure
+        self.measured = 0  # candidates measured (each distinct architecture once)
+        self.rejected: Counter[str] = Counter()  # constraint key -> measured candidates it rejected
+        self._seen: dict[str, Mapping[str, MeasuredValue]] = {}
+
+    @property
+    def active(self) -> bool:
+        """Whether the space has measured constraints."""
+        return bool(self.bounds)
+
+    def check(self, verdict: Verdict) -> Verdict:
+        """``verdict`` (analytically accepted) judged on the measured figures too."""
+        if not self.bounds or not verdict.accepted or verdict.spec is None:
+            return verdict
+        fp = verdict.spec.fingerprint()
+        got = self._seen.get(fp)
+        fresh = got is None
+        if got is None:
+            assert self.measure is not None  # the constructor refuses a missing hook
+            got = self.measure(verdict.spec)
+            self.measured += 1
+            self._seen[fp] = got  # a redraw of a rejected architecture is not measured again
+        quantities = {**verdict.quantities, **{k: got[k].median for k in self.bounds}}
+        failed = [k for k, b in self.bounds.items() if not within(quantities[k], b)]
+        if not failed:
+            return dataclasses.replace(verdict, quantities=quantities, measured=dict(got))
+        if fresh:
+            self.rejected[failed[0]] += 1
+        return dataclasses.replace(
+            verdict, accepted=False, rule=failed[0],
+            reason="; ".join(outside(k, quantities[k], self.bounds[k]) for k in failed),
+            violation=sum(max(distance(quantities[k], self.bounds[k]), 1e-12) for k in failed),
+            quantities=quantities, measured=dict(got),
+        )
+
+    def summary(self) -> dict[str, object]:
+        """What was measured, for the run's meta and the CLI's line."""
+        return {"keys": list(self.bounds), "candidates": self.measured,
+                "rejected": sum(self.rejected.values())}
+
+
+class Acceptance:
+    """The acceptance check of one bound space (with its measured part, when given); keeps what
+    it learnt from the first candidate."""
+
+    def __init__(self, bound: Bound, measured: MeasuredCheck | None = None) -> None:
         self.bound = bound
+        self.measured = measured
         self.where = bound.file
         self.constraints = bound.space.constraints
         self._names_checked = False  # constraint keys checked against a decoded candidate
@@ -166,9 +251,23 @@ class Acceptance:
         self._names_checked = True
         self._derive = any(k not in COMPLEXITY_KEYS and k not in values for k in self.constraints)
 
-    def check(self, values: Mapping[str, Any], *, stop_at_first: bool = False) -> Verdict:
+    def check(self, values: Mapping[str, Any], *, stop_at_first: bool = False,
+              measure: bool = True) -> Verdict:
         """The verdict on ``values``: every violated constraint scored, or (``stop_at_first``,
-        the sampler's inner loop) the first one, value constraints before anything is decoded."""
+        the sampler's inner loop) the first one, value constraints before anything is decoded;
+        then the measured constraints (unless ``measure`` is off: the sampler measures only
+        after its duplicate check, with :meth:`measure`)."""
+        verdict = self._analytic(values, stop_at_first)
+        return self.measure(verdict) if measure else verdict
+
+    def measure(self, verdict: Verdict) -> Verdict:
+        """An analytic verdict judged on the measured constraints too (unchanged without any)."""
+        if self.measured is None or not self.measured.active:
+            return verdict
+        return self.measured.check(verdict)
+
+    def _analytic(self, values: Mapping[str, Any], stop_at_first: bool) -> Verdict:
+        """Decode, count, derive and judge the analytic constraints."""
         if stop_at_first:
             for key, bounds in self.constraints.items():  # cheapest first: no decode
                 value = values.get(key)

@@ -17,7 +17,7 @@ import numpy as np
 from nasx import __version__
 from nasx.errors import SamplingError, StoreError
 from nasx.fsutil import InstallError, atomic_folder, temp_folder_beside
-from nasx.sample.measured import Measurer
+from nasx.sample.accept import Measurer
 from nasx.sample.progress import DelayedProgress
 from nasx.sample.sampler import SampleResult, sample_space
 from nasx.space import SearchSpace, load_space

@@ -16,10 +16,16 @@ from typing import Any
 import numpy as np
 
 from nasx.errors import InvalidSample, SamplingError
-from nasx.sample.accept import INVALID, Acceptance, Verdict
+from nasx.sample.accept import (
+    INVALID,
+    Acceptance,
+    MeasuredCheck,
+    MeasuredValue,
+    Measurer,
+    Verdict,
+)
 from nasx.sample.bind import Bound, bind
 from nasx.sample.draw import draw_columns, to_rows
-from nasx.sample.measured import MeasuredCheck, MeasuredValue, Measurer
 from nasx.sample.prefilter import SCREENS
 from nasx.space import ChoiceDist, Fixed, Param, SearchSpace
 from nasx.space.dists import Scalar
@@ -127,9 +133,9 @@ def build_trial(space: SearchSpace, values: Mapping[str, Scalar], *, seed: int,
                 measure: Measurer | None = None) -> NewTrial:
     """A trial from given values (e.g. an Optuna suggestion); InvalidSample names the reason.
 
-    ``measure`` judges a space's measured constraints (``nasx.sample.measured``)."""
-    measured = MeasuredCheck(space, measure)
-    verdict = measured.check(Acceptance(bind(space)).check(values, stop_at_first=True))
+    ``measure`` judges a space's measured constraints (:class:`MeasuredCheck`)."""
+    acceptance = Acceptance(bind(space), MeasuredCheck(space, measure))
+    verdict = acceptance.check(values, stop_at_first=True)
     if not verdict.accepted:
         rule = "give no valid network" if verdict.rule == INVALID else "violate the constraint"
         raise InvalidSample(f"the values {rule}", where=str(space.path), key=verdict.rule)
@@ -186,7 +192,7 @@ def _draw(space: SearchSpace, rng: np.random.Generator, *, n: int, budget: int,
     ``measured`` once every analytic check and the duplicate check passed."""
     bound = check_space(space)
     arch_rng, trial_rng = rng.spawn(2)
-    acceptance = Acceptance(bound)
+    acceptance = Acceptance(bound, measured)
     screen = SCREENS.get(space.family)
     seen = set(exclude)
     trials: list[NewTrial] = []
@@ -207,7 +213,7 @@ def _draw(space: SearchSpace, rng: np.random.Generator, *, n: int, budget: int,
         batch_start = attempts
         attempts += size
         for i, values in zip(todo.tolist(), rows, strict=True):
-            verdict = acceptance.check(values, stop_at_first=True)
+            verdict = acceptance.check(values, stop_at_first=True, measure=False)
             if not verdict.accepted:
                 rejected[verdict.rule] += 1
                 continue
@@ -217,7 +223,7 @@ def _draw(space: SearchSpace, rng: np.random.Generator, *, n: int, budget: int,
                 rejected["duplicate"] += 1
                 continue
             if measured is not None and measured.active:  # the costly check comes last
-                verdict = measured.check(verdict)
+                verdict = acceptance.measure(verdict)
                 if not verdict.accepted:
                     rejected[verdict.rule] += 1
                     continue
