@@ -74,7 +74,7 @@ def spec_from_dict(data: Any, file: str = "<spec>") -> ArchSpec:
 
 def _from_zoo(data: Mapping[str, Any], file: str) -> ArchSpec:
     """``{zoo: MODEL}``."""
-    from nasx.arch import zoo
+    import nasx.arch.zoo as zoo
 
     try:
         return zoo.get(data["zoo"])

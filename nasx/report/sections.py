@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import nasx.report.figures as figures
 from nasx.analysis.fidelity import BOOTSTRAP_B, LEVEL, RANK_METHOD
 from nasx.analysis.power import POWER
 from nasx.analysis.results import PairComparison, RunSummary, Summary
-from nasx.report import figures
 from nasx.report.html import figure, fmt, pre, recipe_block, table
 from nasx.status import TrialStatus as S
 

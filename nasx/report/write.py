@@ -74,7 +74,7 @@ def check_out(out: Path, roots: list[str], force: bool = False) -> None:
 
 def render(summary: Summary) -> str:
     """The HTML page of a summary."""
-    from nasx.report import sections
+    import nasx.report.sections as sections
     from nasx.report.html import page
 
     names = [r.name for r in summary.runs]
