@@ -39,6 +39,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from nasx.arch.spec import ArchSpec  # noqa: E402 - torch-free; after the path above
+from nasx.train.recipe import Recipe  # noqa: E402
+
 # Dense (no sparsity) bf16 tensor-core peaks in TFLOPS, from NVIDIA's data sheets, matched in
 # order against torch.cuda.get_device_name (the more specific names first).
 BF16_PEAK_TFLOPS = (
@@ -67,7 +70,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0 = auto)")
     p.add_argument("--compile", action="store_true", help="torch.compile each model (CUDA)")
-    p.add_argument("--no-amp", action="store_true", help="no bf16 autocast on CUDA")
+    p.add_argument("--no-amp", action="store_true", help="no autocast on CUDA")
+    p.add_argument("--deterministic", action="store_true",
+                   help="the recipe's deterministic flag (deterministic kernels, no autotuning)")
     p.add_argument("--seed", type=int, default=0, help="sampling seed")
     p.add_argument(
         "--quick",
@@ -95,40 +100,38 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def sample_specs(space_path: str, n: int, seed: int, resolution: int) -> list[dict]:
-    """``n`` sampled ArchSpec dicts of the space, rebuilt at ``resolution`` (0 = unchanged)."""
+@dataclasses.dataclass(frozen=True)
+class Sampled:
+    """One sampled network of the benchmark: its ArchSpec (at the benchmark's resolution), its
+    complexity at the space's own resolution, and its trial seed."""
+
+    spec: ArchSpec
+    flops: int
+    params: int
+    seed: int
+
+
+def sample_specs(space_path: str, n: int, seed: int, resolution: int) -> list[Sampled]:
+    """``n`` sampled networks of the space, rebuilt at ``resolution`` (0 = unchanged)."""
     import numpy as np
 
-    from nasx.arch.spec import ArchSpec
     from nasx.sample import sample_space
     from nasx.space import load_space
 
     space = load_space(space_path)
     trials = sample_space(space, n, np.random.default_rng(seed)).trials
-    specs = []
+    out = []
     for t in trials:
-        spec = ArchSpec.from_dict(t.spec)
+        spec = t.spec  # typed: the sampler hands out ArchSpec objects
         if resolution:
             spec = dataclasses.replace(spec, resolution=resolution)
-        specs.append({"spec": spec.to_dict(), "flops": t.flops, "params": t.params, "seed": t.seed})
-    return specs
+        out.append(Sampled(spec=spec, flops=t.flops, params=t.params, seed=t.seed))
+    return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark and print its figures."""
-    args = parse_args(argv)
-    if args.packing:
-        return packing_main(args)
-    from nasx.data import DataCache
-    from nasx.train.job import TrialJob
-    from nasx.train.recipe import Recipe
-    from nasx.train.trainer import train_trial
-
-    t0 = time.perf_counter()
-    specs = sample_specs(args.space, args.models, args.seed, args.resolution)
-    print(f"sampled {len(specs)} networks from {args.space} in {time.perf_counter() - t0:.2f} s")
-    classes = specs[0]["spec"]["head"]["num_classes"]
-    recipe = Recipe(
+def bench_recipe(args: argparse.Namespace, classes: int) -> Recipe:
+    """The recipe every benchmark trial trains with: synthetic data, the command line's sizes."""
+    return Recipe(
         data="synthetic",
         synthetic_train=args.train_images,
         synthetic_test=args.test_images,
@@ -141,75 +144,101 @@ def main(argv: list[str] | None = None) -> int:
         threads=args.threads,
         compile=args.compile,
         amp=not args.no_amp,
+        deterministic=args.deterministic,
     )
+
+
+def train_rows(specs: list[Sampled], recipe: Recipe, cache: object) -> list[dict]:
+    """Train each sampled network once (timed), printing one line per model."""
+    from nasx.train.job import TrialJob
+    from nasx.train.trainer import train_trial
+
+    rows = []
+    print(f"{'#':>3} {'MF@224':>8} {'Mparams':>8} {'status':>8} {'s':>8} {'img/s':>9} "
+          f"{'err':>6} {'peak MiB':>8}")
+    for i, s in enumerate(specs, start=1):
+        res = train_trial(TrialJob(i, s.spec, recipe, seed=s.seed), cache)  # type: ignore[arg-type]
+        ips = float(res.metrics.get("images_per_second", 0.0))
+        peak = res.metrics.get("peak_memory_mb")
+        rows.append({"id": i, "flops": s.flops, "params": s.params, "status": res.status,
+                     "seconds": res.seconds,
+                     "train_seconds": float(res.metrics.get("train_seconds", 0.0)),
+                     "images_per_second": ips, "peak_memory_mb": peak,
+                     "message": res.message})
+        err = f"{res.error:6.1f}" if res.error is not None else "     -"
+        shown = f"{float(peak):8.0f}" if isinstance(peak, (int, float)) else "       -"
+        print(f"{i:>3} {s.flops / 1e6:8.1f} {s.params / 1e6:8.2f} {res.status:>8} "
+              f"{res.seconds:8.2f} {ips:9.0f} {err} {shown}")
+        if res.status != "done" and res.message:
+            print(f"      {res.message}")
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its figures."""
+    args = parse_args(argv)
+    if args.packing:
+        return packing_main(args)
+    from nasx.data import DataCache
+    from nasx.train.job import TrialJob
+    from nasx.train.trainer import train_trial
+
+    t0 = time.perf_counter()
+    specs = sample_specs(args.space, args.models, args.seed, args.resolution)
+    print(f"sampled {len(specs)} networks from {args.space} in {time.perf_counter() - t0:.2f} s")
+    recipe = bench_recipe(args, specs[0].spec.num_classes)
     cache = DataCache()
     # Warm-up (untimed): generates the data once and pays lazy imports / autotuning.
-    warm = train_trial(
-        TrialJob(
-            0,
-            specs[0]["spec"],
-            dataclasses.replace(recipe, epochs=1, eval_every=1).to_dict(),
-            seed=0,
-        ),
-        cache,
-    )
+    warm = train_trial(TrialJob(0, specs[0].spec, dataclasses.replace(recipe, epochs=1,
+                                                                      eval_every=1), seed=0),
+                       cache)
     if warm.status != "done":
         print(f"warm-up trial {warm.status}: {warm.message}", file=sys.stderr)
         return 1
-    print(
-        f"device {warm.device}; data {args.train_images}+{args.test_images} x 3x"
-        f"{recipe_res(specs)}; {args.epochs} epoch(s), batch {args.batch_size}"
-    )
-    rows = []
-    print(f"{'#':>3} {'MF@224':>8} {'Mparams':>8} {'status':>8} {'s':>8} {'img/s':>9} {'err':>6}")
-    for i, s in enumerate(specs, start=1):
-        res = train_trial(TrialJob(i, s["spec"], recipe.to_dict(), seed=s["seed"]), cache)
-        ips = float(res.metrics.get("images_per_second", 0.0))
-        rows.append(
-            {
-                "id": i,
-                "flops": s["flops"],
-                "params": s["params"],
-                "status": res.status,
-                "seconds": res.seconds,
-                "train_seconds": res.metrics.get("train_seconds", 0.0),
-                "images_per_second": ips,
-                "message": res.message,
-            }
-        )
-        err = f"{res.error:6.1f}" if res.error is not None else "     -"
-        print(
-            f"{i:>3} {s['flops'] / 1e6:8.1f} {s['params'] / 1e6:8.2f} {res.status:>8} "
-            f"{res.seconds:8.2f} {ips:9.0f} {err}"
-        )
+    res = specs[0].spec.resolution
+    print(f"device {warm.device}; data {args.train_images}+{args.test_images} x 3x{res}x{res}; "
+          f"{args.epochs} epoch(s), batch {args.batch_size}")
+    rows = train_rows(specs, recipe, cache)
     done = [r for r in rows if r["status"] == "done"]
     if not done:
         print("no model trained", file=sys.stderr)
         return 1
-    mean_s = statistics.fmean(r["seconds"] for r in done)
-    images = args.train_images * args.epochs * len(done)
-    ips = images / sum(r["train_seconds"] for r in done)
-    summary = {
-        "device": warm.device,
-        "models": len(done),
-        "epochs": args.epochs,
-        "train_images": args.train_images,
-        "batch_size": args.batch_size,
-        "seconds_per_model": mean_s,
-        "models_per_device_hour": 3600.0 / mean_s,
-        "images_per_second": ips,
-        "rows": rows,
-    }
+    summary = throughput_summary(args, warm.device, rows)
     kind = "GPU" if warm.device.startswith("cuda") else "CPU"
-    print(
-        f"mean {mean_s:.2f} s per model ({args.epochs} epoch(s) of {args.train_images} images + "
-        f"test): {3600.0 / mean_s:.1f} models per {kind}-hour on {warm.device}; "
-        f"{ips:.0f} training images/s"
-    )
+    print(f"mean {summary['seconds_per_model']:.2f} s per model ({args.epochs} epoch(s) of "
+          f"{args.train_images} images + test): {summary['models_per_device_hour']:.1f} models "
+          f"per {kind}-hour on {warm.device}; {summary['images_per_second']:.0f} training "
+          f"images/s; peak memory of a trial {_peak_text(summary['peak_memory_mb'])}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(summary, indent=2))
     return 0
+
+
+def _peak_text(peak: float | None) -> str:
+    return f"{peak:.0f} MiB" if peak is not None else "not measured (CUDA only)"
+
+
+def throughput_summary(args: argparse.Namespace, device: str, rows: list[dict]) -> dict:
+    """The figures of the throughput mode: per model, per device-hour, per second, peak memory."""
+    done = [r for r in rows if r["status"] == "done"]
+    mean_s = statistics.fmean(r["seconds"] for r in done)
+    images = args.train_images * args.epochs * len(done)
+    train_s = sum(r["train_seconds"] for r in done)
+    peaks = [float(r["peak_memory_mb"]) for r in done if r["peak_memory_mb"] is not None]
+    return {
+        "device": device,
+        "models": len(done),
+        "epochs": args.epochs,
+        "train_images": args.train_images,
+        "batch_size": args.batch_size,
+        "deterministic": args.deterministic,
+        "seconds_per_model": mean_s,
+        "models_per_device_hour": 3600.0 / mean_s,
+        "images_per_second": images / train_s if train_s > 0 else 0.0,
+        "peak_memory_mb": max(peaks) if peaks else None,
+        "rows": rows,
+    }
 
 
 def per_gpu_list(text: str) -> list[int]:
@@ -331,12 +360,6 @@ def packing_main(args: argparse.Namespace) -> int:
         args.json.write_text(json.dumps({"device": name, "peak_flops": peak, "rows": rows},
                                         indent=2))
     return 0
-
-
-def recipe_res(specs: list[dict]) -> str:
-    """'RxR' of the first sampled network."""
-    r = specs[0]["spec"]["resolution"]
-    return f"{r}x{r}"
 
 
 if __name__ == "__main__":
