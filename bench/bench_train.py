@@ -166,7 +166,7 @@ def train_rows(specs: list[Sampled], recipe: Recipe, cache: object) -> list[dict
                      "images_per_second": ips, "peak_memory_mb": peak,
                      "message": res.message})
         err = f"{res.error:6.1f}" if res.error is not None else "     -"
-        shown = f"{float(peak):8.0f}" if isinstance(peak, (int, float)) else "       -"
+        shown = _mib(float(peak) if isinstance(peak, (int, float)) else None)
         print(f"{i:>3} {s.flops / 1e6:8.1f} {s.params / 1e6:8.2f} {res.status:>8} "
               f"{res.seconds:8.2f} {ips:9.0f} {err} {shown}")
         if res.status != "done" and res.message:
@@ -213,6 +213,10 @@ def main(argv: list[str] | None = None) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(summary, indent=2))
     return 0
+
+
+def _mib(value: float | None) -> str:
+    return f"{value:8.0f}" if value is not None else "       -"
 
 
 def _peak_text(peak: float | None) -> str:
@@ -289,6 +293,8 @@ def packing_figures(run: Path, peak: float) -> dict:
     span = (max(t.finished_at for t in ran) - min(t.started_at for t in ran)) if ran else 0.0
     images = flop = 0.0
     per_trial_ips = []
+    peaks = [float(v) for t in done
+             if isinstance(v := (t.metrics or {}).get("peak_memory_mb"), (int, float))]
     for t in done:
         m = t.metrics or {}
         ips, secs = float(m.get("images_per_second", 0.0)), float(m.get("train_seconds", 0.0))
@@ -305,9 +311,38 @@ def packing_figures(run: Path, peak: float) -> dict:
         "images_per_second": images / span if span > 0 else 0.0,
         "trial_images_per_second": statistics.fmean(per_trial_ips) if per_trial_ips else 0.0,
         "tflops": flop / span / 1e12 if span > 0 else 0.0,
+        "peak_memory_mb": max(peaks) if peaks else None,  # the largest trial's (CUDA only)
     }
     out["bf16_peak_percent"] = 100.0 * flop / span / peak if span > 0 and peak > 0 else None
     return out
+
+
+def make_packing_run(args: argparse.Namespace, root: Path) -> None:
+    """A run of ``--models`` networks sampled as the throughput mode samples them (built at
+    ``--resolution``), whose recipe trains on synthetic data of ``--train-images`` +
+    ``--test-images`` (the space's ``train:`` block is replaced)."""
+    import yaml
+
+    from nasx.arch.complexity import complexity
+    from nasx.space.shipped import resolve_space
+    from nasx.store import NewTrial, RunStore
+
+    specs = sample_specs(args.space, args.models, args.seed, args.resolution)
+    doc = yaml.safe_load(resolve_space(args.space).read_text(encoding="utf-8"))
+    doc["train"] = {"data": "synthetic", "synthetic_train": args.train_images,
+                    "synthetic_test": args.test_images,
+                    "synthetic_classes": specs[0].spec.num_classes,
+                    "deterministic": args.deterministic, "amp": not args.no_amp}
+    store = RunStore.create(root, yaml.safe_dump(doc, sort_keys=False),
+                            {"name": f"bench_{doc.get('name', 'space')}",
+                             "family": str(doc.get("family", ""))})
+    # flops/params/acts of the trained (resized) networks: what the %-of-peak figure counts
+    store.add_trials(NewTrial(fingerprint=f"bench{i}", values={"i": i}, spec=s.spec,
+                              flops=(c := complexity(s.spec)).flops, params=c.params,
+                              acts=c.acts, seed=s.seed) for i, s in enumerate(specs))
+    store.close()
+    print(f"sampled {len(specs)} networks of {args.space} into {root} at "
+          f"{specs[0].spec.resolution} px")
 
 
 def packing_main(args: argparse.Namespace) -> int:
@@ -326,8 +361,7 @@ def packing_main(args: argparse.Namespace) -> int:
         env["CUDA_VISIBLE_DEVICES"] = str(args.gpu)  # the local Ray then sees this one GPU
     shutil.rmtree(args.out, ignore_errors=True)
     base = args.out / "sampled"
-    nasx("sample", args.space, "--n", str(args.models), "--seed", str(args.seed), "--out",
-         str(base), "--no-progress", env=env)
+    make_packing_run(args, base)
     rows = []
     for k in ks:
         run = args.out / f"k{k}"
@@ -344,13 +378,13 @@ def packing_main(args: argparse.Namespace) -> int:
           f"{args.batch_size}, data {args.data}; bf16 peak "
           f"{f'{peak / 1e12:.0f} TFLOPS' if peak else 'unknown (--peak-tflops)'}")
     print(f"{'k/GPU':>5} {'done':>5} {'failed':>6} {'span s':>8} {'wall s':>8} {'models/GPU-h':>12} "
-          f"{'img/s':>9} {'img/s/trial':>11} {'TFLOPS':>7} {'%peak':>6}")
+          f"{'img/s':>9} {'img/s/trial':>11} {'TFLOPS':>7} {'%peak':>6} {'peak MiB':>8}")
     for r in rows:
         pct = f"{r['bf16_peak_percent']:6.1f}" if r["bf16_peak_percent"] is not None else "     -"
         print(f"{r['per_gpu']:>5} {r['done']:>5} {r['failed']:>6} {r['span_seconds']:8.1f} "
               f"{r['wall_seconds']:8.1f} {r['models_per_gpu_hour']:12.1f} "
               f"{r['images_per_second']:9.0f} {r['trial_images_per_second']:11.0f} "
-              f"{r['tflops']:7.2f} {pct}")
+              f"{r['tflops']:7.2f} {pct} {_mib(r['peak_memory_mb'])}")
         for msg in r["messages"]:
             print(f"      not done: {msg}")
     if args.cpu_check:

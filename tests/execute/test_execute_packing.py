@@ -15,6 +15,7 @@ from nasx.errors import TrainError
 from nasx.execute.packing import (
     COUNT_BATCH,
     DATA_SHARE,
+    EVAL_BATCH,
     GIB,
     MAX_PER_GPU,
     MIB,
@@ -145,12 +146,29 @@ def test_choose_packing_by_case() -> None:
 # --- the memory estimate -----------------------------------------------------------------------
 
 def test_estimate_grows_with_batch_and_width() -> None:
-    by_batch = [estimate_train_bytes(spec(16), b) for b in (2, 16, 128)]
-    by_width = [estimate_train_bytes(spec(w), 32) for w in (8, 32, 128)]
+    # eval_batch=0: the training step alone (evaluation is tested below)
+    by_batch = [estimate_train_bytes(spec(16), b, eval_batch=0) for b in (2, 16, 128)]
+    by_width = [estimate_train_bytes(spec(w), 32, eval_batch=0) for w in (8, 32, 128)]
     assert by_batch == sorted(set(by_batch)) and by_width == sorted(set(by_width))
     # linear in the batch: the step from 2 to 16 images is 14 per-image parts, 16 -> 128 is 112
     assert (by_batch[2] - by_batch[1]) == pytest.approx(8 * (by_batch[1] - by_batch[0]), rel=1e-6)
-    assert estimate_train_bytes(spec(16), COUNT_BATCH) == 291828  # counted, deterministic
+    # counted, deterministic
+    assert estimate_train_bytes(spec(16), COUNT_BATCH, eval_batch=0) == 291828
+
+
+def test_estimate_counts_evaluation_at_its_batch() -> None:
+    """A trial evaluates at up to EVAL_BATCH (1024) images while its parameters, gradients and
+    optimizer state stay allocated: at a small training batch that is the trial's peak."""
+    s = spec(16)
+    train_only = estimate_train_bytes(s, 8, eval_batch=0)
+    with_eval = estimate_train_bytes(s, 8)  # the default: evaluation at EVAL_BATCH
+    fixed = estimate_train_bytes(s, 0, eval_batch=0)  # params, grads, momentum
+    input_bytes = s.in_channels * s.resolution ** 2 * 4
+    # at least the 1024 float32 input images, plus one layer's output per image
+    assert with_eval >= fixed + EVAL_BATCH * (input_bytes + 8 * (s.resolution // 2) ** 2 * 4)
+    assert with_eval > 10 * train_only
+    # at a large training batch the training step is the peak again
+    assert estimate_train_bytes(s, 4096) == estimate_train_bytes(s, 4096, eval_batch=0)
 
 
 def test_estimate_matches_a_direct_count_and_the_optimizer() -> None:
@@ -164,7 +182,7 @@ def test_estimate_matches_a_direct_count_and_the_optimizer() -> None:
     x = torch.randn(16, s.in_channels, s.resolution, s.resolution)
     direct = sum(counted_bytes(model, x, torch.zeros(16, dtype=torch.long)).values())
     # Scaled from 2 images: exact but for batch norm's per-channel saved statistics.
-    assert estimate_train_bytes(s, 16) == pytest.approx(direct, rel=0.01)
+    assert estimate_train_bytes(s, 16, eval_batch=0) == pytest.approx(direct, rel=0.01)
     params = sum(p.numel() * 4 for p in model.parameters())
     sgd, adamw = (estimate_train_bytes(s, 16, optimizer_slots=n) for n in (1, 2))
     assert adamw - sgd == params  # one more state tensor per parameter
