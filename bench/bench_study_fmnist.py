@@ -6,6 +6,7 @@ the headline figures from the report's summary.json. Resumable: re-running conti
 
     python bench/bench_study_fmnist.py --n 64            # the recorded study (bench/RESULTS.md)
     python bench/bench_study_fmnist.py --n 8 --epochs 1  # a quick look
+    python bench/bench_study_fmnist.py --quick --out /tmp/study  # the test suite's smoke run
 """
 
 from __future__ import annotations
@@ -40,7 +41,12 @@ def main() -> None:
                     help="the longer schedule (default: twice the short one)")
     ap.add_argument("--executor", default="ray", choices=("ray", "inline"))
     ap.add_argument("--out", default="runs/study_fmnist", help="folder of the three runs")
+    ap.add_argument("--quick", action="store_true",
+                    help="3 models per space, 1 epoch, fidelity of 2 models x 2 seeds, inline "
+                         "(the test suite's smoke run; give --out a scratch folder)")
     a = ap.parse_args()
+    if a.quick:
+        a.n, a.epochs, a.k, a.seeds, a.executor = 3, 1, 2, 2, "inline"
     root = Path(a.out)
     spaces = Path(__file__).resolve().parents[1] / "nasx" / "spaces"
     common = ["--executor", a.executor, "--no-progress"]
