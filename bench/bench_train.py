@@ -131,25 +131,16 @@ def sample_specs(space_path: str, n: int, seed: int, resolution: int) -> list[Sa
 
 def bench_recipe(args: argparse.Namespace, classes: int) -> Recipe:
     """The recipe every benchmark trial trains with: synthetic data, the command line's sizes."""
-    return Recipe(
-        data="synthetic",
-        synthetic_train=args.train_images,
-        synthetic_test=args.test_images,
-        synthetic_classes=classes,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        eval_every=args.epochs,
-        device=args.device,
-        threads=args.threads,
-        compile=args.compile,
-        amp=not args.no_amp,
-        deterministic=args.deterministic,
-    )
+    return Recipe(data="synthetic", synthetic_train=args.train_images,
+                  synthetic_test=args.test_images, synthetic_classes=classes,
+                  epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                  eval_every=args.epochs, device=args.device, threads=args.threads,
+                  compile=args.compile, amp=not args.no_amp, deterministic=args.deterministic)
 
 
 def train_rows(specs: list[Sampled], recipe: Recipe, cache: object) -> list[dict]:
     """Train each sampled network once (timed), printing one line per model."""
+    from nasx.arch.complexity import complexity
     from nasx.train.job import TrialJob
     from nasx.train.trainer import train_trial
 
@@ -160,7 +151,8 @@ def train_rows(specs: list[Sampled], recipe: Recipe, cache: object) -> list[dict
         res = train_trial(TrialJob(i, s.spec, recipe, seed=s.seed), cache)  # type: ignore[arg-type]
         ips = float(res.metrics.get("images_per_second", 0.0))
         peak = res.metrics.get("peak_memory_mb")
-        rows.append({"id": i, "flops": s.flops, "params": s.params, "status": res.status,
+        rows.append({"id": i, "flops": s.flops, "trained_flops": complexity(s.spec).flops,
+                     "params": s.params, "status": res.status,
                      "seconds": res.seconds,
                      "train_seconds": float(res.metrics.get("train_seconds", 0.0)),
                      "images_per_second": ips, "peak_memory_mb": peak,
@@ -208,11 +200,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"mean {summary['seconds_per_model']:.2f} s per model ({args.epochs} epoch(s) of "
           f"{args.train_images} images + test): {summary['models_per_device_hour']:.1f} models "
           f"per {kind}-hour on {warm.device}; {summary['images_per_second']:.0f} training "
-          f"images/s; peak memory of a trial {_peak_text(summary['peak_memory_mb'])}")
+          f"images/s; peak memory of a trial {_peak_text(summary['peak_memory_mb'])}; "
+          f"{summary['tflops']:.2f} TFLOPS{_percent(summary['bf16_peak_percent'])}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(summary, indent=2))
     return 0
+
+
+def _percent(value: float | None) -> str:
+    return f" = {value:.1f}% of the bf16 peak" if value is not None else ""
 
 
 def _mib(value: float | None) -> str:
@@ -230,17 +227,18 @@ def throughput_summary(args: argparse.Namespace, device: str, rows: list[dict]) 
     images = args.train_images * args.epochs * len(done)
     train_s = sum(r["train_seconds"] for r in done)
     peaks = [float(r["peak_memory_mb"]) for r in done if r["peak_memory_mb"] is not None]
+    # 6 x multiply-adds per trained image (forward 2, backward 4), over the training seconds
+    flop = sum(6.0 * r["trained_flops"] * args.train_images * args.epochs for r in done)
+    peak = args.peak_tflops * 1e12 or bf16_peak(device)
     return {
-        "device": device,
-        "models": len(done),
-        "epochs": args.epochs,
-        "train_images": args.train_images,
-        "batch_size": args.batch_size,
-        "deterministic": args.deterministic,
-        "seconds_per_model": mean_s,
-        "models_per_device_hour": 3600.0 / mean_s,
+        "device": device, "models": len(done), "epochs": args.epochs,
+        "train_images": args.train_images, "batch_size": args.batch_size,
+        "deterministic": args.deterministic, "compile": args.compile,
+        "seconds_per_model": mean_s, "models_per_device_hour": 3600.0 / mean_s,
         "images_per_second": images / train_s if train_s > 0 else 0.0,
         "peak_memory_mb": max(peaks) if peaks else None,
+        "tflops": flop / train_s / 1e12 if train_s > 0 else 0.0,
+        "bf16_peak_percent": 100.0 * flop / train_s / peak if train_s > 0 and peak else None,
         "rows": rows,
     }
 

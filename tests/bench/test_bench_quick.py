@@ -26,6 +26,7 @@ FIGURE = re.compile(r"\d+\.\d+ ?(s|ms|M images/s)\b|\d+ training images/s|s/tria
 # script -> (extra arguments after --quick, slow?)
 QUICK: dict[str, tuple[list[str], bool]] = {
     "bench_data.py": ([], False),
+    "bench_eval_shapes.py": ([], False),
     "bench_overhead.py": ([], False),
     "bench_proxies.py": ([], False),
     "bench_prune.py": ([], True),
