@@ -42,11 +42,11 @@ def main() -> None:
     ap.add_argument("--executor", default="ray", choices=("ray", "inline"))
     ap.add_argument("--out", default="runs/study_fmnist", help="folder of the three runs")
     ap.add_argument("--quick", action="store_true",
-                    help="3 models per space, 1 epoch, fidelity of 2 models x 2 seeds, inline "
+                    help="2 models per space, 1 epoch, fidelity of 2 models x 2 seeds, inline "
                          "(the test suite's smoke run; give --out a scratch folder)")
     a = ap.parse_args()
     if a.quick:
-        a.n, a.epochs, a.k, a.seeds, a.executor = 3, 1, 2, 2, "inline"
+        a.n, a.epochs, a.k, a.seeds, a.executor = 2, 1, 2, 2, "inline"
     root = Path(a.out)
     spaces = Path(__file__).resolve().parents[1] / "nasx" / "spaces"
     common = ["--executor", a.executor, "--no-progress"]
@@ -81,10 +81,16 @@ def main() -> None:
                   f"(CI {noise['ci']['low']:.2f}..{noise['ci']['high']:.2f}, "
                   f"{noise['models']} models)")
         for sl in fid.get("short_long", []):
+            ci = sl.get("tau_ci") or {}
             print(f"  short ({sl['epochs_short']} ep) vs long ({sl['epochs_long']} ep), "
-                  f"{sl['n']} models: Kendall tau {sl['kendall_tau']:.2f} "
-                  f"(CI {sl['tau_ci']['low']:.2f}..{sl['tau_ci']['high']:.2f}), "
-                  f"Spearman rho {sl['spearman_rho']:.2f}")
+                  f"{sl['n']} models: Kendall tau {_num(sl.get('kendall_tau'))} "
+                  f"(CI {_num(ci.get('low'))}..{_num(ci.get('high'))}), "
+                  f"Spearman rho {_num(sl.get('spearman_rho'))}")
+
+
+def _num(value: object) -> str:
+    """A correlation to 2 decimals; "n/a" where too few models left it undefined (None)."""
+    return f"{value:.2f}" if isinstance(value, (int, float)) else "n/a"
 
 
 if __name__ == "__main__":
