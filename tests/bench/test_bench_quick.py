@@ -90,3 +90,15 @@ def test_bench_train_packing_cpu_check(tmp_path: Path) -> None:
     row = next(line for line in out.splitlines() if re.match(r"\s+1\s+\d+\s+\d+ ", line))
     assert row.split()[1:3] == ["2", "0"], out  # 2 done, 0 failed
     assert "not GPU figures" in out
+
+
+def test_gpu_first_run_says_in_one_line_that_it_needs_a_gpu(tmp_path: Path) -> None:
+    """On a CPU machine the GPU script records nothing and says why (exit 2); bash -n parses it."""
+    script = BENCH / "gpu_first_run.sh"
+    assert subprocess.run(["bash", "-n", str(script)], check=False).returncode == 0
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+    proc = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().count("\n") == 0 and "no usable CUDA GPU" in proc.stderr
+    assert not (BENCH / "gpu_first_run" / "cpu").exists()
