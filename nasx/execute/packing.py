@@ -25,7 +25,7 @@ from nasx.errors import TrainError
 
 # Per process, outside torch's allocator (so outside its cap): the CUDA context, cuBLAS/cuDNN
 # handles and their default workspaces; ~300-600 MiB on recent GPUs. Torch-free module.
-from nasx.train.cuda_setup import CONTEXT_BYTES
+from nasx.train.cuda_setup import CONTEXT_BYTES, GPU_SLACK
 from nasx.train.loop import EVAL_BATCH  # the largest evaluation batch of a trial (torch-free)
 
 if TYPE_CHECKING:
@@ -113,7 +113,8 @@ def explicit_packing(value: float) -> Packing:
 def auto_packing(trial_bytes: int, gpu_bytes: int, *, safety: float = SAFETY,
                  context_bytes: int = CONTEXT_BYTES, data_bytes: int = 0,
                  max_per_gpu: int = MAX_PER_GPU) -> Packing:
-    """``1/k``: ``k`` the largest power of two of trials (at most ``max_per_gpu``) that fit.
+    """``1/k``: ``k`` the largest power of two of trials (at most ``max_per_gpu``) that fit in
+    the GPU less ``GPU_SLACK`` of it.
 
     A trial needs ``max(safety * trial_bytes + data_bytes, data_bytes / DATA_SHARE) +
     context_bytes``: its counted training peak with the margin and its data set (on the GPU in
@@ -125,7 +126,7 @@ def auto_packing(trial_bytes: int, gpu_bytes: int, *, safety: float = SAFETY,
                          f"{data_bytes}, safety {safety}, max {max_per_gpu}")
     model = int(safety * trial_bytes)
     need = max(model + data_bytes, math.ceil(data_bytes / DATA_SHARE)) + context_bytes
-    fit = gpu_bytes // need
+    fit = int(gpu_bytes * (1 - GPU_SLACK)) // need  # GPU_SLACK of the GPU stays free
     # A power of two: 1/k is then exact in binary and in Ray's 4-decimal fixed point, so k
     # shares add up to exactly 1 (1/7 rounded up would let only 6 trials onto a GPU).
     k = 1 << (max(1, min(max_per_gpu, fit)).bit_length() - 1)

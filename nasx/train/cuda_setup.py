@@ -41,6 +41,11 @@ MIB = 2**20
 # cap): the allocator's share is the trial's share less this, so k packed trials fit together.
 CONTEXT_BYTES = 512 * MIB
 MIN_OF_SHARE = 0.5  # the allocator keeps at least half the share, however small the GPU
+# Kept free across the whole GPU, outside every packed trial's share: a CUDA context larger than
+# CONTEXT_BYTES (it grows with cuDNN/cuBLAS workspaces and lazily loaded kernels), the driver's
+# own allocations, and the allocator's rounding beyond its cap. Without it k shares of 1/k add up
+# to exactly the GPU, and one context above its estimate pushes a neighbour out of memory.
+GPU_SLACK = 0.03
 GIB = 2**30
 
 # The caps set in this process, by device index, as (share, allocator fraction, total bytes):
@@ -92,8 +97,9 @@ def worker_device(device: str, gpus: float) -> str:
 
 
 def allocator_fraction(share: float, total_bytes: int, context_bytes: int = CONTEXT_BYTES) -> float:
-    """Fraction of the GPU's memory torch's allocator may hold for a trial given ``share`` of it."""
-    return max(share - context_bytes / total_bytes, MIN_OF_SHARE * share)
+    """Fraction of the GPU's memory torch's allocator may hold for a trial given ``share`` of it:
+    the share less its part of ``GPU_SLACK`` and less the CUDA context (at least half the share)."""
+    return max(share * (1 - GPU_SLACK) - context_bytes / total_bytes, MIN_OF_SHARE * share)
 
 
 def setup_cuda(device: torch.device | str, share: float | None = None, *,

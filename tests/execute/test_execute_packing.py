@@ -29,7 +29,13 @@ from nasx.execute.packing import (
     largest_job,
 )
 from nasx.train import cuda_setup
-from nasx.train.cuda_setup import CONTEXT_BYTES, allocator_fraction, oom_hint, setup_cuda
+from nasx.train.cuda_setup import (
+    CONTEXT_BYTES,
+    GPU_SLACK,
+    allocator_fraction,
+    oom_hint,
+    setup_cuda,
+)
 from nasx.train.job import TrialJob
 from nasx.train.recipe import Recipe
 
@@ -71,7 +77,7 @@ def test_auto_share_is_one_over_a_power_of_two_that_fits(
 
 def test_auto_reason_is_pinned() -> None:
     assert auto_packing(int(0.4 * GIB), 80 * GIB).reason == (
-        "packing 8 trials per GPU (the most allowed; 72 would fit): largest trial needs ~1.1 GiB"
+        "packing 8 trials per GPU (the most allowed; 70 would fit): largest trial needs ~1.1 GiB"
         " of 80.0 GiB (model 0.4 GiB x 1.5 margin, CUDA context 0.5 GiB)")
     assert auto_packing(100 * GIB, 80 * GIB).reason.startswith(
         "one trial per GPU, which may run out of memory: largest trial needs ~150.5 GiB")
@@ -226,8 +232,8 @@ def test_cuda_setup_is_a_noop_without_cuda(device: str, share: float | None,
 
 
 @pytest.mark.parametrize(("share", "total", "fraction"), [
-    (0.25, 80 * GIB, 0.25 - 0.5 / 80),
-    (0.125, 80 * GIB, 0.125 - 0.5 / 80),
+    (0.25, 80 * GIB, 0.25 * (1 - GPU_SLACK) - 0.5 / 80),
+    (0.125, 80 * GIB, 0.125 * (1 - GPU_SLACK) - 0.5 / 80),
     (0.5, 1 * GIB, 0.25),  # the context would eat the share: half of it is kept
 ])
 def test_allocator_fraction_leaves_room_for_each_context(share: float, total: int,
@@ -236,6 +242,18 @@ def test_allocator_fraction_leaves_room_for_each_context(share: float, total: in
     k = round(1 / share)
     if fraction > share / 2:  # k capped allocators and k contexts fit in the GPU together
         assert k * (fraction * total + CONTEXT_BYTES) <= total * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("k", [2, 4, 8])
+def test_packed_shares_leave_slack_across_the_gpu(k: int) -> None:
+    """k capped allocators and k contexts of the estimated size leave GPU_SLACK of the GPU free:
+    a context larger than estimated does not push a neighbour out of memory at once."""
+    total = 80 * GIB
+    used = k * (allocator_fraction(1 / k, total) * total + CONTEXT_BYTES)
+    assert total - used == pytest.approx(GPU_SLACK * total)
+    assert GPU_SLACK * total >= 2 * GIB  # room for one context 4x its estimate on 80 GiB
+    # the automatic choice counts the same slack: 8 trials of exactly 10 GiB do not fit 80 GiB
+    assert auto_packing(int((10 * GIB - CONTEXT_BYTES) / SAFETY), total).trials_per_gpu == 4
 
 
 def test_oom_hint(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -249,7 +267,7 @@ def test_oom_hint(monkeypatch: pytest.MonkeyPatch) -> None:
     assert oom_hint(ValueError("x")) is None
     assert oom_hint(oom) == (
         "CUDA out of memory within this trial's share of the GPU (--gpus-per-trial 0.25: its "
-        "allocator is capped at 19.5 GiB of 80.0 GiB); pack fewer trials per GPU with a larger "
+        "allocator is capped at 18.9 GiB of 80.0 GiB); pack fewer trials per GPU with a larger "
         "--gpus-per-trial")
 
 
