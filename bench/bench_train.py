@@ -11,8 +11,12 @@ device-hour (3600 / mean seconds per trained model, evaluation included). The ne
 at ``--resolution`` (default 32, CIFAR); their ImageNet-sized widths are kept. One untimed warm-up
 trial first pays the one-time costs (lazy imports, cuDNN autotuning, data generation).
 
+Lines show each trial's ``peak_memory_mb`` (CUDA), the summary TFLOPS and % of the bf16 peak.
+
 ``--packing 1,2,4,8`` measures GPU packing instead (issue 14): it samples ``--models`` networks
-once, then for each k trains a copy of that run with ``nasx train RUN --executor ray
+once into a run of its own (built at ``--resolution``, its recipe on synthetic data of
+``--train-images`` + ``--test-images``), then for each k trains a copy of that run with
+``nasx train RUN --executor ray
 --gpus-per-trial 1/k --device cuda --data synthetic`` on one GPU (``--gpu``, via
 CUDA_VISIBLE_DEVICES), and prints per k: trials done/failed, the training span (first start to
 last end, from the store), models per GPU-hour, aggregate training images/s, and the share of the
