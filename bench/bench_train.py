@@ -48,16 +48,9 @@ from nasx.train.recipe import Recipe  # noqa: E402
 
 # Dense (no sparsity) bf16 tensor-core peaks in TFLOPS, from NVIDIA's data sheets, matched in
 # order against torch.cuda.get_device_name (the more specific names first).
-BF16_PEAK_TFLOPS = (
-    ("H100 PCIe", 756.0),
-    ("H100 NVL", 835.0),
-    ("H100", 989.0),  # SXM
-    ("H200", 989.0),
-    ("GH200", 989.0),
-    ("A100", 312.0),
-    ("L40S", 362.0),
-    ("L4", 121.0),
-)
+BF16_PEAK_TFLOPS = (("H100 PCIe", 756.0), ("H100 NVL", 835.0), ("H100", 989.0),  # H100: SXM
+                    ("H200", 989.0), ("GH200", 989.0), ("A100", 312.0), ("L40S", 362.0),
+                    ("L4", 121.0))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
