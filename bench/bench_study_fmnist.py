@@ -30,6 +30,18 @@ def nasx(*args: str) -> None:
         sys.exit(f"nasx {args[0]} exited {rc}")
 
 
+def quick_spaces(shipped: Path, out: Path) -> Path:
+    """Copies of the three spaces training on 2% of the images (1,080 instead of 10,800)."""
+    import yaml
+
+    out.mkdir(parents=True, exist_ok=True)
+    for s in SPACES:
+        doc = yaml.safe_load((shipped / f"fmnist_anynet_{s}.yaml").read_text(encoding="utf-8"))
+        doc["train"]["train_fraction"] = 0.02
+        (out / f"fmnist_anynet_{s}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    return out
+
+
 def main() -> None:
     """Run the study and print its figures."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -42,13 +54,16 @@ def main() -> None:
     ap.add_argument("--executor", default="ray", choices=("ray", "inline"))
     ap.add_argument("--out", default="runs/study_fmnist", help="folder of the three runs")
     ap.add_argument("--quick", action="store_true",
-                    help="2 models per space, 1 epoch, fidelity of 2 models x 2 seeds, inline "
-                         "(the test suite's smoke run; give --out a scratch folder)")
+                    help="2 models per space, 1 epoch on 2%% of the images, fidelity of 2 models "
+                         "x 2 seeds, inline (the test suite's smoke run; give --out a scratch "
+                         "folder)")
     a = ap.parse_args()
     if a.quick:
         a.n, a.epochs, a.k, a.seeds, a.executor = 2, 1, 2, 2, "inline"
     root = Path(a.out)
     spaces = Path(__file__).resolve().parents[1] / "nasx" / "spaces"
+    if a.quick:
+        spaces = quick_spaces(spaces, root / "spaces")
     common = ["--executor", a.executor, "--no-progress"]
     epochs = ["--epochs", str(a.epochs)] if a.epochs else []
     t0 = time.monotonic()
