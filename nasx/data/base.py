@@ -184,7 +184,9 @@ def check_fits(
     allocated = torch.cuda.memory_allocated(device)
     # Blocks the allocator holds but no tensor uses are free to this process too.
     room = free + torch.cuda.memory_reserved(device) - allocated
-    cap = torch.cuda.get_per_process_memory_fraction(device) * total - allocated
+    # a torch without this call (older releases; nasx runs on >= 2.4) counts as uncapped
+    get_fraction = getattr(torch.cuda, "get_per_process_memory_fraction", None)
+    cap = (get_fraction(device) if get_fraction else 1.0) * total - allocated
     where = "are free"
     if cap < room:
         room, where = max(cap, 0.0), "are left within this process's share of the GPU"
