@@ -26,14 +26,14 @@ FIGURE = re.compile(r"\d+\.\d+ ?(s|ms|M images/s)\b|\d+ training images/s|s/tria
 # script -> (extra arguments after --quick, slow?)
 QUICK: dict[str, tuple[list[str], bool]] = {
     "bench_data.py": ([], False),
-    "bench_eval_shapes.py": ([], False),
+    "bench_eval_shapes.py": ([], True),  # three fresh processes
     "bench_overhead.py": ([], False),
     "bench_proxies.py": ([], False),
     "bench_prune.py": ([], True),
     "bench_report.py": ([], True),
     "bench_sample.py": ([], False),
     "bench_study_fmnist.py": (["--out", "study"], True),
-    "bench_threads.py": ([], False),
+    "bench_threads.py": ([], True),  # a nasx run in a fresh process
     # RESULTS.md's first command has --threads 2; one thread here, since two threads spin against
     # the other processes of a loaded 2-core machine (bench/RESULTS.md, "Threads per trial")
     "bench_train.py": (["spaces/regnet.yaml", "--threads", "1", "--json", "figures.json"], False),
