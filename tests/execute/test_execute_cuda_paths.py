@@ -3,6 +3,7 @@ torch.cuda, the local Ray's GPU for ``cuda:N``, and an inline run stopped by a f
 
 from __future__ import annotations
 
+import os
 from types import SimpleNamespace
 from typing import Any
 
@@ -106,3 +107,24 @@ def test_inline_still_retries_other_errors() -> None:
     rec = Rec()
     run_inline({1: job(1)}, rec, fn, max_failures=1)  # type: ignore[arg-type]
     assert tries == [1, 1] and rec.calls[-1] == ("crashed", 1)
+
+
+def test_a_local_ray_starts_with_that_environment_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The GPU choice reaches ray.init (Ray reads its GPUs from CUDA_VISIBLE_DEVICES there, and
+    the raylet inherits it) and leaves this process's environment as it was."""
+    import ray
+
+    from nasx.execute import ExecOptions
+    from nasx.execute.ray_session import ray_session
+
+    seen: list[str | None] = []
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", lambda **kw: seen.append(
+        os.environ.get("CUDA_VISIBLE_DEVICES")) or SimpleNamespace())
+    monkeypatch.setattr(ray, "shutdown", lambda: None)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,5")
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    env = local_ray_env([job(1, "cuda:1")], None)
+    with ray_session(ExecOptions(executor="ray", progress=False), env):
+        assert os.environ["CUDA_VISIBLE_DEVICES"] == "4,5"
+    assert seen == ["5"]
