@@ -1,6 +1,7 @@
 """Loading an IDX data set (Fashion-MNIST by default): the first read, the cached read, the tensors.
 
     python bench/bench_data.py [--data-dir /usr/share/datasets/fashion-mnist] [--repeat 5]
+    python bench/bench_data.py --quick   # one repeat, 14 px only (the test suite's smoke run)
 
 Prints CPU and wall seconds for: decoding the (gzipped) IDX files with no cache; the first load
 into an empty cache folder (decode + write the .npz); a cached load (median of --repeat); and a
@@ -34,7 +35,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--quick", action="store_true",
+                    help="one repeat, one size (14 px): the smoke run of the test suite")
     args = ap.parse_args()
+    if args.quick:
+        args.repeat = 1
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     with tempfile.TemporaryDirectory() as cache:
         os.environ["NASX_CACHE"] = cache
@@ -54,7 +59,7 @@ def main() -> None:
                 ("first load (decode + write cache)", _timed(lambda: load_idx_arrays(args.data_dir))),
                 ("cached load", _median(lambda: load_idx_arrays(args.data_dir), args.repeat))]
         recipe = Recipe(data="mnist_idx", data_dir=args.data_dir)
-        for res in (28, 14):
+        for res in (14,) if args.quick else (28, 14):
             load_dataset(recipe, res, 1, "cpu")  # warm torch's kernels once
             rows.append((f"load_dataset at {res} px (cached)",
                          _median(lambda res=res: load_dataset(recipe, res, 1, "cpu"),

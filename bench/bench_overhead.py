@@ -1,6 +1,7 @@
 """Per-trial overhead of the executors on trivial trials, beside a plain default Ray Tune setup.
 
     python bench/bench_overhead.py [--trials 50]
+    python bench/bench_overhead.py --quick   # 3 trials, inline only (the test suite's smoke run)
 
 Prints seconds per trial for: nasx inline, nasx ray (lean Tune: reused actors, no loggers), and
 a default ``tune.Tuner`` on a trivial function trainable; and nasx inline and ray on trivial
@@ -125,11 +126,20 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trials", type=int, default=50)
+    ap.add_argument("--quick", action="store_true",
+                    help="3 trials, inline only (no Ray start): the test suite's smoke run")
     ns = ap.parse_args()
+    if ns.quick:
+        ns.trials = 3
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         inline = timed_nasx("inline", ns.trials, tmp)
         inline_e = timed_nasx("inline", ns.trials, tmp, epochs=True)
+        if ns.quick:
+            print(f"trials: {ns.trials} (--quick: inline only, no Ray)")
+            print(f"nasx inline       : {inline:.4f} s/trial; with {EPOCHS} epochs "
+                  f"{inline_e:.4f} s/trial")
+            return
         t0 = time.perf_counter()
         ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False,
                  _node_ip_address="127.0.0.1", logging_level=logging.WARNING)

@@ -1,7 +1,7 @@
 """Computing every zero-cost proxy for 100 models of a digits space through ``nasx proxies``.
 
     python bench/bench_proxies.py [--space nasx/spaces/regnet_digits.yaml] [--n 100]
-                                  [--threads 1] [--batch-size 64] [--batches 1]
+                                  [--threads 1] [--batch-size 64] [--batches 1] [--quick]
 
 Samples --n models into a fresh temporary run and times ``nasx proxies RUN`` (data loading, one
 fresh seeded model per proxy, the store writes) on --threads torch threads; prints the wall and
@@ -29,7 +29,10 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--batches", type=int, default=1)
+    ap.add_argument("--quick", action="store_true", help="4 models: the test suite's smoke run")
     args = ap.parse_args()
+    if args.quick:
+        args.n = min(args.n, 4)
 
     from nasx.cli.main import main as nasx
     from nasx.sample import create_run

@@ -2,7 +2,7 @@
 
     python bench/bench_prune.py [--space spaces/regnet_digits.yaml] [--n 8] [--epochs 8]
                                 [--trials 32] [--batch 2] [--prune asha] [--seeds 0 1 2]
-                                [--only SETUP ...]
+                                [--only SETUP ...] [--quick]
 
 Trains one population (``nasx run SPACE --n N --epochs E``, inline), copies it once per setup and
 sampler seed and runs ``nasx refine COPY --trials T --batch B --seed S``: inline and ray, each
@@ -62,7 +62,13 @@ def main() -> None:
     ap.add_argument("--prune", default="asha")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--only", nargs="*", default=None)
+    ap.add_argument("--quick", action="store_true",
+                    help="2 models x 2 epochs, 2 refine trials, one seed, inline only: the test "
+                         "suite's smoke run (no Ray start)")
     ns = ap.parse_args()
+    if ns.quick:
+        ns.n, ns.epochs, ns.trials, ns.batch, ns.seeds = 2, 2, 2, 1, ns.seeds[:1]
+        ns.only = ns.only or ["inline"]
     setups = {f"{ex} {p or 'no pruning'}": (ex, p) for ex in ("inline", "ray")
               for p in (None, ns.prune)}
     if ns.only:

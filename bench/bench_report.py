@@ -1,6 +1,6 @@
 """Time of the analysis and of ``nasx report`` on synthetic runs (no training, no torch).
 
-    python bench/bench_report.py [--n 500] [--repeat 3]
+    python bench/bench_report.py [--n 500] [--repeat 3] [--quick]
 
 Makes a synthetic run of N sampled trials and a second one of N trials (tests/analysis/
 synth_runs.py, seeded), then prints min and median wall seconds (and min CPU seconds, steadier
@@ -49,7 +49,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--n", type=int, default=500, help="sampled trials per run (default: 500)")
     ap.add_argument("--repeat", type=int, default=3, help="timed repetitions (default: 3)")
+    ap.add_argument("--quick", action="store_true",
+                    help="runs of 40 trials, one repetition, the command on one run only: the "
+                         "test suite's smoke run")
     args = ap.parse_args()
+    if args.quick:
+        args.n, args.repeat = 40, 1
 
     from synth_runs import make_run
 
@@ -65,7 +70,7 @@ def main() -> None:
         for label, dirs in cases.items():
             t = timed(lambda d=dirs: summarize(read_runs(d)), args.repeat)
             print(f"analysis (read_runs + summarize), {label}: {t}")
-        for label, dirs in cases.items():
+        for label, dirs in list(cases.items())[: 1 if args.quick else None]:
             out = root / "reports" / label.replace(" ", "_")
             cmd = [sys.executable, "-m", "nasx", "report", *map(str, dirs), "--out", str(out)]
             t = timed(lambda c=cmd: subprocess.run(c, check=True, capture_output=True),

@@ -1,7 +1,7 @@
 """Wall time of `nasx sample spaces/regnet.yaml --n 500`, interpreter start-up included.
 
 Prints figures only (target on a 2-core machine: < 3 s); no test asserts on time.
-Usage: python bench/bench_sample.py [--repeat 3] [--space spaces/regnet.yaml] [--n 500]
+Usage: python bench/bench_sample.py [--repeat 3] [--space spaces/regnet.yaml] [--n 500] [--quick]
 """
 
 from __future__ import annotations
@@ -36,7 +36,11 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--space", default="spaces/regnet.yaml")
     ap.add_argument("--n", type=int, default=500)
+    ap.add_argument("--quick", action="store_true",
+                    help="one repeat of 20 models: the test suite's smoke run")
     args = ap.parse_args()
+    if args.quick:
+        args.repeat, args.n = 1, 20
     startup = [_time([sys.executable, "-c", "import nasx.cli.main"]) for _ in range(args.repeat)]
     runs = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -6,6 +6,7 @@ the headline figures from the report's summary.json. Resumable: re-running conti
 
     python bench/bench_study_fmnist.py --n 64            # the recorded study (bench/RESULTS.md)
     python bench/bench_study_fmnist.py --n 8 --epochs 1  # a quick look
+    python bench/bench_study_fmnist.py --quick --out /tmp/study  # the test suite's smoke run
 """
 
 from __future__ import annotations
@@ -29,6 +30,18 @@ def nasx(*args: str) -> None:
         sys.exit(f"nasx {args[0]} exited {rc}")
 
 
+def quick_spaces(shipped: Path, out: Path) -> Path:
+    """Copies of the three spaces training on 2% of the images (1,080 instead of 10,800)."""
+    import yaml
+
+    out.mkdir(parents=True, exist_ok=True)
+    for s in SPACES:
+        doc = yaml.safe_load((shipped / f"fmnist_anynet_{s}.yaml").read_text(encoding="utf-8"))
+        doc["train"]["train_fraction"] = 0.02
+        (out / f"fmnist_anynet_{s}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    return out
+
+
 def main() -> None:
     """Run the study and print its figures."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -40,9 +53,17 @@ def main() -> None:
                     help="the longer schedule (default: twice the short one)")
     ap.add_argument("--executor", default="ray", choices=("ray", "inline"))
     ap.add_argument("--out", default="runs/study_fmnist", help="folder of the three runs")
+    ap.add_argument("--quick", action="store_true",
+                    help="2 models per space, 1 epoch on 2%% of the images, fidelity of 2 models "
+                         "x 2 seeds, inline (the test suite's smoke run; give --out a scratch "
+                         "folder)")
     a = ap.parse_args()
+    if a.quick:
+        a.n, a.epochs, a.k, a.seeds, a.executor = 2, 1, 2, 2, "inline"
     root = Path(a.out)
     spaces = Path(__file__).resolve().parents[1] / "nasx" / "spaces"
+    if a.quick:
+        spaces = quick_spaces(spaces, root / "spaces")
     common = ["--executor", a.executor, "--no-progress"]
     epochs = ["--epochs", str(a.epochs)] if a.epochs else []
     t0 = time.monotonic()
@@ -82,10 +103,16 @@ def main() -> None:
                   f"(CI {noise['ci']['low']:.2f}..{noise['ci']['high']:.2f}, "
                   f"{noise['models']} models)")
         for sl in fid.get("short_long", []):
+            ci = sl.get("tau_ci") or {}
             print(f"  short ({sl['epochs_short']} ep) vs long ({sl['epochs_long']} ep), "
-                  f"{sl['n']} models: Kendall tau {sl['kendall_tau']:.2f} "
-                  f"(CI {sl['tau_ci']['low']:.2f}..{sl['tau_ci']['high']:.2f}), "
-                  f"Spearman rho {sl['spearman_rho']:.2f}")
+                  f"{sl['n']} models: Kendall tau {_num(sl.get('kendall_tau'))} "
+                  f"(CI {_num(ci.get('low'))}..{_num(ci.get('high'))}), "
+                  f"Spearman rho {_num(sl.get('spearman_rho'))}")
+
+
+def _num(value: object) -> str:
+    """A correlation to 2 decimals; "n/a" where too few models left it undefined (None)."""
+    return f"{value:.2f}" if isinstance(value, (int, float)) else "n/a"
 
 
 if __name__ == "__main__":

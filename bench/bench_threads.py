@@ -1,7 +1,7 @@
 """Threads per trial: inline and Ray at 1 and 2 torch threads per trial, on this machine.
 
     python bench/bench_threads.py [--space spaces/regnet_digits.yaml] [--n 8] [--epochs 2]
-                                  [--repeats 3]
+                                  [--repeats 3] [--quick]
 
 Runs ``nasx run SPACE --n N --epochs E --no-progress`` in a fresh temporary folder for each setup:
 
@@ -54,7 +54,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--only", nargs="*", default=None, help="setup names to run (default: all)")
     p.add_argument("--timeout", type=float, default=600, help="seconds allowed per command")
-    return p.parse_args(argv)
+    p.add_argument("--quick", action="store_true",
+                   help="2 models x 1 epoch, one repeat, inline at 1 thread only (no Ray start): "
+                        "the test suite's smoke run")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.n, args.epochs, args.repeats = 2, 1, 1
+        args.only = args.only or ["inline t1"]
+    return args
 
 
 def recorded_threads(run: Path) -> list[object]:

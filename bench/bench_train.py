@@ -11,8 +11,12 @@ device-hour (3600 / mean seconds per trained model, evaluation included). The ne
 at ``--resolution`` (default 32, CIFAR); their ImageNet-sized widths are kept. One untimed warm-up
 trial first pays the one-time costs (lazy imports, cuDNN autotuning, data generation).
 
+Lines show each trial's ``peak_memory_mb`` (CUDA), the summary TFLOPS and % of the bf16 peak.
+
 ``--packing 1,2,4,8`` measures GPU packing instead (issue 14): it samples ``--models`` networks
-once, then for each k trains a copy of that run with ``nasx train RUN --executor ray
+once into a run of its own (built at ``--resolution``, its recipe on synthetic data of
+``--train-images`` + ``--test-images``), then for each k trains a copy of that run with
+``nasx train RUN --executor ray
 --gpus-per-trial 1/k --device cuda --data synthetic`` on one GPU (``--gpu``, via
 CUDA_VISIBLE_DEVICES), and prints per k: trials done/failed, the training span (first start to
 last end, from the store), models per GPU-hour, aggregate training images/s, and the share of the
@@ -39,18 +43,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from nasx.arch.spec import ArchSpec  # noqa: E402 - torch-free; after the path above
+from nasx.train.recipe import Recipe  # noqa: E402
+
 # Dense (no sparsity) bf16 tensor-core peaks in TFLOPS, from NVIDIA's data sheets, matched in
 # order against torch.cuda.get_device_name (the more specific names first).
-BF16_PEAK_TFLOPS = (
-    ("H100 PCIe", 756.0),
-    ("H100 NVL", 835.0),
-    ("H100", 989.0),  # SXM
-    ("H200", 989.0),
-    ("GH200", 989.0),
-    ("A100", 312.0),
-    ("L40S", 362.0),
-    ("L4", 121.0),
-)
+BF16_PEAK_TFLOPS = (("H100 PCIe", 756.0), ("H100 NVL", 835.0), ("H100", 989.0),  # H100: SXM
+                    ("H200", 989.0), ("GH200", 989.0), ("A100", 312.0), ("L40S", 362.0),
+                    ("L4", 121.0))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -67,7 +67,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0 = auto)")
     p.add_argument("--compile", action="store_true", help="torch.compile each model (CUDA)")
-    p.add_argument("--no-amp", action="store_true", help="no bf16 autocast on CUDA")
+    p.add_argument("--no-amp", action="store_true", help="no autocast on CUDA")
+    p.add_argument("--deterministic", action="store_true",
+                   help="the recipe's deterministic flag (deterministic kernels, no autotuning)")
     p.add_argument("--seed", type=int, default=0, help="sampling seed")
     p.add_argument(
         "--quick",
@@ -95,23 +97,70 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def sample_specs(space_path: str, n: int, seed: int, resolution: int) -> list[dict]:
-    """``n`` sampled ArchSpec dicts of the space, rebuilt at ``resolution`` (0 = unchanged)."""
+@dataclasses.dataclass(frozen=True)
+class Sampled:
+    """One sampled network of the benchmark: its ArchSpec (at the benchmark's resolution), its
+    complexity at the space's own resolution, and its trial seed."""
+
+    spec: ArchSpec
+    flops: int
+    params: int
+    seed: int
+
+
+def sample_specs(space_path: str, n: int, seed: int, resolution: int) -> list[Sampled]:
+    """``n`` sampled networks of the space, rebuilt at ``resolution`` (0 = unchanged)."""
     import numpy as np
 
-    from nasx.arch.spec import ArchSpec
     from nasx.sample import sample_space
     from nasx.space import load_space
 
     space = load_space(space_path)
     trials = sample_space(space, n, np.random.default_rng(seed)).trials
-    specs = []
+    out = []
     for t in trials:
-        spec = ArchSpec.from_dict(t.spec)
+        spec = t.spec  # typed: the sampler hands out ArchSpec objects
         if resolution:
             spec = dataclasses.replace(spec, resolution=resolution)
-        specs.append({"spec": spec.to_dict(), "flops": t.flops, "params": t.params, "seed": t.seed})
-    return specs
+        out.append(Sampled(spec=spec, flops=t.flops, params=t.params, seed=t.seed))
+    return out
+
+
+def bench_recipe(args: argparse.Namespace, classes: int) -> Recipe:
+    """The recipe every benchmark trial trains with: synthetic data, the command line's sizes."""
+    return Recipe(data="synthetic", synthetic_train=args.train_images,
+                  synthetic_test=args.test_images, synthetic_classes=classes,
+                  epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                  eval_every=args.epochs, device=args.device, threads=args.threads,
+                  compile=args.compile, amp=not args.no_amp, deterministic=args.deterministic)
+
+
+def train_rows(specs: list[Sampled], recipe: Recipe, cache: object) -> list[dict]:
+    """Train each sampled network once (timed), printing one line per model."""
+    from nasx.arch.complexity import complexity
+    from nasx.train.job import TrialJob
+    from nasx.train.trainer import train_trial
+
+    rows = []
+    print(f"{'#':>3} {'MF@224':>8} {'Mparams':>8} {'status':>8} {'s':>8} {'img/s':>9} "
+          f"{'err':>6} {'peak MiB':>8}")
+    for i, s in enumerate(specs, start=1):
+        res = train_trial(TrialJob(i, s.spec, recipe, seed=s.seed), cache)  # type: ignore[arg-type]
+        ips = float(res.metrics.get("images_per_second", 0.0))
+        peak = res.metrics.get("peak_memory_mb")
+        rows.append({"id": i, "flops": s.flops, "trained_flops": complexity(s.spec).flops,
+                     "params": s.params, "status": res.status,
+                     "seconds": res.seconds,
+                     "train_seconds": float(res.metrics.get("train_seconds", 0.0)),
+                     "images_per_second": ips, "peak_memory_mb": peak,
+                     "message": res.message})
+        err = f"{res.error:6.1f}" if res.error is not None else "     -"
+        shown = _mib(float(peak) if isinstance(peak, (int, float)) else None)
+        print(f"{i:>3} {s.flops / 1e6:8.1f} {s.params / 1e6:8.2f} {res.status:>8} "
+              f"{res.seconds:8.2f} {ips:9.0f} {err} {shown}")
+        if res.status != "done" and res.message:
+            print(f"      {res.message}")
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,95 +170,74 @@ def main(argv: list[str] | None = None) -> int:
         return packing_main(args)
     from nasx.data import DataCache
     from nasx.train.job import TrialJob
-    from nasx.train.recipe import Recipe
     from nasx.train.trainer import train_trial
 
     t0 = time.perf_counter()
     specs = sample_specs(args.space, args.models, args.seed, args.resolution)
     print(f"sampled {len(specs)} networks from {args.space} in {time.perf_counter() - t0:.2f} s")
-    classes = specs[0]["spec"]["head"]["num_classes"]
-    recipe = Recipe(
-        data="synthetic",
-        synthetic_train=args.train_images,
-        synthetic_test=args.test_images,
-        synthetic_classes=classes,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        eval_every=args.epochs,
-        device=args.device,
-        threads=args.threads,
-        compile=args.compile,
-        amp=not args.no_amp,
-    )
+    recipe = bench_recipe(args, specs[0].spec.num_classes)
     cache = DataCache()
     # Warm-up (untimed): generates the data once and pays lazy imports / autotuning.
-    warm = train_trial(
-        TrialJob(
-            0,
-            specs[0]["spec"],
-            dataclasses.replace(recipe, epochs=1, eval_every=1).to_dict(),
-            seed=0,
-        ),
-        cache,
-    )
+    warm = train_trial(TrialJob(0, specs[0].spec, dataclasses.replace(recipe, epochs=1,
+                                                                      eval_every=1), seed=0),
+                       cache)
     if warm.status != "done":
         print(f"warm-up trial {warm.status}: {warm.message}", file=sys.stderr)
         return 1
-    print(
-        f"device {warm.device}; data {args.train_images}+{args.test_images} x 3x"
-        f"{recipe_res(specs)}; {args.epochs} epoch(s), batch {args.batch_size}"
-    )
-    rows = []
-    print(f"{'#':>3} {'MF@224':>8} {'Mparams':>8} {'status':>8} {'s':>8} {'img/s':>9} {'err':>6}")
-    for i, s in enumerate(specs, start=1):
-        res = train_trial(TrialJob(i, s["spec"], recipe.to_dict(), seed=s["seed"]), cache)
-        ips = float(res.metrics.get("images_per_second", 0.0))
-        rows.append(
-            {
-                "id": i,
-                "flops": s["flops"],
-                "params": s["params"],
-                "status": res.status,
-                "seconds": res.seconds,
-                "train_seconds": res.metrics.get("train_seconds", 0.0),
-                "images_per_second": ips,
-                "message": res.message,
-            }
-        )
-        err = f"{res.error:6.1f}" if res.error is not None else "     -"
-        print(
-            f"{i:>3} {s['flops'] / 1e6:8.1f} {s['params'] / 1e6:8.2f} {res.status:>8} "
-            f"{res.seconds:8.2f} {ips:9.0f} {err}"
-        )
+    res = specs[0].spec.resolution
+    print(f"device {warm.device}; data {args.train_images}+{args.test_images} x 3x{res}x{res}; "
+          f"{args.epochs} epoch(s), batch {args.batch_size}")
+    rows = train_rows(specs, recipe, cache)
     done = [r for r in rows if r["status"] == "done"]
     if not done:
         print("no model trained", file=sys.stderr)
         return 1
-    mean_s = statistics.fmean(r["seconds"] for r in done)
-    images = args.train_images * args.epochs * len(done)
-    ips = images / sum(r["train_seconds"] for r in done)
-    summary = {
-        "device": warm.device,
-        "models": len(done),
-        "epochs": args.epochs,
-        "train_images": args.train_images,
-        "batch_size": args.batch_size,
-        "seconds_per_model": mean_s,
-        "models_per_device_hour": 3600.0 / mean_s,
-        "images_per_second": ips,
-        "rows": rows,
-    }
+    summary = throughput_summary(args, warm.device, rows)
     kind = "GPU" if warm.device.startswith("cuda") else "CPU"
-    print(
-        f"mean {mean_s:.2f} s per model ({args.epochs} epoch(s) of {args.train_images} images + "
-        f"test): {3600.0 / mean_s:.1f} models per {kind}-hour on {warm.device}; "
-        f"{ips:.0f} training images/s"
-    )
+    print(f"mean {summary['seconds_per_model']:.2f} s per model ({args.epochs} epoch(s) of "
+          f"{args.train_images} images + test): {summary['models_per_device_hour']:.1f} models "
+          f"per {kind}-hour on {warm.device}; {summary['images_per_second']:.0f} training "
+          f"images/s; peak memory of a trial {_peak_text(summary['peak_memory_mb'])}; "
+          f"{summary['tflops']:.2f} TFLOPS{_percent(summary['bf16_peak_percent'])}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(summary, indent=2))
     return 0
+
+
+def _percent(value: float | None) -> str:
+    return f" = {value:.1f}% of the bf16 peak" if value is not None else ""
+
+
+def _mib(value: float | None) -> str:
+    return f"{value:8.0f}" if value is not None else "       -"
+
+
+def _peak_text(peak: float | None) -> str:
+    return f"{peak:.0f} MiB" if peak is not None else "not measured (CUDA only)"
+
+
+def throughput_summary(args: argparse.Namespace, device: str, rows: list[dict]) -> dict:
+    """The figures of the throughput mode: per model, per device-hour, per second, peak memory."""
+    done = [r for r in rows if r["status"] == "done"]
+    mean_s = statistics.fmean(r["seconds"] for r in done)
+    images = args.train_images * args.epochs * len(done)
+    train_s = sum(r["train_seconds"] for r in done)
+    peaks = [float(r["peak_memory_mb"]) for r in done if r["peak_memory_mb"] is not None]
+    # 6 x multiply-adds per trained image (forward 2, backward 4), over the training seconds
+    flop = sum(6.0 * r["trained_flops"] * args.train_images * args.epochs for r in done)
+    peak = args.peak_tflops * 1e12 or bf16_peak(device)
+    return {
+        "device": device, "models": len(done), "epochs": args.epochs,
+        "train_images": args.train_images, "batch_size": args.batch_size,
+        "deterministic": args.deterministic, "compile": args.compile,
+        "seconds_per_model": mean_s, "models_per_device_hour": 3600.0 / mean_s,
+        "images_per_second": images / train_s if train_s > 0 else 0.0,
+        "peak_memory_mb": max(peaks) if peaks else None,
+        "tflops": flop / train_s / 1e12 if train_s > 0 else 0.0,
+        "bf16_peak_percent": 100.0 * flop / train_s / peak if train_s > 0 and peak else None,
+        "rows": rows,
+    }
 
 
 def per_gpu_list(text: str) -> list[int]:
@@ -260,6 +288,8 @@ def packing_figures(run: Path, peak: float) -> dict:
     span = (max(t.finished_at for t in ran) - min(t.started_at for t in ran)) if ran else 0.0
     images = flop = 0.0
     per_trial_ips = []
+    peaks = [float(v) for t in done
+             if isinstance(v := (t.metrics or {}).get("peak_memory_mb"), (int, float))]
     for t in done:
         m = t.metrics or {}
         ips, secs = float(m.get("images_per_second", 0.0)), float(m.get("train_seconds", 0.0))
@@ -276,9 +306,38 @@ def packing_figures(run: Path, peak: float) -> dict:
         "images_per_second": images / span if span > 0 else 0.0,
         "trial_images_per_second": statistics.fmean(per_trial_ips) if per_trial_ips else 0.0,
         "tflops": flop / span / 1e12 if span > 0 else 0.0,
+        "peak_memory_mb": max(peaks) if peaks else None,  # the largest trial's (CUDA only)
     }
     out["bf16_peak_percent"] = 100.0 * flop / span / peak if span > 0 and peak > 0 else None
     return out
+
+
+def make_packing_run(args: argparse.Namespace, root: Path) -> None:
+    """A run of ``--models`` networks sampled as the throughput mode samples them (built at
+    ``--resolution``), whose recipe trains on synthetic data of ``--train-images`` +
+    ``--test-images`` (the space's ``train:`` block is replaced)."""
+    import yaml
+
+    from nasx.arch.complexity import complexity
+    from nasx.space.shipped import resolve_space
+    from nasx.store import NewTrial, RunStore
+
+    specs = sample_specs(args.space, args.models, args.seed, args.resolution)
+    doc = yaml.safe_load(resolve_space(args.space).read_text(encoding="utf-8"))
+    doc["train"] = {"data": "synthetic", "synthetic_train": args.train_images,
+                    "synthetic_test": args.test_images,
+                    "synthetic_classes": specs[0].spec.num_classes,
+                    "deterministic": args.deterministic, "amp": not args.no_amp}
+    store = RunStore.create(root, yaml.safe_dump(doc, sort_keys=False),
+                            {"name": f"bench_{doc.get('name', 'space')}",
+                             "family": str(doc.get("family", ""))})
+    # flops/params/acts of the trained (resized) networks: what the %-of-peak figure counts
+    store.add_trials(NewTrial(fingerprint=f"bench{i}", values={"i": i}, spec=s.spec,
+                              flops=(c := complexity(s.spec)).flops, params=c.params,
+                              acts=c.acts, seed=s.seed) for i, s in enumerate(specs))
+    store.close()
+    print(f"sampled {len(specs)} networks of {args.space} into {root} at "
+          f"{specs[0].spec.resolution} px")
 
 
 def packing_main(args: argparse.Namespace) -> int:
@@ -297,8 +356,7 @@ def packing_main(args: argparse.Namespace) -> int:
         env["CUDA_VISIBLE_DEVICES"] = str(args.gpu)  # the local Ray then sees this one GPU
     shutil.rmtree(args.out, ignore_errors=True)
     base = args.out / "sampled"
-    nasx("sample", args.space, "--n", str(args.models), "--seed", str(args.seed), "--out",
-         str(base), "--no-progress", env=env)
+    make_packing_run(args, base)
     rows = []
     for k in ks:
         run = args.out / f"k{k}"
@@ -315,13 +373,13 @@ def packing_main(args: argparse.Namespace) -> int:
           f"{args.batch_size}, data {args.data}; bf16 peak "
           f"{f'{peak / 1e12:.0f} TFLOPS' if peak else 'unknown (--peak-tflops)'}")
     print(f"{'k/GPU':>5} {'done':>5} {'failed':>6} {'span s':>8} {'wall s':>8} {'models/GPU-h':>12} "
-          f"{'img/s':>9} {'img/s/trial':>11} {'TFLOPS':>7} {'%peak':>6}")
+          f"{'img/s':>9} {'img/s/trial':>11} {'TFLOPS':>7} {'%peak':>6} {'peak MiB':>8}")
     for r in rows:
         pct = f"{r['bf16_peak_percent']:6.1f}" if r["bf16_peak_percent"] is not None else "     -"
         print(f"{r['per_gpu']:>5} {r['done']:>5} {r['failed']:>6} {r['span_seconds']:8.1f} "
               f"{r['wall_seconds']:8.1f} {r['models_per_gpu_hour']:12.1f} "
               f"{r['images_per_second']:9.0f} {r['trial_images_per_second']:11.0f} "
-              f"{r['tflops']:7.2f} {pct}")
+              f"{r['tflops']:7.2f} {pct} {_mib(r['peak_memory_mb'])}")
         for msg in r["messages"]:
             print(f"      not done: {msg}")
     if args.cpu_check:
@@ -331,12 +389,6 @@ def packing_main(args: argparse.Namespace) -> int:
         args.json.write_text(json.dumps({"device": name, "peak_flops": peak, "rows": rows},
                                         indent=2))
     return 0
-
-
-def recipe_res(specs: list[dict]) -> str:
-    """'RxR' of the first sampled network."""
-    r = specs[0]["spec"]["resolution"]
-    return f"{r}x{r}"
 
 
 if __name__ == "__main__":

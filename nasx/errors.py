@@ -158,6 +158,11 @@ class TrainError(NasxError):
     """A training recipe or a training run is invalid."""
 
 
+class CudaFatalError(TrainError):
+    """A CUDA error that leaves the process's CUDA context unusable (a device-side assert, an
+    illegal memory access): every later CUDA call of that process fails, so its worker must go."""
+
+
 class ArchError(NasxError):
     """An ArchSpec that cannot be built (e.g. groups that do not divide a width)."""
 

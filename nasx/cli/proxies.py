@@ -119,7 +119,7 @@ class Computed:
 SCHEDULE_KEYS = frozenset({
     "epochs", "batch_size", "optimizer", "lr", "momentum", "nesterov", "weight_decay",
     "warmup_epochs", "warmup_factor", "label_smoothing", "augment", "device", "amp",
-    "channels_last", "eval_every", "threads", "compile"})
+    "channels_last", "eval_every", "threads", "compile", "deterministic"})
 
 Key = tuple[str, int, str]
 

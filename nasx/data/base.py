@@ -98,16 +98,17 @@ class DataCache:
         self.misses = 0
 
     def get_or_load(self, key: tuple[object, ...], load: Callable[[], Dataset]) -> Dataset:
-        """The cached data set for ``key``, loading (and maybe evicting the oldest) on a miss."""
+        """The cached data set for ``key``; on a miss the oldest entries go before it loads."""
         if key in self._items:
             self.hits += 1
             self._items.move_to_end(key)
             return self._items[key]
         self.misses += 1
+        # Evict first: the data set that leaves must not share the device with the one that loads.
+        while len(self._items) >= self.max_items:
+            self._items.popitem(last=False)
         ds = load()
         self._items[key] = ds
-        while len(self._items) > self.max_items:
-            self._items.popitem(last=False)
         return ds
 
     def clear(self) -> None:
@@ -171,19 +172,30 @@ def split_validation(raw: RawData, fraction: float, seed: int) -> RawData:
 def check_fits(
     n_images: int, in_channels: int, resolution: int, device: torch.device, name: str
 ) -> None:
-    """DataError when the float32 tensors of a whole data set cannot fit in free CUDA memory."""
+    """DataError when the float32 tensors of a whole data set cannot fit in the CUDA memory this
+    process may still use: the device's free memory, or less when the process's allocator is
+    capped (``torch.cuda.set_per_process_memory_fraction``, a trial packed on a shared GPU)."""
     import torch
 
     if device.type != "cuda":
         return  # host memory: the OS reports it; no reliable cheap estimate of what is free
     need = n_images * in_channels * resolution * resolution * 4
-    free, _ = torch.cuda.mem_get_info(device)
-    # Keep ~a quarter of the free memory for the model, its activations and the optimizer.
-    if need > 0.75 * free:
+    free, total = torch.cuda.mem_get_info(device)
+    allocated = torch.cuda.memory_allocated(device)
+    # Blocks the allocator holds but no tensor uses are free to this process too.
+    room = free + torch.cuda.memory_reserved(device) - allocated
+    # a torch without this call (older releases; nasx runs on >= 2.4) counts as uncapped
+    get_fraction = getattr(torch.cuda, "get_per_process_memory_fraction", None)
+    cap = (get_fraction(device) if get_fraction else 1.0) * total - allocated
+    where = "are free"
+    if cap < room:
+        room, where = max(cap, 0.0), "are left within this process's share of the GPU"
+    # Keep ~a quarter of that memory for the model, its activations and the optimizer.
+    if need > 0.75 * room:
         raise DataError(
             f"{n_images} images of {in_channels}x{resolution}x{resolution} "
             f"need {need / 2**30:.1f} GiB "
-            f"on {device} but only {free / 2**30:.1f} GiB are free; lower the resolution",
+            f"on {device} but only {room / 2**30:.1f} GiB {where}; lower the resolution",
             where=name,
             key="resolution",
         )

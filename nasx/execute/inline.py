@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 
+from nasx.errors import CudaFatalError
 from nasx.execute.recorder import Recorder
 from nasx.execute.worker import INLINE_THREADS, TrialFn, TrialSteps, new_cache, run_how, run_steps
 from nasx.train.job import TrialJob, TrialResult
@@ -24,7 +25,11 @@ def _drive(rec: Recorder, trial_id: int, steps: TrialSteps) -> TrialResult | Non
 
 
 def run_inline(jobs: dict[int, TrialJob], rec: Recorder, fn: TrialFn, max_failures: int) -> None:
-    """Train every job sequentially; an exception out of ``fn`` is retried ``max_failures`` times."""
+    """Train every job sequentially; an exception out of ``fn`` is retried ``max_failures`` times.
+
+    A :class:`~nasx.errors.CudaFatalError` (this process's CUDA context is gone) fails its trial
+    and stops the run with that one line: every later trial here would fail the same way.
+    """
     cache = new_cache()
     host = socket.gethostname()
     for tid, job in jobs.items():
@@ -32,6 +37,11 @@ def run_inline(jobs: dict[int, TrialJob], rec: Recorder, fn: TrialFn, max_failur
             rec.started(tid, device=job.recipe.device, host=host)
             try:
                 res = _drive(rec, tid, run_steps(fn, job, cache, "inline", INLINE_THREADS))
+            except CudaFatalError as exc:  # this process cannot use CUDA again: stop the run
+                rec.crashed(tid, str(exc))
+                raise CudaFatalError(f"{exc}; the run stopped (run the same command again to "
+                                     "go on in a new process; --retry-failed retrains this "
+                                     "trial)") from None
             except Exception as exc:  # the trainer never raises; a custom trial function might
                 msg = f"{type(exc).__name__}: {exc}"
                 if attempt < max_failures:

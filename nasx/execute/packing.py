@@ -25,7 +25,8 @@ from nasx.errors import TrainError
 
 # Per process, outside torch's allocator (so outside its cap): the CUDA context, cuBLAS/cuDNN
 # handles and their default workspaces; ~300-600 MiB on recent GPUs. Torch-free module.
-from nasx.train.cuda_setup import CONTEXT_BYTES
+from nasx.train.cuda_setup import CONTEXT_BYTES, GPU_SLACK
+from nasx.train.loop import EVAL_BATCH  # the largest evaluation batch of a trial (torch-free)
 
 if TYPE_CHECKING:
     from nasx.arch.spec import ArchSpec
@@ -112,7 +113,8 @@ def explicit_packing(value: float) -> Packing:
 def auto_packing(trial_bytes: int, gpu_bytes: int, *, safety: float = SAFETY,
                  context_bytes: int = CONTEXT_BYTES, data_bytes: int = 0,
                  max_per_gpu: int = MAX_PER_GPU) -> Packing:
-    """``1/k``: ``k`` the largest power of two of trials (at most ``max_per_gpu``) that fit.
+    """``1/k``: ``k`` the largest power of two of trials (at most ``max_per_gpu``) that fit in
+    the GPU less ``GPU_SLACK`` of it.
 
     A trial needs ``max(safety * trial_bytes + data_bytes, data_bytes / DATA_SHARE) +
     context_bytes``: its counted training peak with the margin and its data set (on the GPU in
@@ -124,7 +126,7 @@ def auto_packing(trial_bytes: int, gpu_bytes: int, *, safety: float = SAFETY,
                          f"{data_bytes}, safety {safety}, max {max_per_gpu}")
     model = int(safety * trial_bytes)
     need = max(model + data_bytes, math.ceil(data_bytes / DATA_SHARE)) + context_bytes
-    fit = gpu_bytes // need
+    fit = int(gpu_bytes * (1 - GPU_SLACK)) // need  # GPU_SLACK of the GPU stays free
     # A power of two: 1/k is then exact in binary and in Ray's 4-decimal fixed point, so k
     # shares add up to exactly 1 (1/7 rounded up would let only 6 trials onto a GPU).
     k = 1 << (max(1, min(max_per_gpu, fit)).bit_length() - 1)
@@ -178,18 +180,22 @@ def rough_bytes(spec: ArchSpec, batch_size: int, slots: int = 1) -> int:
     return FLOAT_BYTES * ((2 + slots) * c.params + 2 * c.acts * batch_size)
 
 
-def estimate_train_bytes(spec: ArchSpec, batch_size: int, *, optimizer_slots: int = 1) -> int:
-    """Peak training bytes of ``spec`` at ``batch_size``, counted on CPU from one small step.
+def estimate_train_bytes(spec: ArchSpec, batch_size: int, *, optimizer_slots: int = 1,
+                         eval_batch: int = EVAL_BATCH) -> int:
+    """Peak bytes of a trial of ``spec`` at ``batch_size``, counted on CPU from one small step.
 
     ``nasx.measure.memory.counted_bytes`` at ``COUNT_BATCH`` images splits the step into a part
     that does not depend on the batch (params, grads, optimizer state) and one that grows with it
-    (input, saved activations): the latter is scaled linearly to ``batch_size``. Float32 counts,
-    without the margin of ``SAFETY`` (applied by :func:`auto_packing`).
+    (input, saved activations): the latter is scaled linearly to ``batch_size``. Evaluation runs
+    at ``eval_batch`` images (nasx.train.loop: up to 1024) while the fixed part stays allocated:
+    its input and the activations live at once (``eval_bytes_per_image``) count too, and the
+    larger of the two phases is the peak. Float32 counts, without the margin of ``SAFETY``
+    (applied by :func:`auto_packing`).
     """
     import torch
 
     from nasx.measure.latency import torch_threads
-    from nasx.measure.memory import MOMENTUM_SLOTS, counted_bytes
+    from nasx.measure.memory import MOMENTUM_SLOTS, counted_bytes, eval_bytes_per_image
     from nasx.models import build_model
 
     model = build_model(spec, init=True, seed=0).train()
@@ -199,9 +205,10 @@ def estimate_train_bytes(spec: ArchSpec, batch_size: int, *, optimizer_slots: in
     y = torch.randint(0, spec.num_classes, (COUNT_BATCH,), generator=gen)
     with torch_threads(1):
         parts = counted_bytes(model, x, y)
+        per_eval = x[0].numel() * FLOAT_BYTES + eval_bytes_per_image(model, x)
     per_image = (parts["input"] + parts["activations"]) / COUNT_BATCH
     fixed = parts["params"] + parts["grads"] + parts["optimizer"] // MOMENTUM_SLOTS * optimizer_slots
-    return int(fixed + per_image * batch_size)
+    return int(fixed + max(per_image * batch_size, per_eval * eval_batch))
 
 
 def largest_job(jobs: Iterable[TrialJob]) -> TrialJob:
@@ -217,13 +224,13 @@ def largest_job(jobs: Iterable[TrialJob]) -> TrialJob:
     return best
 
 
-def local_gpu_bytes() -> int | None:
-    """Total memory of this machine's first visible CUDA device; None without CUDA."""
+def local_gpu_bytes(index: int = 0) -> int | None:
+    """Total memory of this machine's CUDA device ``index``; None without it."""
     import torch
 
-    if not torch.cuda.is_available():
+    if not torch.cuda.is_available() or index >= torch.cuda.device_count():
         return None
-    return int(torch.cuda.get_device_properties(0).total_memory)
+    return int(torch.cuda.get_device_properties(index).total_memory)
 
 
 def choose_packing(value: float | None, jobs: Iterable[TrialJob], *, cluster_gpus: float,

@@ -19,8 +19,9 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -93,15 +94,15 @@ class NasxTrainable(tune.Trainable):
             self._steps = None
 
     def step(self) -> dict[str, object]:
-        """Train one more epoch (its record), or finish the trial (done, the weights as bytes)."""
-        if self._steps is None:
-            job = job_from_json(self.config["job"])
-            fn = resolve(self.config["fn"])
-            if self.config.get("gpu_share"):
-                from nasx.train.cuda_setup import setup_cuda
+        """Train one more epoch (its record), or finish the trial (done, the weights as bytes).
 
-                # this worker's memory cap on a shared GPU: a trial that outgrows it fails alone
-                setup_cuda(job.recipe.device, self.config["gpu_share"])
+        A CUDA error that poisons the process (``CudaFatalError``) is not caught: Tune then
+        retires this actor (an errored trial's actor is never reused) and retries the trial on a
+        fresh one.
+        """
+        if self._steps is None:
+            job = worker_job(self.config)
+            fn = resolve(self.config["fn"])
             if self._cache is None:
                 self._cache = new_cache()
             self._steps = run_steps(fn, job, self._cache, "ray", self.config["threads"])
@@ -118,6 +119,47 @@ class NasxTrainable(tune.Trainable):
             return {"done": True, "nasx": payload, "nasx_weights": weights}
         # JSON text: Tune flattens nested dicts of results for its scheduler
         return {EPOCH_KEY: json.dumps(record), HOW_KEY: self._how}
+
+
+def worker_job(config: JSONObject) -> TrialJob:
+    """The trial's job as a Ray worker runs it: its device as Ray shows the worker its GPU
+    (``cuda:N`` -> ``cuda``), and this process's memory cap set on a shared GPU."""
+    from nasx.train.cuda_setup import setup_cuda, worker_device
+
+    job = job_from_json(str(config["job"]))
+    share = config.get("gpu_share")
+    gpus = float(share) if isinstance(share, (int, float)) else 0.0
+    device = worker_device(job.recipe.device, gpus)
+    if device != job.recipe.device:
+        job = replace(job, recipe=replace(job.recipe, device=device))
+    if gpus > 0:
+        # this worker's memory cap on a shared GPU: a trial that outgrows it fails alone
+        setup_cuda(device, gpus)
+    return job
+
+
+def local_ray_env(jobs: Iterable[TrialJob], address: str | None,
+                  environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
+    """What a local Ray must see to run trials on ``cuda:N``: that one GPU (CUDA_VISIBLE_DEVICES).
+
+    Ray shows each worker only the GPU it assigns, as ``cuda:0``; a local Ray started with GPU N
+    alone assigns N. Nothing for a cluster (its GPUs are its own), CPU or a plain ``cuda``.
+    """
+    env = os.environ if environ is None else environ
+    devices = {j.recipe.device for j in jobs}
+    if address or env.get("RAY_ADDRESS") or len(devices) != 1:
+        return {}
+    index = gpu_index(devices.pop())
+    if index is None:
+        return {}
+    visible = [v.strip() for v in env.get("CUDA_VISIBLE_DEVICES", "").split(",") if v.strip()]
+    return {"CUDA_VISIBLE_DEVICES": visible[index] if index < len(visible) else str(index)}
+
+
+def gpu_index(device: str) -> int | None:
+    """N of ``cuda:N``; None for any other device."""
+    kind, _, index = device.partition(":")
+    return int(index) if kind == "cuda" and index.isdigit() else None
 
 
 class EpochScheduler(FIFOScheduler):
@@ -212,7 +254,7 @@ def run_ray(store: RunStore, jobs: dict[int, TrialJob], rec: Recorder, fn_path: 
     scratch = store.root / RAY_DIR
     shutil.rmtree(scratch, ignore_errors=True)  # leftovers of a killed driver (we hold the lock)
     try:
-        with ray_session(opts):
+        with ray_session(opts, local_ray_env(jobs.values(), opts.address)):
             _fit(jobs, rec, fn_path, opts, scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -226,8 +268,9 @@ def _fit(jobs: dict[int, TrialJob], rec: Recorder, fn_path: str, opts: ExecOptio
     # A GPU box needs no flag to use its GPUs; small models are packed several to a GPU.
     cluster_gpus = ray.cluster_resources().get("GPU", 0)
     auto = opts.gpus_per_trial is None and cluster_gpus >= 1
+    index = gpu_index(next(iter(jobs.values())).recipe.device) if jobs else None
     packing = choose_packing(opts.gpus_per_trial, jobs.values(), cluster_gpus=cluster_gpus,
-                             gpu_bytes=local_gpu_bytes() if auto else None)
+                             gpu_bytes=local_gpu_bytes(index or 0) if auto else None)
     gpus = packing.gpus_per_trial
     if gpus > 0:
         print(f"nasx: GPUs: {packing.reason}", file=sys.stderr, flush=True)

@@ -118,14 +118,15 @@ def _loopback_node() -> Iterator[None]:
 
 
 @contextmanager
-def ray_session(opts: ExecOptions) -> Iterator[None]:
+def ray_session(opts: ExecOptions, start_env: dict[str, str | None] | None = None) -> Iterator[None]:
     """Join ``opts.address`` / ``$RAY_ADDRESS``, or start a private local Ray on loopback.
 
     A local Ray listens on 127.0.0.1 only and uses token authentication with a token made for this
     run; its settings are in the environment (which its processes inherit) only while it lives,
     and what ray.init itself sets there is undone afterwards too. A cluster is joined as the user
     configured it (nothing forced). A Ray already initialised in this process (tests, notebooks)
-    is used as it is and left running.
+    is used as it is and left running. ``start_env`` is set only while a local Ray starts (its
+    processes inherit it; this process's environment is as before once it runs).
     """
     if ray.is_initialized():
         yield
@@ -156,7 +157,8 @@ def ray_session(opts: ExecOptions) -> Iterator[None]:
                           dashboard_host="127.0.0.1", _node_ip_address="127.0.0.1")
         stack.callback(ray.shutdown)  # also stops a half-started Ray after a failed init
         try:
-            context = ray.init(**kwargs)
+            with scoped_env(start_env if start_env and not address else {}):
+                context = ray.init(**kwargs)
         except (ConnectionError, ValueError, RuntimeError) as exc:
             where = address or "a local Ray"
             raise TrainError(f"cannot start or join Ray at {where}: {exc}",

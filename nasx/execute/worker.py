@@ -123,9 +123,11 @@ def run_steps(fn: TrialFn, job: TrialJob, cache: Any, executor: str,
 
     A trial function with a ``steps`` attribute (a generator function of (job, cache), as
     ``train_trial`` has) yields each epoch's record and takes True back to stop; any other runs
-    in one go and reports no epochs. The result's metrics record how it ran: results depend on
-    the thread count only through the order of floating-point sums, so the seed, the thread
-    count (resolved, never 0) and the executor are kept with every trial.
+    in one go and reports no epochs. The result's metrics record how it ran: on CPU results
+    depend on the thread count only through the order of floating-point sums, so the seed, the
+    thread count (resolved, never 0) and the executor are kept with every trial. On CUDA the
+    same seed reproduces a trial only with the recipe's ``deterministic`` flag (autotuned and
+    atomic-add kernels are not bitwise reproducible otherwise).
     """
     how = run_how(job, executor, default_threads)
     threads = how["threads"]

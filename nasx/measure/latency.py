@@ -1,7 +1,8 @@
 """Inference latency: warm-up runs, then R timed runs, each one forward pass of a fixed batch.
 
 Backends: ``torch`` (eager PyTorch under ``torch.inference_mode``, on CPU with the thread count
-set explicitly, on CUDA with ``torch.cuda.synchronize`` around each run) and ``onnx`` (the model
+set explicitly, on CUDA with ``torch.cuda.synchronize`` of the model's device around each run
+and a warm-up of at least ``CUDA_WARMUP_SECONDS``) and ``onnx`` (the model
 exported with ``torch.onnx.export`` to a temporary file, run by an ONNX Runtime CPU session with
 ``intra_op_num_threads`` set). Time is ``time.perf_counter`` per run; the figure is the median in
 ms and its spread the IQR of the runs.
@@ -69,12 +70,23 @@ def _model_and_input(spec: ArchSpec, batch: int, device: str) -> tuple[nn.Module
     return model, x.to(device)
 
 
+# A GPU needs time, not a count of runs, to warm up (clocks ramp up, lazy kernel loading, cuDNN
+# heuristics): five batch-1 runs take a few milliseconds. On CUDA the warm-up lasts at least this
+# long (and at least ``warmup`` runs); on CPU the count alone is kept.
+CUDA_WARMUP_SECONDS = 0.5
+MAX_WARMUP_RUNS = 10_000
+
+
 def _time_runs(step: Callable[[], object], warmup: int, repeats: int,
-               sync: Callable[[], None]) -> list[float]:
-    """Milliseconds of each of ``repeats`` runs of ``step`` after ``warmup`` untimed ones."""
-    for _ in range(warmup):
+               sync: Callable[[], None], warmup_seconds: float = 0.0) -> list[float]:
+    """Milliseconds of each of ``repeats`` runs of ``step`` after the untimed warm-up: at least
+    ``warmup`` runs and at least ``warmup_seconds`` (each run synchronised)."""
+    start, done = time.perf_counter(), 0
+    while done < warmup or (time.perf_counter() - start < warmup_seconds
+                            and done < MAX_WARMUP_RUNS):
         step()
-    sync()
+        sync()
+        done += 1
     out = []
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -95,10 +107,20 @@ def _split(repeats: int) -> list[int]:
 
 def _torch_runs(model: nn.Module, x: torch.Tensor, warmup: int,
                 repeats: int) -> list[list[float]]:
-    cuda = x.device.type == "cuda"
-    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    device = x.device
+    if device.type == "cuda":
+        # the input's device: a bare synchronize() waits for the current device only (cuda:0)
+        def sync() -> None:
+            torch.cuda.synchronize(device)
+
+        seconds = CUDA_WARMUP_SECONDS
+    else:
+        def sync() -> None:
+            return None
+
+        seconds = 0.0
     with torch.inference_mode():
-        return [_time_runs(lambda: model(x), warmup, n, sync) for n in _split(repeats)]
+        return [_time_runs(lambda: model(x), warmup, n, sync, seconds) for n in _split(repeats)]
 
 
 def export_onnx(model: nn.Module, x: torch.Tensor, path: Path) -> None:

@@ -1,7 +1,8 @@
 """Peak memory of one training step (forward, backward, SGD-with-momentum update).
 
 On CUDA it is measured: ``torch.cuda.max_memory_allocated`` after a reset of the peak counter,
-over a few steps (median, IQR). On CPU the process's resident size is no measure (allocator
+less what the process held before the model was built, over a few steps (median, IQR), with the
+training recipe's autocast dtype and memory layout (channels_last) as a trial trains. On CPU the process's resident size is no measure (allocator
 caching, other threads, the ``ru_maxrss`` high-water mark never falls), so it is counted:
 parameters + their gradients + the optimizer's state (one momentum buffer per parameter) + the
 input + every tensor autograd saves for the backward pass, recorded by
@@ -34,13 +35,6 @@ def _nbytes(t: torch.Tensor) -> int:
     return t.untyped_storage().nbytes()
 
 
-def _step(model: nn.Module, x: torch.Tensor, y: torch.Tensor, opt: torch.optim.Optimizer) -> None:
-    opt.zero_grad(set_to_none=True)
-    loss = torch.nn.functional.cross_entropy(model(x), y)
-    loss.backward()
-    opt.step()
-
-
 def counted_bytes(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, int]:
     """Bytes of parameters, gradients, optimizer state, input and saved activations."""
     params = [p for p in model.parameters() if p.requires_grad]
@@ -61,35 +55,92 @@ def counted_bytes(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[st
             "input": _nbytes(x), "activations": sum(saved.values())}
 
 
+def eval_bytes_per_image(model: nn.Module, x: torch.Tensor) -> float:
+    """Counted bytes per image live at once in an evaluation pass (no_grad, eval mode): the
+    largest input + output of one leaf module, plus the largest output of any module (a block's
+    input stays alive for its shortcut while its branch runs). Float32 like the rest."""
+    leaf, largest = 0, 0
+
+    def hook(mod: nn.Module, inputs: tuple[object, ...], out: object) -> None:
+        nonlocal leaf, largest
+        size = _nbytes(out) if isinstance(out, torch.Tensor) else 0
+        largest = max(largest, size)
+        if not any(True for _ in mod.children()):
+            inp = sum(_nbytes(t) for t in inputs if isinstance(t, torch.Tensor))
+            leaf = max(leaf, inp + size)
+
+    handles = [m.register_forward_hook(hook) for m in model.modules()]
+    was_training = model.training
+    try:
+        with torch.no_grad():
+            model.eval()(x)
+    finally:
+        model.train(was_training)
+        for h in handles:
+            h.remove()
+    return (leaf + largest) / x.shape[0]
+
+
 def train_memory(spec: ArchSpec, *, batch: int = 1, device: str = "cpu", repeats: int = 3,
-                 threads: int = 1) -> Measurement:
+                 threads: int = 1, amp: bool = True, channels_last: bool = True) -> Measurement:
     """Peak training memory (MiB) of one step of ``spec`` at ``batch``: measured on CUDA,
-    counted on CPU (see the module docstring)."""
+    counted on CPU (see the module docstring).
+
+    On CUDA the step runs as a trial trains (``amp``: the recipe's autocast dtype by compute
+    capability; ``channels_last``: its memory layout), and what the process held before the
+    model was built (cached data sets, other models) is subtracted.
+    """
     from nasx.models import build_model
 
+    kind = "cuda" if device.startswith("cuda") else "cpu"
+    key = f"memory_mib_b{batch}_train_{kind}"
+    baseline = torch.cuda.memory_allocated(device) if kind == "cuda" else 0
     model = build_model(spec, init=True, seed=0).to(device).train()
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(batch, spec.in_channels, spec.resolution, spec.resolution,
                     generator=gen).to(device)
     y = torch.randint(0, spec.num_classes, (batch,), generator=gen).to(device)
-    kind = "cuda" if device.startswith("cuda") else "cpu"
-    key = f"memory_mib_b{batch}_train_{kind}"
     with torch_threads(threads):
         if kind == "cpu":
             total = sum(counted_bytes(model, x, y).values()) / MIB
             return Measurement(key=key, device=device, batch=batch, threads=threads,
                                method="counted: params+grads+momentum+input+saved tensors",
                                median=total, spread=0.0, unit="MiB", runs=1)
-        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-        _step(model, x, y, opt)  # the optimizer state exists from the first step on
-        peaks = []
-        for _ in range(max(1, repeats)):
-            torch.cuda.synchronize(device)
-            torch.cuda.reset_peak_memory_stats(device)
-            _step(model, x, y, opt)
-            torch.cuda.synchronize(device)
-            peaks.append(torch.cuda.max_memory_allocated(device) / MIB)
+        peaks = cuda_peaks(model, x, y, device, baseline=baseline, repeats=repeats, amp=amp,
+                           channels_last=channels_last)
     med, iqr = summarise(peaks) if len(peaks) > 1 else (statistics.median(peaks), 0.0)
+    how = ", ".join(["autocast" if amp else "fp32"] + (["channels_last"] if channels_last else []))
     return Measurement(key=key, device=device, batch=batch, threads=threads,
-                       method="torch.cuda.max_memory_allocated, SGD momentum step",
+                       method=f"torch.cuda.max_memory_allocated less the baseline, SGD momentum "
+                              f"step ({how})",
                        median=med, spread=iqr, unit="MiB", runs=len(peaks))
+
+
+def cuda_peaks(model: nn.Module, x: torch.Tensor, y: torch.Tensor, device: str, *,
+               baseline: int, repeats: int, amp: bool, channels_last: bool) -> list[float]:
+    """MiB above ``baseline`` at the peak of each of ``repeats`` training steps (after one that
+    creates the optimizer state), with the trial's autocast and memory layout."""
+    from nasx.train.cuda_setup import autocast_for
+
+    dev = torch.device(device)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+    def step() -> None:
+        opt.zero_grad(set_to_none=True)
+        with autocast_for(dev, amp):
+            logits = model(x)
+        torch.nn.functional.cross_entropy(logits.float(), y).backward()
+        opt.step()
+
+    step()  # the optimizer state exists from the first step on
+    peaks = []
+    for _ in range(max(1, repeats)):
+        torch.cuda.synchronize(dev)
+        torch.cuda.reset_peak_memory_stats(dev)
+        step()
+        torch.cuda.synchronize(dev)
+        peaks.append((torch.cuda.max_memory_allocated(dev) - baseline) / MIB)
+    return peaks

@@ -17,7 +17,14 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from nasx.data.augment import eval_batches, random_crop_flip, steps_per_epoch, train_batches
+from nasx.data.augment import random_crop_flip, steps_per_epoch, train_batches
+from nasx.train.cuda_setup import (
+    autocast_for,
+    determinism,
+    grad_scaler,
+    peak_memory_metrics,
+    reset_peak_memory,
+)
 from nasx.train.job import EpochRecord, Metrics, OnEpoch, drive
 from nasx.train.optim import build_optimizer
 from nasx.train.schedule import lr_at, warmup_steps_for
@@ -28,7 +35,7 @@ if TYPE_CHECKING:
     from nasx.data.base import Dataset
     from nasx.train.recipe import Recipe
 
-EVAL_BATCH = 1024
+EVAL_BATCH = 1024  # the largest evaluation batch (nasx.execute.packing counts it too)
 
 
 @dataclass
@@ -46,17 +53,24 @@ class FitOutcome:
 
 
 def _autocast(device: torch.device, recipe: Recipe) -> contextlib.AbstractContextManager[Any]:
-    import torch
+    return autocast_for(device, recipe.amp)
 
-    if device.type == "cuda" and recipe.amp:
-        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
+
+def eval_batch_size(*sizes: int) -> int:
+    """The one evaluation batch of a trial: the largest part evaluated, at most EVAL_BATCH."""
+    return max(1, min(EVAL_BATCH, max(sizes, default=1)))
 
 
 def evaluate(
-    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, recipe: Recipe, device: torch.device
+    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, recipe: Recipe, device: torch.device,
+    batch: int = EVAL_BATCH,
 ) -> tuple[float, float]:
-    """(mean loss, top-1 error %) of ``model`` on (x, y); one host sync at the end."""
+    """(mean loss, top-1 error %) of ``model`` on (x, y); one host sync at the end.
+
+    Every batch has ``batch`` images: the last partial one is padded with zeros and the padding
+    left out of the loss and the count (the model is in eval mode, so padded images change no
+    other image's output). One input shape per evaluation, so cuDNN autotunes it once.
+    """
     import torch
     import torch.nn.functional as F  # noqa: N812
 
@@ -65,10 +79,14 @@ def evaluate(
     correct = torch.zeros((), device=device, dtype=torch.int64)
     cl = device.type == "cuda" and recipe.channels_last
     with torch.no_grad(), _autocast(device, recipe):
-        for xb, yb in eval_batches(x, y, EVAL_BATCH):
+        for i in range(0, x.shape[0], batch):
+            xb, yb = x[i : i + batch], y[i : i + batch]
+            k = xb.shape[0]
+            if k < batch:
+                xb = torch.cat([xb, xb.new_zeros((batch - k, *xb.shape[1:]))])
             if cl:
                 xb = xb.contiguous(memory_format=torch.channels_last)
-            logits = model(xb)
+            logits = model(xb)[:k]
             loss_sum += F.cross_entropy(logits.float(), yb, reduction="sum").double()
             correct += (logits.argmax(1) == yb).sum()
     n = max(1, x.shape[0])
@@ -94,6 +112,8 @@ class _Trainer:
     augment: bool
     total: int  # optimiser steps of the whole training
     warm: int  # warmup steps
+    eval_batch: int  # the one evaluation shape (validation and test)
+    scaler: Any = None  # torch.amp.GradScaler when autocast is fp16 (compute capability < 8)
     step: int = 0
     images: int = 0
     train_time: float = 0.0
@@ -103,20 +123,39 @@ def _trainer(model: torch.nn.Module, data: Dataset, recipe: Recipe, seed: int,
              device: torch.device) -> _Trainer:
     import torch
 
-    if device.type == "cuda":
-        # Shapes are fixed within a trial: let cuDNN pick the fastest kernels once per shape.
-        torch.backends.cudnn.benchmark = True
+    # cudnn.benchmark (or determinism) is set by fit_steps; a trial feeds two shapes: its full
+    # training batches and its one evaluation batch.
+    reset_peak_memory(device)
     cl = device.type == "cuda" and recipe.channels_last
     if cl:
         model = model.to(memory_format=torch.channels_last)
-    net = torch.compile(model) if recipe.compile and device.type == "cuda" else model
     spe = steps_per_epoch(data.x_train.shape[0], recipe.batch_size)
-    return _Trainer(model=model, net=net, opt=build_optimizer(model, recipe, device),
+    return _Trainer(model=model, net=compiled(model, recipe, device),
+                    opt=build_optimizer(model, recipe, device),
                     gen=torch.Generator(device=device).manual_seed(seed), data=data,
                     recipe=recipe, device=device, channels_last=cl,
                     augment=bool(recipe.augment and (data.crop or data.flip)),
                     total=spe * recipe.epochs,
-                    warm=warmup_steps_for(recipe.warmup_epochs, spe))
+                    warm=warmup_steps_for(recipe.warmup_epochs, spe),
+                    eval_batch=eval_batch_size(data.x_val.shape[0], data.x_test.shape[0]),
+                    scaler=grad_scaler(device, recipe.amp))
+
+
+def compiled(model: torch.nn.Module, recipe: Recipe, device: torch.device) -> Any:
+    """``model`` under torch.compile when the recipe asks for it on CUDA, else ``model``.
+
+    Every architecture runs the same ``Net.forward`` code, so dynamo's guards pile up on it from
+    trial to trial: after its recompile limit (8 by default) a process silently runs eager. Each
+    trial therefore starts from an empty dynamo cache (``torch._dynamo.reset``) and pays its own
+    compilation, which is what the trial's seconds then include.
+    """
+    if not (recipe.compile and device.type == "cuda"):
+        return model
+    import torch
+    import torch._dynamo
+
+    torch._dynamo.reset()
+    return torch.compile(model)
 
 
 def _train_epoch(tr: _Trainer) -> tuple[float, float, float, int]:
@@ -141,8 +180,13 @@ def _train_epoch(tr: _Trainer) -> tuple[float, float, float, int]:
             logits = tr.net(xb)
             loss = F.cross_entropy(logits.float(), yb, label_smoothing=recipe.label_smoothing)
         tr.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        tr.opt.step()
+        if tr.scaler is None:
+            loss.backward()
+            tr.opt.step()
+        else:  # fp16: scale the loss so small gradients survive; skip steps with inf gradients
+            tr.scaler.scale(loss).backward()
+            tr.scaler.step(tr.opt)
+            tr.scaler.update()
         loss_sum += loss.detach().double() * yb.shape[0]
         correct += (logits.detach().argmax(1) == yb).sum()
         seen += yb.shape[0]
@@ -178,7 +222,8 @@ def _epoch(tr: _Trainer, epoch: int, out: FitOutcome) -> bool:
     recipe = tr.recipe
     evaluated = epoch % recipe.eval_every == 0 or epoch == recipe.epochs
     if evaluated:
-        val_loss, val_error = evaluate(tr.net, tr.data.x_val, tr.data.y_val, recipe, tr.device)
+        val_loss, val_error = evaluate(tr.net, tr.data.x_val, tr.data.y_val, recipe, tr.device,
+                                       tr.eval_batch)
         if not math.isfinite(val_loss):
             out.status = "diverged"
             out.message = f"validation loss became {val_loss} in epoch {epoch}"
@@ -194,7 +239,8 @@ def _final_metrics(tr: _Trainer, out: FitOutcome) -> None:
     if out.status == "done":
         # The final model (last epoch, or where on_epoch stopped it) is tested once.
         t0 = time.perf_counter()
-        test_loss, test_error = evaluate(tr.net, data.x_test, data.y_test, tr.recipe, tr.device)
+        test_loss, test_error = evaluate(tr.net, data.x_test, data.y_test, tr.recipe, tr.device,
+                                         tr.eval_batch)
         last.update(test_loss=_finite(test_loss), test_error=test_error)
         last["seconds"] += time.perf_counter() - t0
         if not math.isfinite(test_loss):
@@ -208,6 +254,7 @@ def _final_metrics(tr: _Trainer, out: FitOutcome) -> None:
         train_images=data.x_train.shape[0],
         val_images=int(data.x_val.shape[0]),
         test_images=int(data.x_test.shape[0]),
+        **peak_memory_metrics(tr.device),
     )
     if out.status == "done":
         validated = [r["val_error"] for r in out.curves if r["val_error"] is not None]
@@ -237,17 +284,18 @@ def fit_steps(
     a stop after the last epoch is a complete trial). The caller may also close the generator
     at a yield (an executor that prunes the trial needs nothing more from it).
     """
-    tr = _trainer(model, data, recipe, seed, device)
-    out = FitOutcome(status="done")
-    for epoch in range(1, recipe.epochs + 1):
-        going = _epoch(tr, epoch, out)
-        stop = yield out.curves[-1].copy()
-        if not going:
-            break
-        if stop and epoch < recipe.epochs:
-            out.metrics["stopped_early"] = True
-            break
-    _final_metrics(tr, out)
+    with determinism(device, recipe.deterministic):
+        tr = _trainer(model, data, recipe, seed, device)
+        out = FitOutcome(status="done")
+        for epoch in range(1, recipe.epochs + 1):
+            going = _epoch(tr, epoch, out)
+            stop = yield out.curves[-1].copy()
+            if not going:
+                break
+            if stop and epoch < recipe.epochs:
+                out.metrics["stopped_early"] = True
+                break
+        _final_metrics(tr, out)
     return out
 
 

@@ -19,7 +19,8 @@ from nasx.types import Scalar
 # Keys that say where and how fast a trial runs, not what its error measures (results depend on
 # them only through floating-point order).
 EXECUTION_KEYS = frozenset(
-    {"device", "threads", "compile", "channels_last", "amp", "data_dir", "eval_every"}
+    {"device", "threads", "compile", "channels_last", "amp", "data_dir", "eval_every",
+     "deterministic"}
 )
 # Keys added after runs already existed whose absence means other training: a recipe without a
 # val_fraction trained on every training image and selected on the test error.

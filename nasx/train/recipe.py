@@ -57,6 +57,8 @@ class Recipe:
     eval_every: int = 1  # validate every k epochs and at the last (the test set: at the end)
     threads: int = 0  # torch CPU threads per trial; 0 = $NASX_THREADS, $OMP_NUM_THREADS or min(4, cores)
     compile: bool = False  # torch.compile the model (CUDA only)
+    # deterministic kernels, no cuDNN autotuning (CUDA: slower, see README); same seed, same run
+    deterministic: bool = False
     synthetic_train: int = 50000  # images in the synthetic training set (data: synthetic)
     synthetic_test: int = 10000  # images in the synthetic test set
     synthetic_classes: int = 10  # classes of the synthetic data set

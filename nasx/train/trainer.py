@@ -2,18 +2,22 @@
 
 Resolves the recipe and the ArchSpec, seeds, picks the device, loads (or reuses) the data, builds
 the model and runs :func:`nasx.train.loop.fit`. A NaN/inf loss ends the trial ``diverged``; any
-error (user error or a crash inside the model) ends it ``failed`` with a one-line message.
+error (user error or a crash inside the model) ends it ``failed`` with a one-line message, except
+a CUDA error that poisons the process (a device-side assert, an illegal memory access): that one
+is raised as :class:`~nasx.errors.CudaFatalError`, so that Ray replaces the worker and the inline
+executor stops the run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
 from typing import TYPE_CHECKING, Any
 
 from nasx.arch.spec import ArchSpec
-from nasx.errors import DataError, NasxError, TrainError
+from nasx.errors import CudaFatalError, DataError, NasxError, TrainError
 from nasx.train.job import EpochRecord, TrialJob, TrialResult, drive
 from nasx.train.recipe import Recipe
 
@@ -111,7 +115,10 @@ def _weights(model: torch.nn.Module) -> bytes:
 def train_trial(
     job: TrialJob, cache: DataCache | None = None, on_epoch: OnEpoch | None = None
 ) -> TrialResult:
-    """Train one trial; ``on_epoch(epoch, record) -> False`` stops it early (status done)."""
+    """Train one trial; ``on_epoch(epoch, record) -> False`` stops it early (status done).
+
+    Raises only :class:`~nasx.errors.CudaFatalError` (see the module docstring).
+    """
     return drive(train_steps(job, cache), on_epoch)
 
 
@@ -163,8 +170,14 @@ def train_steps(job: TrialJob, cache: DataCache | None = None) -> Generator[Epoc
             result.error = outcome.metrics.get("val_error")
             if job.return_weights:
                 result.weights = _weights(model)
-    except Exception as exc:  # noqa: BLE001 - a trial must never take its worker down
-        from nasx.train.cuda_setup import oom_hint
+    except Exception as exc:  # noqa: BLE001 - a trial must never take its worker down...
+        from nasx.train.cuda_setup import is_fatal_cuda_error, oom_hint
+
+        if is_fatal_cuda_error(exc):  # ...unless its CUDA context is gone: then it must go
+            raise CudaFatalError(
+                f"trial {job.trial_id}: {_one_line(exc)[:200]}; this process's CUDA context is "
+                "unusable (every later CUDA call in it fails)"
+            ) from exc
 
         result.status = "failed"
         hint = oom_hint(exc)  # a trial that outgrew its share of a shared GPU says so
@@ -187,7 +200,8 @@ def _release(threads_before: int | None) -> None:
     if threads_before is not None:
         torch.set_num_threads(threads_before)
     if torch.cuda.is_available():
-        torch.cuda.empty_cache()
+        with contextlib.suppress(RuntimeError):  # a poisoned CUDA context fails this call too
+            torch.cuda.empty_cache()
 
 
 # Executors that report epochs (and can prune) drive a trial function's ``steps`` when it has one.

@@ -93,7 +93,7 @@ def test_execution_keys_do_not_split_a_population(tmp_path, key):
     r = read_run(make_run(tmp_path / "r", "r", n=3, seed=7))
     changed = dict(r.recipe)
     changed[key] = {"device": "cuda", "threads": 2, "compile": True, "channels_last": False,
-                    "amp": False, "eval_every": 3}[key]
+                    "amp": False, "eval_every": 3, "deterministic": True}[key]
     assert changed != Recipe(epochs=3).to_dict()
     frame = r.frame.assign(recipe=[{**rec, key: changed[key]} for rec in r.frame["recipe"]])
     assert population_mask(frame, r.recipe).all()

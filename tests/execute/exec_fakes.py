@@ -81,3 +81,17 @@ def curve_trial(job: TrialJob, cache: object = None) -> TrialResult:
 
 
 curve_trial.steps = _curve_steps  # type: ignore[attr-defined]
+
+
+def cuda_fatal_once_trial(job: TrialJob, cache: object = None) -> TrialResult:
+    """Trial 2 raises CudaFatalError on its first attempt (as the trainer does after a
+    device-side assert); every other attempt is ``ok_trial``."""
+    from nasx.errors import CudaFatalError
+
+    marker = Path(job.recipe.data_dir) / f"fatal_{job.trial_id}"
+    if job.trial_id == 2 and not marker.exists():
+        marker.write_text("x")
+        _log(job, "fatal")
+        raise CudaFatalError(f"trial {job.trial_id}: AcceleratorError: CUDA error: device-side "
+                             "assert triggered; this process's CUDA context is unusable")
+    return ok_trial(job, cache)

@@ -15,6 +15,7 @@ from nasx.errors import TrainError
 from nasx.execute.packing import (
     COUNT_BATCH,
     DATA_SHARE,
+    EVAL_BATCH,
     GIB,
     MAX_PER_GPU,
     MIB,
@@ -28,7 +29,13 @@ from nasx.execute.packing import (
     largest_job,
 )
 from nasx.train import cuda_setup
-from nasx.train.cuda_setup import CONTEXT_BYTES, allocator_fraction, oom_hint, setup_cuda
+from nasx.train.cuda_setup import (
+    CONTEXT_BYTES,
+    GPU_SLACK,
+    allocator_fraction,
+    oom_hint,
+    setup_cuda,
+)
 from nasx.train.job import TrialJob
 from nasx.train.recipe import Recipe
 
@@ -70,7 +77,7 @@ def test_auto_share_is_one_over_a_power_of_two_that_fits(
 
 def test_auto_reason_is_pinned() -> None:
     assert auto_packing(int(0.4 * GIB), 80 * GIB).reason == (
-        "packing 8 trials per GPU (the most allowed; 72 would fit): largest trial needs ~1.1 GiB"
+        "packing 8 trials per GPU (the most allowed; 70 would fit): largest trial needs ~1.1 GiB"
         " of 80.0 GiB (model 0.4 GiB x 1.5 margin, CUDA context 0.5 GiB)")
     assert auto_packing(100 * GIB, 80 * GIB).reason.startswith(
         "one trial per GPU, which may run out of memory: largest trial needs ~150.5 GiB")
@@ -145,12 +152,29 @@ def test_choose_packing_by_case() -> None:
 # --- the memory estimate -----------------------------------------------------------------------
 
 def test_estimate_grows_with_batch_and_width() -> None:
-    by_batch = [estimate_train_bytes(spec(16), b) for b in (2, 16, 128)]
-    by_width = [estimate_train_bytes(spec(w), 32) for w in (8, 32, 128)]
+    # eval_batch=0: the training step alone (evaluation is tested below)
+    by_batch = [estimate_train_bytes(spec(16), b, eval_batch=0) for b in (2, 16, 128)]
+    by_width = [estimate_train_bytes(spec(w), 32, eval_batch=0) for w in (8, 32, 128)]
     assert by_batch == sorted(set(by_batch)) and by_width == sorted(set(by_width))
     # linear in the batch: the step from 2 to 16 images is 14 per-image parts, 16 -> 128 is 112
     assert (by_batch[2] - by_batch[1]) == pytest.approx(8 * (by_batch[1] - by_batch[0]), rel=1e-6)
-    assert estimate_train_bytes(spec(16), COUNT_BATCH) == 291828  # counted, deterministic
+    # counted, deterministic
+    assert estimate_train_bytes(spec(16), COUNT_BATCH, eval_batch=0) == 291828
+
+
+def test_estimate_counts_evaluation_at_its_batch() -> None:
+    """A trial evaluates at up to EVAL_BATCH (1024) images while its parameters, gradients and
+    optimizer state stay allocated: at a small training batch that is the trial's peak."""
+    s = spec(16)
+    train_only = estimate_train_bytes(s, 8, eval_batch=0)
+    with_eval = estimate_train_bytes(s, 8)  # the default: evaluation at EVAL_BATCH
+    fixed = estimate_train_bytes(s, 0, eval_batch=0)  # params, grads, momentum
+    input_bytes = s.in_channels * s.resolution ** 2 * 4
+    # at least the 1024 float32 input images, plus one layer's output per image
+    assert with_eval >= fixed + EVAL_BATCH * (input_bytes + 8 * (s.resolution // 2) ** 2 * 4)
+    assert with_eval > 10 * train_only
+    # at a large training batch the training step is the peak again
+    assert estimate_train_bytes(s, 4096) == estimate_train_bytes(s, 4096, eval_batch=0)
 
 
 def test_estimate_matches_a_direct_count_and_the_optimizer() -> None:
@@ -164,7 +188,7 @@ def test_estimate_matches_a_direct_count_and_the_optimizer() -> None:
     x = torch.randn(16, s.in_channels, s.resolution, s.resolution)
     direct = sum(counted_bytes(model, x, torch.zeros(16, dtype=torch.long)).values())
     # Scaled from 2 images: exact but for batch norm's per-channel saved statistics.
-    assert estimate_train_bytes(s, 16) == pytest.approx(direct, rel=0.01)
+    assert estimate_train_bytes(s, 16, eval_batch=0) == pytest.approx(direct, rel=0.01)
     params = sum(p.numel() * 4 for p in model.parameters())
     sgd, adamw = (estimate_train_bytes(s, 16, optimizer_slots=n) for n in (1, 2))
     assert adamw - sgd == params  # one more state tensor per parameter
@@ -208,8 +232,8 @@ def test_cuda_setup_is_a_noop_without_cuda(device: str, share: float | None,
 
 
 @pytest.mark.parametrize(("share", "total", "fraction"), [
-    (0.25, 80 * GIB, 0.25 - 0.5 / 80),
-    (0.125, 80 * GIB, 0.125 - 0.5 / 80),
+    (0.25, 80 * GIB, 0.25 * (1 - GPU_SLACK) - 0.5 / 80),
+    (0.125, 80 * GIB, 0.125 * (1 - GPU_SLACK) - 0.5 / 80),
     (0.5, 1 * GIB, 0.25),  # the context would eat the share: half of it is kept
 ])
 def test_allocator_fraction_leaves_room_for_each_context(share: float, total: int,
@@ -218,6 +242,18 @@ def test_allocator_fraction_leaves_room_for_each_context(share: float, total: in
     k = round(1 / share)
     if fraction > share / 2:  # k capped allocators and k contexts fit in the GPU together
         assert k * (fraction * total + CONTEXT_BYTES) <= total * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("k", [2, 4, 8])
+def test_packed_shares_leave_slack_across_the_gpu(k: int) -> None:
+    """k capped allocators and k contexts of the estimated size leave GPU_SLACK of the GPU free:
+    a context larger than estimated does not push a neighbour out of memory at once."""
+    total = 80 * GIB
+    used = k * (allocator_fraction(1 / k, total) * total + CONTEXT_BYTES)
+    assert total - used == pytest.approx(GPU_SLACK * total)
+    assert GPU_SLACK * total >= 2 * GIB  # room for one context 4x its estimate on 80 GiB
+    # the automatic choice counts the same slack: 8 trials of exactly 10 GiB do not fit 80 GiB
+    assert auto_packing(int((10 * GIB - CONTEXT_BYTES) / SAFETY), total).trials_per_gpu == 4
 
 
 def test_oom_hint(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -231,7 +267,7 @@ def test_oom_hint(monkeypatch: pytest.MonkeyPatch) -> None:
     assert oom_hint(ValueError("x")) is None
     assert oom_hint(oom) == (
         "CUDA out of memory within this trial's share of the GPU (--gpus-per-trial 0.25: its "
-        "allocator is capped at 19.5 GiB of 80.0 GiB); pack fewer trials per GPU with a larger "
+        "allocator is capped at 18.9 GiB of 80.0 GiB); pack fewer trials per GPU with a larger "
         "--gpus-per-trial")
 
 

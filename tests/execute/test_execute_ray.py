@@ -58,6 +58,20 @@ def test_killed_worker_is_retried(tmp_path, scratch):
     assert sorted(i for e, i in ev if e == "end") == [1, 2, 3]  # each finished exactly once
 
 
+def test_fatal_cuda_error_retires_the_worker(tmp_path, scratch):
+    """A trial whose CUDA context is poisoned raises out of the trainable: Tune retires that actor
+    (an errored trial's actor is never reused) and retries the trial on a fresh one."""
+    store = fake_run(tmp_path / "run", 4)
+    counts = train_run(store, opts(scratch, lr=0.05, max_failures=2),
+                       trial_fn="exec_fakes:cuda_fatal_once_trial")
+    assert counts["done"] == 4
+    assert {t.id: t.attempts for t in store.trials()}[2] == 2
+    lines = [line.split() for line in (scratch / "events.log").read_text().splitlines()]
+    at = next(i for i, (event, _, _) in enumerate(lines) if event == "fatal")
+    poisoned = lines[at][2]
+    assert all(pid != poisoned for _, _, pid in lines[at + 1:])  # no trial ran there again
+
+
 def test_killed_worker_out_of_retries_fails(tmp_path, scratch):
     store = fake_run(tmp_path / "run", 2)
     counts = train_run(store, opts(scratch, max_failures=0), trial_fn="exec_fakes:kill_once_trial")
