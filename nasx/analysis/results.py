@@ -13,6 +13,7 @@ from nasx.analysis.edf import EDF
 from nasx.analysis.fidelity import Fidelity, Interval
 from nasx.analysis.jsonable import FLATTEN, JSON, OMIT_NONE, to_json
 from nasx.analysis.latency import LatencyView
+from nasx.analysis.multiple import Adjusted, Family
 from nasx.analysis.ranges import BestOfK, GoodRanges
 from nasx.analysis.trends import ParetoPoint, StageProfiles, Trend
 from nasx.analysis.verdict import PairVerdict
@@ -150,11 +151,14 @@ class PairComparison:
     comparisons and its caveats.
 
     In summary.json the two are one object; the pair's verdict takes the place of the plain
-    one (which stays as ``plain_verdict``).
+    one (which stays as ``plain_verdict``). ``holm``: the pair's family-wise result
+    (:mod:`nasx.analysis.multiple`; the verdict and headline state it when the family holds
+    more than one comparison).
     """
 
     plain: Comparison = field(metadata=FLATTEN)
     verdict: PairVerdict = field(metadata=FLATTEN)
+    holm: Adjusted | None = field(default=None, metadata=OMIT_NONE)
 
 
 @dataclass(frozen=True)
@@ -176,6 +180,7 @@ class Summary:
     runs: list[RunSummary]
     comparisons: list[PairComparison]
     space_diffs: list[SpaceDiff]
+    family: Family | None = field(default=None, metadata=OMIT_NONE)  # the Holm-corrected set
 
     def to_json(self) -> dict[str, JSON]:
         """summary.json: strict JSON values (numpy to Python, NaN and inf to null)."""

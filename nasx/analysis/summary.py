@@ -27,6 +27,7 @@ from nasx.analysis.edf import EDF, SPACING, edf
 from nasx.analysis.fidelity import fidelity_of, noise_floor
 from nasx.analysis.latency import latency_views
 from nasx.analysis.load import ERROR_LABELS, RunData, check_comparable
+from nasx.analysis.multiple import family_wise
 from nasx.analysis.proxies import proxy_table
 from nasx.analysis.ranges import best_of_k, good_ranges
 from nasx.analysis.results import (
@@ -215,10 +216,12 @@ def summarize(runs: list[RunData], normalize: str = "auto", bins: int = 10, seed
         _compare_pair(runs[i], runs[j], summaries[i], summaries[j], opts,
                       metric_diffs.get((runs[i].name, runs[j].name), []), what)
         for i, j in itertools.combinations(range(len(runs)), 2)]
+    family, comparisons = family_wise([r.name for r in runs], comparisons, alpha)
     return Summary(
         settings=_settings(runs, opts, summaries[0]),
         report_of=[str(r.root.resolve()) for r in runs],
         notes=[n for n in (r.exclusion_note() for r in runs) if n],
         runs=summaries, comparisons=comparisons,
         space_diffs=[SpaceDiff(a=runs[0].name, b=r.name, diff=space_diff(runs[0], r))
-                     for r in runs[1:]])
+                     for r in runs[1:]],
+        family=family)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from nasx.analysis.fidelity import BOOTSTRAP_B, LEVEL, RANK_METHOD
+from nasx.analysis.multiple import in_family_order
 from nasx.analysis.power import POWER
 from nasx.analysis.results import PairComparison, RunSummary, Summary
 from nasx.report import figures
@@ -18,10 +19,13 @@ STATUS_COLS = (S.DONE, S.PRUNED, S.FAILED, S.DIVERGED, S.PENDING, S.RUNNING)
 
 def overview(s: Summary) -> str:
     """Headlines first, each comparison's full verdict (collapsed), and trial counts."""
-    parts = [f'<p class="headline">{fmt(c.verdict.headline)}</p>' for c in s.comparisons]
+    comps = in_family_order(s.comparisons, s.family)
+    parts = [f'<p class="headline">{fmt(c.verdict.headline)}</p>' for c in comps]
+    if s.family is not None and s.family.size > 1:
+        parts.append(f'<p class="note">{fmt(s.family.rule)}.</p>')
     parts += [f"<details><summary>the full verdict: {fmt(c.plain.a)} vs {fmt(c.plain.b)}"
               f'</summary><p class="verdict">{fmt(c.verdict.text)}</p></details>'
-              for c in s.comparisons]
+              for c in comps]
     if not s.comparisons:
         parts.append(f'<p class="verdict">{fmt(run_line(s.runs[0]))}</p>')
     parts.append(f'<p class="note">Every EDF, test, good range, trend and best-model ranking uses'
