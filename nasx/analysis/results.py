@@ -13,6 +13,7 @@ from nasx.analysis.edf import EDF
 from nasx.analysis.fidelity import Fidelity, Interval
 from nasx.analysis.jsonable import FLATTEN, JSON, OMIT_NONE, to_json
 from nasx.analysis.latency import LatencyView
+from nasx.analysis.long_verdict import LongVerdict
 from nasx.analysis.multiple import Adjusted, Family
 from nasx.analysis.ranges import BestOfK, GoodRanges
 from nasx.analysis.trends import ParetoPoint, StageProfiles, Trend
@@ -153,12 +154,15 @@ class PairComparison:
     In summary.json the two are one object; the pair's verdict takes the place of the plain
     one (which stays as ``plain_verdict``). ``holm``: the pair's family-wise result
     (:mod:`nasx.analysis.multiple`; the verdict and headline state it when the family holds
-    more than one comparison).
+    more than one comparison). ``long``: the conclusion tested again on the long
+    retrainings of both runs, one entry per long schedule (:mod:`nasx.analysis.long_verdict`).
     """
 
     plain: Comparison = field(metadata=FLATTEN)
     verdict: PairVerdict = field(metadata=FLATTEN)
     holm: Adjusted | None = field(default=None, metadata=OMIT_NONE)
+    # the conclusion recomputed on `nasx fidelity --epochs-long` retrainings of both runs
+    long: list[LongVerdict] | None = field(default=None, metadata=OMIT_NONE)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from nasx.analysis.edf import EDF, SPACING, edf
 from nasx.analysis.fidelity import fidelity_of, noise_floor
 from nasx.analysis.latency import latency_views
 from nasx.analysis.load import ERROR_LABELS, RunData, check_comparable
+from nasx.analysis.long_verdict import long_verdicts
 from nasx.analysis.multiple import family_wise
 from nasx.analysis.proxies import proxy_table
 from nasx.analysis.ranges import best_of_k, good_ranges
@@ -217,6 +218,7 @@ def summarize(runs: list[RunData], normalize: str = "auto", bins: int = 10, seed
                       metric_diffs.get((runs[i].name, runs[j].name), []), what)
         for i, j in itertools.combinations(range(len(runs)), 2)]
     family, comparisons = family_wise([r.name for r in runs], comparisons, alpha)
+    comparisons = long_verdicts(summaries, comparisons, bins, alpha, seed)
     return Summary(
         settings=_settings(runs, opts, summaries[0]),
         report_of=[str(r.root.resolve()) for r in runs],

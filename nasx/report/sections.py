@@ -23,6 +23,7 @@ def overview(s: Summary) -> str:
     parts = [f'<p class="headline">{fmt(c.verdict.headline)}</p>' for c in comps]
     if s.family is not None and s.family.size > 1:
         parts.append(f'<p class="note">{fmt(s.family.rule)}.</p>')
+    parts += [f'<p class="headline">{fmt(lv.sentence)}</p>' for c in comps for lv in c.long or []]
     parts += [f"<details><summary>the full verdict: {fmt(c.plain.a)} vs {fmt(c.plain.b)}"
               f'</summary><p class="verdict">{fmt(c.verdict.text)}</p></details>'
               for c in comps]

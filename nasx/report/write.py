@@ -141,5 +141,7 @@ def verdict_lines(summary: Summary) -> list[str]:
         comps = in_family_order(summary.comparisons, summary.family)
         rule = ([summary.family.rule + "."]
                 if summary.family is not None and summary.family.size > 1 else [])
-        return [c.verdict.headline for c in comps] + rule + [c.verdict.text for c in comps]
+        longer = [lv.sentence for c in comps for lv in (c.long or [])]
+        return ([c.verdict.headline for c in comps] + rule + longer
+                + [c.verdict.text for c in comps])
     return [run_line(r) for r in summary.runs]
