@@ -2,11 +2,12 @@
 
 Runs ``nasx run`` for the six shipped spaces (fmnist_anynet_a ... _e, fmnist_regnet; one input,
 stem, budget and recipe), ``nasx fit`` on the E run (RegNet's parameters fitted to its best
-models, a RegNet space written beside the runs), and ``nasx report`` of the six, then prints each
-run's figures, the Holm-corrected family (A-B, B-C, C-D, D-E, E-RegNet and A-E) with every
-headline, and the fit's ranges. Resumable: re-running continues every run.
+models, a RegNet space written beside the runs), with ``--epochs-long E`` ``nasx fidelity`` of
+A and E (K = 32 models each retrained for E epochs), and ``nasx report`` of the six, then prints
+each run's figures, the Holm-corrected family (A-B, B-C, C-D, D-E, E-RegNet and A-E) with every
+headline, and whether A vs E holds at E epochs. Resumable: re-running continues every run.
 
-    python bench/bench_study_fmnist6.py --n 64            # the study of bench/RESULTS.md
+    python bench/bench_study_fmnist6.py --n 64 --epochs-long 8  # the study of bench/RESULTS.md
     python bench/bench_study_fmnist6.py --n 8 --epochs 1  # a quick look
 """
 
@@ -46,6 +47,8 @@ def _print_summary(summary: dict[str, object]) -> None:
         h = c.get("holm") or {}
         if h.get("in_family"):
             print(f"  {c['headline']}")
+        for lv in c.get("long") or []:
+            print(f"  {lv['sentence']}")
 
 
 def main() -> None:
@@ -54,6 +57,9 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=64, help="models per space (default 64)")
     ap.add_argument("--epochs", type=int, default=None, help="epochs (default: the spaces')")
     ap.add_argument("--top", type=int, default=10, help="best E models nasx fit uses (10)")
+    ap.add_argument("--epochs-long", type=int, default=0,
+                    help="also retrain K models of A and E for this many epochs (0: skip)")
+    ap.add_argument("--k", type=int, default=32, help="models per run retrained long (32)")
     ap.add_argument("--executor", default="ray", choices=("ray", "inline"))
     ap.add_argument("--out", default="runs/study_fmnist6", help="folder of the six runs")
     a = ap.parse_args()
@@ -68,6 +74,9 @@ def main() -> None:
     t_runs = time.monotonic() - t0
     nasx("fit", str(root / "anynet_e"), "--top", str(a.top), "--out",
          str(root / "fmnist_regnet_fitted.yaml"), "--force")
+    if a.epochs_long:
+        nasx("fidelity", str(root / "anynet_a"), str(root / "anynet_e"), "--epochs-long",
+             str(a.epochs_long), "--k", str(a.k), *common)
     nasx("report", *(str(root / s) for s in SPACES), "--out", str(root / "report"), "--force")
     summary = json.loads((root / "report" / "summary.json").read_text())
     print(f"\nstudy: {a.n} models per space, {time.monotonic() - t0:.0f} s in all "
