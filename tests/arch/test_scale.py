@@ -130,3 +130,22 @@ def test_cli_scale(tmp_path: Path) -> None:
                  ["MobileNetV2", "--flops", "2x"]):
         bad = _nasx("scale", *args)
         assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+
+
+def test_cli_scale_a_trial_of_a_run(tmp_path: Path) -> None:
+    """MODEL may be RUN --trial N: that trial's spec is scaled; --trial needs a run."""
+    run = tmp_path / "run"
+    res = _nasx("sample", "regnet_digits", "--n", "2", "--out", str(run))
+    assert res.returncode == 0, res.stderr
+    out = tmp_path / "t.yaml"
+    res = _nasx("scale", str(run), "--trial", "1", "--flops", "2x", "--strategy", "w",
+                "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    from nasx.store import RunStore
+
+    with RunStore.open(run, readonly=True) as store:
+        base = store.get(1).spec
+    assert load_spec(out).widths == scale_spec(base, 2.0, parse_strategy("w")).widths
+    for args in ([str(run), "--flops", "2x"], ["RegNetX-200MF", "--trial", "1", "--flops", "2x"]):
+        bad = _nasx("scale", *args)
+        assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
