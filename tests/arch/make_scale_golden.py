@@ -7,17 +7,22 @@ needed for the scaler). For each zoo RegNet the REGNET keys (DEPTH, W0, WA, WM, 
 not affect scaling) and for each zoo EfficientNet the EN keys (DEPTHS, WIDTHS, EXP_RATIOS,
 STEM_W, HEAD_W) were set, MODEL.SCALING_TYPE / SCALING_FACTOR and TRAIN.IM_SIZE set, and
 ``scale_model()`` called; the resulting ANYNET / EN depths, widths, group widths, stem and head
-widths and TRAIN.IM_SIZE are what the JSON holds. Usage:
+widths and TRAIN.IM_SIZE are what the JSON holds. This script does exactly that (the stub
+config and bare packages are made here, so pycls's package __init__ files, yacs and iopath are
+never needed; pycls's blocks.py imports torch). Usage, with a checkout of pycls:
 
-    PYTHONPATH=/path/to/pycls-with-stub-config python tests/arch/make_scale_golden.py OUT.json
+    python tests/arch/make_scale_golden.py /path/to/pycls tests/arch/scale_pycls.json
 
 The paper's dWr (alpha 0.8) is pycls's "d1_w8_g8_r1".
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
 
 from nasx.arch import zoo
 
@@ -36,10 +41,42 @@ def _case(name: str) -> tuple[str, dict[str, object]]:
                       "STEM_W": spec.stem.width, "HEAD_W": spec.head.width}
 
 
-def main(out: str) -> None:
+def _defaults() -> SimpleNamespace:
+    """pycls's config defaults for what the scaler and the RegNet generator read."""
+    n = SimpleNamespace
+    return n(MODEL=n(TYPE="", SCALING_TYPE="", SCALING_FACTOR=1.0),
+             REGNET=n(STEM_TYPE="simple_stem_in", STEM_W=32, BLOCK_TYPE="res_bottleneck_block",
+                      STRIDE=2, SE_ON=False, SE_R=0.25, DEPTH=10, W0=32, WA=5.0, WM=2.5,
+                      GROUP_W=16, BOT_MUL=1.0, HEAD_W=0),
+             ANYNET=n(STEM_TYPE="simple_stem_in", STEM_W=32, BLOCK_TYPE="res_bottleneck_block",
+                      DEPTHS=[], WIDTHS=[], STRIDES=[], BOT_MULS=[], GROUP_WS=[], HEAD_W=0,
+                      SE_ON=False, SE_R=0.25),
+             EN=n(STEM_W=32, DEPTHS=[], WIDTHS=[], EXP_RATIOS=[], SE_R=0.25, STRIDES=[],
+                  KERNELS=[], HEAD_W=1280),
+             TRAIN=n(IM_SIZE=224), TEST=n(IM_SIZE=256), BN=n(ZERO_INIT_FINAL_GAMMA=False))
+
+
+def _pycls(root: str) -> tuple[ModuleType, ModuleType]:
+    """(the stub config module, pycls's scaler module) from a pycls checkout."""
+    for name, sub in (("pycls", ""), ("pycls.core", "core"), ("pycls.models", "models")):
+        pkg = ModuleType(name)
+        pkg.__path__ = [str(Path(root, "pycls", sub))]  # bare: its __init__ never runs
+        sys.modules[name] = pkg
+    config = ModuleType("pycls.core.config")
+    config.cfg = _defaults()  # type: ignore[attr-defined]
+
+    def reset() -> None:
+        config.cfg.__dict__.clear()  # type: ignore[attr-defined]
+        config.cfg.__dict__.update(_defaults().__dict__)  # type: ignore[attr-defined]
+
+    config.reset = reset  # type: ignore[attr-defined]
+    sys.modules["pycls.core.config"] = config
+    return config, importlib.import_module("pycls.models.scaler")
+
+
+def main(pycls_root: str, out: str) -> None:
     """Run pycls's scale_model() on every case and write the JSON."""
-    from pycls.core import config  # the stub: cfg a namespace, reset() restores defaults
-    from pycls.models import scaler
+    config, scaler = _pycls(pycls_root)
 
     golden = {}
     for name in zoo.names():
@@ -49,8 +86,8 @@ def main(out: str) -> None:
         sect = {"regnet": "REGNET", "effnet": "EN"}[kind]
         for strategy in STRATEGIES:
             for factor in FACTORS:
-                config.reset()
-                cfg = config.cfg
+                config.reset()  # type: ignore[attr-defined]
+                cfg = config.cfg  # type: ignore[attr-defined]
                 cfg.MODEL.TYPE, cfg.MODEL.SCALING_TYPE = kind, strategy
                 cfg.MODEL.SCALING_FACTOR, cfg.TRAIN.IM_SIZE = factor, zoo.get(name).resolution
                 for k, v in params.items():
@@ -69,4 +106,4 @@ def main(out: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2])
