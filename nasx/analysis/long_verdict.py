@@ -129,13 +129,14 @@ def _raw(c: PairComparison, ra: RunSummary, rb: RunSummary, bins: int, alpha: fl
 
 def long_verdicts(runs: Sequence[RunSummary], comparisons: list[PairComparison],
                   bins: int, alpha: float, seed: int) -> list[PairComparison]:
-    """Each comparison with its long verdicts (``long``; None when neither run has any)."""
+    """Each comparison of the report's family with its long verdicts (``long``; None when the
+    pair is outside the family or its runs hold no long retrainings at one schedule)."""
     names = [r.name for r in runs]
-    raws: list[list[_Raw]] = []
-    for c in comparisons:
-        ra, rb = runs[names.index(c.plain.a)], runs[names.index(c.plain.b)]
-        raws.append(_raw(c, ra, rb, bins, alpha, seed))
     in_family = [c.holm is None or c.holm.in_family for c in comparisons]
+    raws: list[list[_Raw]] = []
+    for c, member in zip(comparisons, in_family, strict=True):
+        ra, rb = runs[names.index(c.plain.a)], runs[names.index(c.plain.b)]
+        raws.append(_raw(c, ra, rb, bins, alpha, seed) if member else [])
     out = list(comparisons)
     for epochs in sorted({r.epochs for rs in raws for r in rs}):
         slots = [(k, r) for k, rs in enumerate(raws) for r in rs if r.epochs == epochs]
