@@ -95,6 +95,7 @@ class Adjusted:
     pvalue: float | None  # the carrying comparison's own p-value
     pvalue_adjusted: float | None  # Holm-adjusted over the family
     significant: bool  # the comparison's own conclusion holds after the correction
+    significant_unadjusted: bool  # the comparison's own conclusion, before it
     better: str | None
     family_size: int
 
@@ -108,13 +109,14 @@ def family_rule(scope: str, size: int, alpha: float) -> str:
             f" false-positive rate at alpha = {alpha:g}")
 
 
-def fmt_holm(adj: Adjusted, alpha: float) -> str:
+def fmt_holm(adj: Adjusted, alpha: float, member: bool = False) -> str:
     """The headline's family-wise clause: adjusted p and whether the conclusion holds."""
     from nasx.analysis.compare import fmt_p
 
     if adj.pvalue_adjusted is None:
-        return "not in the corrected family"
-    said = ("holds" if adj.significant else "no longer significant" if adj.better
+        return ("in the family, but no test to correct (no conclusion)" if member
+                else "not in the corrected family")
+    said = ("holds" if adj.significant else "no longer significant" if adj.significant_unadjusted
             else "not significant")
     return (f"Holm-adjusted p = {fmt_p(adj.pvalue_adjusted)} over {adj.family_size} comparisons:"
             f" {said} at alpha = {alpha:g}")
@@ -128,10 +130,11 @@ def _own(c: PairComparison) -> tuple[float | None, bool, str | None]:
     return p, v.significant_conclusion, v.better_conclusion
 
 
-def _stated(c: PairComparison, adj: Adjusted, rule: str, alpha: float) -> PairComparison:
+def _stated(c: PairComparison, adj: Adjusted, rule: str, alpha: float, member: bool
+            ) -> PairComparison:
     """The comparison with its Holm result, stated in its headline and verdict."""
     v = c.verdict
-    clause = fmt_holm(adj, alpha)
+    clause = fmt_holm(adj, alpha, member)
     head = v.headline[:-1] + f"; {clause})" if v.headline.endswith(")") else \
         f"{v.headline} ({clause})"
     text = f"{v.text} Family-wise: {rule}; {clause}."
@@ -164,8 +167,10 @@ def family_wise(names: Sequence[str], comparisons: list[PairComparison], alpha: 
         ok = bool(sig and q_or_none is not None and q_or_none < alpha)
         adj = Adjusted(in_family=k in members and q_or_none is not None, pvalue=p,
                        pvalue_adjusted=q_or_none, significant=ok,
-                       better=better if ok else None, family_size=size)
-        out[k] = _stated(c, adj, rule, alpha) if size > 1 else replace(c, holm=adj)
+                       significant_unadjusted=bool(sig), better=better if ok else None,
+                       family_size=size)
+        out[k] = (_stated(c, adj, rule, alpha, k in members) if size > 1
+                  else replace(c, holm=adj))
     return family, out
 
 

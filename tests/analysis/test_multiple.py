@@ -86,3 +86,20 @@ def test_report_of_a_progression_states_holm(tmp_path: Path) -> None:
     js = s.to_json()
     assert js["family"]["method"] == "holm" and len(js["family"]["pairs"]) == 3
     assert "pvalue_adjusted" in js["comparisons"][0]["holm"]
+
+
+def test_the_clause_says_what_the_correction_did() -> None:
+    """holds / no longer significant / not significant / no test / outside the family."""
+    from nasx.analysis.multiple import Adjusted, fmt_holm
+
+    def adj(p: float | None, q: float | None, sig: bool, raw: bool) -> Adjusted:
+        return Adjusted(in_family=q is not None, pvalue=p, pvalue_adjusted=q, significant=sig,
+                        significant_unadjusted=raw, better="x" if sig else None,
+                        family_size=6)
+
+    assert fmt_holm(adj(0.001, 0.006, True, True), ALPHA).endswith(": holds at alpha = 0.05")
+    assert "no longer significant" in fmt_holm(adj(0.02, 0.12, False, True), ALPHA)
+    assert fmt_holm(adj(0.4, 1.0, False, False), ALPHA).startswith(
+        "Holm-adjusted p = 1 over 6 comparisons: not significant")
+    assert "no test to correct" in fmt_holm(adj(None, None, False, False), ALPHA, member=True)
+    assert fmt_holm(adj(0.01, None, False, True), ALPHA) == "not in the corrected family"
