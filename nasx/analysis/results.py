@@ -18,6 +18,7 @@ from nasx.analysis.multiple import Adjusted, Family
 from nasx.analysis.ranges import BestOfK, GoodRanges
 from nasx.analysis.trends import ParetoPoint, StageProfiles, Trend
 from nasx.analysis.verdict import PairVerdict
+from nasx.arch.scale import Scaled
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,8 @@ class BestModel:
     params: int
     acts: int
     origin: str
+    # its complexity scaled 2x and 4x with dWr (nasx.arch.scale); absent when it cannot scale
+    scaled: list[Scaled] | None = field(default=None, metadata=OMIT_NONE)
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,8 @@ from nasx.analysis.results import (
 )
 from nasx.analysis.trends import COMPLEXITY, pareto_front, stage_profiles, trend, varying_columns
 from nasx.analysis.verdict import Pair, pair_verdict
+from nasx.arch.scale import Scaled, scaled_versions
+from nasx.arch.spec import ArchSpec
 
 
 @dataclass(frozen=True)
@@ -122,8 +124,19 @@ def _best(comparable: pd.DataFrame) -> list[BestModel]:
     best = comparable.sort_values(["error", "id"]).head(10)
     return [BestModel(id=int(r["id"]), error=float(r["error"]), test_error=_num(r["test_error"]),
                       flops=int(r["flops"]), params=int(r["params"]), acts=int(r["acts"]),
-                      origin=r["origin"])
+                      origin=r["origin"], scaled=_scaled(r.get("spec")))
             for _, r in best.iterrows()]
+
+
+def _scaled(spec: object) -> list[Scaled] | None:
+    """A best model's complexity scaled 2x and 4x with dWr, None when it cannot scale."""
+    if not isinstance(spec, dict):
+        return None
+    try:
+        arch = ArchSpec.from_dict(spec)
+    except (KeyError, TypeError, ValueError):
+        return None
+    return scaled_versions(arch)
 
 
 def proxy_rows(run: RunData, pop: pd.DataFrame, seed: int) -> list[ProxyRow] | None:

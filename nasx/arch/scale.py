@@ -220,3 +220,31 @@ def parse_flops(text: str) -> tuple[str, float]:
     if kind == "factor" and value > MAX_FACTOR:
         raise ScaleError(f"--flops factor must be at most {MAX_FACTOR:g}, got {text!r}")
     return kind, value
+
+
+@dataclass(frozen=True)
+class Scaled:
+    """The complexity of a model scaled by ``factor`` along ``strategy``."""
+
+    factor: float
+    strategy: str
+    resolution: int
+    flops: int
+    params: int
+    acts: int
+
+
+def scaled_versions(spec: ArchSpec, factors: tuple[float, ...] = (2.0, 4.0),
+                    strategy: str = "dWr") -> list[Scaled] | None:
+    """The complexity of ``spec`` scaled by each factor (None when it cannot be scaled)."""
+    try:
+        how = parse_strategy(strategy)
+        out = []
+        for f in factors:
+            scaled = scale_spec(spec, f, how)
+            c = complexity(scaled)
+            out.append(Scaled(factor=f, strategy=strategy, resolution=scaled.resolution,
+                              flops=c.flops, params=c.params, acts=c.acts))
+    except NasxError:
+        return None
+    return out

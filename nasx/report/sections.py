@@ -194,11 +194,12 @@ def trends(s: Summary) -> str:
 def stages(s: Summary) -> str:
     """Stage width/depth profiles and the best models."""
     out = [figure(figures.stage_figure(s), "stage profiles")]
-    rows = [[r.name, b.id, b.origin, b.error, b.test_error, b.flops, b.params, b.acts]
+    rows = [[r.name, b.id, b.origin, b.error, b.test_error, b.flops, b.params, b.acts,
+             " / ".join(f"{x.flops:,} ({x.resolution} px)" for x in b.scaled or [])]
             for r in s.runs for b in r.best]
     out.append(f'<h3>Best models (ranked by {fmt(s.settings.error)})</h3>')
     out.append(table(["run", "trial", "origin", "error (ranks)", "test error (not used to rank)",
-                      "flops", "params", "acts"], rows, left=3))
+                      "flops", "params", "acts", "flops scaled 2x / 4x (dWr)"], rows, left=3))
     out.append('<p class="note">Trials trained with another recipe are not ranked. The test error'
                " of the chosen models is the unbiased final number; selecting on it would be"
                " optimistic.</p>")

@@ -149,3 +149,14 @@ def test_cli_scale_a_trial_of_a_run(tmp_path: Path) -> None:
     for args in ([str(run), "--flops", "2x"], ["RegNetX-200MF", "--trial", "1", "--flops", "2x"]):
         bad = _nasx("scale", *args)
         assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+
+
+def test_scaled_versions_of_a_best_model() -> None:
+    """The report's best-models column: 2x and 4x dWr complexity, None for a family with no
+    scaling rule."""
+    from nasx.arch.scale import scaled_versions
+
+    got = scaled_versions(zoo.get("RegNetX-200MF"))
+    assert got is not None and [s.factor for s in got] == [2.0, 4.0]
+    assert got[1].flops == 775931880 and got[1].resolution == 240
+    assert scaled_versions(zoo.get("MobileNetV2")) is None
