@@ -13,9 +13,12 @@ from nasx.analysis.edf import EDF
 from nasx.analysis.fidelity import Fidelity, Interval
 from nasx.analysis.jsonable import FLATTEN, JSON, OMIT_NONE, to_json
 from nasx.analysis.latency import LatencyView
+from nasx.analysis.long_verdict import LongVerdict
+from nasx.analysis.multiple import Adjusted, Family
 from nasx.analysis.ranges import BestOfK, GoodRanges
 from nasx.analysis.trends import ParetoPoint, StageProfiles, Trend
 from nasx.analysis.verdict import PairVerdict
+from nasx.arch.scale import Scaled
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ class BestModel:
     params: int
     acts: int
     origin: str
+    # its complexity scaled 2x and 4x with dWr (nasx.arch.scale); absent when it cannot scale
+    scaled: list[Scaled] | None = field(default=None, metadata=OMIT_NONE)
 
 
 @dataclass(frozen=True)
@@ -150,11 +155,17 @@ class PairComparison:
     comparisons and its caveats.
 
     In summary.json the two are one object; the pair's verdict takes the place of the plain
-    one (which stays as ``plain_verdict``).
+    one (which stays as ``plain_verdict``). ``holm``: the pair's family-wise result
+    (:mod:`nasx.analysis.multiple`; the verdict and headline state it when the family holds
+    more than one comparison). ``long``: the conclusion tested again on the long
+    retrainings of both runs, one entry per long schedule (:mod:`nasx.analysis.long_verdict`).
     """
 
     plain: Comparison = field(metadata=FLATTEN)
     verdict: PairVerdict = field(metadata=FLATTEN)
+    holm: Adjusted | None = field(default=None, metadata=OMIT_NONE)
+    # the conclusion recomputed on `nasx fidelity --epochs-long` retrainings of both runs
+    long: list[LongVerdict] | None = field(default=None, metadata=OMIT_NONE)
 
 
 @dataclass(frozen=True)
@@ -176,6 +187,7 @@ class Summary:
     runs: list[RunSummary]
     comparisons: list[PairComparison]
     space_diffs: list[SpaceDiff]
+    family: Family | None = field(default=None, metadata=OMIT_NONE)  # the Holm-corrected set
 
     def to_json(self) -> dict[str, JSON]:
         """summary.json: strict JSON values (numpy to Python, NaN and inf to null)."""

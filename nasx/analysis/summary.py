@@ -27,6 +27,8 @@ from nasx.analysis.edf import EDF, SPACING, edf
 from nasx.analysis.fidelity import fidelity_of, noise_floor
 from nasx.analysis.latency import latency_views
 from nasx.analysis.load import ERROR_LABELS, RunData, check_comparable
+from nasx.analysis.long_verdict import long_verdicts
+from nasx.analysis.multiple import family_wise
 from nasx.analysis.proxies import proxy_table
 from nasx.analysis.ranges import best_of_k, good_ranges
 from nasx.analysis.results import (
@@ -44,6 +46,8 @@ from nasx.analysis.results import (
 )
 from nasx.analysis.trends import COMPLEXITY, pareto_front, stage_profiles, trend, varying_columns
 from nasx.analysis.verdict import Pair, pair_verdict
+from nasx.arch.scale import Scaled, scaled_versions
+from nasx.arch.spec import ArchSpec
 
 
 @dataclass(frozen=True)
@@ -120,8 +124,19 @@ def _best(comparable: pd.DataFrame) -> list[BestModel]:
     best = comparable.sort_values(["error", "id"]).head(10)
     return [BestModel(id=int(r["id"]), error=float(r["error"]), test_error=_num(r["test_error"]),
                       flops=int(r["flops"]), params=int(r["params"]), acts=int(r["acts"]),
-                      origin=r["origin"])
+                      origin=r["origin"], scaled=_scaled(r.get("spec")))
             for _, r in best.iterrows()]
+
+
+def _scaled(spec: object) -> list[Scaled] | None:
+    """A best model's complexity scaled 2x and 4x with dWr, None when it cannot scale."""
+    if not isinstance(spec, dict):
+        return None
+    try:
+        arch = ArchSpec.from_dict(spec)
+    except (KeyError, TypeError, ValueError):
+        return None
+    return scaled_versions(arch)
 
 
 def proxy_rows(run: RunData, pop: pd.DataFrame, seed: int) -> list[ProxyRow] | None:
@@ -215,10 +230,13 @@ def summarize(runs: list[RunData], normalize: str = "auto", bins: int = 10, seed
         _compare_pair(runs[i], runs[j], summaries[i], summaries[j], opts,
                       metric_diffs.get((runs[i].name, runs[j].name), []), what)
         for i, j in itertools.combinations(range(len(runs)), 2)]
+    family, comparisons = family_wise([r.name for r in runs], comparisons, alpha)
+    comparisons = long_verdicts(summaries, comparisons, bins, alpha, seed)
     return Summary(
         settings=_settings(runs, opts, summaries[0]),
         report_of=[str(r.root.resolve()) for r in runs],
         notes=[n for n in (r.exclusion_note() for r in runs) if n],
         runs=summaries, comparisons=comparisons,
         space_diffs=[SpaceDiff(a=runs[0].name, b=r.name, diff=space_diff(runs[0], r))
-                     for r in runs[1:]])
+                     for r in runs[1:]],
+        family=family)

@@ -21,11 +21,15 @@ def register(subparsers: Any) -> None:
         " Kendall's tau / Spearman's rho between short and long errors. Re-running with the"
         " same arguments adds nothing and trains only what is left.",
     )
-    p.add_argument("run", metavar="RUN", help="run folder with finished trials")
+    p.add_argument("runs", metavar="RUN", nargs="+",
+                   help="run folder(s) with finished trials; with two or more and"
+                   " --epochs-long, each pair's conclusion is tested again on the long"
+                   " retrainings (holds / does not hold / cannot be decided)")
     p.add_argument("--seeds", type=int, default=None,
                    help="trainings per model, the original included (default 3; 1 with"
                    " --epochs-long alone)")
-    p.add_argument("--k", type=int, default=8, help="models to retrain (default 8)")
+    p.add_argument("--k", type=int, default=None,
+                   help="models to retrain per run (default 8; 32 with several runs)")
     p.add_argument("--epochs-long", type=int, default=None,
                    help="also retrain each model for E epochs (more than the population's)")
     p.add_argument("--seed", type=int, default=0,
@@ -48,20 +52,14 @@ def register(subparsers: Any) -> None:
                    dashboard=False)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Insert and train the retrains, then print one line per figure."""
-    import sys
-
+def _one(run_dir: str, args: argparse.Namespace, plan: Any, opts: Any) -> int:
+    """Insert and train one run's retrains, print its figures; the number that failed."""
     from nasx.analysis.fidelity import fidelity_of
-    from nasx.cli.train import exec_options
-    from nasx.execute.fidelity import FidelityPlan, run_fidelity
+    from nasx.execute.fidelity import run_fidelity
     from nasx.store import RunStore, trials_frame
 
-    seeds = args.seeds if args.seeds is not None else (1 if args.epochs_long else 3)
-    plan = FidelityPlan(seeds=seeds, k=args.k, epochs_long=args.epochs_long, seed=args.seed)
-    opts = exec_options(args)
     started = time.monotonic()
-    with RunStore.open(args.run) as store:
+    with RunStore.open(run_dir) as store:
         out = run_fidelity(store, opts, plan)
         frame = trials_frame(store.trials())
         fid = fidelity_of(frame, store.run_recipe(), seed=args.seed)
@@ -75,8 +73,36 @@ def run(args: argparse.Namespace) -> int:
           f" ({opts.executor})", flush=True)
     for line in (fid.lines() if fid is not None else ["no finished retrains yet"]):
         print(line, flush=True)
-    if c[S.FAILED]:
-        print(f"nasx: {c[S.FAILED]} retrains failed; `nasx fidelity {args.run} --retry-failed`"
-              " trains them again", file=sys.stderr)
-        return 1
-    return 0
+    return int(c[S.FAILED])
+
+
+def long_lines(runs: list[str], seed: int) -> list[str]:
+    """Each pair's conclusion at the long schedule(s) (the report's sentences)."""
+    from nasx.analysis import read_runs, summarize
+
+    summary = summarize(read_runs(runs), seed=seed)
+    lines = [lv.sentence for c in summary.comparisons for lv in (c.long or [])]
+    return lines or ["no pair has long retrainings of both runs at one schedule yet"]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Insert and train the retrains of every run, print one line per figure, then (several
+    runs with --epochs-long) whether each pair's conclusion holds at the long schedule."""
+    import sys
+
+    from nasx.cli.train import exec_options
+    from nasx.execute.fidelity import FidelityPlan
+
+    seeds = args.seeds if args.seeds is not None else (1 if args.epochs_long else 3)
+    k = args.k if args.k is not None else (8 if len(args.runs) == 1 else 32)
+    plan = FidelityPlan(seeds=seeds, k=k, epochs_long=args.epochs_long, seed=args.seed)
+    opts = exec_options(args)
+    failed = {r: _one(r, args, plan, opts) for r in args.runs}
+    if len(args.runs) > 1 and args.epochs_long:
+        for line in long_lines(list(args.runs), args.seed):
+            print(line, flush=True)
+    for r, n in failed.items():
+        if n:
+            print(f"nasx: {n} retrains failed; `nasx fidelity {r} --retry-failed`"
+                  " trains them again", file=sys.stderr)
+    return 1 if any(failed.values()) else 0

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import nasx.report.figures as figures
 from nasx.analysis.fidelity import BOOTSTRAP_B, LEVEL, RANK_METHOD
+from nasx.analysis.multiple import in_family_order
 from nasx.analysis.power import POWER
 from nasx.analysis.results import PairComparison, RunSummary, Summary
 from nasx.report.html import figure, fmt, pre, recipe_block, table
@@ -18,10 +19,14 @@ STATUS_COLS = (S.DONE, S.PRUNED, S.FAILED, S.DIVERGED, S.PENDING, S.RUNNING)
 
 def overview(s: Summary) -> str:
     """Headlines first, each comparison's full verdict (collapsed), and trial counts."""
-    parts = [f'<p class="headline">{fmt(c.verdict.headline)}</p>' for c in s.comparisons]
+    comps = in_family_order(s.comparisons, s.family)
+    parts = [f'<p class="headline">{fmt(c.verdict.headline)}</p>' for c in comps]
+    if s.family is not None and s.family.size > 1:
+        parts.append(f'<p class="note">{fmt(s.family.rule)}.</p>')
+    parts += [f'<p class="headline">{fmt(lv.sentence)}</p>' for c in comps for lv in c.long or []]
     parts += [f"<details><summary>the full verdict: {fmt(c.plain.a)} vs {fmt(c.plain.b)}"
               f'</summary><p class="verdict">{fmt(c.verdict.text)}</p></details>'
-              for c in s.comparisons]
+              for c in comps]
     if not s.comparisons:
         parts.append(f'<p class="verdict">{fmt(run_line(s.runs[0]))}</p>')
     parts.append(f'<p class="note">Every EDF, test, good range, trend and best-model ranking uses'
@@ -189,11 +194,12 @@ def trends(s: Summary) -> str:
 def stages(s: Summary) -> str:
     """Stage width/depth profiles and the best models."""
     out = [figure(figures.stage_figure(s), "stage profiles")]
-    rows = [[r.name, b.id, b.origin, b.error, b.test_error, b.flops, b.params, b.acts]
+    rows = [[r.name, b.id, b.origin, b.error, b.test_error, b.flops, b.params, b.acts,
+             " / ".join(f"{x.flops:,} ({x.resolution} px)" for x in b.scaled or [])]
             for r in s.runs for b in r.best]
     out.append(f'<h3>Best models (ranked by {fmt(s.settings.error)})</h3>')
     out.append(table(["run", "trial", "origin", "error (ranks)", "test error (not used to rank)",
-                      "flops", "params", "acts"], rows, left=3))
+                      "flops", "params", "acts", "flops scaled 2x / 4x (dWr)"], rows, left=3))
     out.append('<p class="note">Trials trained with another recipe are not ranked. The test error'
                " of the chosen models is the unbiased final number; selecting on it would be"
                " optimistic.</p>")

@@ -134,9 +134,14 @@ def write_report(run_dirs: list[str | Path], out: str | Path | None = None,
 def verdict_lines(summary: Summary) -> list[str]:
     """The headline of every comparison, then their full verdicts; or the one-line summary of a
     single run."""
+    from nasx.analysis.multiple import in_family_order
     from nasx.report.sections import run_line
 
     if summary.comparisons:
-        return ([c.verdict.headline for c in summary.comparisons]
-                + [c.verdict.text for c in summary.comparisons])
+        comps = in_family_order(summary.comparisons, summary.family)
+        rule = ([summary.family.rule + "."]
+                if summary.family is not None and summary.family.size > 1 else [])
+        longer = [lv.sentence for c in comps for lv in (c.long or [])]
+        return ([c.verdict.headline for c in comps] + rule + longer
+                + [c.verdict.text for c in comps])
     return [run_line(r) for r in summary.runs]

@@ -257,3 +257,24 @@ def test_cli_real_training_prints_the_figures(tmp_path, capsys):
     assert "0 retrains added, 2 planned; fidelity trials 2 done" in capsys.readouterr().out
     assert main(["fidelity", str(run), "--k", "0", "--executor", "inline"]) == 2
     assert "key '--k': must be >= 1; got 0" in capsys.readouterr().err
+
+
+def test_cli_two_runs_long_verdict_on_real_digits(tmp_path, capsys):
+    """`nasx fidelity A B --epochs-long 2`: both runs' retrains, then whether the pair's
+    conclusion holds at 2 epochs on K models (tiny digits runs, real training)."""
+    from nasx.cli.main import main
+
+    space = HERE.parent / "refine" / "anynet_tiny.yaml"
+    runs = [tmp_path / "a", tmp_path / "b"]
+    for seed, run in enumerate(runs):
+        assert main(["run", str(space), "--n", "4", "--seed", str(seed), "--executor", "inline",
+                     "--no-progress", "--out", str(run)]) == 0
+    capsys.readouterr()
+    args = ["fidelity", *map(str, runs), "--epochs-long", "2", "--k", "3", "--executor",
+            "inline", "--no-progress"]
+    assert main(args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert sum("retrained 3 of 4 finished sampled models" in ln for ln in lines) == 2
+    (long,) = [ln for ln in lines if ln.startswith("At 2 epochs on 3 and 3 retrained models")]
+    assert any(f"this conclusion {w}" in long
+               for w in ("holds", "does not hold", "cannot be decided"))
