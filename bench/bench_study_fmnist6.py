@@ -9,6 +9,7 @@ headline, and whether A vs E holds at E epochs. Resumable: re-running continues 
 
     python bench/bench_study_fmnist6.py --n 64 --epochs-long 8  # the study of bench/RESULTS.md
     python bench/bench_study_fmnist6.py --n 8 --epochs 1  # a quick look
+    python bench/bench_study_fmnist6.py --quick --out /tmp/study6  # the test suite's smoke run
 """
 
 from __future__ import annotations
@@ -62,9 +63,20 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=32, help="models per run retrained long (32)")
     ap.add_argument("--executor", default="ray", choices=("ray", "inline"))
     ap.add_argument("--out", default="runs/study_fmnist6", help="folder of the six runs")
+    ap.add_argument("--quick", action="store_true",
+                    help="2 models per space, 1 epoch on 2%% of the images, fit of the best 2,"
+                         " no long retrains, inline (the test suite's smoke run; give --out a"
+                         " scratch folder)")
     a = ap.parse_args()
+    if a.quick:
+        a.n, a.epochs, a.top, a.epochs_long, a.executor = 2, 1, 2, 0, "inline"
     root = Path(a.out)
     spaces = Path(__file__).resolve().parents[1] / "nasx" / "spaces"
+    if a.quick:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from bench_study_fmnist import quick_spaces
+
+        spaces = quick_spaces(spaces, root / "spaces", names=SPACES)
     common = ["--executor", a.executor, "--no-progress"]
     epochs = ["--epochs", str(a.epochs)] if a.epochs else []
     t0 = time.monotonic()

@@ -33,6 +33,7 @@ QUICK: dict[str, tuple[list[str], bool]] = {
     "bench_report.py": ([], True),
     "bench_sample.py": ([], False),
     "bench_study_fmnist.py": (["--out", "study"], True),
+    "bench_study_fmnist6.py": (["--out", "study6"], True),
     "bench_threads.py": ([], True),  # a nasx run in a fresh process
     # RESULTS.md's first command has --threads 2; one thread here, since two threads spin against
     # the other processes of a loaded 2-core machine (bench/RESULTS.md, "Threads per trial")
@@ -64,7 +65,8 @@ def test_every_bench_script_has_a_quick_run_here() -> None:
     for name, (_, slow) in QUICK.items()
 ])
 def test_quick_mode_runs_and_prints_figures(script: str, tmp_path: Path) -> None:
-    if script in ("bench_data.py", "bench_study_fmnist.py") and not FMNIST.is_dir():
+    if script in ("bench_data.py", "bench_study_fmnist.py",
+                  "bench_study_fmnist6.py") and not FMNIST.is_dir():
         pytest.skip(f"needs Debian's dataset-fashion-mnist ({FMNIST})")
     out = run_bench(script, ["--quick", *QUICK[script][0]], tmp_path)
     assert FIGURE.search(out), out[-2000:]
