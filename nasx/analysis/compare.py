@@ -97,6 +97,23 @@ def ks_test(errors_a: np.ndarray, errors_b: np.ndarray) -> tuple[np.ndarray, np.
     return (stat[0], p[0]) if one else (stat, p)
 
 
+def holm(pvalues: list[float | None]) -> list[float | None]:
+    """Holm's step-down adjusted p-values (family-wise error rate over the tests given).
+
+    ``None`` (a test that could not be made) stays ``None`` and does not count among the m
+    tests. The i-th smallest of m p-values becomes ``max_{j <= i} min(1, (m - j + 1) p_(j))``;
+    a hypothesis is rejected at alpha when its adjusted p-value is below alpha.
+    """
+    made = sorted((p, i) for i, p in enumerate(pvalues) if p is not None)
+    m = len(made)
+    out: list[float | None] = [None] * len(pvalues)
+    running = 0.0
+    for rank, (p, i) in enumerate(made):
+        running = max(running, min(1.0, (m - rank) * p))
+        out[i] = running
+    return out
+
+
 def fmt_p(p: float) -> str:
     """A p-value in two significant digits (scientific below 0.001)."""
     return f"{p:.2g}" if p >= 0.001 else f"{p:.1e}"

@@ -31,6 +31,7 @@ from nasx.refine.relations import (
     WidthEvidence,
     candidate,
     check_relation,
+    holm_adjust,
     linear_width_evidence,
 )
 from nasx.refine.slots import Slot, space_slots
@@ -137,7 +138,7 @@ def _relations(space: SearchSpace, frame: pd.DataFrame) -> list[RelationTest]:
         t = check_relation(frame, key, len(per), candidate(key))
         if t is not None:
             tests.append(t)
-    return tests
+    return holm_adjust(tests)
 
 
 class _Flow(dict):
@@ -205,7 +206,7 @@ def _new_document(space: SearchSpace, res: NarrowResult, run: Path, meta: JSONOb
                 "origin": "sampled"},
         "method": "bootstrap good range (DDS): p2.5..p97.5 of the best of 25% drawn with "
                   "replacement; relations by one-sided Mann-Whitney U of violation counts, "
-                  "top 25% vs rest",
+                  "top 25% vs rest, Holm-adjusted over the relations tested",
         "boot": {"B": res.boot, "frac": FRAC, "seed": res.seed},
         "ranges": {c.slot.name: {"old": _form(c.old), "new": _form(c.new),
                                  "p2.5": c.p2_5, "p50": c.p50, "p97.5": c.p97_5,
