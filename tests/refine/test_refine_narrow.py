@@ -10,7 +10,7 @@ import yaml
 
 from nasx.cli.main import main
 from nasx.refine.errors import RefineError
-from nasx.refine.narrow import narrow
+from nasx.refine.narrow import NothingNarrowed, narrow
 from nasx.refine.ranges import is_strict_subset, is_subset
 from nasx.refine.slots import space_slots
 from nasx.space import load_space
@@ -58,26 +58,43 @@ def test_narrowed_space_samples(fake_run: Path, tmp_path: Path):
     assert all(w1 <= w2 and w2 >= child.per_stage["width"][1].lo for w1, w2 in widths)
 
 
-def test_too_few_models_exit_2_and_write_nothing(tmp_path: Path, space_file: Path, fill,
-                                                 capsys):
+def test_too_few_models_cut_nothing_say_why_and_how_many(tmp_path: Path, space_file: Path,
+                                                         fill, capsys):
     from nasx.sample import create_run
 
-    store, _ = create_run(space_file, n=3, seed=0, out=tmp_path / "run", progress=False)
-    fill(store)
+    store, _ = create_run(space_file, n=8, seed=0, out=tmp_path / "run", progress=False)
+    fill(store)  # a strong, deterministic effect of width_2: still only 8 models
     store.close()
     out = tmp_path / "never.yaml"
-    with pytest.raises(RefineError, match="at least 8 finished sampled models"):
-        narrow(tmp_path / "run", out)
-    assert main(["narrow", str(tmp_path / "run"), "--out", str(out)]) == 2
-    err = capsys.readouterr().err.strip()
+    with pytest.raises(NothingNarrowed, match="no parameter can be narrowed") as e:
+        narrow(tmp_path / "run", out, boot=200)
+    assert "models" in str(e.value) and not out.exists()
+    res = e.value.result
+    assert all(not c.narrowed for c in res.cuts) and res.n == 8
+    assert main(["narrow", str(tmp_path / "run"), "--out", str(out), "--boot", "200"]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
     assert err.startswith("nasx narrow: error:") and "\n" not in err
+    assert "no cut can reach it with fewer than 32 models" in err or "would support" in err
+    printed = captured.out
+    assert "with 8 models no cut can reach that level: it takes at least 32 models" in printed
+    for c in res.cuts:  # one line per parameter, with its evidence
+        assert f"  {c.slot.name}: " in printed
     assert not out.exists()
+
+
+def _unchanged(dist):
+    from nasx.refine.support import Support
+
+    return Support(new=dist, proposed=dist, proposed_support=None, kept_by=None,
+                   removed_by=None, level=0.95, halves=400)
 
 
 def test_no_parameter_narrowable(fake_run: Path, tmp_path: Path, monkeypatch):
     import nasx.refine.narrow as mod
 
-    monkeypatch.setattr(mod, "cut", lambda dist, lo, hi, winners: dist)  # every range stays
+    monkeypatch.setattr(mod, "supported_cut", lambda dist, *a: _unchanged(dist))  # all stay
+    monkeypatch.setattr(mod, "_relations", lambda space, frame: [])
     out = tmp_path / "same.yaml"
     with pytest.raises(RefineError, match="no parameter can be narrowed"):
         narrow(fake_run, out)
@@ -96,7 +113,7 @@ def test_cli_narrow_prints_and_refuses_to_overwrite(fake_run: Path, tmp_path: Pa
 def test_narrow_regnet_scalars_keep_their_kind(tmp_path: Path, regnet_file: Path, fill):
     from nasx.sample import create_run
 
-    store, _ = create_run(regnet_file, n=40, seed=2, out=tmp_path / "run", progress=False)
+    store, _ = create_run(regnet_file, n=96, seed=2, out=tmp_path / "run", progress=False)
     # small initial widths and slow growth are better
     fill(store, lambda v: 20.0 + v["w0"] + 0.5 * v["wa"])
     store.close()
@@ -106,6 +123,6 @@ def test_narrow_regnet_scalars_keep_their_kind(tmp_path: Path, regnet_file: Path
     w0, wa = child.params["w0"], child.params["wa"]
     assert w0.q == 8 and w0.log and w0.lo % 8 == 0 and w0.hi % 8 == 0
     assert w0.hi < parent.params["w0"].hi
-    assert wa.log and parent.params["wa"].lo <= wa.lo and wa.hi < parent.params["wa"].hi
+    assert wa.log and parent.params["wa"].lo <= wa.lo and wa.hi <= parent.params["wa"].hi
     assert child.params["stem"] == parent.params["stem"]
     assert not child.relations  # no per-stage keys: nothing to relate
