@@ -126,3 +126,36 @@ def test_narrow_regnet_scalars_keep_their_kind(tmp_path: Path, regnet_file: Path
     assert wa.log and parent.params["wa"].lo <= wa.lo and wa.hi <= parent.params["wa"].hi
     assert child.params["stem"] == parent.params["stem"]
     assert not child.relations  # no per-stage keys: nothing to relate
+
+
+def test_narrowed_train_block_is_the_parent_population_recipe(tmp_path: Path, space_file: Path,
+                                                             fill):
+    """The run was trained with --epochs 2 (the space file says 1): the narrowed file says 2."""
+    from nasx.sample import create_run
+    from nasx.train import population
+    from nasx.train.recipe import resolve_recipe
+
+    store, _ = create_run(space_file, n=40, seed=1, out=tmp_path / "run", progress=False)
+    last = max(t.id for t in store.trials())
+    for t in store.trials("pending"):  # all but the last get synthetic errors
+        if t.id != last:
+            store.mark_running(t.id, None)
+            store.finish(t.id, "done", error=float(80.0 - 0.8 * t.values["width_2"]
+                                                   + 0.01 * t.values["depth_1"]), metrics={})
+    store.close()
+    assert main(["train", str(tmp_path / "run"), "--epochs", "2", "--executor", "inline",
+                 "--no-progress", "--keep-weights", "0"]) == 0  # trains the last: records it
+    from nasx.store import RunStore
+
+    with RunStore.open(tmp_path / "run") as st:
+        recorded = st.run_recipe()
+    assert recorded is not None and recorded["epochs"] == 2
+    out = tmp_path / "child.yaml"
+    narrow(tmp_path / "run", out, boot=200)
+    parent, child = load_space(space_file), load_space(out)
+    assert parent.train_fixed["epochs"] == 1 and child.train_fixed["epochs"] == 2
+    sampled = tuple(parent.train_dists)
+    assert set(child.train_dists) == set(sampled)  # lr is still drawn per trial
+    resolved = resolve_recipe(child.train_fixed, None, None).to_dict()
+    assert population.same(resolved, recorded, sampled)
+    assert child.train_fixed["threads"] == parent.train_fixed["threads"]  # execution: kept
