@@ -43,21 +43,20 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Write the narrowed space and print what changed and why; with --verify, train and
     compare it."""
-    from nasx.refine.narrow import NothingNarrowed, narrow
+    from nasx.cli.verify import check_args, narrowed_here
+    from nasx.errors import NothingNarrowedError
+    from nasx.refine.narrow import narrow
 
-    if args.verify is not None:
-        from nasx.cli.verify import check_args, narrowed_here
+    check_args(args)
+    if args.verify is not None and narrowed_here(Path(args.out), Path(args.run)):
+        from nasx.cli.verify import verify
 
-        check_args(args)
-        if narrowed_here(Path(args.out), Path(args.run)):
-            from nasx.cli.verify import verify
-
-            print(f"reusing {args.out}, narrowed from {args.run} (resuming --verify)", flush=True)
-            return verify(args)
+        print(f"reusing {args.out}, narrowed from {args.run} (resuming --verify)", flush=True)
+        return verify(args)
     try:
         result = narrow(args.run, args.out, seed=args.seed, boot=args.boot, force=args.force,
                         level=args.level)
-    except NothingNarrowed as e:  # the per-parameter reasons, then the one-line error
+    except NothingNarrowedError as e:  # the per-parameter reasons, then the one-line error
         print("\n".join(e.result.lines()[:-1]), flush=True)
         raise
     print("\n".join(result.lines()), flush=True)

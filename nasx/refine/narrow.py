@@ -28,6 +28,7 @@ import pandas as pd
 import yaml
 
 from nasx.analysis.ranges import good_ranges
+from nasx.errors import NothingNarrowedError
 from nasx.execute.plan import population_recipe
 from nasx.fsutil import atomic_write_text
 from nasx.refine.errors import RefineError
@@ -291,15 +292,7 @@ def _check_inside(new_space: SearchSpace, res: NarrowResult) -> None:
                               key=c.slot.name)
 
 
-class NothingNarrowed(RefineError):
-    """No cut and no relation has the evidence it needs; ``result`` says why, per parameter."""
-
-    def __init__(self, message: str, result: NarrowResult, where: str) -> None:
-        super().__init__(message, where=where)
-        self.result = result
-
-
-def _nothing(res: NarrowResult, run: Path) -> NothingNarrowed:
+def _nothing(res: NarrowResult, run: Path) -> NothingNarrowedError:
     """The error of a narrowing that cut nothing, saying how many models would be needed."""
     needed = [c.support.needed for c in res.cuts if c.support and c.support.needed]
     least = min_models(res.level)
@@ -309,16 +302,16 @@ def _nothing(res: NarrowResult, run: Path) -> NothingNarrowed:
         more = f"; no cut can reach it with fewer than {least} models"
     else:
         more = ""
-    return NothingNarrowed(
+    return NothingNarrowedError(
         f"no parameter can be narrowed with the evidence of {res.n} models at level"
-        f" {100 * res.level:g}% (each parameter's line says why){more}; nothing written", res,
-        where=str(run))
+        f" {100 * res.level:g}% (each parameter's line says why){more}; nothing written",
+        result=res, where=str(run))
 
 
 def narrow(run_dir: str | Path, out: str | Path, *, seed: int = 0, boot: int = 1000,
            force: bool = False, level: float = LEVEL) -> NarrowResult:
     """Write a strictly narrower space for the run to ``out``; RefineError when none can be made
-    (:class:`NothingNarrowed`, with the per-parameter result, when no cut has its evidence)."""
+    (:class:`~nasx.errors.NothingNarrowedError`, with the per-parameter result, when no cut has its evidence)."""
     run, out = Path(run_dir), Path(out)
     if boot < 1:
         raise RefineError(f"must be >= 1, got {boot}", where="command line", key="boot")

@@ -9,8 +9,9 @@ import pytest
 import yaml
 
 from nasx.cli.main import main
+from nasx.errors import NothingNarrowedError
 from nasx.refine.errors import RefineError
-from nasx.refine.narrow import NothingNarrowed, narrow
+from nasx.refine.narrow import narrow
 from nasx.refine.ranges import is_strict_subset, is_subset
 from nasx.refine.slots import space_slots
 from nasx.space import load_space
@@ -66,7 +67,7 @@ def test_too_few_models_cut_nothing_say_why_and_how_many(tmp_path: Path, space_f
     fill(store)  # a strong, deterministic effect of width_2: still only 8 models
     store.close()
     out = tmp_path / "never.yaml"
-    with pytest.raises(NothingNarrowed, match="no parameter can be narrowed") as e:
+    with pytest.raises(NothingNarrowedError, match="no parameter can be narrowed") as e:
         narrow(tmp_path / "run", out, boot=200)
     assert "models" in str(e.value) and not out.exists()
     res = e.value.result
