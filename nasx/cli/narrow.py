@@ -36,7 +36,7 @@ def register(subparsers: Any) -> None:
                    " recipe and print whether the narrowed space is better")
     v.add_argument("--verify-out", default=None, metavar="DIR",
                    help="the new run's folder (default: beside RUN, named after OUT)")
-    add_training_args(p)
+    add_training_args(p, recipe=False)
     p.set_defaults(func=run)
 
 

@@ -12,16 +12,20 @@ EXECUTOR_HELP = ("ray (Ray Tune: a local Ray on loopback, or the cluster of --ad
 
 
 def add_training_args(p: argparse.ArgumentParser, executor: str = "ray", *,
-                      before_training: bool = False) -> None:
+                      before_training: bool = False, recipe: bool = True) -> None:
     """Recipe overrides and execution options shared by train, run and demo (and, with
     ``before_training``, --proxies and --measure: the verbs that call train_and_summarise with
-    their arguments)."""
-    g = p.add_argument_group("recipe overrides (default: the space's train: block)")
-    g.add_argument("--epochs", type=int, default=None, help="training epochs per trial")
-    g.add_argument("--batch-size", type=int, default=None, help="mini-batch size")
-    g.add_argument("--lr", type=float, default=None, help="base learning rate")
-    g.add_argument("--data", default=None, help="digits | cifar10 | imagefolder | fashion_mnist | mnist_idx"
-                   " | synthetic")
+    their arguments). ``recipe`` False: only the settings that are not part of a recipe (data
+    folder, device, threads), for a verb that trains with a recipe it does not choose."""
+    if recipe:
+        g = p.add_argument_group("recipe overrides (default: the space's train: block)")
+        g.add_argument("--epochs", type=int, default=None, help="training epochs per trial")
+        g.add_argument("--batch-size", type=int, default=None, help="mini-batch size")
+        g.add_argument("--lr", type=float, default=None, help="base learning rate")
+        g.add_argument("--data", default=None, help="digits | cifar10 | imagefolder |"
+                       " fashion_mnist | mnist_idx | synthetic")
+    else:
+        g = p.add_argument_group("where trials run (the recipe is not chosen here)")
     g.add_argument("--data-dir", default=None, help="folder of the data set")
     g.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N")
     g.add_argument("--threads", type=int, default=None,
@@ -146,8 +150,10 @@ def exec_options(args: argparse.Namespace) -> Any:
     from nasx.execute import ExecOptions
     from nasx.train.recipe import Recipe
 
-    overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
-                 "data": args.data, "device": args.device, "threads": args.threads,
+    overrides = {"epochs": getattr(args, "epochs", None),
+                 "batch_size": getattr(args, "batch_size", None), "lr": getattr(args, "lr", None),
+                 "data": getattr(args, "data", None), "device": args.device,
+                 "threads": args.threads,
                  "data_dir": str(Path(args.data_dir).resolve()) if args.data_dir else None}
     given = {k: v for k, v in overrides.items() if v is not None}
     # Against the defaults here; a rule between keys (warmup_epochs <= epochs) is checked again

@@ -18,22 +18,16 @@ from typing import Any
 
 from nasx.errors import RefineError
 
-RECIPE_FLAGS = {"epochs": "--epochs", "batch_size": "--batch-size", "lr": "--lr",
-                "data": "--data"}  # the rest of add_training_args' recipe group is execution
-
 
 def check_args(args: argparse.Namespace) -> None:
-    """RefineError for a --verify that cannot be run as asked, or a recipe flag (narrow and
-    --verify always use the parent's recipe), before anything is written."""
+    """RefineError for a --verify that cannot be run as asked, before anything is written.
+
+    No recipe flag reaches here: narrow takes only the settings that are not part of a recipe
+    (``add_training_args(recipe=False)``), so the narrowed population trains as its parent did.
+    """
     if args.verify is not None and args.verify < 2:
         raise RefineError(f"must be >= 2 models, got {args.verify}", where="command line",
                           key="verify")
-    given = [flag for key, flag in RECIPE_FLAGS.items() if getattr(args, key, None) is not None]
-    if given:
-        raise RefineError(f"{', '.join(given)} would train the narrowed population with another"
-                          " recipe than its parent's, and the two could not be compared; narrow"
-                          " and --verify always use the parent's recipe", where="command line",
-                          key=given[0].lstrip("-"))
 
 
 def narrowed_here(out: Path, run: Path) -> bool:

@@ -84,8 +84,12 @@ def test_verify_is_killed_and_resumes_with_the_parents_recipe(parent: Path, tmp_
     assert said["headline"] in verdict  # the report's own verdict, word for word
 
 
-def test_verify_refuses_another_recipe(parent: Path, tmp_path: Path, capsys):
+def test_verify_takes_no_recipe_flag_and_at_least_2_models(parent: Path, tmp_path: Path,
+                                                           capsys):
     out = tmp_path / "n.yaml"
-    assert main([*_args(parent, out, 4), "--epochs", "3"]) == 2
+    with pytest.raises(SystemExit) as e:  # argparse: narrow has no recipe flags at all
+        main([*_args(parent, out, 4), "--epochs", "3"])
+    assert e.value.code == 2 and "--epochs" in capsys.readouterr().err
+    assert main(_args(parent, out, 1)) == 2
     err = capsys.readouterr().err.strip()
-    assert "--epochs" in err and "\n" not in err and not out.exists()
+    assert "must be >= 2 models" in err and "\n" not in err and not out.exists()
