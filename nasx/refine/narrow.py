@@ -190,8 +190,15 @@ class _Dumper(yaml.SafeDumper):
     """SafeDumper that writes :class:`_Flow` mappings in flow style."""
 
 
+class _Block(dict):
+    """A mapping written one key a line (the ``train:`` block, which holds a whole recipe)."""
+
+
 _Dumper.add_representer(
     _Flow, lambda d, data: d.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True)
+)
+_Dumper.add_representer(
+    _Block, lambda d, data: d.represent_mapping("tag:yaml.org,2002:map", data, flow_style=False)
 )
 
 
@@ -242,7 +249,7 @@ def _new_document(space: SearchSpace, res: NarrowResult, run: Path, meta: JSONOb
             sect[c.slot.key] = _form(c.new)
         else:
             by_section.setdefault(c.slot.key, {})[c.slot.stage] = c.new
-    raw["train"] = train_block(raw.get("train") or {}, recipe, space.train_dists)
+    raw["train"] = _Block(train_block(raw.get("train") or {}, recipe, space.train_dists))
     relations = dict(raw.get("relations") or {})
     relations.update({r.key: r.relation for r in res.relations if r.supported})
     for key, per in space.per_stage.items():
