@@ -289,15 +289,18 @@ def min_models(level: float = LEVEL, count: int = HALVES, frac: float = 0.25) ->
 
 
 def models_needed(errors: np.ndarray, masks: np.ndarray, rng: np.random.Generator,
-                  level: float = LEVEL, count: int = 100, frac: float = 0.25) -> list[int]:
+                  level: float = LEVEL, count: int = 100, frac: float = 0.25
+                  ) -> list[int | None]:
     """For each set of models (rows of ``masks``: the values a proposed cut removes), the
     population size from which ``POWER`` of populations resampled from this one (with
     replacement) support removing it; doubling from twice the size at hand up to ``N_MAX``
-    (0: not even then). Like the verdicts' power estimate, it assumes the models at hand are
-    typical of the space."""
+    (0: not even then; None: not estimated, the run already holds more than ``N_MAX / 2``).
+    Like the verdicts' power estimate, it assumes the models at hand are typical of the space."""
     e = np.asarray(errors, dtype=float)
     m = np.atleast_2d(np.asarray(masks, dtype=bool))
-    out = [0] * m.shape[0]
+    if 2 * e.size > N_MAX:
+        return [None] * m.shape[0]
+    out: list[int | None] = [0] * m.shape[0]
     todo = set(range(m.shape[0]))
     size = max(8, 2 * e.size)
     while todo and size <= N_MAX:

@@ -101,3 +101,10 @@ def test_support_figures_and_models_needed():
     needed = models_needed(frame["error"].to_numpy(), np.array([bad, flat]),
                            np.random.default_rng(0))
     assert 48 <= needed[0] <= 1024 and (needed[1] == 0 or needed[1] > needed[0])
+
+
+def test_models_needed_is_not_extrapolated_beyond_its_limit():
+    frame = _population(600, 0, 6.0)
+    mask = (frame["x1"] == 1).to_numpy()
+    assert models_needed(frame["error"].to_numpy(), mask[None, :],
+                         np.random.default_rng(0)) == [None]
