@@ -175,6 +175,15 @@ class RefineError(NasxError):
     """A run cannot be narrowed or refined as asked (too few models, bad option, bad study)."""
 
 
+class NothingNarrowedError(RefineError):
+    """No cut and no relation of ``nasx narrow`` has the evidence it needs; ``result`` (the
+    narrow result) says why, one line per parameter, before the one-line error."""
+
+    def __init__(self, message: str = "", *, result: Any = None, **parts: Any) -> None:
+        super().__init__(message, **parts)
+        self.result = result
+
+
 class ExportError(NasxError):
     """An export cannot be made (failed trial, unknown id, unwritable folder)."""
 

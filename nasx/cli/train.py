@@ -11,16 +11,20 @@ EXECUTOR_HELP = ("ray (Ray Tune: a local Ray on loopback, or the cluster of --ad
 
 
 def add_training_args(p: argparse.ArgumentParser, executor: str = "ray", *,
-                      before_training: bool = False) -> None:
+                      before_training: bool = False, recipe: bool = True) -> None:
     """Recipe overrides and execution options shared by train, run and demo (and, with
     ``before_training``, --proxies and --measure: the verbs that call train_and_summarise with
-    their arguments)."""
-    g = p.add_argument_group("recipe overrides (default: the space's train: block)")
-    g.add_argument("--epochs", type=int, default=None, help="training epochs per trial")
-    g.add_argument("--batch-size", type=int, default=None, help="mini-batch size")
-    g.add_argument("--lr", type=float, default=None, help="base learning rate")
-    g.add_argument("--data", default=None, help="digits | cifar10 | imagefolder | fashion_mnist | mnist_idx"
-                   " | synthetic")
+    their arguments). ``recipe`` False: only the settings that are not part of a recipe (data
+    folder, device, threads), for a verb that trains with a recipe it does not choose."""
+    if recipe:
+        g = p.add_argument_group("recipe overrides (default: the space's train: block)")
+        g.add_argument("--epochs", type=int, default=None, help="training epochs per trial")
+        g.add_argument("--batch-size", type=int, default=None, help="mini-batch size")
+        g.add_argument("--lr", type=float, default=None, help="base learning rate")
+        g.add_argument("--data", default=None, help="digits | cifar10 | imagefolder |"
+                       " fashion_mnist | mnist_idx | synthetic")
+    else:
+        g = p.add_argument_group("where trials run (the recipe is not chosen here)")
     g.add_argument("--data-dir", default=None, help="folder of the data set")
     g.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N")
     g.add_argument("--threads", type=int, default=None,
@@ -96,7 +100,7 @@ def exec_options(args: argparse.Namespace) -> Any:
         keep_weights=args.keep_weights, retry_failed=args.retry_failed,
         prune=getattr(args, "prune", None), force_prune=getattr(args, "force_prune", False),
         progress=not args.no_progress, dashboard=args.dashboard,
-        **{k: getattr(args, k) for k in RECIPE_KEYS})
+        **{k: getattr(args, k, None) for k in RECIPE_KEYS})  # narrow has no recipe flags
 
 
 def train_and_summarise(store: Any, opts: Any, args: argparse.Namespace | None = None) -> int:

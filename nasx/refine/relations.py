@@ -4,7 +4,9 @@ For a per-stage key without a relation, the candidate is ``shared`` for the bott
 group width and ``non_decreasing`` for anything else (widths, depths). Every model gets a violation
 count (distinct values - 1 for ``shared``; inverted stage pairs for the monotone relations); the
 relation is *supported* when the top quarter of the models (lowest error) violates it less than the
-rest, by a one-sided Mann-Whitney U test at ``alpha``. The rate of models that satisfy the relation
+rest, by a one-sided Mann-Whitney U test at ``alpha`` after Holm's adjustment over the relations
+tested together (:func:`holm_adjust`: every per-stage key of the space is one test, so the chance
+that any unsupported relation is added stays at most ``alpha``). The rate of models that satisfy the relation
 exactly, in the top quarter and in the whole population, is reported beside it. A RegNet-like
 linear width profile is reported as evidence only (a space file cannot encode it).
 """
@@ -12,13 +14,14 @@ linear width profile is reported as evidence only (a space file cannot encode it
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from nasx.analysis.multiple import holm
 from nasx.types import Scalar
 
 SHARED_KEYS = ("bot_mul", "group_w")  # the paper shares these across stages (AnyNetX B, C)
@@ -40,7 +43,9 @@ class RelationTest:
     violations_rest: float
     u: float | None
     p: float | None  # one-sided Mann-Whitney U: top violates less than the rest
-    supported: bool
+    supported: bool  # p_holm < alpha
+    p_holm: float | None = None  # Holm-adjusted over the m_tests relations tested together
+    m_tests: int = 1
 
     def to_dict(self) -> dict[str, Scalar]:
         """Plain dict for the lineage block."""
@@ -51,10 +56,12 @@ class RelationTest:
         """One line for the summary and the file's comments."""
         verdict = "added" if self.supported else "not supported"
         p = "n/a" if self.p is None else f"{self.p:.3g}"
+        adj = "n/a" if self.p_holm is None else f"{self.p_holm:.3g}"
         return (f"{self.key}: {self.relation} {verdict} (top {self.n_top}/{self.n}: "
                 f"{100 * self.rate_top:.0f}% satisfy it vs {100 * self.rate_all:.0f}% of all; "
                 f"violations {self.violations_top:.2f} vs {self.violations_rest:.2f}, "
-                f"Mann-Whitney p={p})")
+                f"Mann-Whitney p={p}, Holm-adjusted over {self.m_tests} relation"
+                f"{'s' if self.m_tests != 1 else ''} tested p={adj})")
 
 
 def candidate(key: str) -> str:
@@ -109,8 +116,17 @@ def check_relation(frame: pd.DataFrame, key: str, stages: int, relation: str,
         rate_top=float(np.mean(viol[top] == 0)), rate_all=float(np.mean(viol == 0)),
         violations_top=float(viol[top].mean()),
         violations_rest=float(viol[~top].mean()) if (~top).any() else 0.0,
-        u=u, p=p, supported=p is not None and p < alpha,
+        u=u, p=p, supported=p is not None and p < alpha, p_holm=p, m_tests=1,
     )
+
+
+def holm_adjust(tests: list[RelationTest], alpha: float = ALPHA) -> list[RelationTest]:
+    """The tests with Holm-adjusted p-values over all of them that could be made; a relation is
+    supported when its adjusted p-value is below ``alpha`` (family-wise error rate alpha)."""
+    adjusted = [None if a != a else float(a) for a in holm([t.p for t in tests])]  # NaN: none
+    m = sum(p is not None for p in adjusted)
+    return [replace(t, p_holm=a, m_tests=m, supported=a is not None and a < alpha)
+            for t, a in zip(tests, adjusted, strict=True)]
 
 
 class WidthEvidence(TypedDict):

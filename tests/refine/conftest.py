@@ -19,13 +19,17 @@ def synthetic_error(values: dict) -> float:
     return err + 0.01 * values["depth_1"]  # break ties deterministically
 
 
-def fill_errors(store: RunStore, error_fn: Callable[[dict], float] = synthetic_error) -> None:
-    """Mark every pending trial done with its synthetic error (no training)."""
+def fill_errors(store: RunStore, error_fn: Callable[[dict], float] = synthetic_error, *,
+                validation: bool = False) -> None:
+    """Mark every pending trial done with its synthetic error (no training); ``validation``: as
+    a validation error (the way nasx trains now), else as a test error (older runs)."""
     for t in store.trials("pending"):
         error = error_fn(t.values)
         store.mark_running(t.id, None)
-        store.finish(t.id, "done", error=error, metrics={},
-                     curves=[{"epoch": 1, "test_error": error}])
+        kind = "val_error" if validation else "test_error"
+        store.finish(t.id, "done", error=error,
+                     metrics={"val_error": error, "test_error": error} if validation else {},
+                     curves=[{"epoch": 1, kind: error}])
 
 
 @pytest.fixture(scope="module")
