@@ -167,6 +167,10 @@ class ArchError(NasxError):
     """An ArchSpec that cannot be built (e.g. groups that do not divide a width)."""
 
 
+class ScaleError(ArchError):
+    """A model cannot be scaled as asked (bad strategy, factor, or a family with no rule)."""
+
+
 class AnalysisError(NasxError):
     """Runs cannot be analysed (empty, nothing finished, incompatible metrics)."""
 

@@ -23,7 +23,8 @@ def test_registry_is_complete() -> None:
     names = {c.__name__ for c in CLASSES}
     assert names == {"NasxError", "SpaceError", "InvalidSample", "SamplingError", "StoreError",
                      "DataError", "TrainError", "ArchError", "AnalysisError", "RefineError",
-                     "ExportError", "YamlLimitError", "NothingNarrowedError"}
+                     "ExportError", "YamlLimitError", "NothingNarrowedError", "CudaFatalError",
+                     "ScaleError"}
 
 
 @pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)

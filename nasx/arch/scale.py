@@ -28,15 +28,11 @@ from fractions import Fraction
 from nasx.arch.complexity import complexity
 from nasx.arch.families.bottleneck import adjust_compat
 from nasx.arch.spec import ArchSpec, StageSpec
-from nasx.errors import NasxError
+from nasx.errors import NasxError, ScaleError
 
 DIMS = "dwgr"
 SCALABLE = ("anynet", "regnet", "efficientnet")
 MAX_FACTOR = 1e6
-
-
-class ScaleError(NasxError):
-    """A model cannot be scaled as asked (bad strategy, factor, or a family with no rule)."""
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,8 @@ def verdict_sentence(summary: Any, parent: str, child: str) -> str:
 
 def verify(args: argparse.Namespace) -> int:
     """Sample, train and compare (see the module docstring); returns the exit status."""
-    from nasx.cli.run import refuse_population_pruning, sample_or_reuse
+    from nasx.api.runs import refuse_population_pruning
+    from nasx.cli.run import sample_or_reuse
     from nasx.cli.train import exec_options, train_and_summarise
     from nasx.errors import printable
     from nasx.report import build_report, verdict_lines
