@@ -91,6 +91,9 @@ def main() -> None:
             print(f"  A vs E: KS D = {c['ks_statistic']:.3f}, p = {c['ks_pvalue']:.3g}; "
                   f"medians {c['median_a']:.2f}% vs {c['median_b']:.2f}%")
             for key, n in c["normalized"].items():
+                if n["ks_statistic"] is None:
+                    print(f"  A vs E normalised by {key}: no complexity bin both populate")
+                    continue
                 print(f"  A vs E normalised by {key}: D = {n['ks_statistic']:.3f}, permutation"
                       f" p = {n['ks_pvalue_permutation']:.3g}, weighted Cliff's delta"
                       f" {n['cliffs_delta']:.2f} ({n['n_a']} vs {n['n_b']} models in"

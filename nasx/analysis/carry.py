@@ -125,6 +125,9 @@ class Decision:
 
 def _ks_text(cx: ComplexityCheck, key: str) -> str:
     o = cx.overlap(key)
+    if o.shared_range is None:
+        return (f"their {key} ranges do not overlap (KS on {key} p ="
+                f" {fmt_p(cx.ks(key).pvalue)})")
     if o.barely:
         lo, hi = o.shared_range or (0.0, 0.0)
         return (f"their {key} ranges barely overlap (only {100 * o.frac_a_in_shared:.0f}% and"
