@@ -88,17 +88,7 @@ def main() -> None:
         print(f"  {c['headline']}")
     for c in summary["comparisons"]:
         if {c["a"], c["b"]} == {"fmnist_anynet_a", "fmnist_anynet_e"}:
-            print(f"  A vs E: KS D = {c['ks_statistic']:.3f}, p = {c['ks_pvalue']:.3g}; "
-                  f"medians {c['median_a']:.2f}% vs {c['median_b']:.2f}%")
-            for key, n in c["normalized"].items():
-                if n["ks_statistic"] is None:
-                    print(f"  A vs E normalised by {key}: no complexity bin both populate")
-                    continue
-                print(f"  A vs E normalised by {key}: D = {n['ks_statistic']:.3f}, permutation"
-                      f" p = {n['ks_pvalue_permutation']:.3g}, weighted Cliff's delta"
-                      f" {n['cliffs_delta']:.2f} ({n['n_a']} vs {n['n_b']} models in"
-                      f" {n['K_common']} of {n['K']} bins)")
-            print(f"  verdict: {c['verdict']}")
+            _print_a_vs_e(c)
     fid = next((r.get("fidelity") for r in summary["runs"] if r.get("fidelity")), None)
     if fid:
         noise = fid.get("seed_noise")
@@ -112,6 +102,21 @@ def main() -> None:
                   f"{sl['n']} models: Kendall tau {_num(sl.get('kendall_tau'))} "
                   f"(CI {_num(ci.get('low'))}..{_num(ci.get('high'))}), "
                   f"Spearman rho {_num(sl.get('spearman_rho'))}")
+
+
+def _print_a_vs_e(c: dict) -> None:
+    """A vs E: the plain test, each normalised comparison (by flops and by params), the verdict."""
+    print(f"  A vs E: KS D = {c['ks_statistic']:.3f}, p = {c['ks_pvalue']:.3g}; "
+          f"medians {c['median_a']:.2f}% vs {c['median_b']:.2f}%")
+    for key, n in c["normalized"].items():
+        if n["ks_statistic"] is None:
+            print(f"  A vs E normalised by {key}: no complexity bin both populate")
+            continue
+        print(f"  A vs E normalised by {key}: D = {n['ks_statistic']:.3f}, permutation"
+              f" p = {n['ks_pvalue_permutation']:.3g}, weighted Cliff's delta"
+              f" {n['cliffs_delta']:.2f} ({n['n_a']} vs {n['n_b']} models in"
+              f" {n['K_common']} of {n['K']} bins)")
+    print(f"  verdict: {c['verdict']}")
 
 
 def _num(value: object) -> str:
