@@ -144,7 +144,7 @@ def _reason(cx: ComplexityCheck, differ: list[str], alpha: float) -> str:
                 f" alpha = {alpha:g})")
     why = " and ".join(_ks_text(cx, k) for k in differ)
     if same:
-        why += f", while the {same[0]} distributions do not (KS {same_txt})"
+        why += f", while the {same[0]} distributions do not differ (KS {same_txt})"
     return why
 
 
