@@ -1,0 +1,56 @@
+"""Which prepared store a data set uses, and getting it (prepared on first use).
+
+A store is named by what it is made from, not by its contents: ``<kind>-<id>-<S>px-<C>c-<format>``
+under ``$NASX_CACHE/prepared/``, ``id`` a hash of the source's folder (and, for synthetic data,
+its sizes). Its header holds the source's fingerprint: a source changed since is prepared again
+into the same place. Training asks for the size it trains at for image folders and synthetic
+data, and the source's own size for fixed-size sets (IDX, CIFAR-10, digits, downsampled
+ImageNet), which are resized per batch like before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from nasx.data.prepare import ensure_prepared
+from nasx.data.prepared import Store, cache_dir
+from nasx.data.progress import Progress
+from nasx.data.sources import SourceSpec, describe
+
+if TYPE_CHECKING:
+    from nasx.train.recipe import Recipe
+
+# Kinds whose store holds images at the training resolution (the others keep their own size).
+SIZED = ("imagefolder", "synthetic")
+
+
+def store_folder(spec: SourceSpec, fmt: str = "raw") -> Path:
+    """The cache folder of the store of ``spec``."""
+    key = hashlib.blake2b(spec.identity.encode("utf-8", "surrogateescape"),
+                          digest_size=6).hexdigest()
+    return cache_dir() / "prepared" / f"{spec.kind}-{key}-{spec.size}px-{spec.channels}c-{fmt}"
+
+
+def recipe_spec(recipe: Recipe, resolution: int, in_channels: int) -> SourceSpec:
+    """The source a recipe's data set reads, at the size its store holds."""
+    size = resolution if recipe.data in SIZED else None
+    channels = 1 if in_channels == 1 else 3
+    return describe(recipe.data, recipe.data_dir, size, channels,
+                    (recipe.synthetic_train, recipe.synthetic_test, recipe.synthetic_classes))
+
+
+def _announce(spec: SourceSpec, folder: Path) -> Progress:
+    print(f"nasx: preparing {spec.kind} at {spec.size} px into {folder} (once; later runs reuse "
+          "it)", file=sys.stderr, flush=True)
+    return Progress(f"prepare {spec.kind}")
+
+
+def store_for(recipe: Recipe, resolution: int, in_channels: int) -> Store:
+    """The recipe's prepared store, prepared now when missing or out of date."""
+    spec = recipe_spec(recipe, resolution, in_channels)
+    folder = store_folder(spec)
+    store, _ = ensure_prepared(spec, folder, progress=lambda: _announce(spec, folder))
+    return store
