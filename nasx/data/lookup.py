@@ -37,8 +37,7 @@ def store_folder(spec: SourceSpec, fmt: str = "raw") -> Path:
 def recipe_spec(recipe: Recipe, resolution: int, in_channels: int) -> SourceSpec:
     """The source a recipe's data set reads, at the size its store holds."""
     size = resolution if recipe.data in SIZED else None
-    channels = 1 if in_channels == 1 else 3
-    return describe(recipe.data, recipe.data_dir, size, channels,
+    return describe(recipe.data, recipe.data_dir, size, in_channels,
                     (recipe.synthetic_train, recipe.synthetic_test, recipe.synthetic_classes))
 
 
