@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 # Verb modules, in the order `nasx --help` lists them.
 VERBS = ("sample", "describe", "ls", "train", "run", "demo", "report", "narrow", "refine", "export",
-         "fidelity", "proxies", "measure")
+         "fidelity", "proxies", "measure", "data")
 
 
 def build_parser() -> argparse.ArgumentParser:

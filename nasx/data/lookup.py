@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nasx.data.prepare import ensure_prepared
-from nasx.data.prepared import Store, cache_dir
+from nasx.data.prepared import HEADER, Store, cache_dir, open_store
 from nasx.data.progress import Progress
 from nasx.data.sources import SourceSpec, describe
+from nasx.errors import DataError
 
 if TYPE_CHECKING:
     from nasx.train.recipe import Recipe
@@ -47,9 +49,42 @@ def _announce(spec: SourceSpec, folder: Path) -> Progress:
     return Progress(f"prepare {spec.kind}")
 
 
+def _given_store(recipe: Recipe) -> Store | None:
+    """The store ``data_dir`` names when it is a prepared folder itself (``--out``, a shared path)."""
+    if not recipe.data_dir or not (Path(recipe.data_dir) / HEADER).is_file():
+        return None
+    store = open_store(recipe.data_dir)
+    if store.header.kind != recipe.data:
+        raise DataError(f"a prepared {store.header.kind!r} data set, not {recipe.data!r}",
+                        where=recipe.data_dir, key="data")
+    return store
+
+
 def store_for(recipe: Recipe, resolution: int, in_channels: int) -> Store:
     """The recipe's prepared store, prepared now when missing or out of date."""
+    given = _given_store(recipe)
+    if given is not None:
+        return given
     spec = recipe_spec(recipe, resolution, in_channels)
     folder = store_folder(spec)
     store, _ = ensure_prepared(spec, folder, progress=lambda: _announce(spec, folder))
     return store
+
+
+def prepare_all(wanted: Iterable[tuple[Recipe, int, int]]) -> list[Store]:
+    """The stores of every distinct (recipe data, resolution, channels), prepared once each.
+
+    What a driver calls before trials start, so that workers find them ready. A data set that
+    cannot be prepared is left to the trials, which fail with its one-line reason.
+    """
+    seen: dict[tuple[object, ...], Store] = {}
+    for recipe, resolution, channels in wanted:
+        key = (recipe.data, recipe.data_dir, resolution, channels, recipe.synthetic_train,
+               recipe.synthetic_test, recipe.synthetic_classes)
+        if key in seen:
+            continue
+        try:
+            seen[key] = store_for(recipe, resolution, channels)
+        except DataError:
+            continue
+    return list({s.folder: s for s in seen.values()}.values())

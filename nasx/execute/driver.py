@@ -25,6 +25,7 @@ from nasx.execute.recorder import Recorder
 from nasx.execute.weights import WeightKeeper
 from nasx.execute.worker import TrialFn, fn_path
 from nasx.store import RunStore
+from nasx.train.job import TrialJob
 
 RunCounts = dict[str, int]
 LOCK_NAME = "driver.lock"
@@ -57,6 +58,13 @@ def best_done(store: RunStore) -> tuple[float, int] | None:
     done = store.finished(origins=None, any_recipe=True, stopped_early=True).trials
     scored = [(t.error, t.id) for t in done if t.error is not None]
     return min(scored) if scored else None
+
+
+def _prepare_data(jobs: Iterable[TrialJob]) -> None:
+    """Prepare every data store the jobs read, once, before any worker starts (nasx.data)."""
+    from nasx.data.lookup import prepare_all
+
+    prepare_all((j.recipe, j.spec.resolution, j.spec.in_channels) for j in jobs)
 
 
 def train_run(store: RunStore, opts: ExecOptions, trial_ids: Iterable[int] | None = None,
@@ -93,6 +101,7 @@ def train_run(store: RunStore, opts: ExecOptions, trial_ids: Iterable[int] | Non
             rec = Recorder(store, keeper, view, pruner)
             rec.recipes = {tid: job.recipe for tid, job in jobs.items()}
             if jobs:
+                _prepare_data(jobs.values())
                 fn = trial_fn if callable(trial_fn) else None
                 EXECUTORS[opts.executor](Batch(store, jobs, rec, path, fn, opts))
         return store.counts()
