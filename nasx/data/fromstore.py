@@ -23,7 +23,9 @@ from nasx.fsutil import atomic_write_bytes
 if TYPE_CHECKING:
     import torch
 
-STATS_CHUNK = 4096  # the chunks the whole-tensor path summed in (same sums, same floats)
+STATS_CHUNK = 4096  # the chunks the whole-tensor path summed in (same sums, same floats) ...
+SMALL_BYTES = 256 << 20  # ... for training parts up to this size as float64
+STATS_BYTES = 32 << 20  # larger ones: chunks of this size as float64 (a small transient)
 
 
 def _check_channels(have: int, want: int, name: str, resolution: int) -> None:
@@ -74,8 +76,11 @@ def _measure(x: StoredImages) -> tuple[list[float], list[float]]:
 
     total = torch.zeros(x.shape[1], dtype=torch.float64, device=x.device)
     total_sq = torch.zeros_like(total)
-    for lo in range(0, len(x), STATS_CHUNK):
-        p = x.gather(slice(lo, lo + STATS_CHUNK)).double()
+    per_image = 8 * x.shape[1] * x.shape[2] * x.shape[3]
+    small = len(x) * per_image <= SMALL_BYTES
+    chunk = STATS_CHUNK if small else max(1, STATS_BYTES // per_image)
+    for lo in range(0, len(x), chunk):
+        p = x.gather(slice(lo, lo + chunk)).double()
         total += p.sum(dim=(0, 2, 3))
         total_sq += (p * p).sum(dim=(0, 2, 3))
     count = x.shape[0] * x.shape[2] * x.shape[3]

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 # Kinds whose store holds images at the training resolution (the others keep their own size).
 SIZED = ("imagefolder", "synthetic")
+ANNOUNCE_MIN = 20000  # smaller sets prepare in about a second: no progress lines for them
 
 
 def store_folder(spec: SourceSpec, fmt: str = "raw") -> Path:
@@ -43,7 +44,11 @@ def recipe_spec(recipe: Recipe, resolution: int, in_channels: int) -> SourceSpec
                     (recipe.synthetic_train, recipe.synthetic_test, recipe.synthetic_classes))
 
 
-def _announce(spec: SourceSpec, folder: Path) -> Progress:
+def _announce(spec: SourceSpec, folder: Path) -> Progress | None:
+    """A progress display for preparing on first use (silent for small data sets)."""
+    n = sum(spec.counts.values())
+    if 0 <= n < ANNOUNCE_MIN:
+        return None
     print(f"nasx: preparing {spec.kind} at {spec.size} px into {folder} (once; later runs reuse "
           "it)", file=sys.stderr, flush=True)
     return Progress(f"prepare {spec.kind}")

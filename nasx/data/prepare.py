@@ -45,6 +45,7 @@ from nasx.fsutil import atomic_write_bytes
 
 PLAN, STATE = "plan.json", "progress.json"
 SYNC_SECONDS = 2.0  # progress is made durable at most this often
+POOL_MIN_IMAGES = 512  # fewer images decode faster than a process pool starts
 Chunk = tuple[str, int, int]
 Bad = tuple[int, str, str]
 _SOURCE: Source | None = None  # a pool worker's source (set once by its initializer)
@@ -166,9 +167,17 @@ def _save_state(partial: Path, fds: dict[str, int], done: set[tuple[str, int]],
     atomic_write_bytes(partial / STATE, json.dumps(doc).encode(), durable=True)
 
 
+def _workers(spec: SourceSpec) -> int:
+    """Pool processes: every core (``$NASX_PREPARE_WORKERS`` overrides); none for small sets."""
+    env = os.environ.get("NASX_PREPARE_WORKERS")
+    if env:
+        return max(1, int(env))
+    return cpu_count() if sum(spec.counts.values()) >= POOL_MIN_IMAGES else 1
+
+
 def _convert(source: Source, spec: SourceSpec, partial: Path, skip_bad: bool,
              progress: Progress | None) -> list[Bad]:
-    workers = cpu_count()
+    workers = _workers(spec)
     size = _chunk_size(spec, source.parallel, workers)
     plan = {"fingerprint": spec.fingerprint, "size": spec.size, "channels": spec.channels,
             "counts": spec.counts, "chunk": size, "kind": spec.kind, "skip_bad": skip_bad}

@@ -178,10 +178,14 @@ class MappedArray:
                 raise DataError(f"prepared file cut short: {size} bytes, its shape needs {need}",
                                 where=str(path))
             self._map = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else None
+        if self._map is not None and hasattr(mmap, "MADV_RANDOM"):
+            # batches read scattered rows: no read-ahead, no mapping of neighbouring pages
+            self._map.madvise(mmap.MADV_RANDOM)
         buf = self._map if self._map is not None else b""
         self.array: np.ndarray = np.frombuffer(buf, dtype=dtype, count=count,
                                                offset=offset).reshape(shape)
         self.path = path
+        self.offset = offset  # of the data in the file
 
     def release(self) -> None:
         """Drop this process's mapping of the pages touched so far (they stay cached)."""

@@ -1,0 +1,137 @@
+"""The prepared store through its CLI: prepare, info, verify, bad input, changed sources."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from image_folders import make_mixed_folder, truncate
+
+from nasx.cli.main import main
+from nasx.data import load_dataset
+from nasx.data.augment import train_batches
+from nasx.data.prepared import HEADER, open_store, verify_store
+from nasx.errors import DataError
+from nasx.train.recipe import Recipe
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _stores(cache: Path) -> list[Path]:
+    root = cache / "prepared"
+    return sorted(p for p in root.iterdir() if p.is_dir() and p.name != "stats") \
+        if root.is_dir() else []
+
+
+def test_prepare_info_verify_and_reuse(tmp_path: Path, nasx_cache: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    make_mixed_folder(tmp_path / "f")
+    sel = ["--data", "imagefolder", "--data-dir", str(tmp_path / "f"), "--size", "16"]
+    code, out, _ = _cli(capsys, "data", "prepare", *sel)
+    assert code == 0 and "prepared 48 images (train 36, test 12) at 16 px" in out
+    [folder] = _stores(nasx_cache)
+    header = json.loads((folder / HEADER).read_text())
+    assert header["counts"] == {"train": 36, "test": 12} and header["classes"] == ["ant", "bee",
+                                                                                  "cow"]
+    x = np.load(folder / "train_images.npy", mmap_mode="r")
+    assert x.shape == (36, 3, 16, 16) and x.dtype == np.uint8
+    code, out, _ = _cli(capsys, "data", "prepare", *sel)
+    assert code == 0 and out.startswith("already prepared")
+    code, out, _ = _cli(capsys, "data", "info", *sel)
+    assert code == 0
+    for want in ("train 36, test 12", "3 (ant, bee, cow)", "16 x 16 px", "raw", "mean", "std"):
+        assert want in out
+    code, out, _ = _cli(capsys, "data", "verify", str(folder))
+    assert code == 0 and out.startswith("ok: ")
+    # training finds it: no second store, the same images
+    ds = load_dataset(Recipe(data="imagefolder", data_dir=str(tmp_path / "f")), 16, 3, "cpu")
+    assert _stores(nasx_cache) == [folder] and ds.x_test.shape == (12, 3, 16, 16)
+    want = (torch.from_numpy(np.array(np.load(folder / "test_images.npy")[:2])).float() / 255
+            - torch.tensor(ds.mean).view(1, 3, 1, 1)) / torch.tensor(ds.std).view(1, 3, 1, 1)
+    assert torch.allclose(ds.x_test[0:2], want, atol=1e-6)
+
+
+def test_a_truncated_jpeg_is_one_line_and_leaves_nothing(
+        tmp_path: Path, nasx_cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    files = make_mixed_folder(tmp_path / "f")
+    bad = next(p for p in files if p.suffix == ".jpg" and "train" in p.parts)
+    truncate(bad, 0.4)
+    sel = ["--data", "imagefolder", "--data-dir", str(tmp_path / "f"), "--size", "16"]
+    code, out, err = _cli(capsys, "data", "prepare", *sel)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and str(bad) in err and "cannot read image" in err
+    assert _stores(nasx_cache) == [] and not list((nasx_cache / "prepared").glob("*.partial"))
+    code, out, _ = _cli(capsys, "data", "prepare", *sel, "--skip-bad")
+    assert code == 0 and "prepared 47 images (train 35, test 12)" in out
+    assert "skipped 1 unreadable image(s)" in out
+    [folder] = _stores(nasx_cache)
+    assert open_store(folder).header.skipped == 1 and verify_store(folder).counts["train"] == 35
+
+
+def test_a_store_cut_short_or_flipped_is_one_line(
+        tmp_path: Path, nasx_cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    recipe = Recipe(data="synthetic", synthetic_train=300, synthetic_test=30)
+    load_dataset(recipe, 8, 3, "cpu")
+    capsys.readouterr()
+    [folder] = _stores(nasx_cache)
+    images = folder / "train_images.npy"
+    blob = bytearray(images.read_bytes())
+    blob[len(blob) // 2] ^= 0xFF  # one flipped byte: sizes agree, the checksum does not
+    images.write_bytes(bytes(blob))
+    code, _, err = _cli(capsys, "data", "verify", str(folder))
+    assert code == 2 and err.count("\n") == 1 and "checksum mismatch" in err
+    images.write_bytes(bytes(blob[: len(blob) - 100]))  # cut short
+    for argv in (("data", "info", str(folder)), ("data", "verify", str(folder))):
+        code, _, err = _cli(capsys, *argv)
+        assert code == 2 and err.count("\n") == 1 and "cut short" in err and str(images) in err
+    with pytest.raises(DataError, match="cut short"):
+        load_dataset(recipe, 8, 3, "cpu")  # never a silent misread
+
+
+def test_a_changed_source_is_prepared_again(tmp_path: Path, nasx_cache: Path) -> None:
+    files = make_mixed_folder(tmp_path / "f", train=4, val=2)
+    recipe = Recipe(data="imagefolder", data_dir=str(tmp_path / "f"))
+    first = load_dataset(recipe, 8, 3, "cpu")
+    [folder] = _stores(nasx_cache)
+    before = open_store(folder).header
+    files[0].unlink()
+    again = load_dataset(recipe, 8, 3, "cpu")
+    after = open_store(folder).header
+    assert after.fingerprint != before.fingerprint and after.counts["train"] == 11
+    assert first.x_train.shape[0] + first.x_val.shape[0] == 12
+    assert again.x_train.shape[0] + again.x_val.shape[0] == 11 and _stores(nasx_cache) == [folder]
+
+
+def test_same_seed_same_batches(nasx_cache: Path) -> None:
+    ds = load_dataset(Recipe(data="synthetic", synthetic_train=200, synthetic_test=20), 8, 3,
+                      "cpu")
+
+    def epoch(seed: int) -> list[torch.Tensor]:
+        gen = torch.Generator().manual_seed(seed)
+        return [x for x, _ in train_batches(ds.x_train, ds.y_train, 32, gen)]
+
+    a, b, c = epoch(1), epoch(1), epoch(2)
+    assert len(a) == 5 and all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
+    assert not torch.equal(a[0], c[0])
+    # a batch is the rows its indices name, gathered from the store
+    gen = torch.Generator().manual_seed(1)
+    perm = torch.randperm(ds.x_train.shape[0], generator=gen)[:32]
+    assert torch.equal(a[0], ds.x_train.tensor()[perm])
+
+
+def test_out_folder_and_data_dir_naming_it(tmp_path: Path, nasx_cache: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "prepared_digits"
+    code, text, _ = _cli(capsys, "data", "prepare", "--data", "digits", "--out", str(out))
+    assert code == 0 and (out / HEADER).is_file() and _stores(nasx_cache) == []
+    ds = load_dataset(Recipe(data="digits", data_dir=str(out)), 8, 1, "cpu")
+    assert ds.x_test.shape == (360, 1, 8, 8) and _stores(nasx_cache) == []
+    with pytest.raises(DataError, match="a prepared 'digits' data set, not 'cifar10'"):
+        load_dataset(Recipe(data="cifar10", data_dir=str(out)), 32, 3, "cpu")
