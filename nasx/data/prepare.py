@@ -188,6 +188,7 @@ def _convert(source: Source, spec: SourceSpec, partial: Path, skip_bad: bool,
         progress.start(sum(spec.counts.values()), sum(hi - lo for s, lo, hi in _chunks(spec, size)
                                                      if (s, lo) in done))
     fds = {name: os.open(path, os.O_WRONLY) for name, (path, _) in files.items()}
+    sync = float(os.environ.get("NASX_PREPARE_SYNC", SYNC_SECONDS))  # tests: 0, every chunk
     try:
         last = time.monotonic()
         for chunk, x, y, chunk_bad in _results(source, todo, workers):
@@ -200,7 +201,7 @@ def _convert(source: Source, spec: SourceSpec, partial: Path, skip_bad: bool,
             bad.extend((i if chunk[0] == "train" else -1 - i, p, r) for i, p, r in chunk_bad)
             if progress is not None:
                 progress.advance(chunk[2] - chunk[1])
-            if time.monotonic() - last > SYNC_SECONDS:
+            if time.monotonic() - last > sync:
                 _save_state(partial, fds, done, bad)
                 last = time.monotonic()
         _save_state(partial, fds, done, bad)
