@@ -21,6 +21,7 @@ from nasx.data.prepared import HEADER, Store, cache_dir, open_store
 from nasx.data.progress import Progress
 from nasx.data.sources import SourceSpec, describe
 from nasx.errors import DataError
+from nasx.fsutil import atomic_write_bytes
 
 if TYPE_CHECKING:
     from nasx.train.recipe import Recipe
@@ -65,31 +66,73 @@ def _given_store(recipe: Recipe) -> Store | None:
     return store
 
 
+def placed_key(recipe: Recipe, resolution: int, in_channels: int) -> str:
+    """How a recipe's data set is named on a node that may not see its source."""
+    size = resolution if recipe.data in SIZED else 0
+    parts = (recipe.data, recipe.data_dir or "", size, in_channels, recipe.synthetic_train,
+             recipe.synthetic_test, recipe.synthetic_classes)
+    text = "\n".join(str(p) for p in parts)
+    return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
+
+
+def _placed_path(key: str) -> Path:
+    return cache_dir() / "prepared" / "placed" / key
+
+
+def record_placed(key: str, name: str) -> None:
+    """Note on this node that the data set ``key`` resolves to the store folder ``name``."""
+    path = _placed_path(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, name.encode())
+
+
+def _placed_store(key: str) -> Store | None:
+    try:
+        name = _placed_path(key).read_text().strip()
+    except OSError:
+        return None
+    folder = cache_dir() / "prepared" / name
+    return open_store(folder) if (folder / HEADER).is_file() else None
+
+
 def store_for(recipe: Recipe, resolution: int, in_channels: int) -> Store:
-    """The recipe's prepared store, prepared now when missing or out of date."""
+    """The recipe's prepared store, prepared now when missing or out of date.
+
+    On a node that cannot see the source (a Ray worker node), the store placed there before
+    the trials started (:mod:`nasx.execute.placement`) is used.
+    """
     given = _given_store(recipe)
     if given is not None:
         return given
-    spec = recipe_spec(recipe, resolution, in_channels)
+    try:
+        spec = recipe_spec(recipe, resolution, in_channels)
+    except DataError:
+        placed = _placed_store(placed_key(recipe, resolution, in_channels))
+        if placed is not None:
+            return placed
+        raise
     folder = store_folder(spec)
     store, _ = ensure_prepared(spec, folder, progress=lambda: _announce(spec, folder))
     return store
 
 
-def prepare_all(wanted: Iterable[tuple[Recipe, int, int]]) -> list[Store]:
-    """The stores of every distinct (recipe data, resolution, channels), prepared once each.
+def prepare_all(wanted: Iterable[tuple[Recipe, int, int]]) -> dict[Path, tuple[Store, list[str]]]:
+    """{folder: (store, placed keys)} of every distinct data set wanted, prepared once each.
 
-    What a driver calls before trials start, so that workers find them ready. A data set that
-    cannot be prepared is left to the trials, which fail with its one-line reason.
+    What a driver calls before trials start, so that workers find them ready (and what it
+    places on every node of a cluster). A data set that cannot be prepared is left to the
+    trials, which fail with its one-line reason.
     """
-    seen: dict[tuple[object, ...], Store] = {}
+    out: dict[Path, tuple[Store, list[str]]] = {}
+    seen: set[str] = set()
     for recipe, resolution, channels in wanted:
-        key = (recipe.data, recipe.data_dir, resolution, channels, recipe.synthetic_train,
-               recipe.synthetic_test, recipe.synthetic_classes)
+        key = placed_key(recipe, resolution, channels)
         if key in seen:
             continue
+        seen.add(key)
         try:
-            seen[key] = store_for(recipe, resolution, channels)
+            store = store_for(recipe, resolution, channels)
         except DataError:
             continue
-    return list({s.folder: s for s in seen.values()}.values())
+        out.setdefault(store.folder, (store, []))[1].append(key)
+    return out
