@@ -135,3 +135,44 @@ def test_out_folder_and_data_dir_naming_it(tmp_path: Path, nasx_cache: Path,
     assert ds.x_test.shape == (360, 1, 8, 8) and _stores(nasx_cache) == []
     with pytest.raises(DataError, match="a prepared 'digits' data set, not 'cifar10'"):
         load_dataset(Recipe(data="cifar10", data_dir=str(out)), 32, 3, "cpu")
+
+
+SPACE = """name: folder32
+family: anynet
+n: 4
+seed: 0
+input: {resolution: 32, in_channels: 3, num_classes: 3}
+stages: 2
+params: {stem: cifar, stem_width: 8, se_ratio: 0.0}
+per_stage:
+  depth: {int: [1, 2]}
+  width: {int: [8, 16], q: 8}
+  bot_mul: 1
+  group_w: {pow2: [1, 8]}
+constraints: {flops: [null, 5M]}
+train: {data: imagefolder, epochs: 1, batch_size: 8, lr: 0.05}
+"""
+
+
+def test_prepared_folder_trains_and_is_not_prepared_again(
+        tmp_path: Path, nasx_cache: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import math
+
+    from nasx.store import RunStore
+
+    make_mixed_folder(tmp_path / "f")
+    (tmp_path / "s.yaml").write_text(SPACE)
+    monkeypatch.chdir(tmp_path)
+    sel = ["--data-dir", str(tmp_path / "f")]
+    assert main(["data", "prepare", "--data", "imagefolder", *sel, "--size", "32"]) == 0
+    [folder] = _stores(nasx_cache)
+    inode = (folder / HEADER).stat().st_ino
+    for out in ("a", "b"):
+        code = main(["run", "s.yaml", "--n", "4", "--epochs", "1", *sel, "--executor", "inline",
+                     "--out", f"runs/{out}"])
+        assert code == 0
+        trials = RunStore.open(tmp_path / "runs" / out).trials()
+        assert len(trials) == 4 and all(t.status == "done" for t in trials)
+        assert all(t.error is not None and math.isfinite(t.error) for t in trials)
+    assert _stores(nasx_cache) == [folder] and (folder / HEADER).stat().st_ino == inode
