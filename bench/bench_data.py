@@ -81,7 +81,7 @@ def bench_gather(quick: bool) -> None:
     from nasx.data import load_dataset
 
     torch.set_num_threads(1)
-    n = 4000 if quick else 100000
+    n = 4000 if quick else 30000
     ds = load_dataset(_synthetic(n, 64), 64, 3, "cpu")
     x = ds.x_train
     rng = np.random.default_rng(0)
@@ -134,7 +134,7 @@ def bench_train(quick: bool) -> None:
     from nasx.data import load_dataset
 
     torch.set_num_threads(1)
-    n = 1024 if quick else 20000
+    n = 1024 if quick else 10000
     ds = load_dataset(_synthetic(n, 64), 64, 3, "cpu")
     whole = ds.x_train.tensor()
     rates = {"in-memory": [], "streamed": []}

@@ -115,7 +115,7 @@ class Rows:
         if self.on_device is not None:
             return self.on_device[torch.from_numpy(rows).to(self.on_device.device)]
         out = torch.from_numpy(self.read(np.asarray(rows, dtype=np.int64)))
-        return out.pin_memory() if pin else out
+        return out.pin_memory() if pin and torch.cuda.is_available() else out
 
 
 def convert(u8: torch.Tensor, view: View) -> torch.Tensor:

@@ -176,3 +176,20 @@ def test_prepared_folder_trains_and_is_not_prepared_again(
         assert len(trials) == 4 and all(t.status == "done" for t in trials)
         assert all(t.error is not None and math.isfinite(t.error) for t in trials)
     assert _stores(nasx_cache) == [folder] and (folder / HEADER).stat().st_ino == inode
+
+
+def test_background_gather_gives_the_same_batches(nasx_cache: Path) -> None:
+    """The CUDA streaming path's background thread (run here on the CPU) changes nothing."""
+    from nasx.data.stored import _prefetched
+
+    ds = load_dataset(Recipe(data="synthetic", synthetic_train=300, synthetic_test=20), 8, 3,
+                      "cpu")
+    x = ds.x_train
+    parts = [torch.randperm(len(x), generator=torch.Generator().manual_seed(i))[:16]
+             for i in range(7)]
+    ahead = list(_prefetched(x, [x.index[p.numpy()] for p in parts]))
+    assert len(ahead) == 7
+    assert all(torch.equal(a, x[p]) for a, p in zip(ahead, parts, strict=True))
+    stopped = _prefetched(x, [x.index[p.numpy()] for p in parts])
+    next(stopped)
+    stopped.close()  # a consumer that stops early ends the thread
