@@ -77,9 +77,8 @@ def _folder(args: argparse.Namespace) -> Path:
 def run_prepare(args: argparse.Namespace) -> int:
     """Prepare (or find prepared) the named data set; one summary line."""
     from nasx.data.lookup import store_folder
-    from nasx.data.prepare import ensure_prepared
+    from nasx.data.prepare import ensure_prepared, pool_workers
     from nasx.data.progress import Progress
-    from nasx.data.sources import cpu_count
 
     spec = _spec(args)
     folder = Path(args.out) if args.out else store_folder(spec)
@@ -92,9 +91,10 @@ def run_prepare(args: argparse.Namespace) -> int:
         print(f"already prepared: {folder} ({n} images at {h.size} px; the source is unchanged)")
         return 0
     took = time.perf_counter() - t0
+    procs = pool_workers(spec) if spec.kind == "imagefolder" else 1  # only decoding is pooled
     print(f"prepared {n} images (train {h.counts['train']}, test {h.counts['test']}) at "
           f"{h.size} px into {folder}: {h.total_bytes / 1e6:.1f} MB in {took:.1f} s, "
-          f"{n / max(took, 1e-9):,.0f} images/s on {cpu_count()} core(s)")
+          f"{n / max(took, 1e-9):,.0f} images/s in {procs} process(es)")
     if h.skipped:
         print(f"skipped {h.skipped} unreadable image(s) (--skip-bad)")
     return 0

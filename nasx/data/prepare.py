@@ -167,7 +167,7 @@ def _save_state(partial: Path, fds: dict[str, int], done: set[tuple[str, int]],
     atomic_write_bytes(partial / STATE, json.dumps(doc).encode(), durable=True)
 
 
-def _workers(spec: SourceSpec) -> int:
+def pool_workers(spec: SourceSpec) -> int:
     """Pool processes: every core (``$NASX_PREPARE_WORKERS`` overrides); none for small sets."""
     env = os.environ.get("NASX_PREPARE_WORKERS")
     if env:
@@ -177,7 +177,7 @@ def _workers(spec: SourceSpec) -> int:
 
 def _convert(source: Source, spec: SourceSpec, partial: Path, skip_bad: bool,
              progress: Progress | None) -> list[Bad]:
-    workers = _workers(spec)
+    workers = pool_workers(spec)
     size = _chunk_size(spec, source.parallel, workers)
     plan = {"fingerprint": spec.fingerprint, "size": spec.size, "channels": spec.channels,
             "counts": spec.counts, "chunk": size, "kind": spec.kind, "skip_bad": skip_bad}
