@@ -122,7 +122,8 @@ def convert(u8: torch.Tensor, view: View) -> torch.Tensor:
     """uint8 rows -> float inputs on the device: scale, channels, resize, standardise."""
     import torch.nn.functional as F  # noqa: N812
 
-    part = u8.to(view.device, non_blocking=True).float() / view.scale
+    # In place where the tensor is its own (fewer fresh buffers, the same float operations).
+    part = u8.to(view.device, non_blocking=True).float().div_(view.scale)
     if part.shape[1] != view.channels:
         part = part.expand(-1, view.channels, -1, -1)
     r = view.resolution
@@ -130,7 +131,10 @@ def convert(u8: torch.Tensor, view: View) -> torch.Tensor:
         part = F.interpolate(part, size=(r, r), mode="bilinear", align_corners=False,
                              antialias=r < part.shape[-1])
     if view.mean is not None:
-        part = (part - view.mean) / view.std
+        if part.is_contiguous():
+            part = part.sub_(view.mean).div_(view.std)
+        else:  # an expanded view shares its memory between channels
+            part = (part - view.mean) / view.std
     return part
 
 
