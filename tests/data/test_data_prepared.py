@@ -193,3 +193,31 @@ def test_background_gather_gives_the_same_batches(nasx_cache: Path) -> None:
     stopped = _prefetched(x, [x.index[p.numpy()] for p in parts])
     next(stopped)
     stopped.close()  # a consumer that stops early ends the thread
+
+
+def test_a_full_disk_leaves_nothing_that_looks_complete(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import os
+
+    from nasx.data.prepare import ensure_prepared
+    from nasx.data.sources import describe
+
+    monkeypatch.setenv("NASX_PREPARE_CHUNK", "64")
+    spec = describe("synthetic", None, 8, 3, (600, 60, 4))
+    ref, _ = ensure_prepared(spec, tmp_path / "ref")
+    real, calls = os.pwrite, [0]
+
+    def full(fd: int, data: bytes, offset: int) -> int:
+        calls[0] += 1
+        if calls[0] > 7:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd, data, offset)
+
+    monkeypatch.setattr(os, "pwrite", full)
+    with pytest.raises(DataError, match="No space left on device.*continues where"):
+        ensure_prepared(spec, tmp_path / "out")
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.partial" / HEADER).exists()
+    monkeypatch.setattr(os, "pwrite", real)
+    again, made = ensure_prepared(spec, tmp_path / "out")
+    assert made and again.header.checksum == ref.header.checksum
