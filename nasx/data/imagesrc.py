@@ -28,7 +28,7 @@ def _classes(split: Path) -> list[str]:
 
 
 def _list(root: Path, classes: list[str]) -> dict[str, list[tuple[str, int]]]:
-    """{split: [(path, label)]}: image files directly in each class folder, sorted."""
+    """{split: [(path, label)]}: the image files under each class folder, sorted."""
     out: dict[str, list[tuple[str, int]]] = {}
     for split, name in (("train", "train"), ("test", "val")):
         items: list[tuple[str, int]] = []
@@ -36,8 +36,11 @@ def _list(root: Path, classes: list[str]) -> dict[str, list[tuple[str, int]]]:
             folder = root / name / cls
             if not folder.is_dir():
                 continue
-            names = sorted(e.name for e in folder.iterdir()
-                           if e.suffix.lower() in EXTENSIONS and e.is_file())
+            # every image under the class folder, nested ones too (as torchvision's ImageFolder)
+            names = sorted(str(e.relative_to(folder)) for e in folder.rglob("*")
+                           if e.suffix.lower() in EXTENSIONS and e.is_file()
+                           and not any(part.startswith(".") for part in
+                                       e.relative_to(folder).parts))
             items.extend((str(folder / n), label) for n in names)
         if not items:
             raise DataError(f"no images ({', '.join(sorted(EXTENSIONS))}) in any class folder",
