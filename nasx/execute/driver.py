@@ -97,11 +97,11 @@ def train_run(store: RunStore, opts: ExecOptions, trial_ids: Iterable[int] | Non
             record_population(store, choice)
             if choice.note() and not locked:  # refine (locked) says it once per call itself
                 print(f"nasx: note: {choice.note()}", file=sys.stderr)
+        _prepare_data(jobs.values())  # before the live display: preparing prints its own
         with ProgressView(len(jobs), store.counts(), best_done(store), opts.progress) as view:
             rec = Recorder(store, keeper, view, pruner)
             rec.recipes = {tid: job.recipe for tid, job in jobs.items()}
             if jobs:
-                _prepare_data(jobs.values())
                 fn = trial_fn if callable(trial_fn) else None
                 EXECUTORS[opts.executor](Batch(store, jobs, rec, path, fn, opts))
         return store.counts()
