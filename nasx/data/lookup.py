@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nasx.data.prepare import ensure_prepared
-from nasx.data.prepared import HEADER, Store, cache_dir, open_store
+from nasx.data.prepared import DAMAGED, HEADER, Store, cache_dir, open_store
 from nasx.data.progress import Progress
 from nasx.data.sources import SourceSpec, describe
 from nasx.errors import DataError
@@ -121,7 +121,7 @@ def prepare_all(wanted: Iterable[tuple[Recipe, int, int]]) -> dict[Path, tuple[S
 
     What a driver calls before trials start, so that workers find them ready (and what it
     places on every node of a cluster). A data set that cannot be prepared is left to the
-    trials, which fail with its one-line reason.
+    trials, which fail with its one-line reason; a damaged store is an error here.
     """
     out: dict[Path, tuple[Store, list[str]]] = {}
     seen: set[str] = set()
@@ -132,7 +132,9 @@ def prepare_all(wanted: Iterable[tuple[Recipe, int, int]]) -> dict[Path, tuple[S
         seen.add(key)
         try:
             store = store_for(recipe, resolution, channels)
-        except DataError:
+        except DataError as exc:
+            if exc.rule == DAMAGED:
+                raise  # a damaged store: one line before any trial, never a silent misread
             continue
         out.setdefault(store.folder, (store, []))[1].append(key)
     return out

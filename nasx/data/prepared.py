@@ -41,6 +41,16 @@ FORMATS = ("raw",)
 CHUNK_BYTES = 1 << 22  # streamed checksum reads
 
 
+# The rule a DataError names when a prepared store's files do not match its header (cut short,
+# resized, bytes changed): a damaged store, never a source to read again.
+DAMAGED = "a prepared store's files must match its header"
+
+
+def damaged(message: str, where: str) -> DataError:
+    """The DataError of a damaged store (its ``rule`` is :data:`DAMAGED`)."""
+    return DataError(message, where=where, rule=DAMAGED)
+
+
 def cache_dir() -> Path:
     """Where prepared data sets live: ``$NASX_CACHE``, else ``~/.cache/nasx``."""
     env = os.environ.get("NASX_CACHE")
@@ -119,11 +129,11 @@ def check_sizes(folder: Path, header: Header) -> None:
         try:
             have = path.stat().st_size
         except OSError:
-            raise DataError("missing data file of a prepared data set", where=str(path)) from None
+            raise damaged("missing data file of a prepared data set", str(path)) from None
         if want is None or have != want:
             what = "cut short" if want is not None and have < want else "of the wrong size"
-            raise DataError(f"prepared file {what}: {have} bytes, its header says {want}; "
-                            "delete the folder and prepare it again", where=str(path))
+            raise damaged(f"prepared file {what}: {have} bytes, its header says {want}; "
+                          "delete the folder and prepare it again", str(path))
 
 
 def checksum_files(folder: Path) -> str:
@@ -143,9 +153,9 @@ def verify_store(folder: str | os.PathLike[str]) -> Header:
     check_sizes(root, header)
     have = checksum_files(root)
     if have != header.checksum:
-        raise DataError(f"checksum mismatch: the data files hash to {have[:16]}..., the header "
-                        f"says {header.checksum[:16]}...; the store is damaged, prepare it again",
-                        where=str(root))
+        raise damaged(f"checksum mismatch: the data files hash to {have[:16]}..., the header "
+                      f"says {header.checksum[:16]}...; the store is damaged, prepare it again",
+                      str(root))
     return header
 
 
@@ -175,8 +185,8 @@ class MappedArray:
             need = offset + count * dtype.itemsize
             size = os.fstat(fh.fileno()).st_size
             if size < need:
-                raise DataError(f"prepared file cut short: {size} bytes, its shape needs {need}",
-                                where=str(path))
+                raise damaged(f"prepared file cut short: {size} bytes, its shape needs {need}",
+                              str(path))
             self._map = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else None
         if self._map is not None and hasattr(mmap, "MADV_RANDOM"):
             # batches read scattered rows: no read-ahead, no mapping of neighbouring pages

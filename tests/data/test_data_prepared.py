@@ -221,3 +221,21 @@ def test_a_full_disk_leaves_nothing_that_looks_complete(tmp_path: Path,
     monkeypatch.setattr(os, "pwrite", real)
     again, made = ensure_prepared(spec, tmp_path / "out")
     assert made and again.header.checksum == ref.header.checksum
+
+
+def test_a_run_on_a_store_cut_short_is_one_line_and_exit_2(
+        tmp_path: Path, nasx_cache: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    make_mixed_folder(tmp_path / "f", train=4, val=2)
+    (tmp_path / "s.yaml").write_text(SPACE)
+    monkeypatch.chdir(tmp_path)
+    sel = ["--data-dir", str(tmp_path / "f")]
+    assert main(["data", "prepare", "--data", "imagefolder", *sel, "--size", "32"]) == 0
+    [folder] = _stores(nasx_cache)
+    images = folder / "train_images.npy"
+    images.write_bytes(images.read_bytes()[:-500])
+    capsys.readouterr()
+    code, _, err = _cli(capsys, "run", "s.yaml", "--n", "2", "--epochs", "1", *sel,
+                        "--executor", "inline")
+    assert code == 2 and "cut short" in err and str(images) in err
+    assert len([line for line in err.splitlines() if "error" in line]) == 1
