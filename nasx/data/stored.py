@@ -42,8 +42,8 @@ def _malloc_trim() -> Callable[[], object] | None:
     """glibc's ``malloc_trim(0)``, or None elsewhere.
 
     Batch buffers of a few MB fall below glibc's adaptive mmap threshold and land on the heap,
-    whose free pages glibc keeps: over an epoch of N / B steps the heap then grows with N.
-    Trimming every few batches hands them back (measured: the peak no longer grows with N).
+    whose free pages glibc keeps: over the first tens of steps of an epoch the heap grew by
+    tens of MB in measurements. Trimming every few batches hands the free pages back.
     """
     try:
         libc = ctypes.CDLL(None)
