@@ -27,6 +27,7 @@ from nasx.errors import DataError
 
 SYNTHETIC_SEED = 0
 SYNTHETIC_BLOCK = 1024  # synthetic images are generated in blocks seeded by their index
+SKLEARN_ENV = ("KMP_DUPLICATE_LIB_OK", "KMP_INIT_AT_FORK")
 
 
 @dataclass(frozen=True)
@@ -221,7 +222,15 @@ def _arrays_of(spec: SourceSpec) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     if spec.kind == "digits":
         from nasx.data.digits import load_digits_raw
 
+        # Importing scikit-learn sets KMP_* variables in os.environ; a driver that prepares
+        # digits before its trials keeps its environment as it was (its processes' settings).
+        saved = {k: os.environ.get(k) for k in SKLEARN_ENV}
         raw = load_digits_raw()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
         to_u8 = [np.rint(x * 16).astype(np.uint8) for x in (raw.x_train, raw.x_test)]
         return {"train": (to_u8[0], raw.y_train), "test": (to_u8[1], raw.y_test)}
     if spec.kind in ("fashion_mnist", "mnist_idx"):
