@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from nasx.data.base import Dataset, check_fits, stratified_split
+from nasx.data.jpegstore import JpegRows
 from nasx.data.prepared import Store, cache_dir
 from nasx.data.stored import Rows, StoredImages, View
 from nasx.errors import DataError
@@ -36,10 +37,12 @@ def _check_channels(have: int, want: int, name: str, resolution: int) -> None:
         raise DataError(f"resolution must be >= 1; got {resolution}", key="resolution")
 
 
-def _rows(store: Store, split: str, device: torch.device, resident: bool) -> Rows:
+def _rows(store: Store, split: str, device: torch.device, resident: bool) -> Rows | JpegRows:
     """The split's rows; on CUDA copied to the GPU as uint8 when ``resident``."""
     import torch
 
+    if store.header.format == "jpeg":
+        return JpegRows(store.folder, split, store.header.channels)
     mapped = store.images(split)
     if not resident:
         return Rows(mapped)
@@ -53,7 +56,7 @@ def _rows(store: Store, split: str, device: torch.device, resident: bool) -> Row
 
 def _fits_on_device(store: Store, device: torch.device) -> bool:
     """Whether the uint8 images fit the device's budget (check_fits counts float32: a quarter)."""
-    if device.type != "cuda":
+    if device.type != "cuda" or store.header.format != "raw":
         return False
     h = store.header
     n = sum(h.counts.values())

@@ -310,7 +310,7 @@ def prepare(spec: SourceSpec, folder: Path, *, skip_bad: bool = False,
 
 def ensure_prepared(spec: SourceSpec, folder: Path, *, skip_bad: bool = False,
                     progress: Callable[[], Progress | None] | None = None,
-                    ) -> tuple[Store, bool]:
+                    fmt: str = "raw") -> tuple[Store, bool]:
     """(the store at ``folder``, whether it was prepared now).
 
     A complete store of the same source fingerprint is opened as it is (its files' sizes
@@ -320,10 +320,16 @@ def ensure_prepared(spec: SourceSpec, folder: Path, *, skip_bad: bool = False,
     with store_lock(folder):
         if (folder / HEADER).exists():
             header = read_header(folder)
-            if header.fingerprint == spec.fingerprint and header.size == spec.size:
+            if (header.fingerprint == spec.fingerprint and header.size == spec.size
+                    and header.format == fmt):
                 return open_store(folder), False
-        prepare(spec, folder, skip_bad=skip_bad,
-                progress=progress() if progress is not None else None)
+        shown = progress() if progress is not None else None
+        if fmt == "jpeg":
+            from nasx.data.jpegstore import prepare_jpeg
+
+            prepare_jpeg(spec, folder, skip_bad=skip_bad, progress=shown)
+        else:
+            prepare(spec, folder, skip_bad=skip_bad, progress=shown)
         return open_store(folder), True
 
 

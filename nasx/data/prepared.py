@@ -37,7 +37,7 @@ from nasx.errors import DataError
 FORMAT_VERSION = 1
 HEADER = "header.json"
 SPLITS = ("train", "test")
-FORMATS = ("raw",)
+FORMATS = ("raw", "jpeg")
 CHUNK_BYTES = 1 << 22  # streamed checksum reads
 
 
@@ -62,9 +62,15 @@ def split_files(split: str) -> tuple[str, str]:
     return f"{split}_images.npy", f"{split}_labels.npy"
 
 
-def data_files() -> list[str]:
-    """Every data file of a store, in the order its checksum reads them."""
-    return [name for split in SPLITS for name in split_files(split)]
+def jpeg_files(split: str) -> tuple[str, str, str]:
+    """(JPEG bytes, offsets, labels) files of ``split`` in the ``jpeg`` format."""
+    return f"{split}_jpeg.npy", f"{split}_offsets.npy", f"{split}_labels.npy"
+
+
+def data_files(fmt: str = "raw") -> list[str]:
+    """Every data file of a store of format ``fmt``, in the order its checksum reads them."""
+    files = jpeg_files if fmt == "jpeg" else split_files
+    return [name for split in SPLITS for name in files(split)]
 
 
 @dataclass(frozen=True)
@@ -123,7 +129,7 @@ def read_header(folder: Path) -> Header:
 
 def check_sizes(folder: Path, header: Header) -> None:
     """DataError naming the first data file whose size differs from the header's."""
-    for name in data_files():
+    for name in data_files(header.format):
         path = folder / name
         want = header.file_bytes.get(name)
         try:
@@ -136,10 +142,10 @@ def check_sizes(folder: Path, header: Header) -> None:
                           "delete the folder and prepare it again", str(path))
 
 
-def checksum_files(folder: Path) -> str:
+def checksum_files(folder: Path, fmt: str = "raw") -> str:
     """blake2b (hex) over the data files' bytes, streamed."""
     h = hashlib.blake2b(digest_size=32)
-    for name in data_files():
+    for name in data_files(fmt):
         with open(folder / name, "rb") as fh:
             while chunk := fh.read(CHUNK_BYTES):
                 h.update(chunk)
@@ -151,7 +157,7 @@ def verify_store(folder: str | os.PathLike[str]) -> Header:
     root = Path(folder)
     header = read_header(root)
     check_sizes(root, header)
-    have = checksum_files(root)
+    have = checksum_files(root, header.format)
     if have != header.checksum:
         raise damaged(f"checksum mismatch: the data files hash to {have[:16]}..., the header "
                       f"says {header.checksum[:16]}...; the store is damaged, prepare it again",

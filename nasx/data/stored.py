@@ -149,7 +149,8 @@ def _materialise(obj: Any) -> Any:  # noqa: ANN401 - any argument of a torch fun
 class StoredImages:
     """A lazy float [n, C, R, R] view of stored images (see the module docstring)."""
 
-    def __init__(self, rows: Rows, index: np.ndarray, view: View) -> None:
+    def __init__(self, rows: Any, index: np.ndarray, view: View) -> None:  # noqa: ANN401
+        """``rows``: a :class:`Rows` or a ``jpeg`` store's JpegRows (same read/gather)."""
         self.rows = rows
         self.index = np.asarray(index, dtype=np.int64)
         self.view = view

@@ -59,7 +59,7 @@ def _write(name: str, header_text: str, parts: list[tuple[str, int, Any]], keys:
         with open(partial / file_name, "r+b" if offset else "wb") as fh:
             fh.seek(offset)
             fh.write(blob)
-    for file_name in data_files():
+    for file_name in {name for name, _, _ in parts}:
         with open(partial / file_name, "rb+") as fh:
             os.fsync(fh.fileno())
     (partial / HEADER).write_text(header_text)
@@ -79,7 +79,7 @@ _write_task = ray.remote(num_cpus=0, max_retries=0)(_write)
 def _chunks(store: Store) -> list[tuple[str, int, Any]]:
     """(file, offset, object ref) of every chunk of the store's data files."""
     parts = []
-    for name in data_files():
+    for name in data_files(store.header.format):
         with open(store.folder / name, "rb") as fh:
             offset = 0
             while blob := fh.read(CHUNK):

@@ -38,20 +38,22 @@ def _kill_when_started(argv: list[str], env: dict[str, str], partial: Path, dela
 
 
 @pytest.mark.slow
-def test_sigkill_then_rerun_gives_the_same_store(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", ["raw", "jpeg"])
+def test_sigkill_then_rerun_gives_the_same_store(tmp_path: Path, fmt: str) -> None:
     env = _env(tmp_path)
+    argv = [*ARGV, "--format", fmt]
     ref = tmp_path / "ref"
-    subprocess.run([*ARGV, "--out", str(ref)], env=env, check=True, capture_output=True)
+    subprocess.run([*argv, "--out", str(ref)], env=env, check=True, capture_output=True)
     want = json.loads((ref / HEADER).read_text())["checksum"]
     out = tmp_path / "killed"
     partial = out.with_name("killed.partial")
     killed = 0
     for delay in (0.0, 0.05, 0.2):  # three kills at different moments of one conversion
-        if _kill_when_started([*ARGV, "--out", str(out)], env, partial, delay) == -9:
+        if _kill_when_started([*argv, "--out", str(out)], env, partial, delay) == -9:
             killed += 1
             assert not (out / HEADER).exists() and not (partial / HEADER).exists()
     assert killed >= 1
-    done = subprocess.run([*ARGV, "--out", str(out)], env=env, capture_output=True, text=True)
+    done = subprocess.run([*argv, "--out", str(out)], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "resuming" in done.stderr or "already prepared" in done.stdout
     assert verify_store(out).checksum == want and not partial.exists()

@@ -239,3 +239,30 @@ def test_a_run_on_a_store_cut_short_is_one_line_and_exit_2(
                         "--executor", "inline")
     assert code == 2 and "cut short" in err and str(images) in err
     assert len([line for line in err.splitlines() if "error" in line]) == 1
+
+
+def test_jpeg_format_prepares_verifies_and_trains_close_to_raw(
+        tmp_path: Path, nasx_cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_mixed_folder(tmp_path / "f", train=6, val=2)
+    sel = ["--data", "imagefolder", "--data-dir", str(tmp_path / "f"), "--size", "16"]
+    assert _cli(capsys, "data", "prepare", *sel)[0] == 0
+    code, out, _ = _cli(capsys, "data", "prepare", *sel, "--format", "jpeg")
+    assert code == 0 and "prepared 24 images" in out
+    [jpeg] = [p for p in _stores(nasx_cache) if p.name.endswith("-jpeg")]
+    code, out, _ = _cli(capsys, "data", "info", str(jpeg))
+    assert code == 0 and "jpeg (quality 90" in out
+    assert verify_store(jpeg).format == "jpeg"
+    raw = load_dataset(Recipe(data="imagefolder", data_dir=str(tmp_path / "f")), 16, 3, "cpu")
+    jp = load_dataset(Recipe(data="imagefolder", data_dir=str(jpeg)), 16, 3, "cpu")
+    assert jp.x_train.shape == raw.x_train.shape and torch.equal(jp.y_test, raw.y_test)
+
+    def pixels(ds: object) -> torch.Tensor:  # back to [0, 1]
+        mean, std = torch.tensor(ds.mean).view(1, 3, 1, 1), torch.tensor(ds.std).view(1, 3, 1, 1)
+        return ds.x_test.tensor() * std + mean
+
+    assert float((pixels(jp) - pixels(raw)).abs().mean()) < 0.05  # JPEG at quality 90
+    blob = bytearray((jpeg / "train_jpeg.npy").read_bytes())
+    blob[-10] ^= 0xFF
+    (jpeg / "train_jpeg.npy").write_bytes(bytes(blob))
+    code, _, err = _cli(capsys, "data", "verify", str(jpeg))
+    assert code == 2 and "checksum mismatch" in err and err.count("\n") == 1
