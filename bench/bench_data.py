@@ -4,7 +4,8 @@
 
 Sections (each prints its figures and the sizes it used; --quick shrinks everything to seconds):
 - prepare: an ImageNet-shaped JPEG folder (bench/make_jpeg_folder.py; or --folder) converted to
-  a raw store at 72 px on every core: images/s and images/s per core.
+  raw stores at 72, 64 and 224 px and a jpeg store at 256 px on every core (wall images/s), and
+  again in one process (images per CPU-second).
 - gather: random batches of 256 read from a 64 px store (uint8 rows, and rows made into
   normalised float inputs): images/s on one core.
 - train: one epoch of the same small CNN on the same 64 px synthetic data, streamed from the
@@ -53,18 +54,19 @@ def bench_prepare(tmp: Path, quick: bool, folder: str | None) -> Path:
         make(src, train, val, classes)
         print(f"prepare: made {train + val} JPEGs of ~400x350 px, q90, {classes} classes in "
               f"{time.perf_counter() - t0:.1f} s")
-    for size in (72, 64, 224) if not quick else (64,):
+    sizes = [(72, "raw"), (64, "raw"), (224, "raw"), (256, "jpeg")]
+    for size, fmt in sizes if not quick else [(64, "raw"), (64, "jpeg")]:
         spec = describe("imagefolder", str(src), size, 3)
         n = sum(spec.counts.values())
         t0 = time.perf_counter()
-        store, _ = ensure_prepared(spec, tmp / f"store{size}")
+        store, _ = ensure_prepared(spec, tmp / f"store{size}{fmt}", fmt=fmt)
         dt = time.perf_counter() - t0
         mb = store.header.total_bytes / 1e6
-        print(f"prepare: {n} images -> raw {size} px on {_cores()} cores: {dt:.1f} s wall, "
+        print(f"prepare: {n} images -> {fmt} {size} px on {_cores()} cores: {dt:.1f} s wall, "
               f"{n / dt:,.0f} images/s; {mb:.1f} MB ({mb * 1e3 / n:.1f} KB per image)")
         os.environ["NASX_PREPARE_WORKERS"] = "1"  # in this process: its CPU time is measurable
         cpu = time.process_time()
-        ensure_prepared(spec, tmp / f"one{size}")
+        ensure_prepared(spec, tmp / f"one{size}{fmt}", fmt=fmt)
         cpu = time.process_time() - cpu
         del os.environ["NASX_PREPARE_WORKERS"]
         print(f"prepare: the same in one process: {n / cpu:,.0f} images per CPU-second")
