@@ -8,6 +8,9 @@ ends with the same bytes and checksum. Last come the statistics, the checksum, `
 and one rename of the folder into place: a killed or failed conversion never leaves a folder that
 looks complete. Unreadable images stop the conversion with one line naming the file (the partial
 folder is removed) unless ``skip_bad``, which leaves them out and counts them.
+
+The pool (forkserver) imports the caller's main module in its workers, as every process pool
+does: a script calling this must guard its top level with ``if __name__ == "__main__":``.
 """
 
 from __future__ import annotations
