@@ -9,6 +9,8 @@ most) are the same size in both: what is compared is the data, not the evaluatio
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,13 +39,26 @@ def _run(root: Path, n: int) -> list[float]:
     return [float(t.metrics["private_peak_mb"]) for t in store.trials()]
 
 
-def test_private_memory_does_not_grow_with_n(tmp_path: Path, local_ray: None,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NASX_CACHE", str(tmp_path / "cache"))
+@pytest.fixture(scope="module")
+def mem_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """$NASX_CACHE for the driver and (set before Ray starts) its workers; restored after."""
+    folder = tmp_path_factory.mktemp("mem_cache")
+    saved = os.environ.get("NASX_CACHE")
+    os.environ["NASX_CACHE"] = str(folder)
+    yield folder
+    if saved is None:
+        os.environ.pop("NASX_CACHE", None)
+    else:
+        os.environ["NASX_CACHE"] = saved
+
+
+def test_private_memory_does_not_grow_with_n(tmp_path: Path, mem_cache: Path,
+                                             local_ray: None) -> None:
     small = _run(tmp_path / "small", 5000)
     large = _run(tmp_path / "large", 20000)
     # the data alone: 61 MB of uint8 for 4N, 246 MB as float32 (the old per-worker copy)
     print(f"private peak MB: N {small}, 4N {large}")
+    assert list((mem_cache / "prepared").glob("synthetic-*"))  # workers used this cache
     assert all(m > 0 for m in small + large)
     assert max(large) - min(small) < 100.0, (small, large)
     assert max(small) - min(large) < 100.0, (small, large)
