@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 # Verb modules, in the order `nasx --help` lists them.
 VERBS = ("sample", "describe", "ls", "train", "run", "demo", "report", "narrow", "refine", "export",
-         "fidelity", "proxies", "measure", "scale", "fit")
+         "fidelity", "proxies", "measure", "scale", "fit", "data")
 
 
 def verb_of(argv: Sequence[str]) -> str | None:

@@ -22,10 +22,11 @@ def add_training_args(p: argparse.ArgumentParser, executor: str = "ray", *,
         g.add_argument("--batch-size", type=int, default=None, help="mini-batch size")
         g.add_argument("--lr", type=float, default=None, help="base learning rate")
         g.add_argument("--data", default=None, help="digits | cifar10 | imagefolder |"
-                       " fashion_mnist | mnist_idx | synthetic")
+                       " fashion_mnist | mnist_idx | synthetic | imagenet_npz")
     else:
         g = p.add_argument_group("where trials run (the recipe is not chosen here)")
-    g.add_argument("--data-dir", default=None, help="folder of the data set")
+    g.add_argument("--data-dir", default=None,
+                   help="folder of the data set (or of a prepared store: nasx data prepare --out)")
     g.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N")
     g.add_argument("--threads", type=int, default=None,
                    help="torch CPU threads per trial (default: 1 inline; with ray, the"

@@ -1,7 +1,8 @@
-"""Data sets as whole in-memory train/validation/test tensors on the device (torch lazily).
+"""Data sets read from their prepared stores as lazy train/validation/test views (torch lazily).
 
-``load_dataset(recipe, resolution, in_channels, device, cache=None) -> Dataset``; ``DataCache``
-keeps loaded data sets alive in a worker between trials.
+``load_dataset(recipe, resolution, in_channels, device, cache=None) -> Dataset`` (the store is
+prepared on first use: ``nasx.data.prepare``); ``DataCache`` keeps loaded data sets alive in a
+worker between trials.
 """
 
 from nasx.data.base import DataCache, Dataset, RawData, stratified_split

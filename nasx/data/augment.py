@@ -58,6 +58,13 @@ def train_batches(
     perm = torch.randperm(n, generator=gen, device=x.device)
     steps = steps_per_epoch(n, batch_size)
     size = min(batch_size, n)
+    lazy = getattr(x, "batches", None)  # a view of a prepared store: batches gathered on demand
+    if lazy is not None:
+        host = perm.cpu()  # one transfer per epoch, not one per batch
+        parts = [host[i * size : (i + 1) * size] for i in range(steps)]
+        for i, xb in enumerate(lazy(parts)):
+            yield xb, y[perm[i * size : (i + 1) * size]]
+        return
     for i in range(steps):
         idx = perm[i * size : (i + 1) * size]
         yield x[idx], y[idx]

@@ -81,7 +81,9 @@ class Dataset:
         keep = max(1, int(round(n * fraction)))
         gen = torch.Generator().manual_seed(seed)
         idx = torch.randperm(n, generator=gen)[:keep].sort().values.to(self.x_train.device)
-        return replace(self, x_train=self.x_train[idx], y_train=self.y_train[idx])
+        select = getattr(self.x_train, "select", None)  # a lazy view of a prepared store
+        x = select(idx) if select is not None else self.x_train[idx]
+        return replace(self, x_train=x, y_train=self.y_train[idx])
 
 
 class DataCache:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from nasx.data.base import DataCache, Dataset, RawData, to_dataset
+from nasx.data.base import DataCache, Dataset
 from nasx.errors import DataError
 
 if TYPE_CHECKING:
@@ -34,65 +34,27 @@ class DataSetEntry:
     key_fields: tuple[str, ...] = ()
 
 
-def _from_raw(read: Callable[[Recipe, int, int], RawData]) -> Reader:
-    """A reader that splits and converts the images ``read`` returns (every file-backed set)."""
+def _stored(recipe: Recipe, resolution: int, in_channels: int, device: torch.device) -> Dataset:
+    """Every data set's one path: its prepared store (prepared on first use), read lazily."""
+    from nasx.data.fromstore import stored_dataset
+    from nasx.data.lookup import store_for
 
-    def load(recipe: Recipe, resolution: int, in_channels: int, device: torch.device) -> Dataset:
-        return to_dataset(read(recipe, resolution, in_channels), resolution, in_channels, device,
-                          val_fraction=recipe.val_fraction, split_seed=recipe.split_seed)
-
-    return load
-
-
-def _digits(recipe: Recipe, resolution: int, in_channels: int) -> RawData:
-    from nasx.data.digits import load_digits_raw
-
-    return load_digits_raw()
-
-
-def _cifar10(recipe: Recipe, resolution: int, in_channels: int) -> RawData:
-    from nasx.data.cifar import load_cifar10_raw
-
-    return load_cifar10_raw(recipe.data_dir)
-
-
-def _imagefolder(recipe: Recipe, resolution: int, in_channels: int) -> RawData:
-    from nasx.data.imagefolder import load_imagefolder_raw
-
-    return load_imagefolder_raw(recipe.data_dir, resolution, in_channels)
-
-
-def _fashion_mnist(recipe: Recipe, resolution: int, in_channels: int) -> RawData:
-    from nasx.data.fashion_mnist import load_fashion_mnist_raw
-
-    return load_fashion_mnist_raw(recipe.data_dir)
-
-
-def _mnist_idx(recipe: Recipe, resolution: int, in_channels: int) -> RawData:
-    from nasx.data.idx import load_mnist_idx_raw
-
-    return load_mnist_idx_raw(recipe.data_dir)
-
-
-def _synthetic(recipe: Recipe, resolution: int, in_channels: int,
-               device: torch.device) -> Dataset:
-    from nasx.data.synthetic import make_synthetic
-
-    return make_synthetic(recipe.synthetic_train, recipe.synthetic_test,
-                          recipe.synthetic_classes, resolution, in_channels, device,
+    store = store_for(recipe, resolution, in_channels)
+    return stored_dataset(store, resolution, in_channels, device,
                           val_fraction=recipe.val_fraction, split_seed=recipe.split_seed)
 
 
 # The registry of data sets (each gets a train/validation/test split); the recipe's `data` rule
 # reads its names. Adding a data set is one entry here (docs/internals.md, "How to add a data set").
 DATA_SETS: Mapping[str, DataSetEntry] = MappingProxyType({
-    "digits": DataSetEntry(_from_raw(_digits)),
-    "cifar10": DataSetEntry(_from_raw(_cifar10)),
-    "imagefolder": DataSetEntry(_from_raw(_imagefolder)),
-    "fashion_mnist": DataSetEntry(_from_raw(_fashion_mnist)),
-    "mnist_idx": DataSetEntry(_from_raw(_mnist_idx)),
-    "synthetic": DataSetEntry(_synthetic, ("synthetic_train", "synthetic_test",
-                                           "synthetic_classes")),
+    "digits": DataSetEntry(_stored),
+    "cifar10": DataSetEntry(_stored),
+    "imagefolder": DataSetEntry(_stored),
+    "fashion_mnist": DataSetEntry(_stored),
+    "mnist_idx": DataSetEntry(_stored),
+    "synthetic": DataSetEntry(_stored, ("synthetic_train", "synthetic_test",
+                                        "synthetic_classes")),
+    "imagenet_npz": DataSetEntry(_stored),  # downsampled ImageNet (Chrabaszcz et al. 2017)
 })
 
 

@@ -25,6 +25,7 @@ from nasx.execute.recorder import Recorder
 from nasx.execute.weights import WeightKeeper
 from nasx.execute.worker import TrialFn, fn_path
 from nasx.store import RunStore
+from nasx.train.job import TrialJob
 
 RunCounts = dict[str, int]
 LOCK_NAME = "driver.lock"
@@ -59,6 +60,13 @@ def best_done(store: RunStore) -> tuple[float, int] | None:
     return min(scored) if scored else None
 
 
+def _prepare_data(jobs: Iterable[TrialJob]) -> None:
+    """Prepare every data store the jobs read, once, before any worker starts (nasx.data)."""
+    from nasx.data.lookup import prepare_all
+
+    prepare_all((j.recipe, j.spec.resolution, j.spec.in_channels) for j in jobs)
+
+
 def train_run(store: RunStore, opts: ExecOptions, trial_ids: Iterable[int] | None = None,
               trial_fn: TrialFn | str | None = None, *, locked: bool = False,
               pruner: EpochPruner | None = None) -> RunCounts:
@@ -89,6 +97,7 @@ def train_run(store: RunStore, opts: ExecOptions, trial_ids: Iterable[int] | Non
             record_population(store, choice)
             if choice.note() and not locked:  # refine (locked) says it once per call itself
                 print(f"nasx: note: {choice.note()}", file=sys.stderr)
+        _prepare_data(jobs.values())  # before the live display: preparing prints its own
         with ProgressView(len(jobs), store.counts(), best_done(store), opts.progress) as view:
             rec = Recorder(store, keeper, view, pruner)
             rec.recipes = {tid: job.recipe for tid, job in jobs.items()}

@@ -32,6 +32,7 @@ from ray.tune.schedulers import FIFOScheduler, TrialScheduler
 from nasx.errors import TrainError
 from nasx.execute.options import ExecOptions
 from nasx.execute.ray_session import ray_session, scoped_env
+from nasx.execute.raylog import one_line_failures
 from nasx.execute.recorder import Recorder
 from nasx.execute.worker import (
     TrialSteps,
@@ -255,9 +256,20 @@ def run_ray(store: RunStore, jobs: dict[int, TrialJob], rec: Recorder, fn_path: 
     shutil.rmtree(scratch, ignore_errors=True)  # leftovers of a killed driver (we hold the lock)
     try:
         with ray_session(opts, local_ray_env(jobs.values(), opts.address)):
+            _place_data(jobs)
             _fit(jobs, rec, fn_path, opts, scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _place_data(jobs: dict[int, TrialJob]) -> None:
+    """Every node that can run a trial gets the prepared data sets first (one task per node)."""
+    from nasx.data.lookup import prepare_all
+    from nasx.execute.placement import place_stores
+
+    wanted = prepare_all((j.recipe, j.spec.resolution, j.spec.in_channels) for j in jobs.values())
+    if wanted:
+        place_stores(wanted.values())
 
 
 def _fit(jobs: dict[int, TrialJob], rec: Recorder, fn_path: str, opts: ExecOptions,
@@ -296,7 +308,7 @@ def _fit(jobs: dict[int, TrialJob], rec: Recorder, fn_path: str, opts: ExecOptio
             log_to_file=False,
         ),
     )
-    with scoped_env(_QUIET_ENV), _quiet_analysis():
+    with scoped_env(_QUIET_ENV), _quiet_analysis(), one_line_failures():
         try:
             tuner.fit()
         except tune.TuneError as exc:

@@ -23,9 +23,13 @@ from nasx.types import JSONObject
 SCALES = {
     "digits": "scikit-learn digits: values 0..16 divided by 16",
     "cifar10": "8-bit RGB divided by 255",
-    "imagefolder": "Pillow: converted to RGB (3 channels) or L (1 channel), resized to "
-                   "resolution x resolution (bilinear) on load, then 8-bit values divided by 255",
-    "synthetic": "none: standard-normal random tensors (no preprocessing to repeat)",
+    "fashion_mnist": "8-bit grey divided by 255",
+    "mnist_idx": "8-bit grey divided by 255",
+    "imagenet_npz": "8-bit RGB divided by 255",
+    "imagefolder": "Pillow: converted to RGB (3 channels) or L (1 channel), shorter side "
+                   "resized to the stored size (bilinear) and the centre cropped square when "
+                   "prepared, then 8-bit values divided by 255",
+    "synthetic": "seeded uniform 8-bit random images divided by 255 (nothing to learn)",
 }
 RESIZE = ("bilinear to resolution x resolution (torch.nn.functional.interpolate, "
           "align_corners=False, antialias when shrinking) when the source size differs")
@@ -102,10 +106,6 @@ def preprocessing(recipe: Recipe, spec: ArchSpec) -> tuple[JSONObject, str | Non
         "statistics_from": "training part (without the validation split), after resizing",
         "output": "logits [N, num_classes] (no softmax)",
     }
-    if recipe.data == "synthetic":
-        doc.update(mean=[0.0] * spec.in_channels, std=[1.0] * spec.in_channels,
-                   normalise="none", statistics_from=None)
-        return doc, None
     try:
         stats = _stats_from_dataset(recipe, spec) or _stats_by_probe(recipe, spec)
     except NasxError as exc:

@@ -49,3 +49,23 @@ def write_idx_set(folder: Path, *, gz: bool = False, n_train: int = 40, n_test: 
                          (s.x_train, s.y_train, s.x_test, s.y_test), strict=True):
         write_file(folder / name, idx_bytes(arr), gz)
     return s
+
+
+def write_imagenet_npz(folder: Path, size: int = 8, per_batch: int = 12,
+                       batches: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Downsampled-ImageNet npz batches (Chrabaszcz et al.: data [N, 3*S*S], labels 1..1000).
+
+    Returns the training images [N, 3, S, S] and labels 0.. as nasx reads them.
+    """
+    rng = np.random.default_rng(7)
+    xs, ys = [], []
+    for b in range(1, batches + 2):
+        n = per_batch if b <= batches else 6
+        data = rng.integers(0, 256, (n, 3 * size * size), dtype=np.uint8)
+        labels = [1 + i % 3 for i in range(n)]  # classes 0, 1, 2 as nasx counts
+        name = f"train_data_batch_{b}.npz" if b <= batches else "val_data.npz"
+        np.savez(folder / name, data=data, labels=labels, mean=np.zeros(3 * size * size))
+        if b <= batches:
+            xs.append(data.reshape(-1, 3, size, size))
+            ys.append(np.array(labels, dtype=np.int64) - 1)
+    return np.concatenate(xs), np.concatenate(ys)

@@ -15,9 +15,9 @@ from nasx.train.recipe import Recipe
 
 def test_recipe_rule_reads_the_registry_names() -> None:
     assert list(loader.DATA_SETS) == ["digits", "cifar10", "imagefolder", "fashion_mnist",
-                                    "mnist_idx", "synthetic"]
+                                    "mnist_idx", "synthetic", "imagenet_npz"]
     with pytest.raises(TrainError, match="key 'data': must be digits, cifar10, imagefolder, "
-                                         "fashion_mnist, mnist_idx or synthetic; got 'mnist'"):
+                                         "fashion_mnist, mnist_idx, synthetic or imagenet_npz; got 'mnist'"):
         Recipe(data="mnist").validate()
     with pytest.raises(TrainError, match="key 'data'"):
         Recipe(data=["digits"]).validate()  # type: ignore[arg-type]
@@ -34,7 +34,7 @@ def test_a_new_entry_is_accepted_and_loaded(monkeypatch: pytest.MonkeyPatch) -> 
     entry = loader.DataSetEntry(toy, key_fields=("synthetic_classes",))
     monkeypatch.setattr(loader, "DATA_SETS", MappingProxyType({**loader.DATA_SETS, "toy": entry}))
     with pytest.raises(TrainError, match="must be digits, cifar10, imagefolder, fashion_mnist, "
-                                         "mnist_idx, synthetic or toy"):
+                                         "mnist_idx, synthetic, imagenet_npz or toy"):
         Recipe(data="mnist").validate()
     recipe = Recipe(data="toy", synthetic_classes=4)
     recipe.validate()
@@ -49,5 +49,5 @@ def test_a_new_entry_is_accepted_and_loaded(monkeypatch: pytest.MonkeyPatch) -> 
 def test_unknown_name_is_a_data_error() -> None:
     with pytest.raises(DataError, match="key 'data'.*unknown data set 'mnist' "
                                         r"\(digits, cifar10, imagefolder, fashion_mnist, "
-                                        r"mnist_idx, synthetic\)"):
+                                        r"mnist_idx, synthetic, imagenet_npz\)"):
         loader.load_dataset(Recipe(data="mnist"), 8, 1, "cpu")

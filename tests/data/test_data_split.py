@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from idx_files import write_idx_set
+from idx_files import write_idx_set, write_imagenet_npz
 from PIL import Image
 
 from nasx.data import DataCache, load_dataset, stratified_split
 from nasx.data.digits import load_digits_raw
 from nasx.data.imagefolder import load_imagefolder_raw
 from nasx.data.loader import DATA_SETS
-from nasx.data.synthetic import synthetic_tensors
+from nasx.data.sources import SyntheticSource, describe
 from nasx.errors import DataError
 from nasx.train.recipe import Recipe
 
@@ -30,7 +30,7 @@ class Case:
     in_channels: int
     x: np.ndarray  # the reader's training images, float, before normalisation
     y: np.ndarray
-    normalised: bool  # synthetic data is generated standardised and left as is
+    normalised: bool  # standardised by the loader (every data set now)
 
 
 def _digits(tmp_path: Path) -> Case:
@@ -79,8 +79,15 @@ def _idx(name: str) -> Callable[[Path], Case]:
 
 def _synthetic(tmp_path: Path) -> Case:
     recipe = Recipe(data="synthetic", synthetic_train=60, synthetic_test=10, synthetic_classes=3)
-    x, y, _, _ = synthetic_tensors(60, 10, 3, 4, 2, torch.device("cpu"))
-    return Case(recipe, 4, 2, x.double().numpy(), y.numpy(), False)
+    spec = describe("synthetic", None, 4, 2, (60, 10, 3))
+    x, y, _ = SyntheticSource(spec).read("train", 0, 60)  # what its prepared store holds
+    return Case(recipe, 4, 2, x.astype(np.float64) / 255.0, y.astype(np.int64), True)
+
+
+def _imagenet_npz(tmp_path: Path) -> Case:
+    x, y = write_imagenet_npz(tmp_path, size=8)
+    return Case(Recipe(data="imagenet_npz", data_dir=str(tmp_path)), 8, 3,
+                x.astype(np.float64) / 255.0, y, True)
 
 
 CASES: dict[str, Callable[[Path], Case]] = {
@@ -90,6 +97,7 @@ CASES: dict[str, Callable[[Path], Case]] = {
     "fashion_mnist": _idx("fashion_mnist"),
     "mnist_idx": _idx("mnist_idx"),
     "synthetic": _synthetic,
+    "imagenet_npz": _imagenet_npz,
 }
 
 

@@ -42,7 +42,7 @@ BAD = [
     ("synthetic_classes", 1, "must be in [2, 100000]"),
     ("split_seed", 2**64, "must be in [0, 2**63 - 1]"),
     ("eval_every", 0, "must be in [1, 10000]"),
-    ("data", "mnist", "must be digits, cifar10, imagefolder, fashion_mnist, mnist_idx or synthetic"),
+    ("data", "mnist", "must be digits, cifar10, imagefolder, fashion_mnist, mnist_idx, synthetic or imagenet_npz"),
     ("data", 7, "must be a string; got 7"),
     ("device", "gpu", "must be auto, cpu, cuda or cuda:N"),
     ("device", "cuda:x", "must be auto, cpu, cuda or cuda:N"),
