@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from nasx.errors import StoreError, printable
-from nasx.space import SearchSpace
 from nasx.store.finished import Finished, finished_population, run_recipe_of
 from nasx.store.records import (
     ORIGINS,
@@ -52,10 +51,10 @@ from nasx.store.schema import (
     connect,
     db_error,
     guarded,
-    read_space_copy,
     sqlite_text,
     upgrade,
 )
+from nasx.store.space_copy import SpaceCopy
 from nasx.train.job import EpochRecord, Metrics
 from nasx.train.recipe import Recipe
 from nasx.types import JSONObject, JSONValue, Scalar
@@ -65,13 +64,13 @@ __all__ = ["DB_NAME", "ORIGINS", "SCHEMA_VERSION", "SPACE_NAME", "STATUSES", "WE
            "trials_frame"]
 
 
-class RunStore:
+class RunStore(SpaceCopy):
     """Access to one run folder. Create with :meth:`create`, open with :meth:`open`."""
 
     def __init__(self, root: Path, conn: sqlite3.Connection) -> None:
         self.root = root
         self._conn = conn
-        self._space: SearchSpace | None = None
+        self._space = None
 
     # -- lifecycle -------------------------------------------------------------------------
     @classmethod
@@ -192,29 +191,6 @@ class RunStore:
 
     transaction = _tx  # public for the store modules beside this one: one IMMEDIATE transaction
     # -- metadata --------------------------------------------------------------------------
-    @property
-    def space_path(self) -> Path:
-        """The run's copy of its space file."""
-        return self.root / SPACE_NAME
-
-    def space_text(self, missing_ok: bool = False) -> str:
-        """The run's copy of its space file as text (``missing_ok``: "" when absent)."""
-        return read_space_copy(self.space_path, missing_ok)
-
-    def space(self) -> SearchSpace:
-        """The run's copy of its space file, parsed once per open store (SpaceError if bad)."""
-        if self._space is None:
-            from nasx.space import load_space
-
-            self._space = load_space(self.space_path)
-        return self._space
-
-    def adopt_space(self, space: SearchSpace) -> None:
-        """Use ``space``, parsed already by the caller, as the run's (when it is the same text),
-        so that one command parses its space file once."""
-        if space.text == self.space_text(missing_ok=True):
-            self._space = space
-
     @property
     def weights_dir(self) -> Path:
         """Folder of kept weights."""

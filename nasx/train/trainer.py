@@ -139,13 +139,7 @@ def train_steps(job: TrialJob, cache: DataCache | None = None) -> Generator[Epoc
         from nasx.data import load_dataset
         from nasx.train.loop import fit_steps
 
-        recipe, spec = job.recipe, job.spec
-        # A job is typed, but a custom caller may build one by hand: check what arrived.
-        if not isinstance(recipe, Recipe):
-            raise TrainError(f"not a Recipe ({type(recipe).__name__})", key="recipe")
-        if not isinstance(spec, ArchSpec):
-            raise TrainError(f"not an ArchSpec ({type(spec).__name__})", key="spec")
-        recipe.validate("recipe")
+        recipe, spec = _checked(job)
         device = pick_device(recipe.device)
         result.device = describe_device(device)
         # The thread count is process-wide: set it for this trial, restore it afterwards.
@@ -188,6 +182,18 @@ def train_steps(job: TrialJob, cache: DataCache | None = None) -> Generator[Epoc
         _release(threads_before)
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _checked(job: TrialJob) -> tuple[Recipe, ArchSpec]:
+    """The job's recipe (validated) and spec; a job is typed, but a custom caller may build one
+    by hand: TrainError for what arrived otherwise."""
+    recipe, spec = job.recipe, job.spec
+    if not isinstance(recipe, Recipe):
+        raise TrainError(f"not a Recipe ({type(recipe).__name__})", key="recipe")
+    if not isinstance(spec, ArchSpec):
+        raise TrainError(f"not an ArchSpec ({type(spec).__name__})", key="spec")
+    recipe.validate("recipe")
+    return recipe, spec
 
 
 def _release(threads_before: int | None) -> None:
