@@ -31,6 +31,7 @@ from nasx.data.prepare import (
     _install,
     _results,
     _resume,
+    converting,
     pool_workers,
 )
 from nasx.data.prepared import HEADER, SPLITS, Header, checksum_files, data_files, jpeg_files
@@ -162,7 +163,7 @@ def prepare_jpeg(spec: SourceSpec, folder: Path, *, skip_bad: bool = False,
 
     partial = folder.with_name(folder.name + ".partial")
     source, full = open_source(spec)
-    try:
+    with converting(partial, progress):
         chunks, bad = _convert(source, full, partial, skip_bad, progress)
         counts = _join(partial, chunks, bad)
         mean, std = _stats(partial, full.channels, full.scale)
@@ -179,15 +180,6 @@ def prepare_jpeg(spec: SourceSpec, folder: Path, *, skip_bad: bool = False,
                         nasx_version=__version__, extra={"quality": str(QUALITY)})
         atomic_write_bytes(partial / HEADER, header.to_json().encode(), durable=True)
         _install(partial, folder)
-    except DataError:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    except OSError as exc:
-        raise DataError(f"cannot write the prepared data set ({exc}); a rerun continues where "
-                        "this one stopped", where=str(partial)) from None
-    finally:
-        if progress is not None:
-            progress.close()
     return header, bad
 
 

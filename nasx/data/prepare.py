@@ -21,6 +21,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -290,17 +291,15 @@ def _install(partial: Path, folder: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def prepare(spec: SourceSpec, folder: Path, *, skip_bad: bool = False,
-            progress: Progress | None = None) -> tuple[Header, list[Bad]]:
-    """Convert ``spec``'s source into ``folder`` (call under :func:`store_lock`)."""
-    partial = folder.with_name(folder.name + ".partial")
-    source, full = open_source(spec)
+@contextmanager
+def converting(partial: Path, progress: Progress | None) -> Iterator[None]:
+    """The failure rules of a conversion into ``partial`` (every format's): a DataError (an
+    unreadable source) leaves nothing behind, another OSError (disk full) keeps what is done for
+    a rerun and says so in one line; the progress display is closed either way."""
     try:
-        bad = _convert(source, full, partial, skip_bad, progress)
-        header = _finish(partial, full, bad)
-        _install(partial, folder)
+        yield
     except DataError:
-        shutil.rmtree(partial, ignore_errors=True)  # an unreadable source: nothing is left
+        shutil.rmtree(partial, ignore_errors=True)
         raise
     except OSError as exc:
         raise DataError(f"cannot write the prepared data set ({exc}); a rerun continues where "
@@ -308,6 +307,17 @@ def prepare(spec: SourceSpec, folder: Path, *, skip_bad: bool = False,
     finally:
         if progress is not None:
             progress.close()
+
+
+def prepare(spec: SourceSpec, folder: Path, *, skip_bad: bool = False,
+            progress: Progress | None = None) -> tuple[Header, list[Bad]]:
+    """Convert ``spec``'s source into ``folder`` (call under :func:`store_lock`)."""
+    partial = folder.with_name(folder.name + ".partial")
+    source, full = open_source(spec)
+    with converting(partial, progress):
+        bad = _convert(source, full, partial, skip_bad, progress)
+        header = _finish(partial, full, bad)
+        _install(partial, folder)
     return header, bad
 
 
