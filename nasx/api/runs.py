@@ -161,16 +161,13 @@ def check_recipe_device(space: SearchSpace | None, opts: ExecOptions) -> None:
 
 def train_store(store: Any, opts: ExecOptions) -> dict[str, int]:
     """Train an open run's unfinished trials with ``opts`` (the Optuna pruner when asked)."""
-    import contextlib
-
     from nasx.execute import train_run
 
     if not opts.prune:
         return dict(train_run(store, opts))
     from nasx.refine.prune import train_pruning  # optuna: only when pruning
 
-    with contextlib.ExitStack() as stack:
-        pruner = stack.enter_context(train_pruning(store, opts.prune))
+    with train_pruning(store, opts.prune) as pruner:
         return dict(train_run(store, opts, pruner=pruner))
 
 
