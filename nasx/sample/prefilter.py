@@ -29,11 +29,32 @@ Columns = Mapping[str, np.ndarray]
 INPUT_KEYS = ("stem_width", "resolution", "in_channels", "num_classes")
 
 
+# The reasons a screen can give, coded 1.. in this order (0: passed to the decoder): small ints
+# keep the per-batch bookkeeping in numpy (an object array of names cost ~10% of `nasx sample`).
+LABELS: tuple[str, ...] = (INVALID, "num_stages", *COMPLEXITY_KEYS)
+_CODE = {label: code for code, label in enumerate(LABELS, start=1)}
+
+
 @dataclass(frozen=True)
 class Screen:
-    """Per-candidate verdicts of a batch: a rejection reason, or None to pass to the decoder."""
+    """Per-candidate verdicts of a batch: a rejection reason, or none to pass to the decoder."""
 
-    reasons: np.ndarray  # object array: INVALID, the violated constraint key, or None
+    codes: np.ndarray  # int8: 0 passed, else 1 + the index of the reason in LABELS
+
+    @property
+    def reasons(self) -> np.ndarray:
+        """Object array: INVALID, the violated constraint key, or None (passed)."""
+        names = np.array([None, *LABELS], dtype=object)
+        return names[self.codes]
+
+    def passed(self) -> np.ndarray:
+        """Indices of the candidates the decoder must judge."""
+        return np.flatnonzero(self.codes == 0)
+
+    def rejected(self, upto: int) -> dict[str, int]:
+        """Rejections by reason among the first ``upto`` candidates."""
+        counts = np.bincount(self.codes[:upto], minlength=len(LABELS) + 1)
+        return {LABELS[i - 1]: int(n) for i, n in enumerate(counts.tolist()) if i and n}
 
 
 def _outside(x: np.ndarray, bounds: tuple[float | None, float | None]) -> np.ndarray:
@@ -66,7 +87,10 @@ def _column(cols: Columns, defaults: Mapping[str, Any], keys: tuple[str, ...],
 
 def _stem_stride(cols: Columns, defaults: Mapping[str, Any], size: int) -> np.ndarray:
     """2 for the imagenet stem, 1 for cifar, 0 for anything the decoder must judge."""
-    stem = cols["stem"] if "stem" in cols else np.full(size, defaults.get("stem"), dtype=object)
+    if "stem" not in cols:  # one value for the whole batch
+        stem = defaults.get("stem")
+        return np.full(size, 2 if stem == "imagenet" else 1 if stem == "cifar" else 0)
+    stem = cols["stem"]
     return np.where(stem == "imagenet", 2, np.where(stem == "cifar", 1, 0))
 
 
@@ -82,7 +106,7 @@ def _bot_mul_ok(b: np.ndarray) -> np.ndarray:
 
 def _complexity_verdicts(idx: np.ndarray, c: dict[str, np.ndarray], stem_stride: np.ndarray,
                          depths: np.ndarray, widths: np.ndarray, bot_mul: np.ndarray,
-                         group_w: np.ndarray, constraints: Bounds, reasons: np.ndarray) -> None:
+                         group_w: np.ndarray, constraints: Bounds, codes: np.ndarray) -> None:
     """Count the candidates ``idx`` and name the first complexity constraint each violates."""
     wanted = [k for k in COMPLEXITY_KEYS if k in constraints]
     if not wanted or not idx.size:
@@ -96,8 +120,8 @@ def _complexity_verdicts(idx: np.ndarray, c: dict[str, np.ndarray], stem_stride:
     )
     for key in wanted:
         out = idx[_outside(got[key], constraints[key])]
-        out = out[reasons[out] == None]  # noqa: E711 (elementwise on an object array)
-        reasons[out] = key
+        out = out[codes[out] == 0]
+        codes[out] = _CODE[key]
 
 
 def screen_regnet(cols: Columns, defaults: Mapping[str, Any], size: int,
@@ -113,15 +137,15 @@ def screen_regnet(cols: Columns, defaults: Mapping[str, Any], size: int,
     known = (_common(REGNET, c, stem_stride) & _bot_mul_ok(c["bot_mul"])
              & REGNET.admits({k: c[k] for k in ("depth", "w0", "wa", "wm", "group_w",
                                                   "bot_mul")}))
-    reasons = np.full(size, None, dtype=object)
+    codes = np.zeros(size, dtype=np.int8)
     idx = np.flatnonzero(known)
     if idx.size:
-        _regnet(idx, {k: v[idx] for k, v in c.items()}, stem_stride[idx], constraints, reasons)
-    return Screen(reasons=reasons)
+        _regnet(idx, {k: v[idx] for k, v in c.items()}, stem_stride[idx], constraints, codes)
+    return Screen(codes=codes)
 
 
 def _regnet(idx: np.ndarray, c: dict[str, np.ndarray], stem_stride: np.ndarray,
-            constraints: Bounds, reasons: np.ndarray) -> None:
+            constraints: Bounds, codes: np.ndarray) -> None:
     """Judge screenable RegNet candidates: validity, stage count, then complexity."""
     d = c["depth"].astype(np.int64)
     w0, wa, wm = c["w0"], c["wa"], c["wm"]
@@ -138,10 +162,10 @@ def _regnet(idx: np.ndarray, c: dict[str, np.ndarray], stem_stride: np.ndarray,
     n_stages = change.sum(axis=1)
     max_s = np.where(inside, s, -np.inf).max(axis=1)
     ok = (n_stages == max_s + 1) & (w[:, 0] > 0)
-    reasons[idx[~ok]] = INVALID
+    codes[idx[~ok]] = _CODE[INVALID]
     if "num_stages" in constraints:
         bad = ok & _outside(n_stages, constraints["num_stages"])
-        reasons[idx[bad]] = "num_stages"
+        codes[idx[bad]] = _CODE["num_stages"]
         ok &= ~bad
     if not ok.any():
         return
@@ -157,7 +181,7 @@ def _regnet(idx: np.ndarray, c: dict[str, np.ndarray], stem_stride: np.ndarray,
     widths[rows, stage] = w[rows, cols]
     depths = np.diff(starts, axis=1)  # 0 for stages a candidate does not have
     _complexity_verdicts(idx, c, stem_stride[ok], depths, widths, c["bot_mul"][:, None],
-                         c["group_w"][:, None], constraints, reasons)
+                         c["group_w"][:, None], constraints, codes)
 
 
 def _anynet_stages(cols: Columns) -> int:
@@ -192,16 +216,16 @@ def screen_anynet(cols: Columns, defaults: Mapping[str, Any], size: int,
     known = _common(ANYNET, c, stem_stride) & (
         key["depth"].admits(depths) & key["width"].admits(widths) & key["group_w"].admits(g)
         & key["bot_mul"].admits(b) & _bot_mul_ok(b)).all(axis=1)
-    reasons = np.full(size, None, dtype=object)
+    codes = np.zeros(size, dtype=np.int8)
     if "num_stages" in constraints and _outside(np.array([n_stages]),
                                                 constraints["num_stages"])[0]:
-        reasons[known] = "num_stages"
-        return Screen(reasons=reasons)
+        codes[known] = _CODE["num_stages"]
+        return Screen(codes=codes)
     idx = np.flatnonzero(known)
     _complexity_verdicts(idx, {k: v[idx] for k, v in c.items()}, stem_stride[idx],
                          depths[idx].astype(np.int64), widths[idx], b[idx], g[idx], constraints,
-                         reasons)
-    return Screen(reasons=reasons)
+                         codes)
+    return Screen(codes=codes)
 
 
 Screener = Callable[[Columns, Mapping[str, Any], int, Bounds], Screen | None]

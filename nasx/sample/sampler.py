@@ -208,7 +208,7 @@ def _draw(space: SearchSpace, rng: np.random.Generator, *, n: int, budget: int,
         verdicts = screen(cols, bound.family.defaults, size, space.constraints) if screen else None
         # the screen's rejections are counted in bulk; only survivors become dicts
         todo = (np.arange(size) if verdicts is None
-                else np.flatnonzero(verdicts.reasons == None))  # noqa: E711
+                else verdicts.passed())
         rows = to_rows(cols, todo)
         batch_start = attempts
         attempts += size
@@ -236,8 +236,7 @@ def _draw(space: SearchSpace, rng: np.random.Generator, *, n: int, budget: int,
                 attempts = batch_start + i + 1  # the rest of the batch was never looked at
                 break
         if verdicts is not None:
-            seen_reasons = verdicts.reasons[:attempts - batch_start]
-            rejected.update(r for r in seen_reasons.tolist() if r is not None)
+            rejected.update(verdicts.rejected(attempts - batch_start))
         if progress:
             progress(len(trials), attempts)
     return _result(trials, attempts, rejected, measured, measurements)

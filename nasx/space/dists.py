@@ -85,9 +85,13 @@ class Fixed(BaseModel):
         return self.value
 
     def sample_many(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        """``size`` copies (object array: the value keeps its Python type)."""
+        """``size`` copies; ``tolist()`` gives the value back with its Python type (an int, a
+        float or a str in a typed array a screen reads fast, anything else in an object array)."""
+        value = self.value
+        if type(value) in (int, float, str) and not (type(value) is int and abs(value) >= 2**62):
+            return np.full(size, value)
         out = np.empty(size, dtype=object)
-        out[:] = [self.value] * size
+        out[:] = [value] * size
         return out
 
     def to_yaml(self) -> Scalar:

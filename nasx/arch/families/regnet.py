@@ -6,6 +6,8 @@ grouped 3x3; :mod:`.bottleneck`) whose first block has stride 2.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from nasx.arch.families.base import Family, make_family, num_stages, read_input
@@ -44,7 +46,9 @@ def quantized_stages(
     u = np.arange(depth) * wa + w0
     s = np.round(np.log(u / w0) / np.log(wm))
     w = np.round(np.divide(w0 * np.power(wm, s), q)).astype(int) * q
-    widths, depths = np.unique(w, return_counts=True)  # w is non-decreasing: stage order
+    # np.unique's (sorted values, counts), in Python: w has at most a few dozen entries
+    runs = sorted(Counter(w.tolist()).items())
+    widths, depths = [x for x, _ in runs], [n for _, n in runs]
     n_expected = int(s.max()) + 1
     if len(widths) != n_expected:
         raise InvalidSample(
@@ -53,7 +57,7 @@ def quantized_stages(
         )
     if widths[0] <= 0:
         raise InvalidSample(f"regnet: quantised width {int(widths[0])} <= 0", key="w0")
-    return [int(x) for x in widths], [int(x) for x in depths]
+    return widths, depths
 
 
 def build(r: ValueReader) -> ArchSpec:

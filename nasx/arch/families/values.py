@@ -41,6 +41,8 @@ class ValueReader:
     def integer(self, key: str, *, lo: int | None = None) -> int:
         """An integer value (integral floats accepted), at least ``lo``."""
         value = self.raw(key)
+        if type(value) is int and (lo is None or value >= lo):  # the common case, no ABC checks
+            return value
         integral = not isinstance(value, bool) and (
             isinstance(value, numbers.Integral)
             or (isinstance(value, numbers.Real) and float(value).is_integer())
@@ -57,6 +59,11 @@ class ValueReader:
     def number(self, key: str, *, lo: float | None = None, gt: float | None = None) -> float:
         """A finite real value, at least ``lo`` / greater than ``gt``."""
         value = self.raw(key)
+        if type(value) is float or type(value) is int:  # the common case, no ABC checks
+            out = float(value)
+            if (math.isfinite(out) and (lo is None or out >= lo)
+                    and (gt is None or out > gt)):
+                return out
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise SpaceError(f"family '{self.family}': must be a number, got {value!r}", key=key)
         out = float(value)
