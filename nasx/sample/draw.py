@@ -38,7 +38,10 @@ def draw_columns(bound: Bound, rng: np.random.Generator, size: int) -> dict[str,
         else:
             cols[key] = column
     for key, params in space.per_stage.items():
-        matrix = np.stack([p.sample_many(rng, size) for p in params], axis=1)
+        drawn = [p.sample_many(rng, size) for p in params]
+        if any(p.kind == "fixed" for p in params):  # as object: a fixed 8 stays an int beside floats
+            drawn = [x.astype(object) for x in drawn]
+        matrix = np.stack(drawn, axis=1)
         matrix = _relate(matrix, space.relations.get(key))
         for i in range(stages):
             cols[f"{key}_{i + 1}"] = matrix[:, i]

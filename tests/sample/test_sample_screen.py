@@ -97,3 +97,19 @@ def test_anynet_stage_count_constraint(make_space):
     assert screen is not None
     assert set(screen.reasons.tolist()) <= {"num_stages", None}
     assert sum(r == "num_stages" for r in screen.reasons) > 0
+
+
+@pytest.mark.parametrize("relation", ["", "relations: {bot_mul: non_decreasing}\n"])
+def test_fixed_values_keep_their_python_type(make_space, relation):
+    """A fixed int beside drawn floats stays an int in the values (they are stored as written)."""
+    space = make_space(
+        "family: anynet\nstages: 2\nparams: {stem: cifar, se_ratio: 0}\n"
+        "per_stage:\n  depth: [2, {int: [1, 3]}]\n  width: {int: [8, 64], q: 8}\n"
+        "  bot_mul: [1, {float: [0.25, 1.0]}]\n  group_w: 8\n" + relation, "typed")
+    rows = to_rows(draw_columns(bind(space), np.random.default_rng(0), 20))
+    assert all(type(r["depth_1"]) is int and type(r["depth_2"]) is int for r in rows)
+    assert all(type(r["group_w_1"]) is int and type(r["stem"]) is str for r in rows)
+    assert all(type(r["se_ratio"]) is int for r in rows)
+    # the fixed 1 stays an int wherever a relation moves it; the drawn values are floats
+    assert all(sorted(type(r[f"bot_mul_{i}"]).__name__ for i in (1, 2)) == ["float", "int"]
+               for r in rows)
