@@ -29,6 +29,15 @@ def umask() -> int:
     return mask
 
 
+def fsync_file(path: Path) -> None:
+    """Flush ``path``'s contents to disk (a file written without syncs, before it is renamed)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)  # the rename itself survives a power cut too
     try:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from nasx.errors import StoreError, printable
+from nasx.fsutil import fsync_file
 from nasx.store.finished import Finished, finished_population, run_recipe_of
 from nasx.store.records import (
     ORIGINS,
@@ -71,6 +72,7 @@ class RunStore(SpaceCopy):
         self.root = root
         self._conn = conn
         self._space = None
+        self._sync_on_close = False
 
     # -- lifecycle -------------------------------------------------------------------------
     @classmethod
@@ -87,8 +89,11 @@ class RunStore(SpaceCopy):
         root.mkdir(parents=True, exist_ok=True)
         (root / SPACE_NAME).write_text(space_text, encoding="utf-8")
         conn = connect(root / DB_NAME)
-        configure(conn)
+        # A new run is written whole before anyone reads it (sample builds it in a temporary
+        # folder): no sync per statement, one fsync of the file when it closes.
+        configure(conn, synchronous="OFF")
         store = cls(root, conn)
+        store._sync_on_close = True
         conn.executescript(SCHEMA)
         with store._tx() as c:
             rows = {"schema_version": SCHEMA_VERSION, "created_at": time.time(), **meta}
@@ -156,8 +161,11 @@ class RunStore(SpaceCopy):
         return self._conn
 
     def close(self) -> None:
-        """Close the database connection."""
+        """Close the database connection (a store made by :meth:`create` syncs its file)."""
         self._conn.close()
+        if self._sync_on_close:
+            self._sync_on_close = False
+            fsync_file(self.root / DB_NAME)
 
     def __enter__(self) -> RunStore:
         return self
