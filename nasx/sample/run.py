@@ -63,16 +63,14 @@ class SampleSummary:
 def _summary(store: RunStore, space: SearchSpace, n: int, seed: int, *, existed: bool,
              seconds: float) -> SampleSummary:
     meta = store.meta()
-    trials = store.trials()
-    flops = [t.flops for t in trials] or [0]
-    params = [t.params for t in trials] or [0]
+    accepted, flops, params = store.size_range()  # in SQL: decoding 500 rows cost ~30 ms
     measured = meta.get("measured")
     m = measured if isinstance(measured, dict) else {}
     return SampleSummary(
         name=str(meta.get("name", space.name)), out=store.root, n=n, seed=seed,
-        accepted=len(trials), attempts=int(meta.get("attempts", 0)),
-        rejected=dict(meta.get("rejected", {})), flops=(min(flops), max(flops)),
-        params=(min(params), max(params)), existed=existed, seconds=seconds,
+        accepted=accepted, attempts=int(meta.get("attempts", 0)),
+        rejected=dict(meta.get("rejected", {})), flops=flops, params=params,
+        existed=existed, seconds=seconds,
         measured_keys=tuple(str(k) for k in m.get("keys", [])),
         measured=int(m.get("candidates", 0)), measured_rejected=int(m.get("rejected", 0)),
     )

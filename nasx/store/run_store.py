@@ -6,10 +6,8 @@ Layout of ``runs/NAME/``::
     space.yaml      a byte copy of the space file the run was sampled from
     weights/        safetensors files of the best trials (``weights/<id>.safetensors``)
 
-Only the driver process writes; workers return results to it. No torch here. The trial types
-and their one conversion from and to rows are in :mod:`nasx.store.records`, the schema and
-SQLite's errors in :mod:`nasx.store.schema`, the finished population in
-:mod:`nasx.store.finished`.
+Only the driver process writes; workers return results to it. No torch here. Trial types and
+their rows: :mod:`nasx.store.records`; schema and SQLite's errors: :mod:`nasx.store.schema`.
 """
 
 from __future__ import annotations
@@ -89,9 +87,7 @@ class RunStore(SpaceCopy):
         root.mkdir(parents=True, exist_ok=True)
         (root / SPACE_NAME).write_text(space_text, encoding="utf-8")
         conn = connect(root / DB_NAME)
-        # A new run is written whole before anyone reads it (sample builds it in a temporary
-        # folder): no sync per statement, one fsync of the file when it closes.
-        configure(conn, synchronous="OFF")
+        configure(conn, synchronous="OFF")  # written whole before anyone reads it: synced at close
         store = cls(root, conn)
         store._sync_on_close = True
         conn.executescript(SCHEMA)
@@ -305,6 +301,14 @@ class RunStore(SpaceCopy):
         for r in self._conn.execute("SELECT status, COUNT(*) FROM trials GROUP BY status"):
             out[r[0]] = r[1]
         return out
+
+    @guarded
+    def size_range(self) -> tuple[int, tuple[int, int], tuple[int, int]]:
+        """(trials, (min, max) flops, (min, max) params) of every trial; zeros when none."""
+        n, f0, f1, p0, p1 = self._conn.execute(
+            "SELECT COUNT(*), MIN(flops), MAX(flops), MIN(params), MAX(params) FROM trials"
+        ).fetchone()
+        return n, (f0 or 0, f1 or 0), (p0 or 0, p1 or 0)
 
     # -- transitions (each one transaction) ------------------------------------------------
     def requeue_stale(self) -> int:
