@@ -148,11 +148,11 @@ def check_recipe_device(space: SearchSpace | None, opts: ExecOptions) -> None:
     """TrainError when the recipe (the space's ``train:`` block with the overrides) asks for a
     CUDA device this machine lacks and trials run here."""
     from nasx.api.execution import check_device
-    from nasx.train.recipe import resolve_recipe
+    from nasx.train.recipe import space_recipe
 
     if space is None:
         return
-    recipe = resolve_recipe(space.train_fixed, None, opts.overrides, source=str(space.path))
+    recipe = space_recipe(space, None, opts.overrides, source=str(space.path))
     overridden = "device" in opts.overrides
     check_device(recipe.device, opts.executor, opts.address,
                  source="command line" if overridden else str(space.path),

@@ -22,7 +22,7 @@ def check_train_block(space: SearchSpace, overrides: Mapping[str, Scalar] | None
     """
     from nasx.errors import SpaceError, TrainError
     from nasx.space import ChoiceDist, Fixed
-    from nasx.train.recipe import Recipe, resolve_recipe
+    from nasx.train.recipe import Recipe, space_recipe
 
     file = str(space.path)
     known = Recipe.field_names()
@@ -40,7 +40,7 @@ def check_train_block(space: SearchSpace, overrides: Mapping[str, Scalar] | None
             probes += [{key: dist.lo}, {key: dist.hi}]
     for hparams in probes:
         try:
-            resolve_recipe(space.train_fixed, hparams, overrides, source=file)
+            space_recipe(space, hparams, overrides, source=file)
         except TrainError as exc:
             if exc.where != file:  # the command line's value
                 raise

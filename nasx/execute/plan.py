@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from nasx.store import Origin, RunStore, TrialRecord, TrialStatus
 from nasx.train import population
 from nasx.train.job import TrialJob
-from nasx.train.recipe import resolve_recipe
+from nasx.train.recipe import space_recipe
 from nasx.types import Scalar
 
 
@@ -54,14 +54,14 @@ def choose_recipe(store: RunStore, overrides: Mapping[str, Scalar]) -> RecipeCho
     space = store.space()
     sampled = tuple(sorted(space.train_dists))
     source = str(store.space_path)
-    asked = resolve_recipe(space.train_fixed, None, overrides, source=source).to_dict()
+    asked = space_recipe(space, None, overrides, source=source).to_dict()
     pop = population_recipe(store)
     effective = dict(overrides)
     if pop is not None:
         inherit = population.identity(pop, sampled)
         effective.update({k: v for k, v in inherit.items()
                           if k not in overrides and asked.get(k) != v})
-    recipe = resolve_recipe(space.train_fixed, None, effective, source=source).to_dict()
+    recipe = space_recipe(space, None, effective, source=source).to_dict()
     differs = tuple(population.diff(pop, recipe, sampled)) if pop is not None else ()
     return RecipeChoice(overrides=effective, recipe=recipe, population=pop, sampled=sampled,
                         differs=differs)
@@ -104,10 +104,10 @@ def build_jobs(store: RunStore, trials: list[TrialRecord], overrides: Mapping[st
 
     Every recipe is resolved before anything runs, so a bad override fails fast and cleanly.
     """
-    block = store.space().train_fixed
+    space = store.space()
     jobs: dict[int, TrialJob] = {}
     for t in trials:
-        recipe = resolve_recipe(block, t.hparams, overrides, source=str(store.space_path))
+        recipe = space_recipe(space, t.hparams, overrides, source=str(store.space_path))
         jobs[t.id] = TrialJob(trial_id=t.id, spec=t.spec, recipe=recipe, seed=t.seed,
                               return_weights=return_weights)
     return jobs

@@ -93,6 +93,9 @@ class SearchSpace:
     train_dists: dict[str, Dist] = field(default_factory=dict)
     description: str = ""  # free text: where the space comes from (narrow writes one)
     lineage: JSONObject = field(default_factory=dict, repr=False)  # YAML provenance, not sampled
+    # What layers above derive from this parsed space, kept with it so a command that parses the
+    # space once also derives each thing once (nasx.train.recipe.space_recipe: its recipes).
+    memo: dict[object, object] = field(default_factory=dict, repr=False, compare=False)
 
 
 def _rule(err: ErrorDetails) -> str:

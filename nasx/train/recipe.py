@@ -11,11 +11,14 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from nasx.errors import TrainError
 from nasx.types import Scalar
 from nasx.yamlio import shorten
+
+if TYPE_CHECKING:
+    from nasx.space import SearchSpace
 
 Optimizer = Literal["sgd", "adamw"]
 # Upper bounds of a recipe: far beyond any short-training regime, low enough that a typo (an extra
@@ -179,3 +182,16 @@ def resolve_recipe(
     recipe = recipe.override(dict(train_block or {}), source=source)
     recipe = recipe.override(dict(hparams or {}), source=source)
     return recipe.override(dict(overrides or {}), source="command line")
+
+
+def space_recipe(space: SearchSpace, hparams: Mapping[str, Scalar] | None,
+                 overrides: Mapping[str, Scalar] | None, *, source: str) -> Recipe:
+    """:func:`resolve_recipe` of ``space``'s ``train:`` block: each distinct (hparams, overrides)
+    resolved and validated once per parsed space (a command parses its space once)."""
+    key = ("recipe", tuple(sorted((hparams or {}).items())),
+           tuple(sorted((overrides or {}).items())))
+    found = space.memo.get(key)
+    if not isinstance(found, Recipe):  # a failure is not kept: it raises again, from the caller
+        found = space.memo[key] = resolve_recipe(space.train_fixed, hparams, overrides,
+                                                 source=source)
+    return found

@@ -78,3 +78,22 @@ def test_nasx_run_parses_its_space_file_once(tmp_path, monkeypatch, capsys):
     calls.clear()
     assert main(argv) == 0  # resumed: the run's copy is not parsed again either
     assert len(calls) == 1, calls
+
+
+def test_nasx_run_resolves_each_recipe_once(tmp_path, monkeypatch):
+    """The space's check, the device check, the population's recipe and every trial's job read
+    one resolution of (train block, hparams, overrides): the space's memo keeps it."""
+    import nasx.train.recipe as recipe_mod
+
+    calls: list[tuple[object, object]] = []
+    resolve = recipe_mod.resolve_recipe
+
+    def counting(block: object, hparams: object, overrides: object, **kw: object) -> object:
+        calls.append((dict(hparams or {}), dict(overrides or {})))  # type: ignore[call-overload]
+        return resolve(block, hparams, overrides, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(recipe_mod, "resolve_recipe", counting)
+    argv = ["run", "regnet_digits", "--n", "3", "--epochs", "1", "--executor", "inline",
+            "--out", str(tmp_path / "r"), "--no-progress"]
+    assert main(argv) == 0
+    assert len(calls) == len({repr(c) for c in calls}) == 1, calls
