@@ -162,11 +162,11 @@ def compute_missing(store: Any, args: argparse.Namespace,
 def _recipes(store: Any, overrides: Mapping[str, Any] | None) -> Callable[[Any], Any]:
     """Trial -> the recipe its proxies use: the one it was trained with, else the space's
     ``train:`` block with its sampled hparams and ``overrides``."""
-    from nasx.train.recipe import resolve_recipe
+    from nasx.train.recipe import space_recipe
 
-    block = store.space().train_fixed
-    return lambda t: t.recipe or resolve_recipe(block, t.hparams, overrides,
-                                                source=str(store.space_path))
+    space = store.space()
+    return lambda t: t.recipe or space_recipe(space, t.hparams, overrides,
+                                              source=str(store.space_path))
 
 
 def _key(t: Any, recipe_of: Callable[[Any], Any]) -> Key | None:

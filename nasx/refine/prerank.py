@@ -81,12 +81,12 @@ class Prerank:
 
         from nasx.data.base import DataCache
         from nasx.proxies import proxies_of
-        from nasx.train.recipe import resolve_recipe
+        from nasx.train.recipe import space_recipe
 
         if self._cache is None:
             self._cache = DataCache()
-        recipe = resolve_recipe(self.store.space().train_fixed, nt.hparams, self.overrides,
-                                source=str(self.store.space_path))
+        recipe = space_recipe(self.store.space(), nt.hparams, self.overrides,
+                              source=str(self.store.space_path))
         before = torch.get_num_threads()
         torch.set_num_threads(self.threads)  # process-wide: restored below
         try:
