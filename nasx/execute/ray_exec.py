@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ray
 from ray import tune
@@ -48,6 +48,9 @@ from nasx.execute.worker import (
 from nasx.store import RunStore
 from nasx.train.job import TrialJob
 from nasx.types import JSONObject
+
+if TYPE_CHECKING:
+    from nasx.execute.executors import Batch
 
 RAY_DIR = "ray"  # Tune's scratch folder inside the run (git-ignored with runs/)
 EPOCH_KEY, HOW_KEY = "nasx_epoch", "nasx_how"  # an epoch's record; how the trial runs
@@ -247,6 +250,11 @@ def _quiet_analysis() -> Iterator[None]:
 
 def _trial_name(trial: Any) -> str:
     return f"trial_{_tid(trial)}"
+
+
+def run_batch(batch: Batch) -> None:
+    """The registry's runner: :func:`run_ray` over the batch's jobs."""
+    run_ray(batch.store, batch.jobs, batch.rec, batch.fn_path, batch.opts)
 
 
 def run_ray(store: RunStore, jobs: dict[int, TrialJob], rec: Recorder, fn_path: str,
