@@ -16,7 +16,7 @@ from typing import Any
 from nasx.arch.spec import ArchSpec
 from nasx.errors import TrainError
 from nasx.status import TrialStatus
-from nasx.train.job import EpochRecord, Metrics, TrialJob, TrialResult, drive
+from nasx.train.job import EpochRecord, Metrics, TrialJob, TrialResult
 from nasx.train.recipe import Recipe
 from nasx.types import JSONObject
 
@@ -147,9 +147,3 @@ def run_how(job: TrialJob, executor: str, default_threads: int) -> Metrics:
     not a positive integer) and the executor (kept with every trial, pruned ones too)."""
     return {"seed": job.seed, "threads": trial_threads(job.recipe, default_threads),
             "executor": executor}
-
-
-def run_job(fn: TrialFn, job: TrialJob, cache: Any, executor: str,
-            default_threads: int) -> TrialResult:
-    """:func:`run_steps` to its end, every epoch let through."""
-    return drive(run_steps(fn, job, cache, executor, default_threads))

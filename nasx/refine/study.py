@@ -38,12 +38,12 @@ import numpy as np
 import optuna
 from optuna.trial import TrialState
 
+from nasx.errors import RefineError
 from nasx.execute.driver import driver_lock
 from nasx.execute.executors import executor_session
 from nasx.execute.options import ExecOptions
 from nasx.execute.plan import RecipeChoice, choose_recipe
 from nasx.refine.cost import Costs
-from nasx.refine.errors import RefineError
 from nasx.refine.feasible import check
 from nasx.refine.options import RefineOptions, RefineSummary
 from nasx.refine.optuna_space import (

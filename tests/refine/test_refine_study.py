@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from nasx.cli.main import main
+from nasx.errors import RefineError
 from nasx.execute import ExecOptions
-from nasx.refine.errors import RefineError
 from nasx.refine.feasible import check, measure
 from nasx.refine.options import RefineOptions
 from nasx.refine.optuna_space import param_name, to_param, to_value
