@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
 RAY_DIR = "ray"  # Tune's scratch folder inside the run (git-ignored with runs/)
 EPOCH_KEY, HOW_KEY = "nasx_epoch", "nasx_how"  # an epoch's record; how the trial runs
+TUNE_DONE = "done"  # Ray Tune's own result key that ends a trial (not a nasx trial status)
 _QUIET_ENV: dict[str, str | None] = {
     "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",  # no CSV / JSON / TensorBoard files per trial
     "TUNE_GLOBAL_CHECKPOINT_S": "600",  # our store is the state; Tune's own snapshot is not needed
@@ -120,7 +121,7 @@ class NasxTrainable(tune.Trainable):
             res.metrics = {**(res.metrics or {}), "ray_node": ctx.get_node_id(),
                            "pid": os.getpid()}
             payload, weights = result_to_payload(res)
-            return {"done": True, "nasx": payload, "nasx_weights": weights}
+            return {TUNE_DONE: True, "nasx": payload, "nasx_weights": weights}
         # JSON text: Tune flattens nested dicts of results for its scheduler
         return {EPOCH_KEY: json.dumps(record), HOW_KEY: self._how}
 
