@@ -128,7 +128,7 @@ def test_yaml_error_is_still_a_value_error() -> None:
 
 
 def test_old_import_paths() -> None:
-    from nasx.refine.errors import RefineError
+    from nasx.refine import RefineError  # the package re-exports it
     from nasx.yamlio import YamlLimitError as FromYamlio
     from nasx.yamlio import clip
     from nasx.yamlio import shorten as yshorten

@@ -126,16 +126,22 @@ def _module_name(p: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def module_graph() -> dict[str, set[str]]:
-    """Module -> the nasx modules it imports at module level (what runs at import time;
-    imports inside functions and under ``if TYPE_CHECKING`` run later or never)."""
+def module_graph(deep: bool = False) -> dict[str, set[str]]:
+    """Module -> the nasx modules it imports at module level (what runs at import time), or with
+    ``deep`` wherever the import sits (inside functions, under ``if TYPE_CHECKING``, ``_LAZY``)."""
     files = {_module_name(p): p for p in PKG.rglob("*.py")}
     graph: dict[str, set[str]] = {}
     for name, p in files.items():
         here = tuple(name.split(".")) + (("__init__",) if p.name == "__init__.py" else ())
-        top = ast.Module(body=[n for n in ast.parse(p.read_text(encoding="utf-8")).body
-                               if isinstance(n, (ast.Import, ast.ImportFrom))], type_ignores=[])
-        graph[name] = {m for m in imported(ast.unparse(top), here) if m in files and m != name}
+        source = p.read_text(encoding="utf-8")
+        if not deep:
+            source = ast.unparse(ast.Module(body=[
+                n for n in ast.parse(source).body if isinstance(n, (ast.Import, ast.ImportFrom))],
+                type_ignores=[]))
+        # ``from nasx import errors`` names the root too; the root is the lazy facade (its
+        # ``_LAZY`` table loads on attribute access), so an edge to it is no dependency
+        graph[name] = {m for m in imported(source, here)
+                       if m in files and m != name and not (deep and m == "nasx")}
     return graph
 
 
@@ -171,10 +177,27 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
+# Import circles known and allowed, as the exact set of modules of each (a circle that grows,
+# shrinks or appears elsewhere fails the test: remove an entry when its circle is gone).
+ALLOWED_CYCLES: list[list[str]] = [
+    # being removed by the data-set registry work
+    ["nasx.data", "nasx.data.fromstore", "nasx.data.jpegstore", "nasx.data.loader",
+     "nasx.data.lookup", "nasx.data.prepare", "nasx.data.sources", "nasx.train.recipe"],
+]
+
+
 def test_no_module_level_import_cycle() -> None:
     assert cycles(module_graph()) == []
     # the checker sees one
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == [["a", "b", "c"]]
+
+
+def test_no_import_cycle_even_inside_functions() -> None:
+    """No circle among nasx modules counting every import (inside functions, type-only, _LAZY):
+    a function-level import hides a circle from import time, not from the design."""
+    assert sorted(cycles(module_graph(deep=True))) == sorted(ALLOWED_CYCLES)
+    lazy = "def f():\n    from nasx.b import x\n"
+    assert "nasx.b" in imported(lazy, ("nasx", "a"))  # the deep graph sees a function's import
 
 
 def test_heavy_libraries_stay_in_their_layer() -> None:

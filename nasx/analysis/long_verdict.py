@@ -26,31 +26,12 @@ import numpy as np
 from nasx.analysis.compare import compare, fmt_p
 from nasx.analysis.multiple import holm
 from nasx.analysis.normalized import joint, normalized_comparison
+from nasx.analysis.results import LongVerdict, PairComparison, RunSummary
 
 if TYPE_CHECKING:
     from nasx.analysis.fidelity import ShortLong
-    from nasx.analysis.results import PairComparison, RunSummary
 
 HOLDS, NOT_HOLD, UNDECIDED = "holds", "does not hold", "cannot be decided"
-
-
-@dataclass(frozen=True)
-class LongVerdict:
-    """A pair's conclusion recomputed on the long retrainings at ``epochs_long``."""
-
-    epochs_long: int
-    k_a: int
-    k_b: int
-    test: str  # plain KS | KS normalised by ...
-    statistic: float | None
-    pvalue: float | None
-    pvalue_adjusted: float | None  # Holm over the family's pairs with long data
-    family_size: int
-    significant: bool
-    better: str | None
-    short_better: str | None  # the short conclusion (None: no significant difference)
-    agreement: str  # holds | does not hold | cannot be decided
-    sentence: str
 
 
 @dataclass(frozen=True)

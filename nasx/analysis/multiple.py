@@ -18,13 +18,11 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from dataclasses import replace
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from nasx.analysis.results import PairComparison
+from nasx.analysis.results import Adjusted, Family, PairComparison
 
 STEPS = ("anynet_a", "anynet_b", "anynet_c", "anynet_d", "anynet_e", "regnet")
 _STEP = re.compile(r"(anynet[_-]?[a-e]|regnet)$", re.IGNORECASE)
@@ -73,31 +71,6 @@ def progression_pairs(names: Sequence[str]) -> list[tuple[int, int]] | None:
     if len(anynet) > 2:
         pairs.append((anynet[0], anynet[-1]))
     return pairs
-
-
-@dataclass(frozen=True)
-class Family:
-    """The comparisons corrected together, and how."""
-
-    method: str  # holm
-    scope: str  # progression | every pair
-    alpha: float
-    pairs: list[str]  # "A vs B" of each comparison corrected (those with a p-value)
-    size: int  # comparisons with a p-value (m of the correction)
-    rule: str  # the sentence the report shows
-
-
-@dataclass(frozen=True)
-class Adjusted:
-    """One comparison's family-wise result (absent from the family: ``in_family`` false)."""
-
-    in_family: bool
-    pvalue: float | None  # the carrying comparison's own p-value
-    pvalue_adjusted: float | None  # Holm-adjusted over the family
-    significant: bool  # the comparison's own conclusion holds after the correction
-    significant_unadjusted: bool  # the comparison's own conclusion, before it
-    better: str | None
-    family_size: int
 
 
 def family_rule(scope: str, size: int, alpha: float) -> str:

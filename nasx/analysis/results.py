@@ -13,8 +13,6 @@ from nasx.analysis.edf import EDF
 from nasx.analysis.fidelity import Fidelity, Interval
 from nasx.analysis.jsonable import FLATTEN, JSON, OMIT_NONE, to_json
 from nasx.analysis.latency import LatencyView
-from nasx.analysis.long_verdict import LongVerdict
-from nasx.analysis.multiple import Adjusted, Family
 from nasx.analysis.ranges import BestOfK, GoodRanges
 from nasx.analysis.trends import ParetoPoint, StageProfiles, Trend
 from nasx.analysis.verdict import PairVerdict
@@ -147,6 +145,50 @@ class RunSummary:
     def trend(self, column: str) -> Trend | None:
         """The trend of ``column``, if the run has one."""
         return next((t for t in self.trends if t.column == column), None)
+
+
+@dataclass(frozen=True)
+class Family:
+    """The comparisons corrected together, and how."""
+
+    method: str  # holm
+    scope: str  # progression | every pair
+    alpha: float
+    pairs: list[str]  # "A vs B" of each comparison corrected (those with a p-value)
+    size: int  # comparisons with a p-value (m of the correction)
+    rule: str  # the sentence the report shows
+
+
+@dataclass(frozen=True)
+class Adjusted:
+    """One comparison's family-wise result (absent from the family: ``in_family`` false)."""
+
+    in_family: bool
+    pvalue: float | None  # the carrying comparison's own p-value
+    pvalue_adjusted: float | None  # Holm-adjusted over the family
+    significant: bool  # the comparison's own conclusion holds after the correction
+    significant_unadjusted: bool  # the comparison's own conclusion, before it
+    better: str | None
+    family_size: int
+
+
+@dataclass(frozen=True)
+class LongVerdict:
+    """A pair's conclusion recomputed on the long retrainings at ``epochs_long``."""
+
+    epochs_long: int
+    k_a: int
+    k_b: int
+    test: str  # plain KS | KS normalised by ...
+    statistic: float | None
+    pvalue: float | None
+    pvalue_adjusted: float | None  # Holm over the family's pairs with long data
+    family_size: int
+    significant: bool
+    better: str | None
+    short_better: str | None  # the short conclusion (None: no significant difference)
+    agreement: str  # holds | does not hold | cannot be decided
+    sentence: str
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,11 @@ def check_device(device: str | None, executor: str, address: str | None, *,
     import os
 
     from nasx.errors import TrainError
+    from nasx.execute.registry import uses_ray
 
     if not device or not device.startswith("cuda"):
         return
-    if executor == "ray" and (address or os.environ.get("RAY_ADDRESS")):
+    if uses_ray(executor) and (address or os.environ.get("RAY_ADDRESS")):
         return
     import torch
 
@@ -88,7 +89,7 @@ def options_from(executor: str = "inline", address: str | None = None,
     _check_execution(cpus_per_trial, gpus_per_trial, max_failures, keep_weights)
     check_device(given.get("device"), executor, address)  # type: ignore[arg-type]
     return ExecOptions(
-        executor=executor, address=address, cpus_per_trial=cpus_per_trial,  # type: ignore[arg-type]
+        executor=executor, address=address, cpus_per_trial=cpus_per_trial,
         gpus_per_trial=gpus_per_trial, max_failures=max_failures, keep_weights=keep_weights,
         overrides=given, progress=progress, dashboard=dashboard, retry_failed=retry_failed,
         prune=prune, force_prune=force_prune)

@@ -7,7 +7,7 @@ import argparse
 import time
 from typing import Any
 
-from nasx.cli.train import EXECUTOR_HELP
+from nasx.cli.train import add_executor_arg
 from nasx.status import TrialStatus as S
 
 
@@ -35,7 +35,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the subset, the repeat seeds and the bootstrap (default 0)")
     e = p.add_argument_group("execution")
-    e.add_argument("--executor", choices=("ray", "inline"), default="ray", help=EXECUTOR_HELP)
+    add_executor_arg(e)
     e.add_argument("--address", default=None,
                    help="Ray cluster to join (default: $RAY_ADDRESS, else a fresh local Ray)")
     e.add_argument("--cpus-per-trial", type=float, default=1.0, help="CPUs per trial (ray)")

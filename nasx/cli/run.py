@@ -39,7 +39,7 @@ def sample_or_reuse(space: str, n: int | None, seed: int | None, out: str | None
 
     check_counts(space, n, seed)
     parsed = load_space(space, overrides)
-    check_recipe_device(parsed, ExecOptions(executor=executor,  # type: ignore[arg-type]
+    check_recipe_device(parsed, ExecOptions(executor=executor,
                                             address=address, overrides=dict(overrides or {})))
     r = sample(parsed, n, seed, out, progress=progress, overrides=overrides)
     s = r.sampling

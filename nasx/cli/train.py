@@ -6,11 +6,16 @@ import argparse
 import time
 from typing import Any
 
-EXECUTOR_HELP = ("ray (Ray Tune: a local Ray on loopback, or the cluster of --address / "
-                 "$RAY_ADDRESS) or inline (sequential, in this process)")
+
+def add_executor_arg(g: Any, default: str | None = None) -> None:
+    """``--executor``: its choices and help come from the executor registry (torch- and ray-free)."""
+    from nasx.execute.registry import DEFAULT_EXECUTOR, EXECUTORS, executor_help
+
+    g.add_argument("--executor", choices=tuple(EXECUTORS), default=default or DEFAULT_EXECUTOR,
+                   help=executor_help())
 
 
-def add_training_args(p: argparse.ArgumentParser, executor: str = "ray", *,
+def add_training_args(p: argparse.ArgumentParser, executor: str | None = None, *,
                       before_training: bool = False, recipe: bool = True) -> None:
     """Recipe overrides and execution options shared by train, run and demo (and, with
     ``before_training``, --proxies and --measure: the verbs that call train_and_summarise with
@@ -32,9 +37,7 @@ def add_training_args(p: argparse.ArgumentParser, executor: str = "ray", *,
                    help="torch CPU threads per trial (default: 1 inline; with ray, the"
                    " trial's CPUs)")
     e = p.add_argument_group("execution")
-    from nasx.execute.executors import EXECUTORS  # torch- and ray-free: the registry's names
-
-    e.add_argument("--executor", choices=tuple(EXECUTORS), default=executor, help=EXECUTOR_HELP)
+    add_executor_arg(e, executor)
     e.add_argument("--address", default=None,
                    help="Ray cluster to join (default: $RAY_ADDRESS, else a fresh local Ray)")
     e.add_argument("--cpus-per-trial", type=float, default=1.0, help="CPUs per trial (ray)")

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from nasx.errors import StoreError
-from nasx.execute.executors import EXECUTORS, Batch
+from nasx.execute.executors import Batch, run_batch
 from nasx.execute.options import ExecOptions
 from nasx.execute.plan import (
     build_jobs,
@@ -103,5 +103,5 @@ def train_run(store: RunStore, opts: ExecOptions, trial_ids: Iterable[int] | Non
             rec.recipes = {tid: job.recipe for tid, job in jobs.items()}
             if jobs:
                 fn = trial_fn if callable(trial_fn) else None
-                EXECUTORS[opts.executor](Batch(store, jobs, rec, path, fn, opts))
+                run_batch(Batch(store, jobs, rec, path, fn, opts))
         return store.counts()

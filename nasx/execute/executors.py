@@ -1,18 +1,19 @@
-"""The registry of executors: how a driver trains its jobs. Adding one is one entry here.
+"""Run a batch of jobs with the executor an ExecOptions names (the table is ``registry``).
 
 An executor receives the jobs of one ``train_run`` call and reports every trial event to the
 :class:`~nasx.execute.recorder.Recorder` (the store's single writer). Heavy libraries (ray) are
-imported inside the executor that needs them.
+imported inside the executor that needs them: its runner is imported only when a batch runs.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping
+import importlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from nasx.execute.registry import EXECUTORS
 from nasx.execute.worker import TrialFn, resolve
 
 if TYPE_CHECKING:
@@ -33,24 +34,21 @@ class Batch:
     fn: TrialFn | None  # the same function when the caller passed a callable (in-process only)
     opts: ExecOptions
 
-
-def _inline(batch: Batch) -> None:
-    from nasx.execute.inline import run_inline
-
-    fn = batch.fn if batch.fn is not None else resolve(batch.fn_path)
-    run_inline(batch.jobs, batch.rec, fn, batch.opts.max_failures)
+    def trial_fn(self) -> TrialFn:
+        """The trial function: the callable passed in, else the one ``fn_path`` names."""
+        return self.fn if self.fn is not None else resolve(self.fn_path)
 
 
-def _ray(batch: Batch) -> None:
-    from nasx.execute.ray_exec import run_ray  # ray is imported only here
+def _load(path: str) -> Any:
+    """The function a registry entry names (``module:function``)."""
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
 
-    run_ray(batch.store, batch.jobs, batch.rec, batch.fn_path, batch.opts)
 
-
-EXECUTORS: Mapping[str, Callable[[Batch], None]] = MappingProxyType({
-    "ray": _ray,  # Ray Tune: a local Ray on loopback or a cluster (the default)
-    "inline": _inline,  # sequential, in this process (debugging, tests)
-})
+def run_batch(batch: Batch) -> None:
+    """Train ``batch`` with the runner of its options' executor."""
+    runner: Callable[[Batch], None] = _load(EXECUTORS[batch.opts.executor].runner)
+    runner(batch)
 
 
 @contextlib.contextmanager
@@ -58,12 +56,12 @@ def executor_session(opts: ExecOptions) -> Iterator[None]:
     """Keep the executor's runtime up across several ``train_run`` calls (refine's rounds).
 
     With Ray, one Ray (local or joined) serves every call inside the block instead of a start
-    and a shutdown per call; inline needs nothing.
+    and a shutdown per call; an executor without a session (inline) needs nothing.
     """
-    if opts.executor != "ray":
+    path = EXECUTORS[opts.executor].session
+    if path is None:
         yield
         return
-    from nasx.execute.ray_session import ray_session  # ray is imported only here
-
-    with ray_session(opts):
+    session: Callable[[ExecOptions], contextlib.AbstractContextManager[Any]] = _load(path)
+    with session(opts):
         yield

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 
 from nasx.errors import TrainError
 from nasx.execute.driver import driver_lock, train_run
+from nasx.execute.executors import executor_session
 from nasx.execute.options import ExecOptions
 from nasx.execute.worker import TrialFn
 from nasx.store import NewTrial, Origin, RunStore, TrialRecord, TrialStatus
@@ -149,12 +150,11 @@ def _groups(store: RunStore) -> dict[int | None, list[int]]:
 
 
 def _one_ray(opts: ExecOptions, groups: int) -> contextlib.AbstractContextManager[None]:
-    """One Ray session for every group of a call (train_run joins a Ray already running)."""
-    if opts.executor != "ray" or groups < 2:
+    """One executor session (one Ray) for every group of a call (train_run joins a Ray already
+    running)."""
+    if groups < 2:
         return contextlib.nullcontext()
-    from nasx.execute.ray_session import ray_session  # ray is imported only here
-
-    return ray_session(opts)
+    return executor_session(opts)
 
 
 def run_fidelity(store: RunStore, opts: ExecOptions, plan: FidelityPlan,

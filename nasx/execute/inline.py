@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import socket
+from typing import TYPE_CHECKING
 
 from nasx.errors import CudaFatalError
 from nasx.execute.recorder import Recorder
 from nasx.execute.worker import INLINE_THREADS, TrialFn, TrialSteps, new_cache, run_how, run_steps
 from nasx.train.job import TrialJob, TrialResult
+
+if TYPE_CHECKING:
+    from nasx.execute.executors import Batch
 
 
 def _drive(rec: Recorder, trial_id: int, steps: TrialSteps) -> TrialResult | None:
@@ -54,3 +58,8 @@ def run_inline(jobs: dict[int, TrialJob], rec: Recorder, fn: TrialFn, max_failur
             else:
                 rec.result(res)
             break
+
+
+def run_batch(batch: Batch) -> None:
+    """The registry's runner: :func:`run_inline` over the batch's jobs."""
+    run_inline(batch.jobs, batch.rec, batch.trial_fn(), batch.opts.max_failures)

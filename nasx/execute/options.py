@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass, field
-from typing import Literal
 
 from nasx.errors import TrainError
-from nasx.execute.executors import EXECUTORS as _REGISTRY
+from nasx.execute.registry import DEFAULT_EXECUTOR, EXECUTORS, uses_ray
 from nasx.types import Scalar
 
-Executor = Literal["ray", "inline"]
-EXECUTORS: tuple[str, ...] = tuple(_REGISTRY)  # names of the registry, the default first
 # What Ray's dashboard imports (ray/dashboard/optional_deps.py): installed by ray[default], not by
 # ray[tune], which is all that nasx needs.
 DASHBOARD_MODULES = ("aiohttp", "aiohttp_cors", "grpc", "opencensus", "opentelemetry",
@@ -39,7 +36,7 @@ class ExecOptions:
     ``$NASX_THREADS`` / ``$OMP_NUM_THREADS``, else 1 inline and ``cpus_per_trial`` with Ray.
     """
 
-    executor: Executor = "ray"
+    executor: str = DEFAULT_EXECUTOR  # a name of the registry (nasx.execute.registry)
     address: str | None = None
     cpus_per_trial: float = 1.0
     gpus_per_trial: float | None = None
@@ -73,7 +70,7 @@ class ExecOptions:
             explicit_packing(self.gpus_per_trial)  # e.g. 1.5 GPUs: refused in one line
         # Checked here, before anything is sampled or started: Ray itself would fail only after
         # start-up, with "Cannot include dashboard with missing packages" and a traceback.
-        if self.dashboard and self.executor == "ray":
+        if self.dashboard and uses_ray(self.executor):
             missing = missing_dashboard_modules()
             if missing:
                 raise TrainError(f"--dashboard needs Ray's dashboard packages (missing: "

@@ -25,8 +25,9 @@ from rich.progress import (
 from rich.text import Text
 
 from nasx.errors import printable
+from nasx.status import TrialStatus as S
 
-FINAL = ("done", "failed", "diverged", "pruned")
+FINAL = S.final()
 LOG_SECONDS = 30.0  # at most this long between two plain progress lines (when trials finish)
 MESSAGE_CHARS = 300  # a failure message is cut to this on the terminal (the store keeps all of it)
 
@@ -79,7 +80,7 @@ class ProgressView:
         # at most 77 characters with 5-digit counts: the live line fits 80 columns uncut
         c = self.counts
         best = "-" if self.best is None else f"{self.best[0]:.2f}% (#{self.best[1]})"
-        shown = ("done", "running", "failed", "diverged") + (("pruned",) if c.get("pruned") else ())
+        shown = (S.DONE, S.RUNNING, S.FAILED, S.DIVERGED) + ((S.PRUNED,) if c.get(S.PRUNED) else ())
         counts = ", ".join(f"{s} {c.get(s, 0)}" for s in shown)
         return f"{counts}, best {best}"
 
@@ -136,7 +137,7 @@ class ProgressView:
             self.best = (error, trial_id)
         advance = 1 if new in FINAL else 0
         self.finished += advance
-        if trial_id is not None and new != "running":
+        if trial_id is not None and new != S.RUNNING:
             self.epochs.pop(trial_id, None)
         self._progress.update(self._task, advance=advance, description=self._label())
         if self._log is not None and advance:
@@ -159,7 +160,7 @@ def failure_summary(trials: Iterable[Any], total: int, retry: str, most: int = 5
     Diverged trials are not failures (a loss that became non-finite is a result of the
     population, not of the tool) and are not counted here.
     """
-    reasons = Counter(_one_line(t.message) for t in trials if t.status == "failed")
+    reasons = Counter(_one_line(t.message) for t in trials if t.status == S.FAILED)
     failed = sum(reasons.values())
     if not failed:
         return []

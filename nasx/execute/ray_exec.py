@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ray
 from ray import tune
@@ -49,8 +49,12 @@ from nasx.store import RunStore
 from nasx.train.job import TrialJob
 from nasx.types import JSONObject
 
+if TYPE_CHECKING:
+    from nasx.execute.executors import Batch
+
 RAY_DIR = "ray"  # Tune's scratch folder inside the run (git-ignored with runs/)
 EPOCH_KEY, HOW_KEY = "nasx_epoch", "nasx_how"  # an epoch's record; how the trial runs
+TUNE_DONE = "done"  # Ray Tune's own result key that ends a trial (not a nasx trial status)
 _QUIET_ENV: dict[str, str | None] = {
     "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",  # no CSV / JSON / TensorBoard files per trial
     "TUNE_GLOBAL_CHECKPOINT_S": "600",  # our store is the state; Tune's own snapshot is not needed
@@ -117,7 +121,7 @@ class NasxTrainable(tune.Trainable):
             res.metrics = {**(res.metrics or {}), "ray_node": ctx.get_node_id(),
                            "pid": os.getpid()}
             payload, weights = result_to_payload(res)
-            return {"done": True, "nasx": payload, "nasx_weights": weights}
+            return {TUNE_DONE: True, "nasx": payload, "nasx_weights": weights}
         # JSON text: Tune flattens nested dicts of results for its scheduler
         return {EPOCH_KEY: json.dumps(record), HOW_KEY: self._how}
 
@@ -247,6 +251,11 @@ def _quiet_analysis() -> Iterator[None]:
 
 def _trial_name(trial: Any) -> str:
     return f"trial_{_tid(trial)}"
+
+
+def run_batch(batch: Batch) -> None:
+    """The registry's runner: :func:`run_ray` over the batch's jobs."""
+    run_ray(batch.store, batch.jobs, batch.rec, batch.fn_path, batch.opts)
 
 
 def run_ray(store: RunStore, jobs: dict[int, TrialJob], rec: Recorder, fn_path: str,

@@ -15,7 +15,8 @@ from typing import Any
 
 from nasx.arch.spec import ArchSpec
 from nasx.errors import TrainError
-from nasx.train.job import EpochRecord, Metrics, TrialJob, TrialResult, drive
+from nasx.status import TrialStatus
+from nasx.train.job import EpochRecord, Metrics, TrialJob, TrialResult
 from nasx.train.recipe import Recipe
 from nasx.types import JSONObject
 
@@ -83,6 +84,7 @@ def job_from_json(text: str) -> TrialJob:
 def result_to_payload(res: TrialResult) -> tuple[JSONObject, bytes | None]:
     """A result as (its JSON form, what a Ray worker sends back; weights bytes)."""
     d = asdict(res)
+    d["status"] = str(d["status"])  # plain data on the wire; TrialStatus again on the way back
     weights = d.pop("weights")
     return d, weights
 
@@ -90,7 +92,8 @@ def result_to_payload(res: TrialResult) -> tuple[JSONObject, bytes | None]:
 def result_from_payload(d: JSONObject, weights: bytes | None) -> TrialResult:
     """Inverse of :func:`result_to_payload`."""
     # the payload is asdict() of a TrialResult made by nasx on the worker: its fields, as typed
-    return TrialResult(**{**d, "weights": weights})  # type: ignore[arg-type]
+    return TrialResult(**{**d, "status": TrialStatus(str(d["status"])),  # type: ignore[arg-type]
+                          "weights": weights})
 
 
 def trial_threads(recipe: Recipe, default: int,
@@ -144,9 +147,3 @@ def run_how(job: TrialJob, executor: str, default_threads: int) -> Metrics:
     not a positive integer) and the executor (kept with every trial, pruned ones too)."""
     return {"seed": job.seed, "threads": trial_threads(job.recipe, default_threads),
             "executor": executor}
-
-
-def run_job(fn: TrialFn, job: TrialJob, cache: Any, executor: str,
-            default_threads: int) -> TrialResult:
-    """:func:`run_steps` to its end, every epoch let through."""
-    return drive(run_steps(fn, job, cache, executor, default_threads))

@@ -8,6 +8,7 @@ a :class:`Measurement` that records its device, batch, threads and method.
 
 from nasx.measure.latency import BACKENDS, latency
 from nasx.measure.memory import train_memory
-from nasx.measure.result import Measurement, measure_spec
+from nasx.measure.result import Measurement
+from nasx.measure.suite import measure_spec
 
 __all__ = ["BACKENDS", "Measurement", "latency", "measure_spec", "train_memory"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from nasx.refine.errors import RefineError
+from nasx.errors import RefineError
 
 if TYPE_CHECKING:
     from nasx.refine.narrow import NarrowResult, narrow

@@ -9,8 +9,10 @@ value; feasible ones score 0. The suggestion is decoded and counted once, for bo
 
 A space's measured constraints (``latency_ms``, ``memory_mb``) are judged as the sampler judges
 them (``nasx.sample.accept.MeasuredCheck``): only for a suggestion every analytic constraint accepts, through
-the ``measure`` hook, by default the space's own (``nasx.measure.probe``), which measures each
-architecture once per process.
+the ``measure`` hook, by default the space's own (``nasx.measure.probe``). A :class:`Feasibility`
+is built once where the space is loaded (one refine call) and checks every suggestion of it: it
+owns the acceptance check and the hook, so each architecture is measured once per call, and no
+state outlives its owner.
 """
 
 from __future__ import annotations
@@ -23,39 +25,48 @@ from nasx.sample import Acceptance, Verdict, bind
 from nasx.sample.accept import MeasuredCheck, Measurer
 from nasx.space import SearchSpace
 
-__all__ = ["Verdict", "check", "measure"]
-
-_CHECKS: dict[str, MeasuredCheck] = {}  # space sha256 -> its measured check with the default hook
+__all__ = ["Feasibility", "Verdict", "check", "measure"]
 
 
-def measured_check(space: SearchSpace, measure: Measurer | None = None) -> MeasuredCheck:
-    """The measured constraints of ``space`` applied through ``measure`` (default: measured on
-    this machine as the space's ``measure:`` block says, cached per space)."""
-    if measure is not None or not space.measured:
-        return MeasuredCheck(space, measure)
-    if space.sha256 not in _CHECKS:
-        from nasx.measure.probe import constraint_measurer  # torch: only for measured spaces
+class Feasibility:
+    """The acceptance check of one space with its measured constraints' hook (default: measured on
+    this machine as the space's ``measure:`` block says, each architecture once)."""
 
-        _CHECKS[space.sha256] = MeasuredCheck(space, constraint_measurer(space))
-    return _CHECKS[space.sha256]
+    def __init__(self, space: SearchSpace, measure: Measurer | None = None) -> None:
+        if measure is None and space.measured:
+            from nasx.measure.probe import constraint_measurer  # torch: only for measured spaces
+
+            measure = constraint_measurer(space)
+        self.measured = MeasuredCheck(space, measure)
+        self._acceptance = Acceptance(bind(space), self.measured)
+
+    def check(self, values: Mapping[str, Any], hparams: Mapping[str, Any], seed: int,
+              origin: str = "refine") -> Verdict:
+        """The verdict on ``values`` against every constraint of the space, with the NewTrial when
+        feasible (made as the sampler makes its trials: same fingerprints, so duplicates show).
+
+        A feasible verdict of a space with measured constraints carries what was measured
+        (``Verdict.measured``, also in ``quantities``)."""
+        verdict = self._acceptance.check(values)
+        if not verdict.accepted:
+            return verdict
+        trial = verdict.trial_for(values, seed=int(seed), hparams=hparams, origin=origin)
+        return dataclasses.replace(verdict, trial=trial)
+
+    def measure(self, values: Mapping[str, Any]) -> tuple[float, str, dict[str, float]]:
+        """(violation, reason, quantities) of ``values``: 0 and "" when every constraint holds."""
+        verdict = self._acceptance.check(values)
+        return verdict.violation, verdict.reason, dict(verdict.quantities)
 
 
 def check(space: SearchSpace, values: Mapping[str, Any], hparams: Mapping[str, Any],
           seed: int, origin: str = "refine", measure: Measurer | None = None) -> Verdict:
-    """The verdict on ``values`` against every constraint of ``space``, with the NewTrial when
-    feasible (made as the sampler makes its trials: same fingerprints, so duplicates show).
-
-    A feasible verdict of a space with measured constraints carries what was measured
-    (``Verdict.measured``, also in ``quantities``)."""
-    verdict = Acceptance(bind(space), measured_check(space, measure)).check(values)
-    if not verdict.accepted:
-        return verdict
-    trial = verdict.trial_for(values, seed=int(seed), hparams=hparams, origin=origin)
-    return dataclasses.replace(verdict, trial=trial)
+    """One value set checked (:meth:`Feasibility.check`); a caller checking many builds one
+    :class:`Feasibility` instead, which measures each architecture once."""
+    return Feasibility(space, measure).check(values, hparams, seed, origin)
 
 
 def measure(space: SearchSpace, values: Mapping[str, Any],
             hook: Measurer | None = None) -> tuple[float, str, dict[str, float]]:
-    """(violation, reason, quantities) of ``values``: 0 and "" when every constraint holds."""
-    verdict = Acceptance(bind(space), measured_check(space, hook)).check(values)
-    return verdict.violation, verdict.reason, dict(verdict.quantities)
+    """(violation, reason, quantities) of one value set (:meth:`Feasibility.measure`)."""
+    return Feasibility(space, hook).measure(values)

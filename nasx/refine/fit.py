@@ -24,8 +24,8 @@ import yaml
 from scipy import stats
 
 from nasx.analysis.regnet_fit import RegNetFit, fit_spec
+from nasx.errors import RefineError
 from nasx.fsutil import atomic_write_text
-from nasx.refine.errors import RefineError
 from nasx.space import SearchSpace, load_space
 from nasx.store import RunStore
 from nasx.types import JSONObject

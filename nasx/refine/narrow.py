@@ -28,10 +28,9 @@ import pandas as pd
 import yaml
 
 from nasx.analysis.ranges import good_ranges
-from nasx.errors import NothingNarrowedError
+from nasx.errors import NothingNarrowedError, RefineError
 from nasx.execute.plan import population_recipe
 from nasx.fsutil import atomic_write_text
-from nasx.refine.errors import RefineError
 from nasx.refine.ranges import is_strict_subset, is_subset
 from nasx.refine.relations import (
     RelationTest,

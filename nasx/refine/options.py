@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TypedDict
 
-from nasx.refine.errors import RefineError
+from nasx.errors import RefineError
 from nasx.types import Scalar
 
 # latency_ms / memory_mb are measured before training (nasx.refine.cost), the rest are counted

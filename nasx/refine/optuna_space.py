@@ -116,7 +116,7 @@ SAMPLERS = ("tpe", "nsga2", "cmaes", "random")
 
 def check_sampler(name: str, n_objectives: int) -> None:
     """RefineError when sampler ``name`` cannot run this study (unknown, missing package, ...)."""
-    from nasx.refine.errors import RefineError
+    from nasx.errors import RefineError
 
     if name not in SAMPLERS:
         raise RefineError(f"unknown sampler {name!r} ({', '.join(SAMPLERS)})",

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from nasx.refine.errors import RefineError
+from nasx.errors import RefineError
 from nasx.store import NewTrial, RunStore
 
 if TYPE_CHECKING:

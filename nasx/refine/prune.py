@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import optuna
 from optuna.trial import TrialState
 
-from nasx.refine.errors import RefineError
+from nasx.errors import RefineError
 from nasx.store import RunStore, TrialStatus
 
 

@@ -38,13 +38,13 @@ import numpy as np
 import optuna
 from optuna.trial import TrialState
 
+from nasx.errors import RefineError
 from nasx.execute.driver import driver_lock
 from nasx.execute.executors import executor_session
 from nasx.execute.options import ExecOptions
 from nasx.execute.plan import RecipeChoice, choose_recipe
 from nasx.refine.cost import Costs
-from nasx.refine.errors import RefineError
-from nasx.refine.feasible import check
+from nasx.refine.feasible import Feasibility
 from nasx.refine.options import RefineOptions, RefineSummary
 from nasx.refine.optuna_space import (
     check_sampler,
@@ -217,6 +217,7 @@ class _Asking:
     budget: int  # suggestions at most, feasible or not
     known: dict[str, int]  # fingerprint -> store id (-1: taken by the round being asked)
     costs: Costs
+    feasible: Feasibility  # the space's acceptance check (measures each architecture once)
 
 
 def _ask_round(a: _Asking, want: int) -> list[Pick]:
@@ -234,7 +235,7 @@ def _ask_round(a: _Asking, want: int) -> list[Pick]:
         trial.set_user_attr("nasx_values", values)
         if hparams:
             trial.set_user_attr("nasx_hparams", hparams)
-        verdict = check(space, values, hparams, _trial_seed(run_seed, opts.seed, trial.number))
+        verdict = a.feasible.check(values, hparams, _trial_seed(run_seed, opts.seed, trial.number))
         if not verdict.feasible:
             trial.set_constraint(CONSTRAINT, max(verdict.violation, 1e-9))
             trial.set_user_attr("nasx_infeasible", verdict.reason[:500])
@@ -298,7 +299,8 @@ def refine(run_dir: str | Path, opts: RefineOptions, exec_opts: ExecOptions) -> 
                                     n_obj)
             _loop(_Asking(study, space, slots, store, opts, summary, int(meta.get("seed") or 0),
                           budget=opts.max_suggestions or 20 * opts.trials * opts.oversample + 100,
-                          known={t.fingerprint: t.id for t in store.trials()}, costs=costs),
+                          known={t.fingerprint: t.id for t in store.trials()}, costs=costs,
+                          feasible=Feasibility(space)),
                   exec_opts)
             summary.measured_line = costs.line()
             summary.measured, summary.warm_measured, summary.warm_stored = (

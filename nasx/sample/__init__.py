@@ -2,10 +2,9 @@
 
 from nasx.sample.accept import Acceptance, Verdict, trial_fingerprint
 from nasx.sample.bind import Bound, bind
-from nasx.sample.run import SampleSummary, add_samples, create_run
+from nasx.sample.run import SampleSummary, create_run
 from nasx.sample.sampler import (
     SampleResult,
-    build_trial,
     check_space,
     default_max_attempts,
     probe_space,
@@ -13,7 +12,6 @@ from nasx.sample.sampler import (
 )
 
 __all__ = [
-    "Acceptance", "Bound", "SampleResult", "SampleSummary", "Verdict", "add_samples", "bind",
-    "build_trial", "check_space", "create_run", "default_max_attempts", "probe_space",
-    "sample_space", "trial_fingerprint",
+    "Acceptance", "Bound", "SampleResult", "SampleSummary", "Verdict", "bind", "check_space",
+    "create_run", "default_max_attempts", "probe_space", "sample_space", "trial_fingerprint",
 ]

@@ -2,8 +2,8 @@
 (for a space with measured constraints) measure.
 
 Whoever proposes values asks :class:`Acceptance` and reads one :class:`Verdict`: the sampler for
-each candidate its vectorised screen (``nasx.sample.prefilter``) let through, ``build_trial``, and
-refine's feasibility check. A screen only rejects early what this check would reject too; this
+each candidate its vectorised screen (``nasx.sample.prefilter``) let through, and refine's
+feasibility check (``nasx.refine.feasible``). A screen only rejects early what this check would reject too; this
 check is the authority, so every path decodes and counts a candidate exactly once.
 
 Measured constraints go through a hook, so sampling stays torch-free: the caller builds a

@@ -1,4 +1,4 @@
-"""Writing sampled trials into run folders: :func:`create_run` and :func:`add_samples`.
+"""Writing sampled trials into run folders: :func:`create_run`.
 
 A run folder is built beside its target under a temporary name and renamed into place only when
 complete, so an error (a bad space, too few samples, Ctrl-C) never leaves half a run behind.
@@ -21,7 +21,7 @@ from nasx.sample.accept import Measurer
 from nasx.sample.progress import DelayedProgress
 from nasx.sample.sampler import SampleResult, sample_space
 from nasx.space import SearchSpace, load_space
-from nasx.store import Origin, RunStore
+from nasx.store import RunStore
 from nasx.store.measurements import StoredMeasurement, ensure_table, put_measurements
 
 
@@ -215,20 +215,3 @@ def _record_measurements(store: RunStore, ids: list[int], result: SampleResult) 
             StoredMeasurement(key, m.median, m.spread, m.device, m.batch, m.threads,
                               f"{m.method} ({m.key}, at sampling)")
             for key, m in got.items()])
-
-
-def add_samples(
-    store: RunStore,
-    space: SearchSpace,
-    n: int,
-    rng: np.random.Generator,
-    origin: Origin = Origin.SAMPLED,
-    max_attempts: int | None = None,
-    measure: Measurer | None = None,
-) -> list[int]:
-    """Sample ``n`` more trials not yet in ``store`` and add them; returns their ids."""
-    result = sample_space(space, n, rng, max_attempts=max_attempts,
-                          exclude=store.fingerprints(), origin=origin, measure=measure)
-    ids = store.add_trials(result.trials)
-    _record_measurements(store, ids, result)
-    return ids

@@ -11,13 +11,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
-from nasx.errors import InvalidSample, SamplingError
+from nasx.errors import SamplingError
 from nasx.sample.accept import (
-    INVALID,
     Acceptance,
     MeasuredCheck,
     MeasuredValue,
@@ -126,20 +124,6 @@ def check_space(space: SearchSpace) -> Bound:
         if not isinstance(decoded, Verdict):  # every decoded corner: a constrained string shows
             acceptance.check_names(values, decoded[0])
     return bound
-
-
-def build_trial(space: SearchSpace, values: Mapping[str, Scalar], *, seed: int,
-                hparams: Mapping[str, Any] | None = None, origin: str = "refine",
-                measure: Measurer | None = None) -> NewTrial:
-    """A trial from given values (e.g. an Optuna suggestion); InvalidSample names the reason.
-
-    ``measure`` judges a space's measured constraints (:class:`MeasuredCheck`)."""
-    acceptance = Acceptance(bind(space), MeasuredCheck(space, measure))
-    verdict = acceptance.check(values, stop_at_first=True)
-    if not verdict.accepted:
-        rule = "give no valid network" if verdict.rule == INVALID else "violate the constraint"
-        raise InvalidSample(f"the values {rule}", where=str(space.path), key=verdict.rule)
-    return verdict.trial_for(values, seed=seed, hparams=hparams or {}, origin=origin)
 
 
 def sample_space(

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import Literal, TypeAlias, TypedDict, TypeVar
+from typing import TypeAlias, TypedDict, TypeVar
 
 from nasx.arch.spec import ArchSpec
+from nasx.status import TrialStatus
 from nasx.train.recipe import Recipe
 from nasx.types import Scalar
 
-FinalStatus = Literal["done", "failed", "diverged"]
 # A trial's final measurements (errors, losses, images/s, and how it ran: seed, threads, executor,
 # ...): flat key -> scalar, stored as the metrics cell. The keys are open: a trial function or an
 # executor may add its own.
@@ -59,7 +59,7 @@ class TrialResult:
     """
 
     trial_id: int
-    status: FinalStatus
+    status: TrialStatus  # one of TrialStatus.final() (a trainer never prunes: the driver does)
     error: float | None = None
     metrics: Metrics = field(default_factory=dict)
     curves: list[EpochRecord] = field(default_factory=list)  # one record per epoch

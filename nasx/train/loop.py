@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from nasx.data.augment import random_crop_flip, steps_per_epoch, train_batches
+from nasx.status import TrialStatus
 from nasx.train.cuda_setup import (
     autocast_for,
     determinism,
@@ -46,7 +47,7 @@ class FitOutcome:
     seconds (None where not evaluated; the test pair only in the final record).
     """
 
-    status: str  # done | diverged
+    status: TrialStatus  # DONE | DIVERGED
     curves: list[EpochRecord] = field(default_factory=list)
     metrics: Metrics = field(default_factory=dict)
     message: str | None = None
@@ -216,7 +217,7 @@ def _epoch(tr: _Trainer, epoch: int, out: FitOutcome) -> bool:
     if not math.isfinite(train_loss):
         record["seconds"] = time.perf_counter() - t0
         out.curves.append(record)
-        out.status = "diverged"
+        out.status = TrialStatus.DIVERGED
         out.message = f"loss became {train_loss} in epoch {epoch}"
         return False
     recipe = tr.recipe
@@ -225,18 +226,18 @@ def _epoch(tr: _Trainer, epoch: int, out: FitOutcome) -> bool:
         val_loss, val_error = evaluate(tr.net, tr.data.x_val, tr.data.y_val, recipe, tr.device,
                                        tr.eval_batch)
         if not math.isfinite(val_loss):
-            out.status = "diverged"
+            out.status = TrialStatus.DIVERGED
             out.message = f"validation loss became {val_loss} in epoch {epoch}"
         record.update(val_loss=_finite(val_loss), val_error=val_error)
     record["seconds"] = time.perf_counter() - t0
     out.curves.append(record)
-    return out.status != "diverged"
+    return out.status is not TrialStatus.DIVERGED
 
 
 def _final_metrics(tr: _Trainer, out: FitOutcome) -> None:
     """Test the final model once (unless diverged) and fill ``out.metrics``."""
     data, last = tr.data, out.curves[-1]
-    if out.status == "done":
+    if out.status is TrialStatus.DONE:
         # The final model (last epoch, or where on_epoch stopped it) is tested once.
         t0 = time.perf_counter()
         test_loss, test_error = evaluate(tr.net, data.x_test, data.y_test, tr.recipe, tr.device,
@@ -244,7 +245,7 @@ def _final_metrics(tr: _Trainer, out: FitOutcome) -> None:
         last.update(test_loss=_finite(test_loss), test_error=test_error)
         last["seconds"] += time.perf_counter() - t0
         if not math.isfinite(test_loss):
-            out.status = "diverged"
+            out.status = TrialStatus.DIVERGED
             out.message = f"test loss became {test_loss} in epoch {last['epoch']}"
     out.metrics.update(
         epochs=len(out.curves),
@@ -256,7 +257,7 @@ def _final_metrics(tr: _Trainer, out: FitOutcome) -> None:
         test_images=int(data.x_test.shape[0]),
         **peak_memory_metrics(tr.device),
     )
-    if out.status == "done":
+    if out.status is TrialStatus.DONE:
         validated = [r["val_error"] for r in out.curves if r["val_error"] is not None]
         out.metrics.update(
             val_error=last["val_error"],  # the final epoch is always validated
@@ -286,7 +287,7 @@ def fit_steps(
     """
     with determinism(device, recipe.deterministic):
         tr = _trainer(model, data, recipe, seed, device)
-        out = FitOutcome(status="done")
+        out = FitOutcome(status=TrialStatus.DONE)
         for epoch in range(1, recipe.epochs + 1):
             going = _epoch(tr, epoch, out)
             stop = yield out.curves[-1].copy()

@@ -26,7 +26,6 @@ EXECUTION_KEYS = frozenset(
 # val_fraction trained on every training image and selected on the test error.
 ADDED_LATER: dict[str, Scalar] = {"val_fraction": None, "split_seed": None}
 META_KEY = "recipe"  # run meta: the population's resolved recipe (without per-trial draws)
-OVERRIDES_KEY = "recipe_overrides"  # run meta: the command-line overrides that made it
 
 
 def identity(recipe: Mapping[str, Scalar], sampled: Iterable[str] = ()) -> dict[str, Scalar]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from nasx.arch.spec import ArchSpec
 from nasx.errors import CudaFatalError, DataError, NasxError, TrainError
+from nasx.status import TrialStatus
 from nasx.train.job import EpochRecord, TrialJob, TrialResult, drive
 from nasx.train.recipe import Recipe
 
@@ -130,7 +131,7 @@ def train_steps(job: TrialJob, cache: DataCache | None = None) -> Generator[Epoc
     yield abandons the trial and still restores the thread count and frees the model.
     """
     start = time.perf_counter()
-    result = TrialResult(trial_id=job.trial_id, status="failed", host=socket.gethostname())
+    result = TrialResult(trial_id=job.trial_id, status=TrialStatus.FAILED, host=socket.gethostname())
     model: Any = None
     threads_before: int | None = None
     try:
@@ -156,10 +157,10 @@ def train_steps(job: TrialJob, cache: DataCache | None = None) -> Generator[Epoc
         torch.manual_seed(job.seed)
         model = _build_model(spec, job.seed).to(device)
         outcome = yield from fit_steps(model, data, recipe, seed=job.seed, device=device)
-        result.status = outcome.status  # type: ignore[assignment]
+        result.status = outcome.status
         result.curves, result.metrics = outcome.curves, outcome.metrics
         result.message = outcome.message
-        if outcome.status == "done":
+        if outcome.status is TrialStatus.DONE:
             # The selection error is the validation error; the test error stays in the metrics.
             result.error = outcome.metrics.get("val_error")
             if job.return_weights:
@@ -173,7 +174,7 @@ def train_steps(job: TrialJob, cache: DataCache | None = None) -> Generator[Epoc
                 "unusable (every later CUDA call in it fails)"
             ) from exc
 
-        result.status = "failed"
+        result.status = TrialStatus.FAILED
         hint = oom_hint(exc)  # a trial that outgrew its share of a shared GPU says so
         result.message = _one_line(exc) if hint is None else (
             hint + "; " + _one_line(exc))[:MAX_MESSAGE]

@@ -34,7 +34,7 @@ def main() -> None:
     run, scratch, executor, fn, sleep = sys.argv[1:6]
     if len(sys.argv) > 6:
         _pause_around_finish(float(sys.argv[6]), sys.argv[7])
-    opts = ExecOptions(executor=executor, progress=False,  # type: ignore[arg-type]
+    opts = ExecOptions(executor=executor, progress=False,
                        overrides={"data_dir": scratch, "lr": float(sleep)})
     with RunStore.open(run) as store:
         print(train_run(store, opts, trial_fn=fn), flush=True)

@@ -61,17 +61,3 @@ def test_demo_writes_the_report(tmp_path, capsys):
     else:
         index = Path(printed.strip().splitlines()[-1].removeprefix("report: "))
         assert index.is_file() and index.is_relative_to(tmp_path / "report")
-
-
-def test_executors_come_from_one_registry():
-    from nasx.cli.main import build_parser
-    from nasx.execute import EXECUTORS, ExecOptions
-    from nasx.execute.executors import EXECUTORS as REGISTRY
-
-    assert EXECUTORS == tuple(REGISTRY) == ("ray", "inline")
-    sub = next(a for a in build_parser()._actions if a.dest == "verb")
-    train = sub.choices["train"]
-    action = next(a for a in train._actions if a.dest == "executor")
-    assert tuple(action.choices) == EXECUTORS
-    with pytest.raises(Exception, match="must be ray or inline"):
-        ExecOptions(executor="dask")  # type: ignore[arg-type]

@@ -45,7 +45,7 @@ def _stored(run: Path) -> list[tuple[int, str, float | None, list[int], int | No
 
 
 def _opts(executor: str, scratch: Path, **kw) -> ExecOptions:
-    return ExecOptions(executor=executor, progress=False, keep_weights=0,  # type: ignore[arg-type]
+    return ExecOptions(executor=executor, progress=False, keep_weights=0,
                        overrides={"data_dir": str(scratch), "lr": 0.001}, **kw)
 
 

@@ -88,7 +88,7 @@ def test_bad_override_fails_before_anything_runs(tmp_path, scratch):
 
 def test_options_are_validated():
     with pytest.raises(TrainError, match="executor"):
-        ExecOptions(executor="spark")  # type: ignore[arg-type]
+        ExecOptions(executor="spark")
     with pytest.raises(TrainError, match="cpus_per_trial"):
         ExecOptions(cpus_per_trial=0)
 

@@ -89,16 +89,17 @@ def test_nasx_run_samples_through_the_same_hook(tmp_path, capsys):
 
 
 def test_refine_feasibility_measures_with_the_spaces_own_hook_once_per_architecture(tmp_path):
-    from nasx.refine.feasible import check, measured_check
+    from nasx.refine.feasible import Feasibility, check
 
     space = load_space(_space(tmp_path, "[null, 1000]"))
     values = sample_space(load_space(DIGITS), 1, np.random.default_rng(0)).trials[0].values
-    first = check(space, values, {}, seed=1)
-    again = check(space, values, {"lr": 0.1}, seed=2)
+    feasible = Feasibility(space)  # what one refine call builds and checks every suggestion with
+    first = feasible.check(values, {}, seed=1)
+    again = feasible.check(values, {"lr": 0.1}, seed=2)
     assert first.feasible and again.feasible and first.trial is not None
     m = first.measured["latency_ms"]
     assert m.key == "latency_ms_b1_torch_cpu" and m.device == "cpu" and m.median > 0
-    assert again.measured["latency_ms"] is m and measured_check(space).measured == 1
+    assert again.measured["latency_ms"] is m and feasible.measured.measured == 1
     tight = load_space(_space(tmp_path, "[null, 0.000001]"))
     verdict = check(tight, values, {}, seed=1)
     assert not verdict.feasible and verdict.rule == "latency_ms" and verdict.violation > 0

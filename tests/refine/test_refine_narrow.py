@@ -9,8 +9,7 @@ import pytest
 import yaml
 
 from nasx.cli.main import main
-from nasx.errors import NothingNarrowedError
-from nasx.refine.errors import RefineError
+from nasx.errors import NothingNarrowedError, RefineError
 from nasx.refine.narrow import narrow
 from nasx.refine.ranges import is_strict_subset, is_subset
 from nasx.refine.slots import space_slots

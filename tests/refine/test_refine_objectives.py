@@ -13,9 +13,9 @@ import optuna
 import pytest
 
 from nasx.cli.main import main
+from nasx.errors import RefineError
 from nasx.execute import ExecOptions
 from nasx.refine.cost import MEASURED_OBJECTIVES
-from nasx.refine.errors import RefineError
 from nasx.refine.options import RefineOptions
 from nasx.refine.study import refine
 from nasx.sample import create_run

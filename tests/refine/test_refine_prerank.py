@@ -14,8 +14,8 @@ import pytest
 from optuna.trial import TrialState
 
 from nasx.cli.main import main
+from nasx.errors import RefineError
 from nasx.execute import ExecOptions
-from nasx.refine.errors import RefineError
 from nasx.refine.options import RefineOptions
 from nasx.refine.study import refine
 from nasx.sample import create_run

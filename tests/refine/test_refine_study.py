@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from nasx.cli.main import main
+from nasx.errors import RefineError
 from nasx.execute import ExecOptions
-from nasx.refine.errors import RefineError
 from nasx.refine.feasible import check, measure
 from nasx.refine.options import RefineOptions
 from nasx.refine.optuna_space import param_name, to_param, to_value
@@ -146,12 +146,14 @@ def test_an_interrupted_call_is_resumed(trained_run: Path):
     import optuna
 
     from nasx.refine.optuna_space import distributions
-    from nasx.sample import add_samples
+    from nasx.sample import sample_space
 
     storage = f"sqlite:///{(trained_run / 'optuna.db').resolve()}"
     with RunStore.open(trained_run) as store:
         space = load_space(store.space_path)
-        (pending,) = add_samples(store, space, 1, np.random.default_rng(99), origin="refine")
+        more = sample_space(space, 1, np.random.default_rng(99), exclude=store.fingerprints(),
+                            origin="refine")
+        (pending,) = store.add_trials(more.trials)
     # a previous call asked two trials and died: one before storing, one before training
     study = optuna.create_study(storage=storage, study_name="resume", load_if_exists=True)
     dists = distributions(space_slots(space))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from nasx.errors import SamplingError, SpaceError, StoreError
-from nasx.sample import add_samples, create_run
+from nasx.sample import create_run, sample_space
 from nasx.space import load_space
 
 REPO = Path(__file__).resolve().parents[2]
@@ -101,13 +101,14 @@ def test_empty_target_folder_is_used(space_file, tmp_path):
     assert s.accepted == 2
 
 
-def test_add_samples_adds_new_trials(space_file, tmp_path):
+def test_more_samples_add_new_trials(space_file, tmp_path):
     import numpy as np
 
     store, _ = create_run(space_file, n=4, out=tmp_path / "r", progress=False)
     with store:
-        ids = add_samples(store, load_space(space_file), 3, np.random.default_rng(9),
-                          origin="refine")
+        more = sample_space(load_space(space_file), 3, np.random.default_rng(9),
+                            exclude=store.fingerprints(), origin="refine")
+        ids = store.add_trials(more.trials)
         assert ids == [5, 6, 7]
         assert [t.origin for t in store.trials()] == ["sampled"] * 4 + ["refine"] * 3
         assert len(store.fingerprints()) == 7
