@@ -82,8 +82,8 @@ def _folder(args: argparse.Namespace) -> Path:
 
 def run_prepare(args: argparse.Namespace) -> int:
     """Prepare (or find prepared) the named data set; one summary line."""
-    from nasx.data.lookup import store_folder
-    from nasx.data.prepare import ensure_prepared, pool_workers
+    from nasx.data.lookup import ensure_prepared, store_folder
+    from nasx.data.prepare import pool_workers
     from nasx.data.progress import Progress
 
     spec = _spec(args)

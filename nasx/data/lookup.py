@@ -12,11 +12,20 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from nasx.data.prepare import ensure_prepared
-from nasx.data.prepared import DAMAGED, HEADER, Store, cache_dir, open_store
+from nasx.data.jpegstore import prepare_jpeg
+from nasx.data.prepare import prepare
+from nasx.data.prepared import (
+    DAMAGED,
+    HEADER,
+    Store,
+    cache_dir,
+    open_store,
+    read_header,
+    store_lock,
+)
 from nasx.data.progress import Progress
 from nasx.data.sets import find
 from nasx.data.sets.entry import DataRecipe
@@ -38,6 +47,29 @@ def store_folder(spec: SourceSpec, fmt: str = "raw") -> Path:
     key = hashlib.blake2b(spec.identity.encode("utf-8", "surrogateescape"),
                           digest_size=6).hexdigest()
     return cache_dir() / "prepared" / f"{spec.kind}-{key}-{spec.size}px-{spec.channels}c-{fmt}"
+
+
+def ensure_prepared(spec: SourceSpec, folder: Path, *, skip_bad: bool = False,
+                    progress: Callable[[], Progress | None] | None = None,
+                    fmt: str = "raw") -> tuple[Store, bool]:
+    """(the store at ``folder``, whether it was prepared now).
+
+    A complete store of the same source fingerprint is opened as it is (its files' sizes
+    checked: a file cut short is a DataError, never re-read silently); none, or one of a
+    changed source, is prepared (again). One process prepares; others wait on the lock.
+    """
+    with store_lock(folder):
+        if (folder / HEADER).exists():
+            header = read_header(folder)
+            if (header.fingerprint == spec.fingerprint and header.size == spec.size
+                    and header.format == fmt):
+                return open_store(folder), False
+        shown = progress() if progress is not None else None
+        if fmt == "jpeg":
+            prepare_jpeg(spec, folder, skip_bad=skip_bad, progress=shown)
+        else:
+            prepare(spec, folder, skip_bad=skip_bad, progress=shown)
+        return open_store(folder), True
 
 
 def recipe_spec(recipe: DataRecipe, resolution: int, in_channels: int) -> SourceSpec:
