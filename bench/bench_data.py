@@ -44,7 +44,7 @@ def _cores() -> int:
 def bench_prepare(tmp: Path, quick: bool, folder: str | None) -> Path:
     """Prepare a JPEG folder at 72 px; returns the folder (reused by the pycls section)."""
     from bench.make_jpeg_folder import make
-    from nasx.data.prepare import ensure_prepared
+    from nasx.data.lookup import ensure_prepared
     from nasx.data.sources import describe
 
     src = Path(folder) if folder else tmp / "jpeg"

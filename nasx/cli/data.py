@@ -13,14 +13,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-KINDS = "digits | cifar10 | imagefolder | fashion_mnist | mnist_idx | synthetic | imagenet_npz"
+
+def _kinds() -> str:
+    """The data sets' names for help texts (the registry's, in its order)."""
+    from nasx.data.sets import help_line
+
+    return help_line()
 
 
 def _selection(p: argparse.ArgumentParser, *, path: bool) -> None:
     if path:
         p.add_argument("path", nargs="?", default=None, metavar="PATH",
                        help="a prepared folder (instead of --data/--data-dir/--size)")
-    p.add_argument("--data", default=None, help=KINDS)
+    p.add_argument("--data", default=None, help=_kinds())
     p.add_argument("--data-dir", default=None, help="folder of the source")
     p.add_argument("--size", type=int, default=None,
                    help="stored image size S (S x S); image folders and synthetic data need it, "
@@ -62,7 +67,7 @@ def _spec(args: argparse.Namespace) -> Any:  # noqa: ANN401 - a SourceSpec
     if args.format not in ("raw", "jpeg"):
         raise DataError(f"format must be raw or jpeg; got {args.format!r}", key="--format")
     if not args.data:
-        raise DataError(f"name the data set: --data {KINDS}", key="--data")
+        raise DataError(f"name the data set: --data {_kinds()}", key="--data")
     return describe(args.data, args.data_dir, args.size, args.channels,
                     (args.synthetic_train, args.synthetic_test, args.synthetic_classes))
 
@@ -77,8 +82,8 @@ def _folder(args: argparse.Namespace) -> Path:
 
 def run_prepare(args: argparse.Namespace) -> int:
     """Prepare (or find prepared) the named data set; one summary line."""
-    from nasx.data.lookup import store_folder
-    from nasx.data.prepare import ensure_prepared, pool_workers
+    from nasx.data.lookup import ensure_prepared, store_folder
+    from nasx.data.prepare import pool_workers
     from nasx.data.progress import Progress
 
     spec = _spec(args)

@@ -26,8 +26,9 @@ def add_training_args(p: argparse.ArgumentParser, executor: str | None = None, *
         g.add_argument("--epochs", type=int, default=None, help="training epochs per trial")
         g.add_argument("--batch-size", type=int, default=None, help="mini-batch size")
         g.add_argument("--lr", type=float, default=None, help="base learning rate")
-        g.add_argument("--data", default=None, help="digits | cifar10 | imagefolder |"
-                       " fashion_mnist | mnist_idx | synthetic | imagenet_npz")
+        from nasx.data.sets import help_line  # torch-free: the registry's names
+
+        g.add_argument("--data", default=None, help=help_line())
     else:
         g = p.add_argument_group("where trials run (the recipe is not chosen here)")
     g.add_argument("--data-dir", default=None,

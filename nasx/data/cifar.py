@@ -62,7 +62,7 @@ class _RestrictedUnpickler(pickle.Unpickler):
         return getattr(mod, target[1])
 
 
-def _find_layout(root: Path) -> tuple[str, Path]:
+def find_layout(root: Path) -> tuple[str, Path]:
     """('bin' | 'py', folder) of the first layout with any file present."""
     candidates = [
         ("bin", root, BIN_FILES),
@@ -133,7 +133,7 @@ def load_cifar10_raw(data_dir: str | None) -> RawData:
     root = Path(data_dir).expanduser()
     if not root.is_dir():
         raise DataError(f"no such folder; {EXPECTED}", where=str(root), key="data_dir")
-    layout, folder = _find_layout(root)
+    layout, folder = find_layout(root)
     read, names = (_read_bin, BIN_FILES) if layout == "bin" else (_read_py, PY_FILES)
     parts = [read(folder / n) for n in names]
     x_tr = np.concatenate([p[0] for p in parts[:-1]])

@@ -216,3 +216,23 @@ def load_mnist_idx_raw(data_dir: str | None) -> RawData:
         raise DataError(f"data 'mnist_idx' needs a data_dir; expected {LAYOUT}", key="data_dir")
     # Flipped or shifted glyphs change what they mean: no augmentation.
     return load_idx_raw(data_dir, "mnist_idx")
+
+
+def header_counts(files: list[Path]) -> tuple[int, int, int]:
+    """(image size, train count, test count) from the IDX headers (a few bytes read).
+
+    A header that does not parse is left to the reader, whose error names the broken rule.
+    """
+    dims = []
+    for p in (files[0], files[2]):
+        opener = gzip.open if p.suffix == ".gz" else open
+        try:
+            with opener(p, "rb") as fh:
+                head = fh.read(16)
+        except (OSError, EOFError, zlib.error):
+            head = b""
+        if len(head) < 16 or head[:4] != b"\x00\x00\x08\x03":
+            a = load_idx_arrays(files[0].parent)
+            return int(a.x_train.shape[-1]), int(a.x_train.shape[0]), int(a.x_test.shape[0])
+        dims.append(np.frombuffer(head, dtype=">u4", count=3, offset=4))
+    return int(dims[0][1]), int(dims[0][0]), int(dims[1][0])

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from nasx.data.sets.entry import Found
 from nasx.errors import DataError
 
 EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm"}
@@ -68,9 +69,8 @@ def _check_root(data_dir: str | None) -> tuple[Path, list[str]]:
     return root, classes
 
 
-def describe_imagefolder(make: Any, data_dir: str | None, size: int | None,  # noqa: ANN401
-                         channels: int) -> Any:  # noqa: ANN401 - a SourceSpec (no import cycle)
-    """The SourceSpec of an image folder: its listing, sizes and mtimes fingerprint it."""
+def describe_imagefolder(data_dir: str | None, size: int | None, channels: int) -> Found:
+    """What describes an image folder: its listing, sizes and mtimes fingerprint it."""
     from nasx.data.prepared import fingerprint
 
     root, classes = _check_root(data_dir)
@@ -87,8 +87,8 @@ def describe_imagefolder(make: Any, data_dir: str | None, size: int | None,  # n
             lines.append(f"{split} {label} {Path(path).relative_to(root)} {st.st_size} "
                          f"{st.st_mtime_ns}")
     counts = {k: len(v) for k, v in items.items()}
-    return make("imagefolder", str(root), f"imagefolder {root}", fingerprint(lines), size,
-                channels, 255.0, tuple(classes), counts)
+    return Found(str(root), f"imagefolder {root}", fingerprint(lines), size, tuple(classes),
+                 counts, channels=channels)
 
 
 def decode_image(path: str, size: int, mode: str) -> np.ndarray:
@@ -173,9 +173,8 @@ def _npz_files(data_dir: str | None) -> tuple[Path, list[Path], Path]:
     return root, train, val[0]
 
 
-def describe_imagenet_npz(make: Any, data_dir: str | None,  # noqa: ANN401
-                          size: int | None) -> Any:  # noqa: ANN401
-    """The SourceSpec of downsampled-ImageNet npz batches (labels read, pixels not)."""
+def describe_imagenet_npz(data_dir: str | None, size: int | None) -> Found:
+    """What describes downsampled-ImageNet npz batches (labels read, pixels not)."""
     from nasx.data.prepared import fingerprint
 
     root, train, val = _npz_files(data_dir)
@@ -187,9 +186,8 @@ def describe_imagenet_npz(make: Any, data_dir: str | None,  # noqa: ANN401
             with np.load(p, allow_pickle=False) as z:
                 counts[split] += int(np.asarray(z["labels"]).shape[0])
                 native = native or int(round((z["data"].shape[1] / 3) ** 0.5))
-    return make("imagenet_npz", str(root), f"imagenet_npz {root}", fingerprint(lines),
-                size or native, 3, 255.0, tuple(str(i) for i in range(1000)), counts,
-                params={"native": native})
+    return Found(str(root), f"imagenet_npz {root}", fingerprint(lines), size or native,
+                 tuple(str(i) for i in range(1000)), counts, params={"native": native})
 
 
 @dataclass

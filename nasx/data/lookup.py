@@ -12,23 +12,34 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from nasx.data.prepare import ensure_prepared
-from nasx.data.prepared import DAMAGED, HEADER, Store, cache_dir, open_store
+from nasx.data.jpegstore import prepare_jpeg
+from nasx.data.prepare import prepare
+from nasx.data.prepared import (
+    DAMAGED,
+    HEADER,
+    Store,
+    cache_dir,
+    open_store,
+    read_header,
+    store_lock,
+)
 from nasx.data.progress import Progress
+from nasx.data.sets import find
+from nasx.data.sets.entry import DataRecipe
 from nasx.data.sources import SourceSpec, describe
 from nasx.errors import DataError
 from nasx.fsutil import atomic_write_bytes
 
-if TYPE_CHECKING:
-    from nasx.train.recipe import Recipe
-
-# Kinds whose store holds images at the training resolution (the others keep their own size).
-SIZED = ("imagefolder", "synthetic")
 ANNOUNCE_MIN = 20000  # smaller sets prepare in about a second: no progress lines for them
+
+
+def _sized(name: str) -> bool:
+    """Whether the store of ``name`` holds images at the training resolution (else its own)."""
+    entry = find(name)
+    return entry is not None and entry.sized
 
 
 def store_folder(spec: SourceSpec, fmt: str = "raw") -> Path:
@@ -38,9 +49,32 @@ def store_folder(spec: SourceSpec, fmt: str = "raw") -> Path:
     return cache_dir() / "prepared" / f"{spec.kind}-{key}-{spec.size}px-{spec.channels}c-{fmt}"
 
 
-def recipe_spec(recipe: Recipe, resolution: int, in_channels: int) -> SourceSpec:
+def ensure_prepared(spec: SourceSpec, folder: Path, *, skip_bad: bool = False,
+                    progress: Callable[[], Progress | None] | None = None,
+                    fmt: str = "raw") -> tuple[Store, bool]:
+    """(the store at ``folder``, whether it was prepared now).
+
+    A complete store of the same source fingerprint is opened as it is (its files' sizes
+    checked: a file cut short is a DataError, never re-read silently); none, or one of a
+    changed source, is prepared (again). One process prepares; others wait on the lock.
+    """
+    with store_lock(folder):
+        if (folder / HEADER).exists():
+            header = read_header(folder)
+            if (header.fingerprint == spec.fingerprint and header.size == spec.size
+                    and header.format == fmt):
+                return open_store(folder), False
+        shown = progress() if progress is not None else None
+        if fmt == "jpeg":
+            prepare_jpeg(spec, folder, skip_bad=skip_bad, progress=shown)
+        else:
+            prepare(spec, folder, skip_bad=skip_bad, progress=shown)
+        return open_store(folder), True
+
+
+def recipe_spec(recipe: DataRecipe, resolution: int, in_channels: int) -> SourceSpec:
     """The source a recipe's data set reads, at the size its store holds."""
-    size = resolution if recipe.data in SIZED else None
+    size = resolution if _sized(recipe.data) else None
     return describe(recipe.data, recipe.data_dir, size, in_channels,
                     (recipe.synthetic_train, recipe.synthetic_test, recipe.synthetic_classes))
 
@@ -55,7 +89,7 @@ def _announce(spec: SourceSpec, folder: Path) -> Progress | None:
     return Progress(f"prepare {spec.kind}")
 
 
-def _given_store(recipe: Recipe) -> Store | None:
+def _given_store(recipe: DataRecipe) -> Store | None:
     """The store ``data_dir`` names when it is a prepared folder itself (``--out``, a shared path)."""
     if not recipe.data_dir or not (Path(recipe.data_dir) / HEADER).is_file():
         return None
@@ -66,9 +100,9 @@ def _given_store(recipe: Recipe) -> Store | None:
     return store
 
 
-def placed_key(recipe: Recipe, resolution: int, in_channels: int) -> str:
+def placed_key(recipe: DataRecipe, resolution: int, in_channels: int) -> str:
     """How a recipe's data set is named on a node that may not see its source."""
-    size = resolution if recipe.data in SIZED else 0
+    size = resolution if _sized(recipe.data) else 0
     parts = (recipe.data, recipe.data_dir or "", size, in_channels, recipe.synthetic_train,
              recipe.synthetic_test, recipe.synthetic_classes)
     text = "\n".join(str(p) for p in parts)
@@ -95,7 +129,7 @@ def _placed_store(key: str) -> Store | None:
     return open_store(folder) if (folder / HEADER).is_file() else None
 
 
-def store_for(recipe: Recipe, resolution: int, in_channels: int) -> Store:
+def store_for(recipe: DataRecipe, resolution: int, in_channels: int) -> Store:
     """The recipe's prepared store, prepared now when missing or out of date.
 
     On a node that cannot see the source (a Ray worker node), the store placed there before
@@ -116,7 +150,7 @@ def store_for(recipe: Recipe, resolution: int, in_channels: int) -> Store:
     return store
 
 
-def prepare_all(wanted: Iterable[tuple[Recipe, int, int]]) -> dict[Path, tuple[Store, list[str]]]:
+def prepare_all(wanted: Iterable[tuple[DataRecipe, int, int]]) -> dict[Path, tuple[Store, list[str]]]:
     """{folder: (store, placed keys)} of every distinct data set wanted, prepared once each.
 
     What a driver calls before trials start, so that workers find them ready (and what it

@@ -19,7 +19,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -33,14 +33,10 @@ from nasx.data.prepared import (
     SPLITS,
     Header,
     MappedArray,
-    Store,
     checksum_files,
     data_files,
-    open_store,
-    read_header,
     read_npy_header,
     split_files,
-    store_lock,
 )
 from nasx.data.progress import Progress
 from nasx.data.sources import Source, SourceSpec, cpu_count, open_source
@@ -319,31 +315,6 @@ def prepare(spec: SourceSpec, folder: Path, *, skip_bad: bool = False,
         header = _finish(partial, full, bad)
         _install(partial, folder)
     return header, bad
-
-
-def ensure_prepared(spec: SourceSpec, folder: Path, *, skip_bad: bool = False,
-                    progress: Callable[[], Progress | None] | None = None,
-                    fmt: str = "raw") -> tuple[Store, bool]:
-    """(the store at ``folder``, whether it was prepared now).
-
-    A complete store of the same source fingerprint is opened as it is (its files' sizes
-    checked: a file cut short is a DataError, never re-read silently); none, or one of a
-    changed source, is prepared (again). One process prepares; others wait on the lock.
-    """
-    with store_lock(folder):
-        if (folder / HEADER).exists():
-            header = read_header(folder)
-            if (header.fingerprint == spec.fingerprint and header.size == spec.size
-                    and header.format == fmt):
-                return open_store(folder), False
-        shown = progress() if progress is not None else None
-        if fmt == "jpeg":
-            from nasx.data.jpegstore import prepare_jpeg
-
-            prepare_jpeg(spec, folder, skip_bad=skip_bad, progress=shown)
-        else:
-            prepare(spec, folder, skip_bad=skip_bad, progress=shown)
-        return open_store(folder), True
 
 
 def header_dict(header: Header) -> dict[str, Any]:

@@ -50,9 +50,6 @@ DATA_SHARE = 0.75
 COUNT_BATCH = 2  # images of the one counted step (2: batch norm needs > 1 value per channel)
 FLOAT_BYTES = 4  # data sets sit on the device as float32 images and int64 labels
 LABEL_BYTES = 8
-# Images per data set (train + test) for those of fixed size; imagefolder is unknown until read.
-# mnist_idx: any IDX pair, counted as MNIST-sized (KMNIST, EMNIST-digits' test differ a little).
-KNOWN_IMAGES = {"digits": 1797, "cifar10": 60000, "fashion_mnist": 70000, "mnist_idx": 70000}
 
 
 @dataclass(frozen=True)
@@ -148,15 +145,16 @@ def auto_packing(trial_bytes: int, gpu_bytes: int, *, safety: float = SAFETY,
 def dataset_bytes(recipe: Recipe, resolution: int, in_channels: int) -> int | None:
     """Device bytes of the recipe's whole data set (float32 images, int64 labels); None: unknown.
 
-    A ``train_fraction`` below 1 adds the trial's subset copy of the training images.
+    The image count is the data set's entry's (:mod:`nasx.data.sets`: a number, a rule of the
+    recipe, or None for sets counted only when read). A ``train_fraction`` below 1 adds the
+    trial's subset copy of the training images.
     """
-    if recipe.data == "synthetic":
-        n = recipe.synthetic_train + recipe.synthetic_test
-    else:
-        known = KNOWN_IMAGES.get(recipe.data)
-        if known is None:
-            return None
-        n = known
+    from nasx.data.sets import find
+
+    entry = find(recipe.data)
+    n = entry.image_count(recipe) if entry is not None else None
+    if n is None:
+        return None
     per_image = in_channels * resolution * resolution * FLOAT_BYTES + LABEL_BYTES
     total = n * per_image
     if recipe.train_fraction < 1:

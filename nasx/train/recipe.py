@@ -48,7 +48,7 @@ class Recipe:
     warmup_epochs: float = 0.0
     warmup_factor: float = 0.1
     label_smoothing: float = 0.0
-    data: str = "digits"  # a name of nasx.data.loader.DATA_SETS (digits, fashion_mnist, ...)
+    data: str = "digits"  # a name of the registry nasx.data.sets (digits, ...)
     data_dir: str | None = None
     train_fraction: float = 1.0  # use a seeded subset of the training set
     val_fraction: float = 0.1  # validation images carved (stratified) from the training set
@@ -123,7 +123,7 @@ class Recipe:
 
     def validate(self, source: str = "train") -> None:
         """Check ranges; TrainError naming the key otherwise."""
-        from nasx.data.loader import DATA_SETS  # the registry of data sets (numpy, not torch)
+        from nasx.data.sets import names  # the registry of data sets (numpy, not torch)
 
         for f in fields(self):  # a Recipe built directly skips override's type checks
             value = getattr(self, f.name)
@@ -143,8 +143,8 @@ class Recipe:
             ("val_fraction", 0 < self.val_fraction <= 0.5, "must be in (0, 0.5]"),
             ("split_seed", 0 <= self.split_seed <= MAX_SEED, "must be in [0, 2**63 - 1]"),
             ("optimizer", self.optimizer in ("sgd", "adamw"), "must be sgd or adamw"),
-            ("data", isinstance(self.data, str) and self.data in DATA_SETS,
-             f"must be {_one_of(DATA_SETS)}"),
+            ("data", isinstance(self.data, str) and self.data in names(),
+             f"must be {_one_of(names())}"),
             ("device", DEVICE.match(self.device) is not None, "must be auto, cpu, cuda or cuda:N"),
             ("eval_every", 1 <= self.eval_every <= MAX_EPOCHS, f"must be in [1, {MAX_EPOCHS}]"),
             ("threads", 0 <= self.threads <= MAX_THREADS, f"must be in [0, {MAX_THREADS}]"),

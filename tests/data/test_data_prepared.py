@@ -200,7 +200,7 @@ def test_a_full_disk_leaves_nothing_that_looks_complete(tmp_path: Path,
     import errno
     import os
 
-    from nasx.data.prepare import ensure_prepared
+    from nasx.data.lookup import ensure_prepared
     from nasx.data.sources import describe
 
     monkeypatch.setenv("NASX_PREPARE_CHUNK", "64")

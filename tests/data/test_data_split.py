@@ -15,7 +15,7 @@ from PIL import Image
 from nasx.data import DataCache, load_dataset, stratified_split
 from nasx.data.digits import load_digits_raw
 from nasx.data.imagefolder import load_imagefolder_raw
-from nasx.data.loader import DATA_SETS
+from nasx.data.sets import names
 from nasx.data.sources import SyntheticSource, describe
 from nasx.errors import DataError
 from nasx.train.recipe import Recipe
@@ -102,8 +102,8 @@ CASES: dict[str, Callable[[Path], Case]] = {
 
 
 def test_every_data_set_has_a_case() -> None:
-    assert set(CASES) == set(DATA_SETS)
-    for name in DATA_SETS:
+    assert set(CASES) == set(names())
+    for name in names():
         Recipe(data=name).validate()
 
 
@@ -119,7 +119,7 @@ def _stats(case: Case, train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return part.mean(axis=(0, 2, 3)), part.std(axis=(0, 2, 3))
 
 
-@pytest.mark.parametrize("name", DATA_SETS)
+@pytest.mark.parametrize("name", names())
 @pytest.mark.parametrize(("fraction", "seed"), [(0.1, 0), (0.25, 3)])
 def test_every_data_set_gets_the_split(
     name: str, fraction: float, seed: int, tmp_path: Path
