@@ -179,13 +179,6 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 # Import circles known and allowed, as the exact set of modules of each (a circle that grows,
 # shrinks or appears elsewhere fails the test: remove an entry when its circle is gone).
-ALLOWED_CYCLES: list[list[str]] = [
-    # being removed by the data-set registry work
-    ["nasx.data", "nasx.data.fromstore", "nasx.data.jpegstore", "nasx.data.loader",
-     "nasx.data.lookup", "nasx.data.prepare", "nasx.data.sources", "nasx.train.recipe"],
-]
-
-
 def test_no_module_level_import_cycle() -> None:
     assert cycles(module_graph()) == []
     # the checker sees one
@@ -195,7 +188,7 @@ def test_no_module_level_import_cycle() -> None:
 def test_no_import_cycle_even_inside_functions() -> None:
     """No circle among nasx modules counting every import (inside functions, type-only, _LAZY):
     a function-level import hides a circle from import time, not from the design."""
-    assert sorted(cycles(module_graph(deep=True))) == sorted(ALLOWED_CYCLES)
+    assert cycles(module_graph(deep=True)) == []
     lazy = "def f():\n    from nasx.b import x\n"
     assert "nasx.b" in imported(lazy, ("nasx", "a"))  # the deep graph sees a function's import
 
