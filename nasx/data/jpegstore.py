@@ -14,7 +14,6 @@ which the issue names, are not installed here).
 from __future__ import annotations
 
 import io
-import json
 import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +32,7 @@ from nasx.data.prepare import (
     _resume,
     converting,
     pool_workers,
+    write_state,
 )
 from nasx.data.prepared import HEADER, SPLITS, Header, checksum_files, data_files, jpeg_files
 from nasx.data.progress import Progress
@@ -103,8 +103,7 @@ def _convert(source: Source, spec: SourceSpec, partial: Path, skip_bad: bool,
         _save_chunk(partial, chunk, x, y)
         done.add((chunk[0], chunk[1]))
         bad.extend((i if chunk[0] == "train" else -1 - i, p, r) for i, p, r in chunk_bad)
-        doc = {"done": sorted([s, lo] for s, lo in done), "bad": [list(b) for b in bad]}
-        atomic_write_bytes(partial / STATE, json.dumps(doc).encode(), durable=True)
+        write_state(partial, done, bad)
         if progress is not None:
             progress.advance(chunk[2] - chunk[1])
     return chunks, bad

@@ -44,6 +44,7 @@ from nasx.errors import DataError
 from nasx.fsutil import atomic_write_bytes
 
 PLAN, STATE = "plan.json", "progress.json"
+STATE_CHUNKS = "chunks"  # the state's list of chunks written ([split, first image])
 SYNC_SECONDS = 2.0  # progress is made durable at most this often
 POOL_MIN_IMAGES = 512  # fewer images decode faster than a process pool starts
 Chunk = tuple[str, int, int]
@@ -104,7 +105,7 @@ def _resume(partial: Path, plan: dict[str, Any]) -> tuple[set[tuple[str, int]], 
         atomic_write_bytes(partial / PLAN, json.dumps(plan).encode(), durable=True)
         return set(), []
     state = state or {}
-    done = {(s, int(lo)) for s, lo in state.get("done", [])}
+    done = {(s, int(lo)) for s, lo in state.get(STATE_CHUNKS, [])}
     bad = [(int(i), str(p), str(r)) for i, p, r in state.get("bad", [])]
     return done, bad
 
@@ -163,7 +164,12 @@ def _save_state(partial: Path, fds: dict[str, int], done: set[tuple[str, int]],
                 bad: list[Bad]) -> None:
     for fd in fds.values():
         os.fsync(fd)  # the chunks a state names are on disk before it names them
-    doc = {"done": sorted([s, lo] for s, lo in done), "bad": [list(b) for b in bad]}
+    write_state(partial, done, bad)
+
+
+def write_state(partial: Path, done: set[tuple[str, int]], bad: list[Bad]) -> None:
+    """Record the chunks written so far and the unreadable images (a restart resumes there)."""
+    doc = {STATE_CHUNKS: sorted([s, lo] for s, lo in done), "bad": [list(b) for b in bad]}
     atomic_write_bytes(partial / STATE, json.dumps(doc).encode(), durable=True)
 
 
