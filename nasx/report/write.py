@@ -81,7 +81,7 @@ def render(summary: Summary, sections: Sequence[Section[Any]] | None = None,
     :data:`nasx.report.sections.SECTIONS`), computed from the summary and ``runs``."""
     from nasx.report.sections.base import Context, compute_all
 
-    return _page(summary, compute_all(Context(summary, runs), _registry(sections)))
+    return page_of(summary, compute_all(Context(summary, runs), _registry(sections)))
 
 
 def _registry(sections: Sequence[Section[Any]] | None) -> Sequence[Section[Any]]:
@@ -92,7 +92,9 @@ def _registry(sections: Sequence[Section[Any]] | None) -> Sequence[Section[Any]]
     return SECTIONS
 
 
-def _page(summary: Summary, built: Sequence[Built]) -> str:
+def page_of(summary: Summary, built: Sequence[Built]) -> str:
+    """The HTML page of computed sections (see :func:`nasx.report.sections.base.compute_all`):
+    their shown ones, in order."""
     from nasx.report.html import page
     from nasx.report.sections.base import page_parts
 
@@ -134,7 +136,7 @@ def build_report(run_dirs: list[str | Path], out: str | Path | None = None,
     out_dir = out_dir.absolute()
     check_out(out_dir, summary.report_of, force)
     built = compute_all(Context(summary, runs), _registry(sections))
-    html = _page(summary, built)
+    html = page_of(summary, built)
     text = _summary_json(summary, built)
     made_parent = not out_dir.parent.exists()
     try:
