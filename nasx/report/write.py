@@ -13,15 +13,18 @@ from __future__ import annotations
 import errno
 import json
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nasx.analysis.carry import NORMALIZE
 from nasx.errors import AnalysisError
 from nasx.fsutil import InstallError, atomic_folder, temp_folder_beside
 
 if TYPE_CHECKING:
+    from nasx.analysis.load import RunData
     from nasx.analysis.results import Summary
+    from nasx.report.sections.base import Built, Section
 
 DEFAULT_BINS = 10
 
@@ -72,27 +75,54 @@ def check_out(out: Path, roots: list[str], force: bool = False) -> None:
                         " choose another --out, or --force to replace it", where=str(out))
 
 
-def render(summary: Summary) -> str:
-    """The HTML page of a summary."""
-    import nasx.report.sections as sections
-    from nasx.report.html import page
+def render(summary: Summary, sections: Sequence[Section[Any]] | None = None,
+           runs: Sequence[RunData] = ()) -> str:
+    """The HTML page of a summary: the shown ones of ``sections`` (default: the registry,
+    :data:`nasx.report.sections.SECTIONS`), computed from the summary and ``runs``."""
+    from nasx.report.sections.base import Context, compute_all
 
-    names = [r.name for r in summary.runs]
-    title = "nasx report: " + " vs ".join(names)
-    parts = [(sec.title, sec.render(summary)) for sec in sections.SECTIONS if sec.shown(summary)]
-    return page(title, parts)
+    return page_of(summary, compute_all(Context(summary, runs), _registry(sections)))
+
+
+def _registry(sections: Sequence[Section[Any]] | None) -> Sequence[Section[Any]]:
+    if sections is not None:
+        return sections
+    from nasx.report.sections import SECTIONS
+
+    return SECTIONS
+
+
+def page_of(summary: Summary, built: Sequence[Built]) -> str:
+    """The HTML page of computed sections (see :func:`nasx.report.sections.base.compute_all`):
+    their shown ones, in order."""
+    from nasx.report.html import page
+    from nasx.report.sections.base import page_parts
+
+    title = "nasx report: " + " vs ".join(r.name for r in summary.runs)
+    return page(title, page_parts(built))
+
+
+def _summary_json(summary: Summary, built: Sequence[Built]) -> str:
+    """summary.json: the Summary's JSON, then the entries of the sections with a key."""
+    from nasx.report.sections.base import json_parts
+
+    data = summary.to_json()
+    data.update(json_parts(built, list(data)))
+    return json.dumps(data, indent=1, allow_nan=False)
 
 
 def build_report(run_dirs: list[str | Path], out: str | Path | None = None,
                  normalize: str = "auto", bins: int = DEFAULT_BINS, seed: int = 0,
-                 force: bool = False, allow_incomparable: bool = False
-                 ) -> tuple[Path, Summary]:
+                 force: bool = False, allow_incomparable: bool = False, *,
+                 sections: Sequence[Section[Any]] | None = None) -> tuple[Path, Summary]:
     """Write the report of the given runs; returns the path of its index.html and the summary.
 
     The default folder is named after the run folders; a folder holding another run's report is
-    not replaced unless ``force`` (see :func:`check_out`).
+    not replaced unless ``force`` (see :func:`check_out`). ``sections``: the page's sections in
+    order (default: the registry, :data:`nasx.report.sections.SECTIONS`).
     """
     from nasx.analysis import read_runs, summarize
+    from nasx.report.sections.base import Context, compute_all
 
     if normalize not in NORMALIZE:
         raise AnalysisError(f"--normalize must be one of {', '.join(NORMALIZE)}; got"
@@ -105,8 +135,9 @@ def build_report(run_dirs: list[str | Path], out: str | Path | None = None,
                                                              for r in runs])
     out_dir = out_dir.absolute()
     check_out(out_dir, summary.report_of, force)
-    html = render(summary)
-    text = json.dumps(summary.to_json(), indent=1, allow_nan=False)
+    built = compute_all(Context(summary, runs), _registry(sections))
+    html = page_of(summary, built)
+    text = _summary_json(summary, built)
     made_parent = not out_dir.parent.exists()
     try:
         # 0755 whatever the umask: a report is meant to be shared. An old report is replaced only
@@ -126,16 +157,18 @@ def build_report(run_dirs: list[str | Path], out: str | Path | None = None,
 
 def write_report(run_dirs: list[str | Path], out: str | Path | None = None,
                  normalize: str = "auto", bins: int = DEFAULT_BINS, seed: int = 0,
-                 force: bool = False, allow_incomparable: bool = False) -> Path:
+                 force: bool = False, allow_incomparable: bool = False, *,
+                 sections: Sequence[Section[Any]] | None = None) -> Path:
     """Write the report of the given runs; returns the path of its index.html."""
-    return build_report(run_dirs, out, normalize, bins, seed, force, allow_incomparable)[0]
+    return build_report(run_dirs, out, normalize, bins, seed, force, allow_incomparable,
+                        sections=sections)[0]
 
 
 def verdict_lines(summary: Summary) -> list[str]:
     """The headline of every comparison, then their full verdicts; or the one-line summary of a
     single run."""
     from nasx.analysis.multiple import in_family_order
-    from nasx.report.sections import run_line
+    from nasx.report.sections.overview import run_line
 
     if summary.comparisons:
         comps = in_family_order(summary.comparisons, summary.family)

@@ -68,7 +68,7 @@ def test_unanalysable_runs_are_one_line_errors(tmp_path, capsys):
 
 def test_failed_write_leaves_nothing_and_keeps_old_report(tmp_path, monkeypatch):
     run = make_run(tmp_path / "r", "r", n=8, n_failed=2, seed=5)
-    monkeypatch.setattr(report_write, "render", lambda summary: "<html>v1</html>")
+    monkeypatch.setattr(report_write, "page_of", lambda summary, built: "<html>v1</html>")
     out = tmp_path / "rep"
     index = report_write.write_report([run], out=out)
     assert index.read_text() == "<html>v1</html>"
@@ -82,7 +82,7 @@ def test_failed_write_leaves_nothing_and_keeps_old_report(tmp_path, monkeypatch)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r", "rep"]  # no temp folder left
     assert index.read_text() == "<html>v1</html>"
     monkeypatch.undo()
-    monkeypatch.setattr(report_write, "render", lambda summary: "<html>v2</html>")
+    monkeypatch.setattr(report_write, "page_of", lambda summary, built: "<html>v2</html>")
     report_write.write_report([run], out=out)
     assert index.read_text() == "<html>v2</html>"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r", "rep"]

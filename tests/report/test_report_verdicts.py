@@ -65,7 +65,7 @@ def test_never_silently_over_another_runs_report(tmp_path, monkeypatch, capsys):
     b = make_run(tmp_path / "runs" / "regnet_seed2", "regnet", n=6, seed=2)
     monkeypatch.chdir(tmp_path)
     # The figures are beside the point here (and slow): a page that names its runs.
-    monkeypatch.setattr(report_write, "render", lambda s: " ".join(s.report_of))
+    monkeypatch.setattr(report_write, "page_of", lambda s, built: " ".join(s.report_of))
     assert main(["report", str(a)]) == 0 and main(["report", str(b)]) == 0
     capsys.readouterr()
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["regnet", "regnet_seed2"]
