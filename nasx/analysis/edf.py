@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nasx.analysis.jsonable import JSON
+from nasx.types import JSONValue
 
 SPACING = "log"  # of the complexity bins: complexities span orders of magnitude
 
@@ -54,7 +54,7 @@ class EDF:
         cum = np.concatenate([[0.0], self.F_after])
         return cum[idx]
 
-    def to_dict(self) -> dict[str, JSON]:
+    def to_dict(self) -> dict[str, JSONValue]:
         """JSON-able values of the EDF and its band."""
         return {
             "x": self.x.tolist(), "F": self.F.tolist(), "F_after": self.F_after.tolist(),
@@ -114,7 +114,7 @@ class Bins:
         """Indices of the empty (dropped) bins."""
         return [int(i) for i in np.flatnonzero(self.counts == 0)]
 
-    def to_dict(self) -> dict[str, JSON]:
+    def to_dict(self) -> dict[str, JSONValue]:
         """JSON-able bins, naming the dropped ones."""
         return {
             "key": self.key, "spacing": SPACING, "edges": self.edges.tolist(),

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
 
-JSON: TypeAlias = "None | bool | int | float | str | list[JSON] | dict[str, JSON]"
+from nasx.types import JSONValue
 
 OMIT_NONE = {"omit_none": True}
 FLATTEN = {"flatten": True}
@@ -30,8 +29,8 @@ def json_name(name: str) -> dict[str, str]:
     return {"json": name}
 
 
-def _fields(obj: object) -> dict[str, JSON]:
-    out: dict[str, JSON] = {}
+def _fields(obj: object) -> dict[str, JSONValue]:
+    out: dict[str, JSONValue] = {}
     for f in dataclasses.fields(obj):  # type: ignore[arg-type]
         meta = f.metadata
         value = getattr(obj, f.name)
@@ -45,7 +44,7 @@ def _fields(obj: object) -> dict[str, JSON]:
     return out
 
 
-def to_json(obj: object) -> JSON:
+def to_json(obj: object) -> JSONValue:
     """``obj`` (results, containers, numpy values, frames as records) as strict-JSON values."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         to_dict = getattr(obj, "to_dict", None)

@@ -11,12 +11,13 @@ import pandas as pd
 from nasx.analysis.compare import Comparison
 from nasx.analysis.edf import EDF
 from nasx.analysis.fidelity import Fidelity, Interval
-from nasx.analysis.jsonable import FLATTEN, JSON, OMIT_NONE, to_json
+from nasx.analysis.jsonable import FLATTEN, OMIT_NONE, to_json
 from nasx.analysis.latency import LatencyView
 from nasx.analysis.ranges import BestOfK, GoodRanges
 from nasx.analysis.trends import ParetoPoint, StageProfiles, Trend
 from nasx.analysis.verdict import PairVerdict
 from nasx.arch.scale import Scaled
+from nasx.types import JSONValue
 
 
 @dataclass(frozen=True)
@@ -231,7 +232,7 @@ class Summary:
     space_diffs: list[SpaceDiff]
     family: Family | None = field(default=None, metadata=OMIT_NONE)  # the Holm-corrected set
 
-    def to_json(self) -> dict[str, JSON]:
+    def to_json(self) -> dict[str, JSONValue]:
         """summary.json: strict JSON values (numpy to Python, NaN and inf to null)."""
         out = to_json(self)
         assert isinstance(out, dict)

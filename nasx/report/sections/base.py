@@ -17,7 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from nasx.analysis.jsonable import JSON, to_json
+from nasx.analysis.jsonable import to_json
+from nasx.types import JSONValue
 
 if TYPE_CHECKING:
     from nasx.analysis.load import RunData
@@ -76,10 +77,10 @@ def page_parts(built: Sequence[Built]) -> list[tuple[str, str]]:
     return [(sec.title, sec.render(data)) for sec, data in built if sec.shown(data)]
 
 
-def json_parts(built: Sequence[Built], taken: Sequence[str]) -> dict[str, JSON]:
+def json_parts(built: Sequence[Built], taken: Sequence[str]) -> dict[str, JSONValue]:
     """The summary.json entries of the sections with a key; ValueError on a key in ``taken``
     (the Summary's own keys) or given twice."""
-    out: dict[str, JSON] = {}
+    out: dict[str, JSONValue] = {}
     for sec, data in built:
         if sec.key is None or data is None:
             continue
