@@ -192,7 +192,7 @@ def describe(kind: str, data_dir: str | None, size: int | None, channels: int = 
     (train images, test images, classes).
     """
     if size is not None and size < 1:
-        raise DataError(f"size must be >= 1; got {size}", key="size")
+        raise DataError(rule="size must be >= 1", value=size, key="size")
     if kind == "digits":
         return SourceSpec("digits", "scikit-learn digits", "digits", fingerprint(["digits 1"]),
                           size or 8, 1, 16.0, tuple(str(i) for i in range(10)),

@@ -112,7 +112,7 @@ class Recipe:
                 if isinstance(value, str) and len(value) > MAX_TEXT:
                     rule = f"must have at most {MAX_TEXT} characters"
             if rule:
-                raise TrainError(f"{rule}; got {shorten(value)}", where=source, key=key)
+                raise TrainError(rule=rule, value=value, where=source, key=key)
             clean[key] = value
         out = replace(self, **clean)
         out.validate(source)
@@ -125,7 +125,7 @@ class Recipe:
         for f in fields(self):  # a Recipe built directly skips override's type checks
             value = getattr(self, f.name)
             if isinstance(value, float) and not math.isfinite(value):
-                raise TrainError(f"must be a finite number; got {value!r}", where=source,
+                raise TrainError(rule="must be a finite number", value=value, where=source,
                                  key=f.name)
         rules = [
             ("epochs", 1 <= self.epochs <= MAX_EPOCHS, f"must be in [1, {MAX_EPOCHS}]"),
@@ -154,7 +154,7 @@ class Recipe:
         ]
         for key, ok, rule in rules:
             if not ok:
-                raise TrainError(f"{rule}; got {shorten(getattr(self, key))}", where=source,
+                raise TrainError(rule=rule, value=getattr(self, key), where=source,
                                  key=key)
 
 
