@@ -203,6 +203,12 @@ class ExportError(NasxError):
     """An export cannot be made (failed trial, unknown id, unwritable folder)."""
 
 
+class RuleError(NasxError, ValueError):
+    """A value that breaks a rule, raised where a ValueError is the contract (a pydantic
+    validator, a parser whose caller knows the file and key): the caller relocates it with
+    :meth:`NasxError.at` (``kind=SpaceError``), keeping its rule and value."""
+
+
 class YamlLimitError(NasxError, ValueError):
     """A YAML text is malformed, too large, or uses something nasx refuses.
 

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from nasx.arch.complexity import Complexity, complexity
 from nasx.arch.spec import ArchSpec
-from nasx.errors import InvalidSample, SamplingError, SpaceError, shorten
+from nasx.errors import InvalidSample, SamplingError, SpaceError
 from nasx.sample.bind import Bound
 from nasx.space import SearchSpace, within
 from nasx.space.constraints import Bound as Limit

@@ -15,7 +15,6 @@ from typing import Literal
 
 from nasx.errors import TrainError
 from nasx.types import Scalar
-from nasx.yamlio import shorten
 
 Optimizer = Literal["sgd", "adamw"]
 # Upper bounds of a recipe: far beyond any short-training regime, low enough that a typo (an extra
