@@ -17,7 +17,7 @@ def test_recipe_rule_reads_the_registry_names() -> None:
     assert list(loader.DATA_SETS) == ["digits", "cifar10", "imagefolder", "fashion_mnist",
                                     "mnist_idx", "synthetic", "imagenet_npz"]
     with pytest.raises(TrainError, match="key 'data': must be digits, cifar10, imagefolder, "
-                                         "fashion_mnist, mnist_idx, synthetic or imagenet_npz; got 'mnist'"):
+                                         "fashion_mnist, mnist_idx, synthetic or imagenet_npz, got 'mnist'"):
         Recipe(data="mnist").validate()
     with pytest.raises(TrainError, match="key 'data'"):
         Recipe(data=["digits"]).validate()  # type: ignore[arg-type]
