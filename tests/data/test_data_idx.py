@@ -132,7 +132,7 @@ def test_fashion_mnist_from_a_folder_checks_its_ten_classes(tmp_path: Path) -> N
     assert raw.name == "fashion_mnist" and raw.num_classes == 10 and raw.flip and raw.crop
     assert np.array_equal(raw.x_test[:, 0], s.x_test)
     write_idx_set(tmp_path / "more", classes=12, n_train=48)
-    with pytest.raises(DataError, match=r"key 'labels': fashion_mnist labels must be in 0..9; "
+    with pytest.raises(DataError, match=r"key 'labels': fashion_mnist labels must be in 0..9, "
                                         "got 11") as err:
         load_fashion_mnist_raw(str(tmp_path / "more"))
     assert err.value.where is not None and err.value.where.endswith("train-labels-idx1-ubyte")
