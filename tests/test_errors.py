@@ -253,4 +253,5 @@ def test_a_recipe_error_carries_rule_and_value() -> None:
     assert str(err.value) == "s.yaml: key 'epochs': must be an integer, got '8'"
     with pytest.raises(TrainError) as err:
         Recipe(epochs=0).validate("command line")
-    assert (err.value.key, err.value.rule, err.value.value) == ("epochs", "must be in [1, 10000]", 0)
+    assert (err.value.key, err.value.rule, err.value.value) == (
+        "epochs", "must be in [1, 10000]", 0)

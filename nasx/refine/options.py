@@ -42,7 +42,8 @@ class RefineOptions:
         bad = [o for o in self.objectives if o not in OBJECTIVES]
         if bad or "error" not in self.objectives or len(set(self.objectives)) != len(
                 self.objectives):
-            raise RefineError(rule=f"must be error plus any of {', '.join(OBJECTIVES[1:])}, each once",
+            raise RefineError(rule=f"must be error plus any of {', '.join(OBJECTIVES[1:])}, each "
+                              "once",
                               value=self.objectives, shown=",".join(self.objectives),
                               where="command line", key="objectives")
         if self.prune and len(self.objectives) > 1:

@@ -257,8 +257,8 @@ class Pow2Dist(BaseModel):
             if not (b > 0 and math.isfinite(b) and math.log2(b).is_integer()):
                 raise _bounds("bounds must be powers of two", lo, hi)
             if not POW2_EXPONENTS[0] <= math.log2(b) <= POW2_EXPONENTS[1]:
-                raise _bounds(f"bounds must be 2**{POW2_EXPONENTS[0]} to 2**{POW2_EXPONENTS[1]}", lo,
-                              hi)
+                lo2, hi2 = POW2_EXPONENTS
+                raise _bounds(f"bounds must be 2**{lo2} to 2**{hi2}", lo, hi)
         if lo > hi:
             raise _bounds("needs lo <= hi", lo, hi)
         return self
