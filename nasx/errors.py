@@ -2,9 +2,17 @@
 
 Every error a user can cause is a ``NasxError``: the CLI prints ``str(err)`` on one line and exits 2
 (traceback only with ``--debug``). An error keeps its parts as fields (``message``, ``where``,
-``key``, ``value``, ``rule``) and composes ``<where>: key '<key>': <message>`` when printed, so
+``key``, ``value``, ``rule``) and composes ``<where>: key '<key>': <detail>`` when printed, so
 code that adds the file or key an error came from calls :meth:`NasxError.at` instead of cutting
 the text apart.
+
+A raise site that rejects a value gives the rule and the value, never the value formatted into
+the text: ``SpaceError(rule="must be >= 1", value=0, where=file, key="depth")``. The one line
+(``must be >= 1, got 0``) is composed in one place, :attr:`NasxError.detail`, and a notebook can
+read ``err.rule`` and ``err.value``. ``shown`` is for the few values whose repr is not what the
+user wrote (``0.5`` for a float printed with ``:g``, a type's name): the text shown instead of the
+shortened repr, ``value`` staying the value. ``message`` is for errors that are not a rule broken
+by one value (a missing file, an unknown key).
 """
 
 from __future__ import annotations
@@ -79,24 +87,27 @@ class NasxError(Exception):
     """Base of every user-facing error: its parts as fields, printed as one line.
 
     ``message`` is the detail as worded for the user; without it, the detail is composed from
-    ``rule`` and ``value`` (``"<rule>, got <value>"``, the value shortened). ``where`` names the
-    origin: a file or folder, ``command line``, a spec or a data set.
+    ``rule`` and ``value`` (``"<rule>, got <value>"``, the value shortened, or ``shown`` when
+    given). ``where`` names the origin: a file or folder, ``command line``, a spec or a data set.
     """
 
     def __init__(self, message: str = "", *, where: str | None = None, key: str | None = None,
-                 value: Any = UNSET, rule: str | None = None) -> None:
+                 value: Any = UNSET, rule: str | None = None, shown: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.where = where
         self.key = key
         self.value = value
         self.rule = rule
+        self.shown = shown
 
     @property
     def detail(self) -> str:
         """The message without its place: ``message``, else ``rule`` with the value shortened."""
         if self.message or self.rule is None:
             return self.message
+        if self.shown is not None:
+            return f"{self.rule}, got {clip(self.shown, 2 * MAX_SHOWN)}"
         if self.value is UNSET:
             return self.rule
         return f"{self.rule}, got {shorten(self.value)}"
@@ -190,6 +201,12 @@ class NothingNarrowedError(RefineError):
 
 class ExportError(NasxError):
     """An export cannot be made (failed trial, unknown id, unwritable folder)."""
+
+
+class RuleError(NasxError, ValueError):
+    """A value that breaks a rule, raised where a ValueError is the contract (a pydantic
+    validator, a parser whose caller knows the file and key): the caller relocates it with
+    :meth:`NasxError.at` (``kind=SpaceError``), keeping its rule and value."""
 
 
 class YamlLimitError(NasxError, ValueError):

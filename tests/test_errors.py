@@ -5,13 +5,14 @@ from __future__ import annotations
 import ast
 import inspect
 import pickle
+import re
 from pathlib import Path
 
 import pytest
 
 import nasx
 import nasx.errors as errors
-from nasx.errors import NasxError, SpaceError, TrainError, YamlLimitError, shorten
+from nasx.errors import NasxError, RuleError, SpaceError, TrainError, YamlLimitError, shorten
 
 CLASSES = sorted(
     (c for c in vars(errors).values() if inspect.isclass(c) and issubclass(c, NasxError)),
@@ -24,7 +25,7 @@ def test_registry_is_complete() -> None:
     assert names == {"NasxError", "SpaceError", "InvalidSample", "SamplingError", "StoreError",
                      "DataError", "TrainError", "ArchError", "AnalysisError", "RefineError",
                      "ExportError", "YamlLimitError", "NothingNarrowedError", "CudaFatalError",
-                     "ScaleError"}
+                     "ScaleError", "RuleError"}
 
 
 @pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
@@ -57,6 +58,14 @@ def test_detail_from_rule_and_value(kwargs: dict[str, object], text: str) -> Non
     err = SpaceError(where="f", key="k", **kwargs)  # type: ignore[arg-type]
     assert str(err) == text
     assert err.detail == text.split(": ", 2)[2]
+
+
+def test_shown_replaces_the_repr() -> None:
+    err = SpaceError(rule="must be a mapping", value=[1], shown="list", where="f", key="k")
+    assert str(err) == "f: key 'k': must be a mapping, got list" and err.value == [1]
+    assert str(err.at(key="j")) == "f: key 'j': must be a mapping, got list"
+    long = SpaceError(rule="r", value=0, shown="x" * 500)
+    assert len(str(long)) < 100 and str(long).endswith("...")
 
 
 def test_message_wins_over_rule_and_value() -> None:
@@ -125,6 +134,7 @@ def test_pickles_with_its_fields(cls: type[NasxError]) -> None:
 
 def test_yaml_error_is_still_a_value_error() -> None:
     assert issubclass(YamlLimitError, ValueError) and issubclass(YamlLimitError, NasxError)
+    assert issubclass(RuleError, ValueError) and issubclass(RuleError, NasxError)
 
 
 def test_old_import_paths() -> None:
@@ -158,3 +168,90 @@ def test_every_error_class_lives_in_errors_py() -> None:
                         b.endswith(("Error", "Exception")) for b in bases):
                     outside.append(f"{path.relative_to(root)}:{node.lineno} {node.name}")
     assert outside == []
+
+
+# "got {x}" (or "got [{lo}, ...", "got 0x{code}") written into a message by hand: the value belongs
+# in value= (shown= when its repr is not what the user wrote), the line is NasxError.detail's.
+_HAND_MADE = re.compile(r"\bgot\s\S{0,3}\{\}")
+
+
+def _template(node: ast.expr) -> str:
+    """An f-string's text with ``{}`` for each formatted value ('' for anything else)."""
+    if not isinstance(node, ast.JoinedStr):
+        return ""
+    return "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+
+
+def test_no_raise_site_formats_the_value_into_the_message() -> None:
+    """Every NasxError built in nasx/ gives rule= and value=, never f"<rule>, got {value}"."""
+    root = Path(nasx.__file__).parent
+    family = {c.__name__ for c in CLASSES}
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call)
+                    and ast.unparse(node.func).rsplit(".", 1)[-1] in family):
+                continue
+            texts = node.args[:1] + [k.value for k in node.keywords if k.arg == "message"]
+            if any(_HAND_MADE.search(_template(t)) for t in texts):
+                found.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert found == []
+
+
+def test_the_scan_sees_a_hand_made_value() -> None:
+    bad = ast.parse('raise SpaceError(f"must be >= 1, got {n}", key="n")').body[0]
+    assert isinstance(bad, ast.Raise) and isinstance(bad.exc, ast.Call)
+    assert _HAND_MADE.search(_template(bad.exc.args[0]))
+
+
+def test_a_sampler_error_carries_rule_and_value() -> None:
+    import numpy as np
+
+    from nasx.errors import SamplingError
+    from nasx.sample.sampler import sample_space
+    from nasx.space import load_space
+    from nasx.space.shipped import resolve_space
+
+    space = load_space(resolve_space("regnet_digits"))
+    with pytest.raises(SamplingError) as err:
+        sample_space(space, 0, np.random.default_rng(0))
+    assert (err.value.key, err.value.rule, err.value.value) == (
+        "n", "the number of samples must be >= 1", 0)
+    assert str(err.value) == "key 'n': the number of samples must be >= 1, got 0"
+
+
+@pytest.mark.parametrize(("text", "key", "rule", "value", "line"), [
+    ("params:\n  depth: {int: [4, 2]}\n", "params.depth", "needs lo <= hi", [4, 2],
+     "needs lo <= hi, got [4, 2]"),
+    ("params:\n  wa: {float: [8.0, 2.5]}\n", "params.wa", "needs lo <= hi", [8.0, 2.5],
+     "needs lo <= hi, got [8, 2.5]"),
+    ("n: 0\n", "n", "input should be greater than or equal to 1", 0,
+     "input should be greater than or equal to 1, got 0"),
+    ("constraints: {flops: [1M, fast]}\n", "constraints.flops",
+     "a bound must be a number, null or a K/M/G quantity", "fast",
+     "a bound must be a number, null or a K/M/G quantity, got 'fast'"),
+    ("relations: {depth: upward}\n", "relations.depth", None, "upward", "got 'upward'"),
+])
+def test_a_space_error_carries_rule_and_value(text: str, key: str, rule: str | None,
+                                              value: object, line: str) -> None:
+    """A bad value in a space file, caught by a validator, pydantic or a parser alike."""
+    from nasx.space import parse_space
+
+    with pytest.raises(SpaceError) as err:
+        parse_space(f"name: s\nfamily: regnet\n{text}", "s.yaml")
+    assert (err.value.where, err.value.key, err.value.value) == ("s.yaml", key, value)
+    assert rule is None or err.value.rule == rule
+    assert str(err.value).startswith(f"s.yaml: key '{key}': ") and str(err.value).endswith(line)
+
+
+def test_a_recipe_error_carries_rule_and_value() -> None:
+    from nasx.train.recipe import Recipe, resolve_recipe
+
+    with pytest.raises(TrainError) as err:
+        resolve_recipe({"epochs": "8"}, None, None, source="s.yaml")
+    assert (err.value.rule, err.value.value) == ("must be an integer", "8")
+    assert str(err.value) == "s.yaml: key 'epochs': must be an integer, got '8'"
+    with pytest.raises(TrainError) as err:
+        Recipe(epochs=0).validate("command line")
+    assert (err.value.key, err.value.rule, err.value.value) == (
+        "epochs", "must be in [1, 10000]", 0)

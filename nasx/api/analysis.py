@@ -30,7 +30,7 @@ def compare(run_a: RunLike, run_b: RunLike, *, normalize: str = "auto", bins: in
     from nasx.errors import AnalysisError
 
     if bins < 1:
-        raise AnalysisError(f"--bins must be >= 1; got {bins}")
+        raise AnalysisError(rule="--bins must be >= 1", value=bins)
     runs = read_runs([_path(run_a), _path(run_b)], allow_incomparable=allow_incomparable)
     summary = summarize(runs, normalize=normalize, bins=bins, seed=seed,
                         alpha=alpha)

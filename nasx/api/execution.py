@@ -30,12 +30,12 @@ def check_device(device: str | None, executor: str, address: str | None, *,
     import torch
 
     if not torch.cuda.is_available():
-        raise TrainError(f"CUDA is not available on this machine; got {device!r} (use --device "
-                         "cpu or auto)", where=source, key=key)
+        raise TrainError(rule="CUDA is not available on this machine (use --device cpu or auto)",
+                         value=device, where=source, key=key)
     index = device.partition(":")[2]
     if index and int(index) >= torch.cuda.device_count():
-        raise TrainError(f"this machine has {torch.cuda.device_count()} CUDA devices; got "
-                         f"{device!r}", where=source, key=key)
+        raise TrainError(rule=f"this machine has {torch.cuda.device_count()} CUDA devices",
+                         value=device, where=source, key=key)
 
 
 def _check_execution(cpus_per_trial: float, gpus_per_trial: float | None, max_failures: int,
@@ -56,9 +56,8 @@ def _check_execution(cpus_per_trial: float, gpus_per_trial: float | None, max_fa
             continue
         ok = math.isfinite(value) and (lo <= value if closed else lo < value) and value <= hi
         if not ok:
-            shown = value if abs(value) < 1e30 else f"{value:.3g}"
-            raise TrainError(f"must be in {'[' if closed else '('}{lo:g}, {hi:g}]; got {shown}",
-                             where="command line", key=key)
+            raise TrainError(rule=f"must be in {'[' if closed else '('}{lo:g}, {hi:g}]",
+                             value=value, where="command line", key=key)
 
 
 RECIPE_KEYS = ("epochs", "batch_size", "lr", "data", "data_dir", "device", "threads")

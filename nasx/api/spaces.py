@@ -72,8 +72,7 @@ def check_counts(space: str | Path, n: int | None, seed: int | None,
     for key, value, lo, hi in (("n", n, 1, MAX_N), ("seed", seed, 0, MAX_SEED),
                                ("max_attempts", max_attempts, 1, MAX_ATTEMPTS)):
         if value is not None and not lo <= value <= hi:
-            shown = value if abs(value) < 10**30 else f"{str(value)[:12]}..."
-            raise SamplingError(f"must be in [{lo}, {hi}], got {shown}", where=str(space),
+            raise SamplingError(rule=f"must be in [{lo}, {hi}]", value=value, where=str(space),
                                 key=key)
 
 

@@ -39,13 +39,14 @@ def _check_value(file: str, key: str, value: Any, hint: Any) -> None:
     else:
         ok, rule = isinstance(value, str), "a string"
     if not ok:
-        raise SpaceError(f"must be {rule}, got {value!r}", where=file, key=key)
+        raise SpaceError(rule=f"must be {rule}", value=value, where=file, key=key)
 
 
 def _section(file: str, key: str, data: Any, cls: type) -> JSONObject:
     """A dataclass section checked against the fields of ``cls`` (unknown/missing/type)."""
     if not isinstance(data, Mapping):
-        raise SpaceError(f"must be a mapping, got {type(data).__name__}", where=file, key=key)
+        raise SpaceError(rule="must be a mapping", value=data, shown=type(data).__name__,
+                         where=file, key=key)
     hints = typing.get_type_hints(cls)
     names = {f.name for f in fields(cls)}
     for k in data:
@@ -136,7 +137,7 @@ def check_spec(spec: ArchSpec, file: str = "<spec>") -> None:
                                  f"{st.groups}", where=file, key=f"stages[{i}].groups")
     for key, value in positive:
         if value < 1:
-            raise SpaceError(f"must be >= 1, got {value}", where=file, key=key)
+            raise SpaceError(rule="must be >= 1", value=value, where=file, key=key)
 
 
 def load_spec(path: str | os.PathLike[str]) -> ArchSpec:

@@ -48,7 +48,7 @@ class Strategy:
     def factors(self, s: float) -> tuple[float, float, float, float]:
         """(d, w, g, r) multipliers for flops factor ``s``, computed as pycls computes them."""
         if not (math.isfinite(s) and s > 0):
-            raise ScaleError(f"the flops factor must be a positive number, got {s!r}")
+            raise ScaleError(rule="the flops factor must be a positive number", value=s)
         total = self.d + self.w + self.r or self.g / 2 or 1.0
         return (s ** (self.d / total), s ** (self.w / total / 2.0),
                 s ** (self.g / total / 2.0), s ** (self.r / total / 2.0))
@@ -60,7 +60,7 @@ def _mixed(name: str, alpha: float) -> dict[str, float]:
         raise ScaleError(f"strategy {name!r}: in a mixed-case name group width follows width; "
                          "leave out g")
     if not 0 < alpha < 1:
-        raise ScaleError(f"--alpha must be in (0, 1), got {alpha!r}")
+        raise ScaleError(rule="--alpha must be in (0, 1)", value=alpha)
     a = Fraction(alpha).limit_denominator(10**6)
     upper = [c.lower() for c in name if c.isupper()]
     lower = [c for c in name if c.islower()]
@@ -177,7 +177,7 @@ def factor_for_flops(spec: ArchSpec, target: float, strategy: Strategy,
     """The factor whose scaled model's flops are nearest ``target`` (fixed-point search)."""
     base = complexity(spec).flops
     if not (math.isfinite(target) and target > 0):
-        raise ScaleError(f"the flops budget must be positive, got {target!r}")
+        raise ScaleError(rule="the flops budget must be positive", value=target)
     s, best, best_gap = target / base, target / base, math.inf
     for _ in range(iterations):
         s = min(max(s, 1 / MAX_FACTOR), MAX_FACTOR)
@@ -194,7 +194,7 @@ def factor_for_flops(spec: ArchSpec, target: float, strategy: Strategy,
 def family_factors(factor: float, n: int) -> list[float]:
     """``n`` factors spaced geometrically from 1 (the base model) to ``factor``."""
     if n < 1:
-        raise ScaleError(f"--family must be >= 1, got {n}")
+        raise ScaleError(rule="--family must be >= 1", value=n)
     if n == 1:
         return [factor]
     return [float(f"{factor ** (k / (n - 1)):.12g}") for k in range(n)]  # 4.0, not 3.99..
@@ -211,10 +211,10 @@ def parse_flops(text: str) -> tuple[str, float]:
     except ValueError:
         value = math.nan
     if not kind or not math.isfinite(value) or value <= 0:
-        raise ScaleError(f"--flops must be a positive factor such as 4x or a budget such as "
-                         f"800M (K, M, G, T), got {text!r}")
+        raise ScaleError(rule="--flops must be a positive factor such as 4x or a budget such as "
+                         "800M (K, M, G, T)", value=text)
     if kind == "factor" and value > MAX_FACTOR:
-        raise ScaleError(f"--flops factor must be at most {MAX_FACTOR:g}, got {text!r}")
+        raise ScaleError(rule=f"--flops factor must be at most {MAX_FACTOR:g}", value=text)
     return kind, value
 
 

@@ -65,7 +65,7 @@ def _spec(args: argparse.Namespace) -> Any:  # noqa: ANN401 - a SourceSpec
     from nasx.errors import DataError
 
     if args.format not in ("raw", "jpeg"):
-        raise DataError(f"format must be raw or jpeg; got {args.format!r}", key="--format")
+        raise DataError(rule="format must be raw or jpeg", value=args.format, key="--format")
     if not args.data:
         raise DataError(f"name the data set: --data {_kinds()}", key="--data")
     return describe(args.data, args.data_dir, args.size, args.channels,

@@ -238,9 +238,9 @@ def run(args: argparse.Namespace) -> int:
     from nasx.errors import NasxError
 
     if not 0 <= args.probe <= MAX_PROBE:
-        raise NasxError(f"--probe must be in [0, {MAX_PROBE}], got {args.probe}")
+        raise NasxError(rule=f"--probe must be in [0, {MAX_PROBE}]", value=args.probe)
     if not 0 <= args.seed <= 2**63 - 1:
-        raise NasxError(f"--seed must be in [0, 2**63 - 1], got {args.seed}")
+        raise NasxError(rule="--seed must be in [0, 2**63 - 1]", value=args.seed)
     d = describe(args.target, probe=args.probe, seed=args.seed)
     if args.measure and d["kind"] == "model":
         _add_measured(d, args)

@@ -51,7 +51,7 @@ def check_options(args: argparse.Namespace) -> None:
 
     for key, low in (("batch", 1), ("repeats", 1), ("warmup", 0), ("threads", 1)):
         if getattr(args, key) < low:
-            raise TrainError(f"must be >= {low}; got {getattr(args, key)}", key=f"--{key}")
+            raise TrainError(rule=f"must be >= {low}", value=getattr(args, key), key=f"--{key}")
     backends_for(args.device)  # raises on a bad or absent device
 
 

@@ -61,7 +61,7 @@ def _check(args: argparse.Namespace) -> list[str]:
 
     for key in ("batches", "batch_size", "threads"):
         if getattr(args, key) < 1:
-            raise TrainError(f"must be a positive integer; got {getattr(args, key)}",
+            raise TrainError(rule="must be a positive integer", value=getattr(args, key),
                              key=f"--{key.replace('_', '-')}")
     names = None if args.only is None else [n.strip() for n in args.only.split(",") if n.strip()]
     if names is None:

@@ -26,7 +26,7 @@ def check_args(args: argparse.Namespace) -> None:
     (``add_training_args(recipe=False)``), so the narrowed population trains as its parent did.
     """
     if args.verify is not None and args.verify < 2:
-        raise RefineError(f"must be >= 2 models, got {args.verify}", where="command line",
+        raise RefineError(rule="must be >= 2 models", value=args.verify, where="command line",
                           key="verify")
 
 

@@ -133,7 +133,7 @@ def stratified_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndar
     n = int(y.shape[0])
     if n < 2:
         raise DataError(
-            f"needs at least 2 training images to carve a validation split; got {n}",
+            rule="needs at least 2 training images to carve a validation split", value=n,
             key="val_fraction",
         )
     target = min(n - 1, max(1, int(np.floor(n * fraction + 0.5))))
@@ -239,7 +239,7 @@ def _check_shape(raw: RawData, resolution: int, in_channels: int) -> None:
             key="in_channels",
         )
     if resolution < 1:
-        raise DataError(f"resolution must be >= 1; got {resolution}", key="resolution")
+        raise DataError(rule="resolution must be >= 1", value=resolution, key="resolution")
 
 
 def _convert(x: np.ndarray, in_channels: int, resolution: int, device: str | torch.device,

@@ -119,7 +119,8 @@ def _read_py(path: Path) -> tuple[np.ndarray, np.ndarray]:
     labels = np.asarray(d["labels"], dtype=np.int64)
     if data.ndim != 2 or data.shape[1] != 3072 or data.shape[0] != labels.shape[0]:
         raise DataError(
-            f"data must be (N, 3072) with N labels; got {data.shape} and {labels.shape[0]} labels",
+            rule="data must be (N, 3072) with N labels", value=data.shape,
+            shown=f"{data.shape} and {labels.shape[0]} labels",
             where=str(path),
             key="data",
         )
@@ -142,7 +143,8 @@ def load_cifar10_raw(data_dir: str | None) -> RawData:
     for y, n in ((y_tr, names[0]), (y_te, names[-1])):
         if y.size and (y.min() < 0 or y.max() > 9):
             raise DataError(
-                f"labels must be in 0..9; got {int(y.min())}..{int(y.max())}",
+                rule="labels must be in 0..9", value=(int(y.min()), int(y.max())),
+                shown=f"{int(y.min())}..{int(y.max())}",
                 where=str(folder / n),
                 key="labels",
             )

@@ -34,7 +34,7 @@ def _check_channels(have: int, want: int, name: str, resolution: int) -> None:
         raise DataError(f"the spec asks in_channels {want} but the data has {have} channel(s) "
                         "(only 1 -> 3 replication is supported)", where=name, key="in_channels")
     if resolution < 1:
-        raise DataError(f"resolution must be >= 1; got {resolution}", key="resolution")
+        raise DataError(rule="resolution must be >= 1", value=resolution, key="resolution")
 
 
 def _rows(store: Store, split: str, device: torch.device, resident: bool) -> Rows | JpegRows:

@@ -83,24 +83,25 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
         raise DataError(f"IDX header needs 4 bytes; the file has {len(blob)}", where=str(path))
     if blob[0] != 0 or blob[1] != 0:
         hint = f" (a gzip file: name it {path.name}.gz)" if blob[:2] == b"\x1f\x8b" else ""
-        raise DataError(f"not an IDX file: the magic number must start with two zero bytes; got "
-                        f"0x{blob[:4].hex()}{hint}", where=str(path), key="magic")
+        raise DataError(rule="not an IDX file: the magic number must start with two zero bytes",
+                        value=blob[:4], shown=f"0x{blob[:4].hex()}{hint}", where=str(path),
+                        key="magic")
     code, have_ndim = blob[2], blob[3]
     if code != UBYTE:
         name = DTYPES.get(code, "unknown")
-        raise DataError(f"dtype code must be 0x08 (unsigned byte); got 0x{code:02x} ({name})",
-                        where=str(path), key="dtype")
+        raise DataError(rule="dtype code must be 0x08 (unsigned byte)", value=code,
+                        shown=f"0x{code:02x} ({name})", where=str(path), key="dtype")
     if have_ndim != ndim:
-        raise DataError(f"must have {ndim} dimension(s); got {have_ndim}", where=str(path),
+        raise DataError(rule=f"must have {ndim} dimension(s)", value=have_ndim, where=str(path),
                         key="dims")
     head = 4 + 4 * ndim
     if len(blob) < head:
-        raise DataError(f"truncated header: {ndim} dimension(s) need {head} bytes; got "
-                        f"{len(blob)}", where=str(path), key="dims")
+        raise DataError(rule=f"truncated header: {ndim} dimension(s) need {head} bytes",
+                        value=len(blob), where=str(path), key="dims")
     dims = tuple(int(d) for d in np.frombuffer(blob, dtype=">u4", count=ndim, offset=4))
     if ndim == 3 and (dims[1] < 1 or dims[2] < 1):
-        raise DataError(f"images must be at least 1x1; got {dims[1]}x{dims[2]}", where=str(path),
-                        key="dims")
+        raise DataError(rule="images must be at least 1x1", value=dims[1:],
+                        shown=f"{dims[1]}x{dims[2]}", where=str(path), key="dims")
     want = head + int(np.prod(dims, dtype=np.int64))
     if len(blob) != want:
         what = "truncated" if len(blob) < want else "trailing bytes"
@@ -196,7 +197,7 @@ def load_idx_raw(folder: str | os.PathLike[str], name: str, *, num_classes: int 
     top = int(max(a.y_train.max(), a.y_test.max()))
     if num_classes is not None and top >= num_classes:
         bad = "train-labels" if int(a.y_train.max()) == top else "t10k-labels"
-        raise DataError(f"{name} labels must be in 0..{num_classes - 1}; got {top}",
+        raise DataError(rule=f"{name} labels must be in 0..{num_classes - 1}", value=top,
                         where=f"{Path(folder)}/{bad}-idx1-ubyte", key="labels")
     return RawData(
         name=name,

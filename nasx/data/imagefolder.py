@@ -64,7 +64,7 @@ def load_imagefolder_raw(data_dir: str | None, resolution: int, in_channels: int
             )
     if in_channels not in (1, 3):
         raise DataError(
-            f"in_channels must be 1 or 3 for image folders; got {in_channels}",
+            rule="in_channels must be 1 or 3 for image folders", value=in_channels,
             where=str(root),
             key="in_channels",
         )

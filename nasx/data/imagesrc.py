@@ -77,7 +77,7 @@ def describe_imagefolder(data_dir: str | None, size: int | None, channels: int) 
     if size is None:
         raise DataError("an image folder needs a size (--size S)", key="size")
     if channels not in (1, 3):
-        raise DataError(f"in_channels must be 1 or 3 for image folders; got {channels}",
+        raise DataError(rule="in_channels must be 1 or 3 for image folders", value=channels,
                         where=str(root), key="in_channels")
     items = _list(root, classes)
     lines = []

@@ -95,8 +95,8 @@ def _given_store(recipe: DataRecipe) -> Store | None:
         return None
     store = open_store(recipe.data_dir)
     if store.header.kind != recipe.data:
-        raise DataError(f"a prepared {store.header.kind!r} data set, not {recipe.data!r}",
-                        where=recipe.data_dir, key="data")
+        raise DataError(rule=f"the folder holds a prepared {store.header.kind!r} data set",
+                        value=recipe.data, where=recipe.data_dir, key="data")
     return store
 
 

@@ -29,7 +29,7 @@ def describe(kind: str, data_dir: str | None, size: int | None, channels: int = 
     (train images, test images, classes).
     """
     if size is not None and size < 1:
-        raise DataError(f"size must be >= 1; got {size}", key="size")
+        raise DataError(rule="size must be >= 1", value=size, key="size")
     return describe_set(kind, Wanted(data_dir, size, channels, synthetic))
 
 

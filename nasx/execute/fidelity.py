@@ -48,7 +48,7 @@ class FidelityPlan:
         ]
         for key, ok, rule, value in rules:
             if not ok:
-                raise TrainError(f"{rule}; got {value!r}", where=WHERE, key=key)
+                raise TrainError(rule=rule, value=value, where=WHERE, key=key)
         if self.seeds == 1 and self.epochs_long is None:
             raise TrainError("nothing to retrain: give --seeds 2 or more, or --epochs-long",
                              where=WHERE, key="--seeds")
@@ -129,8 +129,8 @@ def insert_plan(store: RunStore, plan: FidelityPlan) -> tuple[list[int], int, li
                          " (nasx train)", where=str(store.root))
     short = _population_epochs(store)
     if plan.epochs_long is not None and short is not None and plan.epochs_long <= short:
-        raise TrainError(f"must be longer than the population's {short} epochs; got"
-                         f" {plan.epochs_long}", where=WHERE, key="--epochs-long")
+        raise TrainError(rule=f"must be longer than the population's {short} epochs",
+                         value=plan.epochs_long, where=WHERE, key="--epochs-long")
     fidelity = store.trials_of(Origin.FIDELITY)
     repeated = {t.repeat_of for t in fidelity if t.repeat_of is not None}
     models = choose_models(population, repeated, plan.k, plan.seed)

@@ -62,7 +62,7 @@ class ExecOptions:
         ]
         for key, ok, rule in rules:
             if not ok:
-                raise TrainError(f"{rule}; got {getattr(self, key)!r}", where="command line",
+                raise TrainError(rule=rule, value=getattr(self, key), where="command line",
                                  key=key)
         if self.gpus_per_trial is not None:
             from nasx.execute.packing import explicit_packing

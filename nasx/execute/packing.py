@@ -72,7 +72,7 @@ def _gib(n: float) -> str:
 
 
 def _refuse(value: object, rule: str) -> TrainError:
-    return TrainError(f"{rule}; got {value!r}", where="command line", key="gpus_per_trial")
+    return TrainError(rule=rule, value=value, where="command line", key="gpus_per_trial")
 
 
 def explicit_packing(value: float) -> Packing:

@@ -28,8 +28,8 @@ def parse_formats(formats: str | list[str] | tuple[str, ...]) -> tuple[str, ...]
     wanted = {f.strip().lower() for f in items if f.strip()}
     unknown = sorted(wanted - set(FORMATS))
     if unknown or not wanted:
-        raise ExportError(f"must be a comma-separated subset of {','.join(FORMATS)}; "
-                          f"got {','.join(unknown) or repr(formats)}", key="--format")
+        raise ExportError(rule=f"must be a comma-separated subset of {','.join(FORMATS)}",
+                          value=formats, shown=",".join(unknown) or None, key="--format")
     return tuple(f for f in FORMATS if f in wanted)
 
 

@@ -140,7 +140,7 @@ def choose(store: RunStore, trial_id: int | None, *, best: bool, objective: str,
             raise ExportError(f"no trial with id {trial_id} in this run", where=str(store.root),
                               key="--trial") from None
     if objective not in OBJECTIVES:
-        raise ExportError(f"must be one of {', '.join(OBJECTIVES)}; got {objective!r}",
+        raise ExportError(rule=f"must be one of {', '.join(OBJECTIVES)}", value=objective,
                           key="--objective")
     pool, on, left = candidates(store, needs_weights=needs_weights)
     among = (f"among {_plural(len(pool), 'done trial')} of the run's population recipe"

@@ -45,9 +45,9 @@ def backends_for(device: str) -> list[tuple[str, str]]:
         return cpu + ([("torch", "cuda")] if torch.cuda.is_available() else [])
     if device.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise TrainError(f"no CUDA device on this machine; got {device!r}", key="--device")
+            raise TrainError(rule="no CUDA device on this machine", value=device, key="--device")
         return [("torch", device)]
-    raise TrainError(f"must be auto, cpu, cuda or cuda:N; got {device!r}", key="--device")
+    raise TrainError(rule="must be auto, cpu, cuda or cuda:N", value=device, key="--device")
 
 
 @contextlib.contextmanager
@@ -170,8 +170,9 @@ def latency(spec: ArchSpec, backend: tuple[str, str] | str = "torch", *, batch: 
     if name not in BACKENDS:
         raise TrainError(f"unknown backend {name!r} ({', '.join(BACKENDS)})", key="backend")
     if batch < 1 or repeats < 1 or warmup < 0:
-        raise TrainError(f"batch and repeats must be positive, warmup >= 0; got {batch},"
-                         f" {repeats}, {warmup}", key="batch")
+        raise TrainError(rule="batch and repeats must be positive, warmup >= 0",
+                         value=(batch, repeats, warmup), shown=f"{batch}, {repeats}, {warmup}",
+                         key="batch")
     model, x = _model_and_input(spec, batch, "cpu" if name == "onnx" else dev)
     with torch_threads(threads):
         if name == "onnx":

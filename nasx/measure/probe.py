@@ -34,7 +34,7 @@ def constraint_measurer(space: SearchSpace) -> ConstraintMeasurer:
     s = space.measure
     keys = tuple(space.measured)
     if s.device.startswith("cuda") and not torch.cuda.is_available():
-        raise SpaceError(f"no CUDA device on this machine to measure on, got {s.device!r}",
+        raise SpaceError(rule="no CUDA device on this machine to measure on", value=s.device,
                          where=str(space.path), key="measure.device")
 
     def measure(spec: ArchSpec) -> dict[str, Measurement]:

@@ -65,22 +65,23 @@ def check_spec(spec: ArchSpec) -> None:
                    ("stem.width", spec.stem.width), ("stem.kernel", spec.stem.kernel),
                    ("stem.stride", spec.stem.stride), ("head.num_classes", spec.head.num_classes)):
         if v < 1:
-            raise ArchError(f"must be >= 1; got {v}", where=name, key=key)
+            raise ArchError(rule="must be >= 1", value=v, where=name, key=key)
     acts = [("stem.act", spec.stem.act), ("head.act", spec.head.act)]
     acts += [(f"stages[{i}].act", st.act) for i, st in enumerate(spec.stages)]
     for key, act in acts:
         if act not in ACTS:
-            raise ArchError(f"must be one of {', '.join(ACTS)}; got {act!r}", where=name, key=key)
+            raise ArchError(rule=f"must be one of {', '.join(ACTS)}", value=act, where=name,
+                            key=key)
     for i, b in enumerate(spec.blocks()):
         where = f"block {i} ({b.kind})"
         for key, v in (("w_in", b.w_in), ("w_out", b.w_out), ("w_mid", b.w_mid),
                        ("groups", b.groups), ("kernel", b.kernel), ("stride", b.stride)):
             if v < 1:
-                raise ArchError(f"{where}: must be >= 1; got {v}", where=name, key=key)
+                raise ArchError(rule=f"{where}: must be >= 1", value=v, where=name, key=key)
         w_first = b.w_in if b.kind == "basic" else b.w_mid  # input width of the grouped conv
         if w_first % b.groups or b.w_mid % b.groups:
-            raise ArchError(f"{where}: groups must divide widths {w_first} and {b.w_mid}; "
-                            f"got {b.groups}", where=name, key="groups")
+            raise ArchError(rule=f"{where}: groups must divide widths {w_first} and {b.w_mid}",
+                            value=b.groups, where=name, key="groups")
 
 
 def init_weights(model: nn.Module, generator: torch.Generator | None = None) -> None:

@@ -102,7 +102,7 @@ def fit_run(run_dir: str | Path, top: int = 10, out: str | Path | None = None,
     """Fit every finished model of the run; with ``out``, write the RegNet space file."""
     run = Path(run_dir)
     if top < 1:
-        raise RefineError(f"must be >= 1, got {top}", where="command line", key="top")
+        raise RefineError(rule="must be >= 1", value=top, where="command line", key="top")
     if out is not None and Path(out).exists() and not force:
         raise RefineError("output file exists (pass --force to replace it)", where=str(out))
     with RunStore.open(run, readonly=True) as store:
@@ -111,8 +111,8 @@ def fit_run(run_dir: str | Path, top: int = 10, out: str | Path | None = None,
         space = load_space(store.space_path) if out is not None else None
         parent = Path(meta.get("space_file") or store.space_path)
     if len(ids) < MIN_MODELS:
-        raise RefineError(f"needs at least {MIN_MODELS} finished sampled models to fit, got "
-                          f"{len(ids)} (train the run first)", where=str(run))
+        raise RefineError(rule=f"needs at least {MIN_MODELS} finished sampled models to fit (train "
+                          "the run first)", value=len(ids), where=str(run))
     _check_specs(specs, run)
     res = FitResult(run=run, parent=parent, ids=ids, errors=errors,
                     fits=[fit_spec(s) for s in specs], top=min(top, len(ids)))

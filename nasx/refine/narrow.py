@@ -320,9 +320,10 @@ def narrow(run_dir: str | Path, out: str | Path, *, seed: int = 0, boot: int = 1
     (:class:`~nasx.errors.NothingNarrowedError`, with the per-parameter result, when no cut has its evidence)."""
     run, out = Path(run_dir), Path(out)
     if boot < 1:
-        raise RefineError(f"must be >= 1, got {boot}", where="command line", key="boot")
+        raise RefineError(rule="must be >= 1", value=boot, where="command line", key="boot")
     if not 0.5 <= level < 1:
-        raise RefineError(f"must be in [0.5, 1), got {level}", where="command line", key="level")
+        raise RefineError(rule="must be in [0.5, 1)", value=level, where="command line",
+                          key="level")
     if out.exists() and not force:
         raise RefineError("output file exists (pass --force to replace it)", where=str(out))
     with RunStore.open(run) as store:
@@ -332,8 +333,8 @@ def narrow(run_dir: str | Path, out: str | Path, *, seed: int = 0, boot: int = 1
         recipe = population_recipe(store)
     parent = Path(meta.get("space_file") or store.space_path)
     if len(frame) < 2:
-        raise RefineError(f"needs finished sampled models to narrow, got {len(frame)} (train the"
-                          " run first)", where=str(run))
+        raise RefineError(rule="needs finished sampled models to narrow (train the run first)",
+                          value=len(frame), where=str(run))
     res = NarrowResult(out=out, parent=parent, n=len(frame), boot=boot, seed=seed, level=level)
     res.cuts = _cuts(space, frame, boot, seed, level)
     res.relations = _relations(space, frame)

@@ -34,15 +34,18 @@ class RefineOptions:
     def validate(self, executor: str) -> None:
         """RefineError naming the option that is wrong."""
         if self.trials < 1:
-            raise RefineError(f"must be >= 1, got {self.trials}", where="command line", key="trials")
+            raise RefineError(rule="must be >= 1", value=self.trials, where="command line",
+                              key="trials")
         if self.batch < 1:
-            raise RefineError(f"must be >= 1, got {self.batch}", where="command line", key="batch")
+            raise RefineError(rule="must be >= 1", value=self.batch, where="command line",
+                              key="batch")
         bad = [o for o in self.objectives if o not in OBJECTIVES]
         if bad or "error" not in self.objectives or len(set(self.objectives)) != len(
                 self.objectives):
-            raise RefineError(f"must be error plus any of {', '.join(OBJECTIVES[1:])}, each once;"
-                              f" got {','.join(self.objectives)}", where="command line",
-                              key="objectives")
+            raise RefineError(rule=f"must be error plus any of {', '.join(OBJECTIVES[1:])}, each "
+                              "once",
+                              value=self.objectives, shown=",".join(self.objectives),
+                              where="command line", key="objectives")
         if self.prune and len(self.objectives) > 1:
             raise RefineError("Optuna prunes single-objective studies only; drop --prune or "
                               "use --objectives error", where="command line", key="prune")

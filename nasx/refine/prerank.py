@@ -41,16 +41,17 @@ def check_prerank(proxy: str | None, oversample: int) -> None:
     """RefineError naming --prerank or --oversample when they are wrong or given alone."""
     if proxy is None:
         if oversample != 1:
-            raise RefineError(f"needs --prerank PROXY, got --oversample {oversample}",
-                              where="command line", key="oversample")
+            raise RefineError(rule="needs --prerank PROXY", value=oversample,
+                              shown=f"--oversample {oversample}", where="command line",
+                              key="oversample")
         return
     names = known_proxies()
     if proxy not in names:
-        raise RefineError(f"must be one of {', '.join(names)}, got {proxy!r}",
+        raise RefineError(rule=f"must be one of {', '.join(names)}", value=proxy,
                           where="command line", key="prerank")
     if oversample < 2:
-        raise RefineError(f"must be >= 2 with --prerank (K suggestions per trained trial), got "
-                          f"{oversample}", where="command line", key="oversample")
+        raise RefineError(rule="must be >= 2 with --prerank (K suggestions per trained trial)",
+                          value=oversample, where="command line", key="oversample")
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ def make_pruner(kind: str, epochs: int | None) -> optuna.pruners.BasePruner:
     if kind == "hyperband":
         return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=epochs or "auto",
                                               reduction_factor=3)
-    raise RefineError(f"must be median, asha or hyperband; got {kind!r}", where="command line",
+    raise RefineError(rule="must be median, asha or hyperband", value=kind, where="command line",
                       key="prune")
 
 

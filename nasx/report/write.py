@@ -125,10 +125,10 @@ def build_report(run_dirs: list[str | Path], out: str | Path | None = None,
     from nasx.report.sections.base import Context, compute_all
 
     if normalize not in NORMALIZE:
-        raise AnalysisError(f"--normalize must be one of {', '.join(NORMALIZE)}; got"
-                            f" {normalize!r}")
+        raise AnalysisError(rule=f"--normalize must be one of {', '.join(NORMALIZE)}",
+                            value=normalize)
     if bins < 1:
-        raise AnalysisError(f"--bins must be >= 1; got {bins}")
+        raise AnalysisError(rule="--bins must be >= 1", value=bins)
     runs = read_runs(list(run_dirs), allow_incomparable=allow_incomparable)
     summary = summarize(runs, normalize=normalize, bins=bins, seed=seed)
     out_dir = Path(out) if out is not None else default_out([r.root.resolve().name

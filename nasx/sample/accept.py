@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from nasx.arch.complexity import Complexity, complexity
 from nasx.arch.spec import ArchSpec
-from nasx.errors import InvalidSample, SamplingError, SpaceError, shorten
+from nasx.errors import InvalidSample, SamplingError, SpaceError
 from nasx.sample.bind import Bound
 from nasx.space import SearchSpace, within
 from nasx.space.constraints import Bound as Limit
@@ -243,7 +243,7 @@ class Acceptance:
             if key in COMPLEXITY_KEYS or key in derived or _is_number(values.get(key)):
                 continue
             if key in values:
-                raise SpaceError(f"a constraint needs a number, got {shorten(values[key])}",
+                raise SpaceError(rule="a constraint needs a number", value=values[key],
                                  where=self.where, key=f"constraints.{key}")
             known = ", ".join(sorted(set(COMPLEXITY_KEYS) | set(derived)))
             raise SpaceError(f"unknown quantity to constrain (constrainable: {known} or a value "

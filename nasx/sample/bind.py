@@ -78,8 +78,8 @@ def _check_limits(space: SearchSpace) -> None:
         limit = VALUE_LIMITS.get(key)
         top = largest(param)
         if limit is not None and top is not None and top > limit:
-            raise SpaceError(f"must be at most {limit} (the largest {key} nasx samples), got "
-                             f"{shorten(param.to_yaml())}", where=str(space.path), key=where)
+            raise SpaceError(rule=f"must be at most {limit} (the largest {key} nasx samples)",
+                             value=param.to_yaml(), where=str(space.path), key=where)
 
 
 def check_value_limits(values: Mapping[str, Any], *, file: str, prefix: str = "values") -> None:
@@ -92,8 +92,8 @@ def check_value_limits(values: Mapping[str, Any], *, file: str, prefix: str = "v
         limit = VALUE_LIMITS.get(base) if isinstance(base, str) else None
         if (limit is not None and isinstance(value, numbers.Real)
                 and not isinstance(value, bool) and abs(value) > limit):
-            raise SpaceError(f"must be at most {limit} (the largest {base} nasx decodes), got "
-                             f"{shorten(value)}", where=file, key=f"{prefix}.{key}")
+            raise SpaceError(rule=f"must be at most {limit} (the largest {base} nasx decodes)",
+                             value=value, where=file, key=f"{prefix}.{key}")
 
 
 def bind(space: SearchSpace) -> Bound:

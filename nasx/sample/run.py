@@ -117,10 +117,10 @@ def create_run(
     n = space.n if n is None else n
     seed = space.seed if seed is None else seed
     if n < 1:
-        raise SamplingError(f"the number of samples must be >= 1, got {n}",
+        raise SamplingError(rule="the number of samples must be >= 1", value=n,
                             where=str(space_path), key="n")
     if seed < 0:
-        raise SamplingError(f"the seed must be >= 0, got {seed}", where=str(space_path),
+        raise SamplingError(rule="the seed must be >= 0", value=seed, where=str(space_path),
                             key="seed")
     target = Path(out) if out is not None else Path("runs") / space.name
     sweep_stale_tmp(target)

@@ -144,10 +144,11 @@ def sample_space(
     """
     measured = MeasuredCheck(space, measure)  # refuses a measured space without the hook
     if n < 1:
-        raise SamplingError(f"the number of samples must be >= 1, got {n}", key="n")
+        raise SamplingError(rule="the number of samples must be >= 1", value=n, key="n")
     budget = default_max_attempts(n) if max_attempts is None else max_attempts
     if budget < 1:
-        raise SamplingError(f"the attempt budget must be >= 1, got {budget}", key="max_attempts")
+        raise SamplingError(rule="the attempt budget must be >= 1", value=budget,
+                            key="max_attempts")
     stall = STALL if max_attempts is None else None  # a budget the user gives is used in full
     result = _draw(space, rng, n=n, budget=budget, exclude=exclude, origin=origin,
                    progress=progress, stall=stall, measured=measured)
@@ -164,7 +165,7 @@ def probe_space(space: SearchSpace, attempts: int, rng: np.random.Generator) -> 
     constraints are not applied: the rate is the analytic constraints' alone.
     """
     if attempts < 1:
-        raise SamplingError(f"the number of probes must be >= 1, got {attempts}", key="probe")
+        raise SamplingError(rule="the number of probes must be >= 1", value=attempts, key="probe")
     return _draw(space, rng, n=attempts, budget=attempts)
 
 

@@ -9,7 +9,7 @@ import math
 import re
 from typing import Any
 
-from nasx.yamlio import shorten
+from nasx.errors import RuleError
 
 Bound = int | float | None
 MAX_BOUND = 10**18  # below int64's 9.2e18: bounds compare against int64 counts
@@ -28,19 +28,19 @@ def parse_quantity(raw: Any) -> Bound:
         return None
     out = _quantity(raw)
     if abs(out) > MAX_BOUND:
-        raise ValueError(f"a bound must be finite and within +-{MAX_BOUND:.0e}, got {shorten(raw)}")
+        raise RuleError(rule=f"a bound must be finite and within +-{MAX_BOUND:.0e}", value=raw)
     return out
 
 
 def _quantity(raw: Any) -> int | float:
     """The number ``raw`` stands for (maybe infinite or huge); ValueError when it is none."""
     if isinstance(raw, bool):
-        raise ValueError(f"a bound must be a number, null or a K/M/G quantity, got {raw!r}")
+        raise RuleError(rule="a bound must be a number, null or a K/M/G quantity", value=raw)
     if isinstance(raw, int):
         return raw
     if isinstance(raw, float):
         if not math.isfinite(raw):
-            raise ValueError(f"a bound must be finite, got {raw!r}")
+            raise RuleError(rule="a bound must be finite", value=raw)
         return int(raw) if raw.is_integer() and abs(raw) <= MAX_BOUND else raw
     if isinstance(raw, str) and len(raw) <= 64:
         m = _QUANTITY.match(raw)
@@ -53,16 +53,16 @@ def _quantity(raw: Any) -> int | float:
             if not math.isfinite(value) or abs(value) > MAX_BOUND:
                 return math.inf  # reported as out of range by the caller
             return int(round(value)) if abs(value - round(value)) < 1e-6 else value
-    raise ValueError(f"a bound must be a number, null or a K/M/G quantity, got {shorten(raw)}")
+    raise RuleError(rule="a bound must be a number, null or a K/M/G quantity", value=raw)
 
 
 def parse_bounds(raw: Any) -> tuple[Bound, Bound]:
     """``[lo, hi]`` (either side null) -> (lo, hi); ValueError naming the rule otherwise."""
     if not isinstance(raw, list) or len(raw) != 2:
-        raise ValueError(f"a constraint must be a list [lo, hi], got {shorten(raw)}")
+        raise RuleError(rule="a constraint must be a list [lo, hi]", value=raw)
     lo, hi = parse_quantity(raw[0]), parse_quantity(raw[1])
     if lo is not None and hi is not None and lo > hi:
-        raise ValueError(f"needs lo <= hi, got [{shorten(raw[0])}, {shorten(raw[1])}]")
+        raise RuleError(rule="needs lo <= hi", value=raw)
     return lo, hi
 
 

@@ -24,8 +24,8 @@ from pydantic import (
     model_validator,
 )
 
+from nasx.errors import RuleError
 from nasx.types import JSONObject, Scalar
-from nasx.yamlio import shorten
 
 _TOL = 1e-9  # relative tolerance of "q divides the bound" for floats
 
@@ -43,8 +43,7 @@ def _to_float(x: float) -> float:
     try:
         return float(x)
     except OverflowError:
-        raise ValueError(f"numbers must be within +-{MAX_MAGNITUDE:.0e}, got {shorten(x)}") \
-            from None
+        raise RuleError(rule=f"numbers must be within +-{MAX_MAGNITUDE:.0e}", value=x) from None
 
 
 _CONFIG = ConfigDict(strict=True, extra="forbid", frozen=True, populate_by_name=True)
@@ -60,12 +59,17 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
+def _bounds(rule: str, lo: float, hi: float) -> RuleError:
+    """The rule broken by the bounds ``[lo, hi]`` (a pydantic rule: a ValueError)."""
+    return RuleError(rule=rule, value=[lo, hi], shown=f"[{_fmt(lo)}, {_fmt(hi)}]")
+
+
 def _check_magnitude(*values: float) -> None:
     """ValueError (a pydantic rule) unless every value is finite and within +-MAX_MAGNITUDE."""
     for v in values:
         if not (isinstance(v, int) or math.isfinite(v)) or abs(v) > MAX_MAGNITUDE:
-            raise ValueError(f"numbers must be finite and within +-{MAX_MAGNITUDE:.0e}, got "
-                             f"{shorten(v)}")
+            raise RuleError(rule=f"numbers must be finite and within +-{MAX_MAGNITUDE:.0e}",
+                            value=v)
 
 
 def _clean_float(x: float) -> float:
@@ -116,13 +120,13 @@ class IntDist(BaseModel):
         lo, hi = self.bounds
         _check_magnitude(lo, hi, self.q)
         if lo > hi:
-            raise ValueError(f"needs lo <= hi, got [{lo}, {hi}]")
+            raise RuleError(rule="needs lo <= hi", value=[lo, hi])
         if self.q < 1:
-            raise ValueError(f"q must be >= 1, got {self.q}")
+            raise RuleError(rule="q must be >= 1", value=self.q)
         if lo % self.q or hi % self.q:
-            raise ValueError(f"q={self.q} must divide both bounds, got [{lo}, {hi}]")
+            raise RuleError(rule=f"q={self.q} must divide both bounds", value=[lo, hi])
         if self.log and lo <= 0:
-            raise ValueError(f"log needs lo > 0, got [{lo}, {hi}]")
+            raise RuleError(rule="log needs lo > 0", value=[lo, hi])
         return self
 
     @property
@@ -179,24 +183,22 @@ class FloatDist(BaseModel):
     def _rules(self) -> FloatDist:
         lo, hi = self.bounds
         if not (math.isfinite(lo) and math.isfinite(hi)):
-            raise ValueError(f"bounds must be finite, got [{_fmt(lo)}, {_fmt(hi)}]")
+            raise _bounds("bounds must be finite", lo, hi)
         _check_magnitude(lo, hi)
         if lo > hi:
-            raise ValueError(f"needs lo <= hi, got [{_fmt(lo)}, {_fmt(hi)}]")
+            raise _bounds("needs lo <= hi", lo, hi)
         if self.q is not None:
             if not (math.isfinite(self.q) and self.q > 0):
-                raise ValueError(f"q must be > 0, got {_fmt(self.q)}")
+                raise RuleError(rule="q must be > 0", value=self.q, shown=_fmt(self.q))
             if max(abs(lo), abs(hi)) / self.q > MAX_STEPS:
                 raise ValueError(f"q={_fmt(self.q)} is too fine: the bounds may be at most "
                                  f"{MAX_STEPS:.0e} steps of q from 0")
             for b in (lo, hi):
                 k = b / self.q
                 if abs(k - round(k)) > _TOL * max(1.0, abs(k)):
-                    raise ValueError(
-                        f"q={_fmt(self.q)} must divide both bounds, got [{_fmt(lo)}, {_fmt(hi)}]"
-                    )
+                    raise _bounds(f"q={_fmt(self.q)} must divide both bounds", lo, hi)
         if self.log and lo <= 0:
-            raise ValueError(f"log needs lo > 0, got [{_fmt(lo)}, {_fmt(hi)}]")
+            raise _bounds("log needs lo > 0", lo, hi)
         return self
 
     @property
@@ -257,12 +259,12 @@ class Pow2Dist(BaseModel):
         lo, hi = self.bounds
         for b in (lo, hi):
             if not (b > 0 and math.isfinite(b) and math.log2(b).is_integer()):
-                raise ValueError(f"bounds must be powers of two, got [{_fmt(lo)}, {_fmt(hi)}]")
+                raise _bounds("bounds must be powers of two", lo, hi)
             if not POW2_EXPONENTS[0] <= math.log2(b) <= POW2_EXPONENTS[1]:
-                raise ValueError(f"bounds must be 2**{POW2_EXPONENTS[0]} to 2**{POW2_EXPONENTS[1]},"
-                                 f" got [{_fmt(lo)}, {_fmt(hi)}]")
+                lo2, hi2 = POW2_EXPONENTS
+                raise _bounds(f"bounds must be 2**{lo2} to 2**{hi2}", lo, hi)
         if lo > hi:
-            raise ValueError(f"needs lo <= hi, got [{_fmt(lo)}, {_fmt(hi)}]")
+            raise _bounds("needs lo <= hi", lo, hi)
         return self
 
     @property
@@ -310,8 +312,8 @@ class ChoiceDist(BaseModel):
     def _rules(self) -> ChoiceDist:
         for o in self.options:
             if isinstance(o, str) and len(o) > MAX_STRING:
-                raise ValueError(f"a string option may have at most {MAX_STRING} characters, got "
-                                 f"{len(o)}")
+                raise RuleError(rule=f"a string option may have at most {MAX_STRING} characters",
+                                value=len(o))
             if isinstance(o, (int, float)) and not isinstance(o, bool):
                 _check_magnitude(o)
         return self

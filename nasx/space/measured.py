@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from nasx.errors import RuleError
 from nasx.space.constraints import Bound
 
 # Constraint key -> what it reads: inference latency in ms, peak training memory in MiB.
@@ -40,9 +41,9 @@ class MeasureSettings(BaseModel):
     @classmethod
     def _device(cls, device: str, info: ValidationInfo) -> str:
         if not _DEVICE.match(device):
-            raise ValueError(f"must be cpu, cuda or cuda:N, got {device!r}")
+            raise RuleError(rule="must be cpu, cuda or cuda:N", value=device)
         if info.data.get("backend") == "onnx" and device != "cpu":
-            raise ValueError(f"backend onnx runs on the cpu only, got {device!r}")
+            raise RuleError(rule="backend onnx runs on the cpu only", value=device)
         return device
 
     def describe(self) -> str:
@@ -60,4 +61,5 @@ def check_measured_bounds(key: str, bounds: tuple[Bound, Bound]) -> None:
                          "got [null, null]")
     for side in (lo, hi):
         if side is not None and side < 0:
-            raise ValueError(f"a measured bound must be >= 0 ({MEASURED_UNITS[key]}), got {side}")
+            raise RuleError(rule=f"a measured bound must be >= 0 ({MEASURED_UNITS[key]})",
+                            value=side)

@@ -15,13 +15,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from nasx.constants import INPUT_DEFAULTS
-from nasx.errors import SpaceError
+from nasx.errors import NasxError, RuleError, SpaceError
 from nasx.space.constraints import RELATIONS, Bound, parse_bounds
 from nasx.space.dists import (
     DIST_KINDS,
@@ -35,7 +35,7 @@ from nasx.space.dists import (
 from nasx.space.measured import MEASURED_KEYS, MeasureSettings, check_measured_bounds
 from nasx.space.shipped import resolve_space
 from nasx.types import JSONObject, Scalar
-from nasx.yamlio import YamlLimitError, clip, load_yaml, read_text, shorten
+from nasx.yamlio import YamlLimitError, clip, load_yaml, read_text
 
 DEFAULT_N = 100
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -98,12 +98,17 @@ class SearchSpace:
     memo: dict[object, object] = field(default_factory=dict, repr=False, compare=False)
 
 
-def _rule(err: ErrorDetails) -> str:
+def _rule(err: ErrorDetails) -> dict[str, Any]:
+    """A pydantic error as SpaceError fields: the rule and the value it refused (a RuleError a
+    validator raised keeps its own), or a message when no one value broke the rule."""
+    cause = err.get("ctx", {}).get("error")
+    if isinstance(cause, NasxError):
+        return {k: getattr(cause, k) for k in ("message", "rule", "value", "shown")}
     msg = str(err["msg"]).removeprefix("Value error, ")
     msg = msg[:1].lower() + msg[1:]
     if err["type"] == "value_error" or isinstance(err.get("input"), dict):
-        return clip(msg)
-    return f"{clip(msg)}; got {shorten(err.get('input'))}"
+        return {"message": clip(msg)}
+    return {"rule": clip(msg), "value": err.get("input")}
 
 
 _TYPE_TAGS = {"int", "float", "str", "bool", "none"}
@@ -135,21 +140,20 @@ def parse_param(raw: object, *, where: str, key: str) -> Param:
             return DIST_KINDS[kinds[0]].model_validate(raw)  # type: ignore[return-value]
         except ValidationError as exc:
             err = exc.errors()[0]
-            raise SpaceError(_rule(err), where=where, key=_key(key, err["loc"])) from None
+            raise SpaceError(**_rule(err), where=where, key=_key(key, err["loc"])) from None
     if raw is None or isinstance(raw, (bool, str, numbers.Real)):
         if isinstance(raw, numbers.Real) and not isinstance(raw, bool):
             if not (isinstance(raw, int) or math.isfinite(raw)) or abs(raw) > MAX_MAGNITUDE:
-                raise SpaceError(f"a number must be finite and within +-{MAX_MAGNITUDE:.0e}, got "
-                                 f"{shorten(raw)}", where=where, key=key)
+                raise SpaceError(rule=f"a number must be finite and within +-{MAX_MAGNITUDE:.0e}",
+                                 value=raw, where=where, key=key)
             if not isinstance(raw, int):
                 raw = float(raw)
         if isinstance(raw, str) and len(raw) > MAX_STRING:
-            raise SpaceError(f"a string value may have at most {MAX_STRING} characters, got "
-                             f"{len(raw)}", where=where, key=key)
+            raise SpaceError(rule=f"a string value may have at most {MAX_STRING} characters",
+                             value=raw, shown=str(len(raw)), where=where, key=key)
         return Fixed(value=raw)
     raise SpaceError(
-        f"expected a fixed scalar or a distribution mapping, got {shorten(raw)}", where=where,
-        key=key,
+        rule="expected a fixed scalar or a distribution mapping", value=raw, where=where, key=key,
     )
 
 
@@ -168,13 +172,13 @@ def _check_keys(raw: dict[object, object], where: str) -> None:
         if not isinstance(entries, dict):
             continue  # the schema reports it
         if len(entries) > MAX_KEYS:
-            raise SpaceError(f"at most {MAX_KEYS} entries, got {len(entries)}", where=where,
+            raise SpaceError(rule=f"at most {MAX_KEYS} entries", value=len(entries), where=where,
                              key=section)
         for key in entries:
             if not (isinstance(key, str) and _KEY.match(key)):
                 raise SpaceError(
-                    "keys must be identifiers of at most 64 letters, digits or '_', got "
-                    f"{shorten(key)}", where=where, key=section,
+                    rule="keys must be identifiers of at most 64 letters, digits or '_'",
+                    value=key, where=where, key=section,
                 )
 
 
@@ -186,7 +190,8 @@ def _top_level(text: str, where: str) -> _SpaceFile:
         raise exc.at(where=where, kind=SpaceError) from None
     if not isinstance(raw, dict):
         raise SpaceError(
-            f"a space file must be a mapping of keys, got {type(raw).__name__}", where=where
+            rule="a space file must be a mapping of keys", value=raw,
+            shown=type(raw).__name__, where=where
         )
     for section in _SECTIONS:  # `params:` with nothing under it means empty
         if section in raw and raw[section] is None:
@@ -196,7 +201,7 @@ def _top_level(text: str, where: str) -> _SpaceFile:
         return _SpaceFile.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise SpaceError(_rule(err), where=where, key=_key("", err["loc"])) from None
+        raise SpaceError(**_rule(err), where=where, key=_key("", err["loc"])) from None
 
 
 def _name(top: _SpaceFile, path: Path) -> str:
@@ -204,8 +209,8 @@ def _name(top: _SpaceFile, path: Path) -> str:
     name = top.name if top.name is not None else path.stem
     if not _NAME.match(name) or len(name) > MAX_NAME:
         raise SpaceError(
-            f"must be at most {MAX_NAME} letters, digits, '.', '_' or '-' (a folder name), got "
-            f"{shorten(name)}",
+            rule=f"must be at most {MAX_NAME} letters, digits, '.', '_' or '-' (a folder name)",
+            value=name,
             where=str(path), key="name",
         )
     return name
@@ -245,7 +250,8 @@ def _per_stage(top: _SpaceFile, params: Mapping[str, Param],
             continue
         if len(value) != stages:
             raise SpaceError(
-                f"a per-stage list needs one entry per stage ({stages}), got {len(value)}",
+                rule=f"a per-stage list needs one entry per stage ({stages})", value=value,
+                shown=str(len(value)),
                 where=where, key=at,
             )
         per_stage[key] = tuple(
@@ -262,7 +268,7 @@ def _relations(raw: Mapping[str, str], params: Mapping[str, Param],
         at = f"relations.{key}"
         if rel not in RELATIONS:
             raise SpaceError(
-                f"unknown relation (allowed: {', '.join(RELATIONS)}), got {shorten(rel)}",
+                rule=f"unknown relation (allowed: {', '.join(RELATIONS)})", value=rel,
                 where=where, key=at,
             )
         if key in per_stage:
@@ -288,6 +294,8 @@ def _constraints(raw: dict[str, object], where: str) -> tuple[Limits, Limits]:
             bounds = parse_bounds(value)
             if key in MEASURED_KEYS:
                 check_measured_bounds(key, bounds)
+        except RuleError as exc:
+            raise exc.at(where=where, key=f"constraints.{key}", kind=SpaceError) from None
         except ValueError as exc:
             raise SpaceError(str(exc), where=where, key=f"constraints.{key}") from None
         (measured if key in MEASURED_KEYS else analytic)[key] = bounds
@@ -300,7 +308,7 @@ def _measure(raw: dict[str, object], where: str) -> MeasureSettings:
         return MeasureSettings.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise SpaceError(_rule(err), where=where, key=_key("measure", err["loc"])) from None
+        raise SpaceError(**_rule(err), where=where, key=_key("measure", err["loc"])) from None
 
 
 def _train(raw: dict[str, object], where: str) -> tuple[dict[str, Scalar], dict[str, Dist]]:

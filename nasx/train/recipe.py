@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Literal
 
 from nasx.errors import TrainError
 from nasx.types import Scalar
-from nasx.yamlio import shorten
 
 if TYPE_CHECKING:
     from nasx.space import SearchSpace
@@ -115,7 +114,7 @@ class Recipe:
                 if isinstance(value, str) and len(value) > MAX_TEXT:
                     rule = f"must have at most {MAX_TEXT} characters"
             if rule:
-                raise TrainError(f"{rule}; got {shorten(value)}", where=source, key=key)
+                raise TrainError(rule=rule, value=value, where=source, key=key)
             clean[key] = value
         out = replace(self, **clean)
         out.validate(source)
@@ -128,7 +127,7 @@ class Recipe:
         for f in fields(self):  # a Recipe built directly skips override's type checks
             value = getattr(self, f.name)
             if isinstance(value, float) and not math.isfinite(value):
-                raise TrainError(f"must be a finite number; got {value!r}", where=source,
+                raise TrainError(rule="must be a finite number", value=value, where=source,
                                  key=f.name)
         rules = [
             ("epochs", 1 <= self.epochs <= MAX_EPOCHS, f"must be in [1, {MAX_EPOCHS}]"),
@@ -157,7 +156,7 @@ class Recipe:
         ]
         for key, ok, rule in rules:
             if not ok:
-                raise TrainError(f"{rule}; got {shorten(getattr(self, key))}", where=source,
+                raise TrainError(rule=rule, value=getattr(self, key), where=source,
                                  key=key)
 
 

@@ -43,20 +43,20 @@ def pick_device(name: str) -> torch.device:
         dev = torch.device(name)
     except (RuntimeError, ValueError):
         raise TrainError(
-            f"not a device (auto, cpu, cuda, cuda:N); got {name!r}", key="device"
+            rule="not a device (auto, cpu, cuda, cuda:N)", value=name, key="device"
         ) from None
     if dev.type == "cuda":
         if not torch.cuda.is_available():
             raise TrainError(
-                f"CUDA is not available on {socket.gethostname()}; got {name!r}", key="device"
+                rule=f"CUDA is not available on {socket.gethostname()}", value=name, key="device"
             )
         if dev.index is not None and dev.index >= torch.cuda.device_count():
             raise TrainError(
-                f"only {torch.cuda.device_count()} CUDA device(s); got {name!r}", key="device"
+                rule=f"only {torch.cuda.device_count()} CUDA device(s)", value=name, key="device"
             )
     elif dev.type != "cpu":
         raise TrainError(
-            f"unsupported device type (auto, cpu, cuda, cuda:N); got {name!r}", key="device"
+            rule="unsupported device type (auto, cpu, cuda, cuda:N)", value=name, key="device"
         )
     return dev
 
@@ -82,9 +82,9 @@ def thread_count(recipe: Recipe, environ: dict[str, str] | None = None) -> int:
             try:
                 n = int(value)
             except ValueError:
-                raise TrainError(f"must be a positive integer; got {value!r}", key=var) from None
+                raise TrainError(rule="must be a positive integer", value=value, key=var) from None
             if n < 1:
-                raise TrainError(f"must be a positive integer; got {value!r}", key=var)
+                raise TrainError(rule="must be a positive integer", value=value, key=var)
             return n
     return max(1, min(4, os.cpu_count() or 1))
 

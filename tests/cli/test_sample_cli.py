@@ -51,7 +51,7 @@ BAD = [
     ("train", DIGITS.replace("  epochs: 5", "  epochz: 5"), [], "train.epochz",
      "unknown recipe key"),
     ("train_value", DIGITS.replace("  lr: 0.1", "  lr: {float: [0, 0.5]}"), [], "train.lr",
-     "must be in (0, 100]; got 0.0"),
+     "must be in (0, 100], got 0.0"),
 ]
 
 
@@ -103,19 +103,19 @@ def test_sample_every_shipped_space_quickly(tmp_path):
 # `nasx run` validates the space and the full recipe (train: block + command line) first.
 RUN_BAD = [
     ("epochs_0", DIGITS, ["--epochs", "0"], "command line: key 'epochs': must be in [1, 10000]"),
-    ("lr_neg", DIGITS, ["--lr", "-1"], "command line: key 'lr': must be in (0, 100]; got -1.0"),
-    ("lr_nan", DIGITS, ["--lr", "nan"], "command line: key 'lr': must be a finite number; got nan"),
-    ("lr_inf", DIGITS, ["--lr", "inf"], "command line: key 'lr': must be a finite number; got inf"),
+    ("lr_neg", DIGITS, ["--lr", "-1"], "command line: key 'lr': must be in (0, 100], got -1.0"),
+    ("lr_nan", DIGITS, ["--lr", "nan"], "command line: key 'lr': must be a finite number, got nan"),
+    ("lr_inf", DIGITS, ["--lr", "inf"], "command line: key 'lr': must be a finite number, got inf"),
     ("data", DIGITS, ["--data", "NAME"], "command line: key 'data': must be digits, cifar10,"),
     ("threads", DIGITS, ["--threads", "1000000000"], "key 'threads': must be in [0, 1024]"),
     ("cpus", DIGITS, ["--cpus-per-trial", "inf"], "key 'cpus_per_trial': must be in (0, 1024]"),
     ("n", DIGITS, ["--n", "1000000"], "s.yaml: key 'n': must be in [1, 100000]"),
     ("epochs_1e12", DIGITS.replace("epochs: 5", "epochs: 1e12"), [],
-     "s.yaml: key 'train.epochs': must be an integer; got '1e12'"),
+     "s.yaml: key 'train.epochs': must be an integer, got '1e12'"),
     ("epochs_1e12_float", DIGITS.replace("epochs: 5", "epochs: 1.0e+12"), [],
-     "s.yaml: key 'train.epochs': must be in [1, 10000]; got 1000000000000"),
+     "s.yaml: key 'train.epochs': must be in [1, 10000], got 1000000000000"),
     ("epochs_str", DIGITS.replace("epochs: 5", "epochs: \"8\""), [],
-     "s.yaml: key 'train.epochs': must be an integer; got '8'"),
+     "s.yaml: key 'train.epochs': must be an integer, got '8'"),
     ("wd_inf", DIGITS.replace("epochs: 5", "weight_decay: .inf"), [],
      "s.yaml: numbers must be finite, got '.inf' at line"),
     # together only: warm-up longer than the epochs the command line asks for

@@ -56,13 +56,13 @@ _GOOD = idx_bytes(_IMG)
 # (case, how to break the folder, the file the error names, its key, a regex of its rule)
 MALFORMED: list[tuple[str, Callable[[Path], None], str, str | None, str]] = [
     ("wrong magic", _replace(IMAGES[0], idx_bytes(_IMG, magic=b"\x1f\x00")), IMAGES[0], "magic",
-     "magic number must start with two zero bytes; got 0x1f000803"),
+     "magic number must start with two zero bytes, got 0x1f000803"),
     ("wrong dtype", _replace(IMAGES[0], idx_bytes(_IMG.astype(">f4"), code=0x0D)), IMAGES[0],
-     "dtype", r"dtype code must be 0x08 \(unsigned byte\); got 0x0d \(float\)"),
+     "dtype", r"dtype code must be 0x08 \(unsigned byte\), got 0x0d \(float\)"),
     ("unknown dtype", _replace(LABELS[0], idx_bytes(np.zeros(40, np.uint8), code=0x42)),
      LABELS[0], "dtype", r"got 0x42 \(unknown\)"),
     ("wrong dims", _replace(LABELS[1], idx_bytes(np.zeros((12, 1), np.uint8))), LABELS[1], "dims",
-     r"must have 1 dimension\(s\); got 2"),
+     r"must have 1 dimension\(s\), got 2"),
     ("truncated", _replace(IMAGES[1], idx_bytes(np.zeros((12, 8, 8), np.uint8))[:-5]), IMAGES[1],
      "size", "truncated: dims 12x8x8 need 784 bytes; the file has 779"),
     ("truncated gz", _replace(IMAGES[1], idx_bytes(np.zeros((12, 8, 8), np.uint8))[:-5], gz=True),
@@ -70,7 +70,7 @@ MALFORMED: list[tuple[str, Callable[[Path], None], str, str | None, str]] = [
     ("trailing bytes", _replace(LABELS[0], idx_bytes(np.zeros(40, np.uint8)) + b"\x00"),
      LABELS[0], "size", "trailing bytes: dims 40 need 48 bytes; the file has 49"),
     ("truncated header", _replace(IMAGES[0], _GOOD[:9]), IMAGES[0], "dims",
-     r"truncated header: 3 dimension\(s\) need 16 bytes; got 9"),
+     r"truncated header: 3 dimension\(s\) need 16 bytes, got 9"),
     ("empty file", _replace(LABELS[0], b""), LABELS[0], None, "IDX header needs 4 bytes"),
     ("count mismatch", _replace(LABELS[0], idx_bytes(np.zeros(39, np.uint8))), LABELS[0], "count",
      f"39 labels for the 40 images of {IMAGES[0]}; the counts must match"),
@@ -132,7 +132,7 @@ def test_fashion_mnist_from_a_folder_checks_its_ten_classes(tmp_path: Path) -> N
     assert raw.name == "fashion_mnist" and raw.num_classes == 10 and raw.flip and raw.crop
     assert np.array_equal(raw.x_test[:, 0], s.x_test)
     write_idx_set(tmp_path / "more", classes=12, n_train=48)
-    with pytest.raises(DataError, match=r"key 'labels': fashion_mnist labels must be in 0..9; "
+    with pytest.raises(DataError, match=r"key 'labels': fashion_mnist labels must be in 0..9, "
                                         "got 11") as err:
         load_fashion_mnist_raw(str(tmp_path / "more"))
     assert err.value.where is not None and err.value.where.endswith("train-labels-idx1-ubyte")

@@ -133,7 +133,8 @@ def test_out_folder_and_data_dir_naming_it(tmp_path: Path, nasx_cache: Path,
     assert code == 0 and (out / HEADER).is_file() and _stores(nasx_cache) == []
     ds = load_dataset(Recipe(data="digits", data_dir=str(out)), 8, 1, "cpu")
     assert ds.x_test.shape == (360, 1, 8, 8) and _stores(nasx_cache) == []
-    with pytest.raises(DataError, match="a prepared 'digits' data set, not 'cifar10'"):
+    with pytest.raises(DataError, match="the folder holds a prepared 'digits' data set, "
+                                        "got 'cifar10'"):
         load_dataset(Recipe(data="cifar10", data_dir=str(out)), 32, 3, "cpu")
 
 

@@ -20,7 +20,7 @@ SHIPPED = ["digits", "cifar10", "imagefolder", "fashion_mnist", "mnist_idx", "sy
 def test_recipe_rule_reads_the_registry_names() -> None:
     assert list(sets.names()) == SHIPPED
     with pytest.raises(TrainError, match="key 'data': must be digits, cifar10, imagefolder, "
-                                         "fashion_mnist, mnist_idx, synthetic or imagenet_npz; got 'mnist'"):
+                                         "fashion_mnist, mnist_idx, synthetic or imagenet_npz, got 'mnist'"):
         Recipe(data="mnist").validate()
     with pytest.raises(TrainError, match="key 'data'"):
         Recipe(data=["digits"]).validate()  # type: ignore[arg-type]

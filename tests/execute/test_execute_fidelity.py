@@ -159,7 +159,7 @@ def test_bad_plans(plan, key):
 
 
 def test_epochs_long_must_be_longer_and_a_population_must_exist(run, tmp_path):
-    with pytest.raises(TrainError, match="longer than the population's 2 epochs; got 2"):
+    with pytest.raises(TrainError, match="longer than the population's 2 epochs, got 2"):
         insert_plan(run, FidelityPlan(seeds=1, epochs_long=2))
     with (RunStore.create(tmp_path / "empty", SPACE.read_text(), {"name": "e"}) as empty,
           pytest.raises(TrainError, match="no finished sampled trial")):
@@ -256,7 +256,7 @@ def test_cli_real_training_prints_the_figures(tmp_path, capsys):
     assert main(args) == 0  # again: nothing added, nothing trained
     assert "0 retrains added, 2 planned; fidelity trials 2 done" in capsys.readouterr().out
     assert main(["fidelity", str(run), "--k", "0", "--executor", "inline"]) == 2
-    assert "key '--k': must be >= 1; got 0" in capsys.readouterr().err
+    assert "key '--k': must be >= 1, got 0" in capsys.readouterr().err
 
 
 def test_cli_two_runs_long_verdict_on_real_digits(tmp_path, capsys):

@@ -30,7 +30,7 @@ def _only(folder: Path) -> list[str]:
     (["--trial", "4"], "key '--trial': trial 4 failed: RuntimeError: boom; nothing to export"),
     (["--trial", "99"], "key '--trial': no trial with id 99 in this run"),
     (["--trial", "1", "--format", "yaml,pt"], "key '--format': must be a comma-separated subset"
-     " of yaml,safetensors,torchscript,onnx; got pt"),
+     " of yaml,safetensors,torchscript,onnx, got pt"),
     (["--trial", "1", "--epochs", "2"], "key '--epochs': --epochs only applies with --train"),
     (["--trial", "1", "--device", "cpu"], "key '--device': --device only applies with --train"),
 ])

@@ -93,14 +93,14 @@ def test_bad_groups_is_one_line_nasx_error():
     stage = StageSpec("bottleneck", 1, 32, 2, bottleneck=24, groups=5)
     spec = ArchSpec("regnet", StemSpec(16), (stage,), HeadSpec(10), name="bad")
     with pytest.raises(ArchError, match=r"bad: key 'groups': block 0 \(bottleneck\): groups must"
-                       r" divide widths 24 and 24; got 5") as err:
+                       r" divide widths 24 and 24, got 5") as err:
         build_model(spec)
     assert isinstance(err.value, NasxError) and "\n" not in str(err.value)
 
 
 def test_zero_width_is_rejected():
     spec = ArchSpec("x", StemSpec(0), (), HeadSpec(10), name="zero")
-    with pytest.raises(ArchError, match="key 'stem.width': must be >= 1; got 0"):
+    with pytest.raises(ArchError, match="key 'stem.width': must be >= 1, got 0"):
         build_model(spec)
 
 

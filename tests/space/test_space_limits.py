@@ -61,7 +61,7 @@ def test_shorten_never_floods():
 
 @pytest.mark.parametrize(("extra", "key", "rule"), [
     ("stages: 100000\n", "stages", "less than or equal to 32"),
-    (f"stages: {10**20}\n", "stages", "less than or equal to 32; got 100000000000000000000"),
+    (f"stages: {10**20}\n", "stages", "less than or equal to 32, got 100000000000000000000"),
     ("n: 1000000000\n", "n", "less than or equal to 100000"),
     (f"seed: {2**64}\n", "seed", "less than or equal to 9223372036854775807"),
     ("name: " + "a" * 500 + "\n", "name", "must be at most 100 letters"),

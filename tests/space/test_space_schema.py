@@ -66,7 +66,7 @@ def test_empty_sections_mean_empty(tmp_path):
     ("family: regnet\nsamples: 5\n", "samples", "extra inputs"),
     ("family: regnet\nlineage: [a]\n", "lineage", "valid dictionary"),
     ("params: {}\n", "family", "field required"),
-    ("family: regnet\nn: 0\n", "n", "greater than or equal to 1; got 0"),
+    ("family: regnet\nn: 0\n", "n", "greater than or equal to 1, got 0"),
     ("family: regnet\nn: -3\n", "n", "greater than or equal to 1"),
     ("family: regnet\nn: '5'\n", "n", "valid integer"),
     ("family: regnet\nseed: -1\n", "seed", "greater than or equal to 0"),

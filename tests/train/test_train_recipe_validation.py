@@ -20,16 +20,16 @@ BAD = [
     ("epochs", 0, "must be in [1, 10000]"),
     ("epochs", MAX_EPOCHS + 1, "must be in [1, 10000]"),
     ("epochs", 1e12, "must be in [1, 10000]"),
-    ("epochs", "8", "must be an integer; got '8'"),
+    ("epochs", "8", "must be an integer, got '8'"),
     ("epochs", 2.5, "must be an integer"),
     ("epochs", True, "must be an integer"),
-    ("epochs", 10**400, "must be in [1, 10000]; got <an integer of about 401 digits>"),
+    ("epochs", 10**400, "must be in [1, 10000], got <an integer of about 401 digits>"),
     ("batch_size", MAX_BATCH + 1, "must be in [1, 65536]"),
     ("lr", -1.0, "must be in (0, 100]"),
     ("lr", 0, "must be in (0, 100]"),
-    ("lr", math.nan, "must be a finite number; got nan"),
-    ("lr", math.inf, "must be a finite number; got inf"),
-    ("lr", "0.1", "must be a number; got '0.1'"),
+    ("lr", math.nan, "must be a finite number, got nan"),
+    ("lr", math.inf, "must be a finite number, got inf"),
+    ("lr", "0.1", "must be a number, got '0.1'"),
     ("lr", 10**400, "must be a finite number"),
     ("weight_decay", math.inf, "must be a finite number"),
     ("weight_decay", -1e-4, "must be in [0, 1]"),
@@ -43,7 +43,7 @@ BAD = [
     ("split_seed", 2**64, "must be in [0, 2**63 - 1]"),
     ("eval_every", 0, "must be in [1, 10000]"),
     ("data", "mnist", "must be digits, cifar10, imagefolder, fashion_mnist, mnist_idx, synthetic or imagenet_npz"),
-    ("data", 7, "must be a string; got 7"),
+    ("data", 7, "must be a string, got 7"),
     ("device", "gpu", "must be auto, cpu, cuda or cuda:N"),
     ("device", "cuda:x", "must be auto, cpu, cuda or cuda:N"),
     ("optimizer", "adam", "must be sgd or adamw"),
@@ -75,7 +75,7 @@ def test_good_values_keep_their_types():
 
 
 def test_a_recipe_built_directly_is_checked_too():
-    with pytest.raises(TrainError, match="key 'lr': must be a finite number; got nan"):
+    with pytest.raises(TrainError, match="key 'lr': must be a finite number, got nan"):
         Recipe(lr=math.nan).validate("x")
     with pytest.raises(TrainError, match="key 'epochs': must be in"):
         Recipe(epochs=10**6).validate("x")
@@ -84,5 +84,5 @@ def test_a_recipe_built_directly_is_checked_too():
 def test_command_line_overrides_are_named_as_such():
     with pytest.raises(TrainError, match="^command line: key 'epochs': must be in"):
         resolve_recipe({"epochs": 2}, None, {"epochs": 0})
-    with pytest.raises(TrainError, match="^s.yaml: key 'epochs': must be an integer; got '8'"):
+    with pytest.raises(TrainError, match="^s.yaml: key 'epochs': must be an integer, got '8'"):
         resolve_recipe({"epochs": "8"}, None, None, source="s.yaml")

@@ -68,9 +68,9 @@ def use(monkeypatch: pytest.MonkeyPatch, cls: type[nn.Module]) -> None:
 @pytest.mark.parametrize(
     ("key", "value", "rule"),
     [
-        ("val_fraction", 0.0, "must be in (0, 0.5]; got 0.0"),
-        ("val_fraction", 0.6, "must be in (0, 0.5]; got 0.6"),
-        ("val_fraction", -0.1, "must be in (0, 0.5]; got -0.1"),
+        ("val_fraction", 0.0, "must be in (0, 0.5], got 0.0"),
+        ("val_fraction", 0.6, "must be in (0, 0.5], got 0.6"),
+        ("val_fraction", -0.1, "must be in (0, 0.5], got -0.1"),
         ("split_seed", -1, "got -1"),  # a seed: non-negative
     ],
 )

@@ -54,7 +54,8 @@ class Family:
         """SpaceError naming the first key this family does not accept."""
         for key in values:
             if not isinstance(key, str):
-                raise SpaceError(f"family '{self.name}': value keys must be strings, got {key!r}")
+                raise SpaceError(rule=f"family '{self.name}': value keys must be strings",
+                                 value=key)
             if key in self.keys or key in self.per_stage_keys:
                 continue
             m = _STAGE_KEY.match(key)

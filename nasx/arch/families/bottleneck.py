@@ -23,7 +23,8 @@ def adjust_compat(width: int, bot_mul: float, group_w: int) -> tuple[int, int, i
     """
     if bot_mul > 1 and not float(bot_mul).is_integer():
         # lcm(g, b) is undefined for a fractional b > 1: no width makes both exact.
-        raise InvalidSample(f"a bot_mul > 1 must be an integer, got {bot_mul:g}", key="bot_mul")
+        raise InvalidSample(rule="a bot_mul > 1 must be an integer", value=bot_mul,
+                            shown=f"{bot_mul:g}", key="bot_mul")
     v = int(max(1, width * bot_mul))
     g = int(min(group_w, v))
     m = math.lcm(g, int(bot_mul)) if bot_mul > 1 else g

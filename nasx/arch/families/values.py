@@ -49,11 +49,12 @@ class ValueReader:
         )
         if not integral:
             raise SpaceError(
-                f"family '{self.family}': must be an integer, got {value!r}", key=key
+                rule=f"family '{self.family}': must be an integer", value=value, key=key
             )
         out = int(value)
         if lo is not None and out < lo:
-            raise InvalidSample(f"family '{self.family}': must be >= {lo}, got {out}", key=key)
+            raise InvalidSample(rule=f"family '{self.family}': must be >= {lo}", value=out,
+                                key=key)
         return out
 
     def number(self, key: str, *, lo: float | None = None, gt: float | None = None) -> float:
@@ -65,14 +66,18 @@ class ValueReader:
                     and (gt is None or out > gt)):
                 return out
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise SpaceError(f"family '{self.family}': must be a number, got {value!r}", key=key)
+            raise SpaceError(rule=f"family '{self.family}': must be a number", value=value,
+                             key=key)
         out = float(value)
         if not math.isfinite(out):
-            raise SpaceError(f"family '{self.family}': must be finite, got {value!r}", key=key)
+            raise SpaceError(rule=f"family '{self.family}': must be finite", value=value,
+                             key=key)
         if lo is not None and out < lo:
-            raise InvalidSample(f"family '{self.family}': must be >= {lo}, got {out:g}", key=key)
+            raise InvalidSample(rule=f"family '{self.family}': must be >= {lo}", value=out,
+                                shown=f"{out:g}", key=key)
         if gt is not None and out <= gt:
-            raise InvalidSample(f"family '{self.family}': must be > {gt}, got {out:g}", key=key)
+            raise InvalidSample(rule=f"family '{self.family}': must be > {gt}", value=out,
+                                shown=f"{out:g}", key=key)
         return out
 
     def choice(self, key: str, options: Sequence[str]) -> str:
@@ -80,7 +85,7 @@ class ValueReader:
         value = self.raw(key)
         if not isinstance(value, str) or value not in options:
             raise SpaceError(
-                f"family '{self.family}': must be one of {', '.join(options)}, got {value!r}",
+                rule=f"family '{self.family}': must be one of {', '.join(options)}", value=value,
                 key=key,
             )
         return value
