@@ -25,7 +25,7 @@ from nasx.sample import Acceptance, Verdict, bind
 from nasx.sample.accept import MeasuredCheck, Measurer
 from nasx.space import SearchSpace
 
-__all__ = ["Feasibility", "Verdict", "check", "measure"]
+__all__ = ["Feasibility", "Verdict"]
 
 
 class Feasibility:
@@ -53,20 +53,3 @@ class Feasibility:
         trial = verdict.trial_for(values, seed=int(seed), hparams=hparams, origin=origin)
         return dataclasses.replace(verdict, trial=trial)
 
-    def measure(self, values: Mapping[str, Any]) -> tuple[float, str, dict[str, float]]:
-        """(violation, reason, quantities) of ``values``: 0 and "" when every constraint holds."""
-        verdict = self._acceptance.check(values)
-        return verdict.violation, verdict.reason, dict(verdict.quantities)
-
-
-def check(space: SearchSpace, values: Mapping[str, Any], hparams: Mapping[str, Any],
-          seed: int, origin: str = "refine", measure: Measurer | None = None) -> Verdict:
-    """One value set checked (:meth:`Feasibility.check`); a caller checking many builds one
-    :class:`Feasibility` instead, which measures each architecture once."""
-    return Feasibility(space, measure).check(values, hparams, seed, origin)
-
-
-def measure(space: SearchSpace, values: Mapping[str, Any],
-            hook: Measurer | None = None) -> tuple[float, str, dict[str, float]]:
-    """(violation, reason, quantities) of one value set (:meth:`Feasibility.measure`)."""
-    return Feasibility(space, hook).measure(values)

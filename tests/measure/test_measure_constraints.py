@@ -89,7 +89,7 @@ def test_nasx_run_samples_through_the_same_hook(tmp_path, capsys):
 
 
 def test_refine_feasibility_measures_with_the_spaces_own_hook_once_per_architecture(tmp_path):
-    from nasx.refine.feasible import Feasibility, check
+    from nasx.refine.feasible import Feasibility
 
     space = load_space(_space(tmp_path, "[null, 1000]"))
     values = sample_space(load_space(DIGITS), 1, np.random.default_rng(0)).trials[0].values
@@ -101,7 +101,7 @@ def test_refine_feasibility_measures_with_the_spaces_own_hook_once_per_architect
     assert m.key == "latency_ms_b1_torch_cpu" and m.device == "cpu" and m.median > 0
     assert again.measured["latency_ms"] is m and feasible.measured.measured == 1
     tight = load_space(_space(tmp_path, "[null, 0.000001]"))
-    verdict = check(tight, values, {}, seed=1)
+    verdict = Feasibility(tight).check(values, {}, seed=1)
     assert not verdict.feasible and verdict.rule == "latency_ms" and verdict.violation > 0
 
 

@@ -14,7 +14,7 @@ import pytest
 from nasx.cli.main import main
 from nasx.errors import RefineError
 from nasx.execute import ExecOptions
-from nasx.refine.feasible import check, measure
+from nasx.refine.feasible import Feasibility
 from nasx.refine.options import RefineOptions
 from nasx.refine.optuna_space import param_name, to_param, to_value
 from nasx.refine.slots import slot_value, space_slots
@@ -50,7 +50,7 @@ def test_refine_trains_warm_starts_and_continues(trained_run: Path):
     # nothing trained violates the space's constraints (flops <= 250K and the rest)
     for t in refined:
         assert t.flops <= 250_000
-        assert measure(space, t.values)[0] == 0.0
+        assert Feasibility(space).check(t.values, {}, seed=0).violation == 0.0
 
     second = refine(trained_run, RefineOptions(trials=2, seed=1), INLINE)
     assert second.study == first.study and second.storage == first.storage
@@ -133,11 +133,11 @@ def test_infeasible_values_are_rejected_before_training(space_file: Path):
     big = {"stem": "cifar", "stem_width": 8, "group_w_1": 4, "group_w_2": 4, "depth_1": 3,
            "depth_2": 3, "width_1": 48, "width_2": 48, "bot_mul_1": 2, "bot_mul_2": 2,
            "resolution": 8, "in_channels": 1, "num_classes": 10}
-    verdict = check(space, big, {"lr": 0.1}, seed=0)
+    verdict = Feasibility(space).check(big, {"lr": 0.1}, seed=0)
     assert not verdict.feasible and verdict.violation > 0 and verdict.trial is None
     assert "flops" in verdict.reason
     small = dict(big, depth_1=1, depth_2=1, width_1=8, width_2=8, bot_mul_1=1, bot_mul_2=1)
-    ok = check(space, small, {"lr": 0.1}, seed=0)
+    ok = Feasibility(space).check(small, {"lr": 0.1}, seed=0)
     assert ok.feasible and ok.trial is not None and ok.trial.origin == "refine"
 
 

@@ -10,7 +10,7 @@ import pytest
 import nasx.sample.accept as accept
 from nasx.arch.complexity import complexity
 from nasx.errors import SpaceError
-from nasx.refine.feasible import check
+from nasx.refine.feasible import Feasibility
 from nasx.sample import Acceptance, Verdict, bind, check_space, sample_space
 from nasx.space import load_space
 
@@ -93,10 +93,10 @@ def test_refine_decodes_and_counts_a_suggestion_once(make_space, monkeypatch):
     counted = []
     real = accept.complexity
     monkeypatch.setattr(accept, "complexity", lambda spec: counted.append(1) or real(spec))
-    ok = check(space, OK, {}, seed=3)
+    ok = Feasibility(space).check(OK, {}, seed=3)
     assert ok.feasible and ok.trial is not None and len(counted) == 1
     assert (ok.trial.flops, ok.trial.seed, ok.trial.origin) == (423242, 3, "refine")
-    bad = check(space, BIG, {"lr": 0.1}, seed=3)
+    bad = Feasibility(space).check(BIG, {"lr": 0.1}, seed=3)
     assert not bad.feasible and bad.trial is None and len(counted) == 2
     assert isinstance(bad, Verdict) and bad.violation > 1
 

@@ -17,7 +17,7 @@ import pytest
 
 from nasx.arch.complexity import complexity
 from nasx.errors import SamplingError
-from nasx.refine.feasible import check, measure
+from nasx.refine.feasible import Feasibility
 from nasx.sample import create_run, sample_space
 from nasx.space import load_space
 from nasx.store.measurements import get_measurements
@@ -156,18 +156,19 @@ def test_refine_feasibility_applies_the_same_hook(tmp_path):
     space = load_space(_space_file(tmp_path, "  latency_ms: [null, 0.000001]\n"))
     values = _values(space)
     fake = FakeMeasurer()
-    verdict = check(space, values, {}, seed=1, measure=fake)
+    verdict = Feasibility(space, fake).check(values, {}, seed=1)
     assert not verdict.feasible and verdict.rule == "latency_ms" and verdict.violation > 0
     assert verdict.reason.startswith("latency_ms=") and verdict.trial is None
     assert len(fake.specs) == 1 and "latency_ms" in verdict.quantities
     # an analytically infeasible suggestion is never measured
     before = len(fake.specs)
     bad = {**values, "depth": 99}  # far above flops 1.5M or num_stages 4
-    violation, reason, quantities = measure(space, bad, hook=fake)
-    assert violation > 0 and "latency_ms" not in quantities and len(fake.specs) == before
+    judged = Feasibility(space, fake).check(bad, {}, seed=1)
+    assert judged.violation > 0 and "latency_ms" not in judged.quantities
+    assert len(fake.specs) == before
     # a feasible one carries what was measured
     ok_space = load_space(_space_file(tmp_path, "  latency_ms: [null, 100]\n"))
-    ok = check(ok_space, values, {}, seed=1, measure=fake)
+    ok = Feasibility(ok_space, fake).check(values, {}, seed=1)
     assert ok.feasible and ok.trial is not None
     assert ok.measured["latency_ms"].median == ok.quantities["latency_ms"] == ok.trial.flops / 1e6
 

@@ -10,7 +10,7 @@ import pytest
 from nasx.arch.complexity import complexity
 from nasx.arch.spec import ArchSpec
 from nasx.errors import SamplingError, SpaceError
-from nasx.refine.feasible import check
+from nasx.refine.feasible import Feasibility
 from nasx.sample import check_space, probe_space, sample_space
 from nasx.space import load_space
 
@@ -177,10 +177,10 @@ def test_given_values_become_a_trial_only_within_the_constraints(make_space):
     space = make_space(TINY)
     values = {"depth": 4, "w0": 16, "wa": 8.0, "wm": 2.0, "group_w": 2, "stem": "cifar",
               "resolution": 16, "in_channels": 1, "num_classes": 10}
-    trial = check(space, values, {}, seed=5).trial
+    trial = Feasibility(space).check(values, {}, seed=5).trial
     assert trial is not None
     assert trial.origin == "refine" and trial.seed == 5 and trial.flops <= 5_000_000
-    bad = check(space, {**values, "w0": 32, "wa": 32.0, "depth": 6, "resolution": 224}, {},
+    bad = Feasibility(space).check({**values, "w0": 32, "wa": 32.0, "depth": 6, "resolution": 224}, {},
                 seed=5)
     assert not bad.feasible and bad.rule == "flops" and bad.trial is None
 
