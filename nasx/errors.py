@@ -19,43 +19,36 @@ from __future__ import annotations
 
 import enum
 import math
-import re
 from typing import Any, Final, TypeVar, overload
 
 MAX_SHOWN = 40  # characters of a user value shown in an error message
 
-# C0 and C1 control characters (ESC, BEL, CR, backspace, the 8-bit CSI ...) and the Unicode
-# bidirectional overrides: bytes from user files that would move the cursor, recolour or reorder
-# the terminal if printed as they are, and lone surrogates (undecodable file names) that
-# cannot be encoded at all.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
-
-def _escape_char(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+def _escape_char(c: str) -> str:
+    code = ord(c)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def printable(text: object, limit: int | None = None) -> str:
-    """``str(text)`` safe for a terminal: control characters as ``\\xNN``, cut to ``limit`` chars."""
-    out = _UNPRINTABLE.sub(_escape_char, str(text))
+    """``str(text)`` safe for a terminal, cut to ``limit`` characters: every character Python
+    does not call printable (C0/C1 controls such as ESC and CR, bidirectional overrides, lone
+    surrogates of undecodable file names, line breaks) written as ``\\xNN`` / ``\\uNNNN``.
+
+    The one escaping rule of nasx: bytes from user files that would move the cursor, recolour
+    or reorder a terminal are never printed as they are."""
+    out = str(text)
+    if not out.isprintable():
+        out = "".join(c if c.isprintable() else _escape_char(c) for c in out)
     if limit is not None and len(out) > limit:
         out = out[: max(limit - 3, 0)] + "..."
     return out
 
 
-def escape(text: str) -> str:
-    """``text`` with control and other non-printable characters written as escapes (\\x1b)."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
-                   for c in text)
-
-
 def clip(text: str, limit: int = 120) -> str:
-    """``text`` on one line with control characters escaped, cut to ``limit`` characters."""
-    text = escape(text[: limit * 4])
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    """:func:`printable` for a text quoted inside a message: one line of at most ``limit``."""
+    return printable(text[: limit * 4], limit)
 
 
 def shorten(value: Any, limit: int = MAX_SHOWN) -> str:

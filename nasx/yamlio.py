@@ -21,7 +21,7 @@ import yaml
 from yaml.events import AliasEvent
 from yaml.nodes import Node
 
-from nasx.errors import YamlLimitError, clip, escape, shorten
+from nasx.errors import YamlLimitError, clip, printable, shorten
 
 MAX_BYTES = 1 << 20  # 1 MiB: a space or spec file is a few KiB
 MAX_DEPTH = 32  # nesting of mappings and lists (a space needs 4)
@@ -29,7 +29,7 @@ MAX_NODES = 10_000  # scalars, lists and mappings in one file (a space has about
 
 # Re-exported: readers of user files import these helpers and the error from here too.
 __all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "YamlLimitError", "clip", "decode_text",
-           "escape", "load_yaml", "read_text", "shorten"]
+           "printable", "load_yaml", "read_text", "shorten"]
 
 
 class _Refused(yaml.MarkedYAMLError):

@@ -187,9 +187,9 @@ def _print_model(d: JSONObject) -> None:
 
 
 def _print_space(d: JSONObject) -> None:
-    from nasx.yamlio import escape
+    from nasx.errors import printable
 
-    print = _escaped_print(escape)  # values come from the user's file: no terminal controls
+    print = _escaped_print(printable)  # values come from the user's file: no terminal controls
     print(f"{d['file']}: space '{d['name']}', family {d['family']}, n {d['n']}, seed {d['seed']}"
           + (f", {d['stages']} stages" if d["stages"] else ""))
     for section in ("input", "params"):
