@@ -39,13 +39,17 @@ def compare(run_a: RunLike, run_b: RunLike, *, normalize: str = "auto", bins: in
 
 def report(runs: RunLike | Sequence[RunLike], out: str | Path | None = None, *,
            normalize: str = "auto", bins: int = 10, seed: int = 0, force: bool = False,
-           allow_incomparable: bool = False) -> Path:
-    """Write the HTML report and summary.json of one or several runs; the path of index.html."""
+           allow_incomparable: bool = False, sections: Sequence[Any] | None = None) -> Path:
+    """Write the HTML report and summary.json of one or several runs; the path of index.html.
+
+    ``sections``: the page's sections (default: every registered one), e.g.
+    ``nasx.report.sections.with_section(MY_SECTION, after="Best of k")``."""
     from nasx.report import write_report
 
     many = [runs] if isinstance(runs, (str, Path, Run)) else list(runs)
     return write_report([_path(r) for r in many], out=out, normalize=normalize, bins=bins,
-                        seed=seed, force=force, allow_incomparable=allow_incomparable)
+                        seed=seed, force=force, allow_incomparable=allow_incomparable,
+                        sections=sections)
 
 
 def narrow(run: RunLike, out: str | Path, **options: Any) -> Any:

@@ -79,3 +79,14 @@ def test_a_key_of_the_summary_is_refused(runs: list[Path], tmp_path: Path):
     with pytest.raises(ValueError, match="key 'runs' is taken"):
         build_report(runs, out=tmp_path / "clash", sections=with_section(clash))
     assert not (tmp_path / "clash").exists()
+
+
+def test_the_public_api_takes_the_sections(runs: list[Path], tmp_path: Path):
+    """`nasx.api.report(..., sections=...)`: a notebook adds its section as the writer does."""
+    from nasx import api
+
+    index = api.report(runs, out=tmp_path / "api", seed=3,
+                       sections=with_section(section_worst.SECTION))
+    assert _titles(index.read_text(encoding="utf-8"))[-1] == "Worst models"
+    summary = json.loads((index.parent / "summary.json").read_text(encoding="utf-8"))
+    assert list(summary)[-1] == "worst_models"
