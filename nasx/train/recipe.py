@@ -187,9 +187,12 @@ def space_recipe(space: SearchSpace, hparams: Mapping[str, Scalar] | None,
                  overrides: Mapping[str, Scalar] | None, *, source: str) -> Recipe:
     """:func:`resolve_recipe` of ``space``'s ``train:`` block: each distinct (hparams, overrides)
     resolved and validated once per parsed space (a command parses its space once)."""
-    key = ("recipe", tuple(sorted((hparams or {}).items())),
-           tuple(sorted((overrides or {}).items())))
-    found = space.memo.get(key)
+    try:
+        key = ("recipe", tuple(sorted((hparams or {}).items())),
+               tuple(sorted((overrides or {}).items())))
+        found = space.memo.get(key)
+    except TypeError:  # an unhashable value or a non-str key (from a notebook): the recipe says why
+        return resolve_recipe(space.train_fixed, hparams, overrides, source=source)
     if not isinstance(found, Recipe):  # a failure is not kept: it raises again, from the caller
         found = space.memo[key] = resolve_recipe(space.train_fixed, hparams, overrides,
                                                  source=source)

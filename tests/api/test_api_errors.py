@@ -97,3 +97,14 @@ def test_nasx_run_resolves_each_recipe_once(tmp_path, monkeypatch):
             "--out", str(tmp_path / "r"), "--no-progress"]
     assert main(argv) == 0
     assert len(calls) == len({repr(c) for c in calls}) == 1, calls
+
+
+@pytest.mark.parametrize("overrides", [{"epochs": [1]}, {"epochs": {"a": 1}}, {1: 2, "x": 3}])
+def test_odd_overrides_get_the_recipe_error(tmp_path, overrides):
+    """A value no YAML or flag would give (a list, a mapping, a non-str key) is the recipe's
+    one-line error, not a TypeError from the resolved-recipe memo."""
+    from nasx import api
+
+    with pytest.raises(NasxError):
+        api.sample("regnet_digits", n=2, out=tmp_path / "r", overrides=overrides)
+    assert not (tmp_path / "r").exists()
