@@ -89,10 +89,11 @@ class Fixed(BaseModel):
         return self.value
 
     def sample_many(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        """``size`` copies; ``tolist()`` gives the value back with its Python type (an int, a
-        float or a str in a typed array a screen reads fast, anything else in an object array)."""
+        """``size`` copies; ``tolist()`` gives the value back with its Python type (an int or a
+        float in a typed array a screen reads fast; anything else, strings included, as one
+        object shared by an object array)."""
         value = self.value
-        if type(value) in (int, float, str) and not (type(value) is int and abs(value) >= 2**62):
+        if type(value) is float or (type(value) is int and abs(value) < 2**62):
             return np.full(size, value)
         out = np.empty(size, dtype=object)
         out[:] = [value] * size
