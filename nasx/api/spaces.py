@@ -10,8 +10,6 @@ from typing import Any
 from nasx.space import SearchSpace
 from nasx.types import Scalar
 
-MAX_ATTEMPTS = 10**9  # candidates one `sample` may look at (about an hour of screening)
-
 
 def check_train_block(space: SearchSpace, overrides: Mapping[str, Scalar] | None = None) -> None:
     """SpaceError naming the file and key when the ``train:`` block is not a valid recipe.
@@ -65,15 +63,10 @@ def load_space(path: str | Path | SearchSpace,
 
 def check_counts(space: str | Path, n: int | None, seed: int | None,
                  max_attempts: int | None = None) -> None:
-    """SamplingError for a command-line count outside the limits a space file has too."""
-    from nasx.errors import SamplingError
-    from nasx.space.schema import MAX_N, MAX_SEED
+    """SamplingError for a count outside its limits (:func:`nasx.sample.check_counts`)."""
+    from nasx.sample.sampler import check_counts as check
 
-    for key, value, lo, hi in (("n", n, 1, MAX_N), ("seed", seed, 0, MAX_SEED),
-                               ("max_attempts", max_attempts, 1, MAX_ATTEMPTS)):
-        if value is not None and not lo <= value <= hi:
-            raise SamplingError(rule=f"must be in [{lo}, {hi}]", value=value, where=str(space),
-                                key=key)
+    check(str(space), n, seed, max_attempts)
 
 
 def measurer_for(space: SearchSpace) -> Any:

@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from nasx import __version__
-from nasx.errors import SamplingError, StoreError
+from nasx.errors import StoreError
 from nasx.fsutil import InstallError, atomic_folder, temp_folder_beside
 from nasx.sample.accept import Measurer
 from nasx.sample.progress import DelayedProgress
-from nasx.sample.sampler import SampleResult, sample_space
+from nasx.sample.sampler import SampleResult, check_counts, sample_space
 from nasx.space import SearchSpace, load_space
 from nasx.store import RunStore
 from nasx.store.measurements import StoredMeasurement, ensure_table, put_measurements
@@ -116,12 +116,7 @@ def create_run(
     space_path = space.path if isinstance(space_path, SearchSpace) else space_path
     n = space.n if n is None else n
     seed = space.seed if seed is None else seed
-    if n < 1:
-        raise SamplingError(rule="the number of samples must be >= 1", value=n,
-                            where=str(space_path), key="n")
-    if seed < 0:
-        raise SamplingError(rule="the seed must be >= 0", value=seed, where=str(space_path),
-                            key="seed")
+    check_counts(str(space_path), n, seed)
     target = Path(out) if out is not None else Path("runs") / space.name
     sweep_stale_tmp(target)
     if _check_target(target, space, n, seed):

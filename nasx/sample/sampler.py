@@ -126,6 +126,21 @@ def check_space(space: SearchSpace) -> Bound:
     return bound
 
 
+MAX_ATTEMPTS = 10**9  # candidates one `sample` may look at (about an hour of screening)
+
+
+def check_counts(where: str | None, n: int | None = None, seed: int | None = None,
+                 max_attempts: int | None = None) -> None:
+    """SamplingError naming ``where`` for a count outside its limits (the space file's, for n
+    and seed): the one rule of the sampler's counts, for the API, the CLI and the sampler."""
+    from nasx.space.schema import MAX_N, MAX_SEED
+
+    for key, value, lo, hi in (("n", n, 1, MAX_N), ("seed", seed, 0, MAX_SEED),
+                               ("max_attempts", max_attempts, 1, MAX_ATTEMPTS)):
+        if value is not None and not lo <= value <= hi:
+            raise SamplingError(rule=f"must be in [{lo}, {hi}]", value=value, where=where,
+                                key=key)
+
 def sample_space(
     space: SearchSpace,
     n: int,
@@ -143,8 +158,7 @@ def sample_space(
     constraints needs ``measure``, applied only to candidates every analytic constraint accepts.
     """
     measured = MeasuredCheck(space, measure)  # refuses a measured space without the hook
-    if n < 1:
-        raise SamplingError(rule="the number of samples must be >= 1", value=n, key="n")
+    check_counts(None, n)
     budget = default_max_attempts(n) if max_attempts is None else max_attempts
     if budget < 1:
         raise SamplingError(rule="the attempt budget must be >= 1", value=budget,

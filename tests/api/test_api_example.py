@@ -14,7 +14,8 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 
 @pytest.mark.slow
 def test_the_documented_example_runs(tmp_path):
-    (code,) = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
+    example = DOC.read_text(encoding="utf-8").split("## Example", 1)[1].split("\n## ", 1)[0]
+    (code,) = re.findall(r"```python\n(.*?)```", example, flags=re.S)  # the section's one block
     check = ("\nimport sys\nassert 'nasx.cli' not in sys.modules\n"
              "assert (Path('reports/digits/summary.json')).is_file()\n")
     script = tmp_path / "example.py"

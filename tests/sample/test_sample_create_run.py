@@ -81,9 +81,9 @@ def test_failure_writes_nothing(space_file, tmp_path):
 
 
 def test_bad_inputs(space_file, tmp_path):
-    with pytest.raises(SamplingError, match=">= 1, got 0"):
+    with pytest.raises(SamplingError, match=r"key 'n': must be in \[1, 100000\], got 0"):
         create_run(space_file, n=0, out=tmp_path / "a", progress=False)
-    with pytest.raises(SamplingError, match="seed must be >= 0"):
+    with pytest.raises(SamplingError, match=r"key 'seed': must be in \[0, \d+\], got -2"):
         create_run(space_file, seed=-2, out=tmp_path / "a", progress=False)
     with pytest.raises(SpaceError, match="no such space file"):
         create_run(tmp_path / "missing.yaml", out=tmp_path / "a", progress=False)
