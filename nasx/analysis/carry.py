@@ -38,6 +38,18 @@ from nasx.analysis.normalized import (
 from nasx.fmt import si
 
 NORMALIZE = ("auto", "flops", "params", "none")
+
+
+def check_options(normalize: str, bins: int) -> None:
+    """AnalysisError for a ``--normalize`` or ``--bins`` a comparison cannot use (the report's,
+    the API's and the CLI's one rule)."""
+    from nasx.errors import AnalysisError
+
+    if normalize not in NORMALIZE:
+        raise AnalysisError(rule=f"--normalize must be one of {', '.join(NORMALIZE)}",
+                            value=normalize)
+    if not isinstance(bins, int) or isinstance(bins, bool) or bins < 1:
+        raise AnalysisError(rule="--bins must be >= 1", value=bins)
 BARELY = 0.5  # ranges "barely overlap" when less than this share of a run lies in the shared one
 
 
@@ -153,8 +165,7 @@ def decide(a: Mapping[str, object], b: Mapping[str, object], normalize: str = "a
            perms: int | None = None) -> Decision:
     """The carrying comparison of populations ``a`` and ``b`` (each with ``error``, ``flops``
     and ``params``), by the rule of the module docstring."""
-    if normalize not in NORMALIZE:
-        raise ValueError(f"normalize must be one of {NORMALIZE}; got {normalize!r}")
+    check_options(normalize, bins)
     cx = complexity_check(a, b)
     ea, eb = _values(a, "error"), _values(b, "error")
     norm = {k: normalized_comparison(ea, _values(a, k), eb, _values(b, k), k, bins, alpha,

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from nasx.analysis.carry import NORMALIZE
+from nasx.analysis.carry import check_options
 from nasx.analysis.compare import compare
 from nasx.analysis.edf import EDF, SPACING, edf
 from nasx.analysis.fidelity import fidelity_of, noise_floor
@@ -219,8 +219,7 @@ def _settings(runs: list[RunData], opts: Options, first: RunSummary) -> Settings
 def summarize(runs: list[RunData], normalize: str = "auto", bins: int = 10, seed: int = 0,
               alpha: float = 0.05, top_frac: float = 0.15) -> Summary:
     """All report numbers for validated runs (see read_runs); ``.to_json()`` is summary.json."""
-    if normalize not in NORMALIZE:
-        raise ValueError(f"normalize must be one of {NORMALIZE}")
+    check_options(normalize, bins)
     opts = Options(normalize=normalize, bins=bins, seed=seed, alpha=alpha, top_frac=top_frac)
     summaries = [_run_summary(r, opts) for r in runs]
     what = (error_label(runs).removesuffix(" (%)") if len({r.error_kind for r in runs}) == 1

@@ -27,10 +27,9 @@ def compare(run_a: RunLike, run_b: RunLike, *, normalize: str = "auto", bins: in
     """The comparison of two runs that ``nasx report A B`` shows: plain tests, the verdict and
     its headline (``.verdict.headline``), the normalised comparisons and the caveats."""
     from nasx.analysis import read_runs, summarize
-    from nasx.errors import AnalysisError
+    from nasx.analysis.carry import check_options
 
-    if bins < 1:
-        raise AnalysisError(rule="--bins must be >= 1", value=bins)
+    check_options(normalize, bins)
     runs = read_runs([_path(run_a), _path(run_b)], allow_incomparable=allow_incomparable)
     summary = summarize(runs, normalize=normalize, bins=bins, seed=seed,
                         alpha=alpha)

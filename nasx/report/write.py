@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nasx.analysis.carry import NORMALIZE
+from nasx.analysis.carry import check_options
 from nasx.errors import AnalysisError
 from nasx.fsutil import InstallError, atomic_folder, temp_folder_beside
 
@@ -124,11 +124,7 @@ def build_report(run_dirs: list[str | Path], out: str | Path | None = None,
     from nasx.analysis import read_runs, summarize
     from nasx.report.sections.base import Context, compute_all
 
-    if normalize not in NORMALIZE:
-        raise AnalysisError(rule=f"--normalize must be one of {', '.join(NORMALIZE)}",
-                            value=normalize)
-    if bins < 1:
-        raise AnalysisError(rule="--bins must be >= 1", value=bins)
+    check_options(normalize, bins)
     runs = read_runs(list(run_dirs), allow_incomparable=allow_incomparable)
     summary = summarize(runs, normalize=normalize, bins=bins, seed=seed)
     out_dir = Path(out) if out is not None else default_out([r.root.resolve().name
