@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import asdict, replace
 from functools import lru_cache
@@ -18,11 +17,11 @@ from nasx.errors import TrainError
 from nasx.status import TrialStatus
 from nasx.train.job import EpochRecord, Metrics, TrialJob, TrialResult
 from nasx.train.recipe import Recipe
+from nasx.train.trainer import thread_count
 from nasx.types import JSONObject
 
 DEFAULT_TRIAL_FN = "nasx.train.trainer:train_trial"
 TrialFn = Callable[..., TrialResult]  # (job, cache) -> TrialResult
-THREAD_VARS = ("NASX_THREADS", "OMP_NUM_THREADS")  # Ray sets OMP_NUM_THREADS to a trial's CPUs
 # Torch threads of an inline trial unless the recipe or the environment says otherwise: one
 # thread was fastest on small models, and under load from other processes 2 threads on 2 cores
 # were several times slower (bench/RESULTS.md, "Threads per trial").
@@ -98,24 +97,13 @@ def result_from_payload(d: JSONObject, weights: bytes | None) -> TrialResult:
 
 def trial_threads(recipe: Recipe, default: int,
                   environ: Mapping[str, str] | None = None) -> int | None:
-    """Torch threads of a trial: the recipe's, ``$NASX_THREADS``, ``$OMP_NUM_THREADS``, else default.
-
-    None when an environment value is not a positive integer: the trainer then fails the trial
-    with a message that names the variable.
-    """
-    if recipe.threads > 0:
-        return recipe.threads
-    env = os.environ if environ is None else environ
-    for var in THREAD_VARS:
-        value = env.get(var)
-        if value:
-            try:
-                n = int(value)
-            except ValueError:
-                return None
-            return n if n >= 1 else None
-    return max(1, default)
-
+    """Torch threads of a trial by the trainer's rule (:func:`~nasx.train.trainer.thread_count`)
+    with this executor's ``default``; None when an environment value is not a positive integer:
+    the trainer then fails the trial with the message that names the variable."""
+    try:
+        return thread_count(recipe, environ, default=default)
+    except TrainError:
+        return None
 
 TrialSteps = Generator[EpochRecord, bool | None, TrialResult]
 

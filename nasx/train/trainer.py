@@ -14,6 +14,7 @@ import contextlib
 import os
 import socket
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from nasx.arch.spec import ArchSpec
@@ -71,12 +72,18 @@ def describe_device(dev: torch.device) -> str:
     return f"cuda:{index} {torch.cuda.get_device_name(index)}"
 
 
-def thread_count(recipe: Recipe, environ: dict[str, str] | None = None) -> int:
-    """CPU threads of a trial: recipe.threads, $NASX_THREADS, $OMP_NUM_THREADS or min(4, cores)."""
+THREAD_VARS = ("NASX_THREADS", "OMP_NUM_THREADS")  # Ray sets OMP_NUM_THREADS to a trial's CPUs
+
+
+def thread_count(recipe: Recipe, environ: Mapping[str, str] | None = None,
+                 default: int | None = None) -> int:
+    """CPU threads of a trial: recipe.threads, $NASX_THREADS, $OMP_NUM_THREADS, else ``default``
+    (an executor's; min(4, cores) when None). TrainError naming a variable that is not a
+    positive integer. The one thread rule: executors resolve a trial's count with it too."""
     if recipe.threads > 0:
         return recipe.threads
     env = os.environ if environ is None else environ
-    for var in ("NASX_THREADS", "OMP_NUM_THREADS"):  # Ray sets OMP_NUM_THREADS to the task's CPUs
+    for var in THREAD_VARS:
         value = env.get(var)
         if value:
             try:
@@ -86,7 +93,7 @@ def thread_count(recipe: Recipe, environ: dict[str, str] | None = None) -> int:
             if n < 1:
                 raise TrainError(rule="must be a positive integer", value=value, key=var)
             return n
-    return max(1, min(4, os.cpu_count() or 1))
+    return max(1, default if default is not None else min(4, os.cpu_count() or 1))
 
 
 def _build_model(spec: ArchSpec, seed: int) -> torch.nn.Module:
