@@ -7,25 +7,11 @@ from typing import TYPE_CHECKING
 
 from nasx.errors import CudaFatalError
 from nasx.execute.recorder import Recorder
-from nasx.execute.worker import INLINE_THREADS, TrialFn, TrialSteps, new_cache, run_how, run_steps
-from nasx.train.job import TrialJob, TrialResult
+from nasx.execute.worker import INLINE_THREADS, TrialFn, new_cache, run_how, run_steps
+from nasx.train.job import TrialJob, step_through
 
 if TYPE_CHECKING:
     from nasx.execute.executors import Batch
-
-
-def _drive(rec: Recorder, trial_id: int, steps: TrialSteps) -> TrialResult | None:
-    """Train epoch by epoch, storing each; None when the pruner stopped the trial."""
-    stop: bool | None = None
-    while True:
-        try:
-            record = steps.send(stop)
-        except StopIteration as end:
-            return end.value  # type: ignore[no-any-return]
-        stop = rec.epoch(trial_id, record)
-        if stop:
-            steps.close()  # nothing more is needed from it: no final test of a pruned model
-            return None
 
 
 def run_inline(jobs: dict[int, TrialJob], rec: Recorder, fn: TrialFn, max_failures: int) -> None:
@@ -40,7 +26,9 @@ def run_inline(jobs: dict[int, TrialJob], rec: Recorder, fn: TrialFn, max_failur
         for attempt in range(max_failures + 1):
             rec.started(tid, device=job.recipe.device, host=host)
             try:
-                res = _drive(rec, tid, run_steps(fn, job, cache, "inline", INLINE_THREADS))
+                steps = run_steps(fn, job, cache, "inline", INLINE_THREADS)
+                # every epoch is stored as it comes; a pruned trial's steps are closed (None)
+                res = step_through(steps, lambda r, t=tid: rec.epoch(t, r), close=True)
             except CudaFatalError as exc:  # this process cannot use CUDA again: stop the run
                 rec.crashed(tid, str(exc))
                 raise CudaFatalError(f"{exc}; the run stopped (run the same command again to "

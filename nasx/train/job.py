@@ -75,16 +75,30 @@ OnEpoch = Callable[[int, EpochRecord], bool]
 R = TypeVar("R")
 
 
-def drive(steps: Generator[EpochRecord, bool | None, R], on_epoch: OnEpoch | None = None) -> R:
-    """Run a step generator to its end; ``on_epoch(epoch, record)`` returning False stops it.
-
-    ``on_epoch`` sees every validated epoch's record (``val_error`` set, the test pair None).
-    """
+def step_through(steps: Generator[EpochRecord, bool | None, R],
+                 stop_after: Callable[[EpochRecord], bool], *, close: bool = False) -> R | None:
+    """Run a step generator, sending back ``stop_after(record)`` after each record: the one loop
+    over a training's steps. A stop lets the steps finish as they see fit, or with ``close``
+    closes them and returns None (nothing more is wanted: no final test of a pruned model)."""
     stop: bool | None = None
     while True:
         try:
             record = steps.send(stop)
         except StopIteration as end:
             return end.value  # type: ignore[no-any-return]
-        stop = (on_epoch is not None and record.get("val_error") is not None
+        stop = bool(stop_after(record))
+        if stop and close:
+            steps.close()
+            return None
+
+
+def drive(steps: Generator[EpochRecord, bool | None, R], on_epoch: OnEpoch | None = None) -> R:
+    """Run a step generator to its end; ``on_epoch(epoch, record)`` returning False stops it.
+
+    ``on_epoch`` sees every validated epoch's record (``val_error`` set, the test pair None).
+    """
+    def stop_after(record: EpochRecord) -> bool:
+        return (on_epoch is not None and record.get("val_error") is not None
                 and on_epoch(int(record["epoch"]), record) is False)
+
+    return step_through(steps, stop_after)  # type: ignore[return-value]  # never closed: an R
