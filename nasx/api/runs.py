@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nasx.api.spaces import check_counts, load_space, measurer_for
+from nasx.api.spaces import load_space, measurer_for
 from nasx.space import SearchSpace
 from nasx.types import Scalar
 
@@ -95,8 +95,9 @@ def sample(space: str | Path | SearchSpace, n: int | None = None, seed: int | No
     there when the same (space, n, seed) was sampled before. ``overrides``: recipe keys a later
     training will apply, checked with the space's ``train:`` block before anything is written."""
     from nasx.sample import create_run
+    from nasx.sample.sampler import check_counts
 
-    check_counts(space if not isinstance(space, SearchSpace) else space.path, n, seed,
+    check_counts(str(space if not isinstance(space, SearchSpace) else space.path), n, seed,
                  max_attempts)
     parsed = load_space(space, overrides)
     store, summary = create_run(parsed, n=n, seed=seed, out=out, progress=progress,

@@ -61,14 +61,6 @@ def load_space(path: str | Path | SearchSpace,
     return space
 
 
-def check_counts(space: str | Path, n: int | None, seed: int | None,
-                 max_attempts: int | None = None) -> None:
-    """SamplingError for a count outside its limits (:func:`nasx.sample.check_counts`)."""
-    from nasx.sample.sampler import check_counts as check
-
-    check(str(space), n, seed, max_attempts)
-
-
 def measurer_for(space: SearchSpace) -> Any:
     """The measuring hook of ``space``'s measured constraints, or None (torch is imported only
     for a space that has them)."""

@@ -33,11 +33,12 @@ def sample_or_reuse(space: str, n: int | None, seed: int | None, out: str | None
     (its ``train:`` block with the command line's ``overrides``) are valid, and a CUDA device the
     recipe asks for is present."""
     from nasx.api.runs import check_recipe_device, sample
-    from nasx.api.spaces import check_counts, load_space
+    from nasx.api.spaces import load_space
     from nasx.execute.options import ExecOptions
+    from nasx.sample.sampler import check_counts
     from nasx.store import RunStore
 
-    check_counts(space, n, seed)
+    check_counts(str(space), n, seed)
     parsed = load_space(space, overrides)
     check_recipe_device(parsed, ExecOptions(executor=executor,
                                             address=address, overrides=dict(overrides or {})))
