@@ -1,6 +1,6 @@
 """Constants shared by the space and arch layers (defined once, imported by both).
 
-Torch-, numpy- and pydantic-free: the lowest layer, beside ``nasx.errors``.
+Torch- and numpy-free: the lowest layer, beside ``nasx.errors``.
 """
 
 from __future__ import annotations

@@ -197,8 +197,8 @@ class ExportError(NasxError):
 
 
 class RuleError(NasxError, ValueError):
-    """A value that breaks a rule, raised where a ValueError is the contract (a pydantic
-    validator, a parser whose caller knows the file and key): the caller relocates it with
+    """A value that breaks a rule, raised where a ValueError is the contract (a field
+    check, a parser whose caller knows the file and key): the caller relocates it with
     :meth:`NasxError.at` (``kind=SpaceError``), keeping its rule and value."""
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TypeAlias
 
-Scalar: TypeAlias = int | float | str | bool | None  # a runtime union: pydantic validates it
+Scalar: TypeAlias = int | float | str | bool | None  # a runtime union
 # Containers as Mapping/Sequence: read-only views are covariant, so a ``dict[str, Scalar]`` (a
 # recipe, metrics) or a tuple is a JSON value as it stands; json.loads gives dicts and lists.
 JSONValue: TypeAlias = "Scalar | Sequence[JSONValue] | Mapping[str, JSONValue]"

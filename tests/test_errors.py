@@ -233,7 +233,7 @@ def test_a_sampler_error_carries_rule_and_value() -> None:
 ])
 def test_a_space_error_carries_rule_and_value(text: str, key: str, rule: str | None,
                                               value: object, line: str) -> None:
-    """A bad value in a space file, caught by a validator, pydantic or a parser alike."""
+    """A bad value in a space file, caught by a field check, a rule or a parser alike."""
     from nasx.space import parse_space
 
     with pytest.raises(SpaceError) as err:

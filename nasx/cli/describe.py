@@ -80,7 +80,7 @@ def describe_space(path: Path, probe: int = 0, seed: int = 0) -> JSONObject:
         "relations": dict(space.relations),
         "constraints": {k: list(b) for k, b in space.constraints.items()},
         **({"measured": {k: list(b) for k, b in space.measured.items()},
-            "measure": space.measure.model_dump()} if space.measured else {}),
+            "measure": space.measure.to_dict()} if space.measured else {}),
         "train": {**space.train_fixed, **{k: str(d) for k, d in space.train_dists.items()}},
     }
     if probe > 0:
@@ -205,7 +205,7 @@ def _print_space(d: JSONObject) -> None:
     for k, (lo, hi) in d.get("measured", {}).items():
         from nasx.space import MeasureSettings
 
-        how = MeasureSettings.model_validate(d["measure"]).describe()
+        how = MeasureSettings.parse(d["measure"]).describe()
         print(f"  measured constraint {k}: [{'-inf' if lo is None else f'{lo:g}'}, "
               f"{'inf' if hi is None else f'{hi:g}'}] ({how}; measured at sampling for the "
               "candidates the other constraints accept, not by --probe)")

@@ -47,8 +47,8 @@ def cut(dist: Dist, lo: float, hi: float, winners: Sequence[Any]) -> Dist:
         q = dist.q
         new_lo = max(dist.lo, math.floor(lo / q) * q)
         new_hi = min(dist.hi, math.ceil(hi / q) * q)
-        return IntDist.model_validate({"int": [int(new_lo), int(max(new_lo, new_hi))],
-                                       "q": q, "log": dist.log})
+        return IntDist.parse({"int": [int(new_lo), int(max(new_lo, new_hi))],
+                              "q": q, "log": dist.log})
     if isinstance(dist, FloatDist):
         if dist.q is not None:
             q = dist.q
@@ -60,12 +60,12 @@ def cut(dist: Dist, lo: float, hi: float, winners: Sequence[Any]) -> Dist:
         out: JSONObject = {"float": [float(new_lo), float(max(new_lo, new_hi))], "log": dist.log}
         if dist.q is not None:
             out["q"] = dist.q
-        return FloatDist.model_validate(out)
+        return FloatDist.parse(out)
     if isinstance(dist, Pow2Dist):
         e_lo = max(round(math.log2(dist.lo)), math.floor(math.log2(lo)))
         e_hi = min(round(math.log2(dist.hi)), math.ceil(math.log2(hi)))
         e_hi = max(e_lo, e_hi)
-        return Pow2Dist.model_validate({"pow2": [2.0**e_lo, 2.0**e_hi]})
+        return Pow2Dist.parse({"pow2": [2.0**e_lo, 2.0**e_hi]})
     return _cut_choice(dist, lo, hi, winners)
 
 
@@ -82,7 +82,7 @@ def _cut_choice(dist: ChoiceDist, lo: float, hi: float, winners: Sequence[Any]) 
         kept = [o for o in options if share[repr(o)] >= MIN_SHARE]
         if not kept:
             kept = [max(options, key=lambda o: share[repr(o)])]
-    return ChoiceDist.model_validate({"choice": kept})
+    return ChoiceDist.parse({"choice": kept})
 
 
 def value_set(dist: Dist) -> tuple[str, float, float] | frozenset[Any]:

@@ -249,7 +249,7 @@ def _options(dist: ChoiceDist, column: Sequence[Any], proposed: ChoiceDist, hs: 
     rates = hs.rates(masks, share=MIN_SHARE)
     out = [repr(o) for o in proposed.options]
     keep = [o for o, r in zip(options, rates, strict=True) if repr(o) in out or r < hs.level]
-    new = ChoiceDist.model_validate({"choice": keep})
+    new = ChoiceDist.parse({"choice": keep})
     gone = [float(r) for o, r in zip(options, rates, strict=True) if o not in keep]
     stay = [float(r) for o, r in zip(options, rates, strict=True) if o in keep]
     cut_rates = [float(r) for o, r in zip(options, rates, strict=True) if repr(o) not in out]

@@ -135,7 +135,7 @@ def create_run(
     if space.measured:  # only then: the meta of every other run stays as it was
         meta["measured"] = {"keys": list(space.measured), "candidates": result.measured,
                             "rejected": result.measured_rejected,
-                            "settings": space.measure.model_dump()}
+                            "settings": space.measure.to_dict()}
     _write_atomically(target, space, meta, result)
     store = RunStore.open(target)
     return store, _summary(store, space, n, seed, existed=False,

@@ -1,30 +1,35 @@
 """Parameters of a space: a fixed value or a distribution on a closed interval.
 
-Each distribution is a frozen pydantic model validated in strict mode (``8.0`` is not an integer
-bound, ``"yes"`` is not a boolean) with the rules of docs/spaces.md; every parameter draws with
-:meth:`sample` from an explicit ``numpy.random.Generator`` and writes itself back with
-:meth:`to_yaml`. Fixed values draw nothing, so adding a fixed key never shifts the random stream.
+Each distribution is a frozen dataclass read from its mapping with :meth:`parse`, strictly
+(``8.0`` is not an integer bound, ``"yes"`` is not a boolean: ``nasx.space.fields``) and checked
+against the rules of docs/spaces.md on construction; every parameter draws with :meth:`sample`
+from an explicit ``numpy.random.Generator`` and writes itself back with :meth:`to_yaml`. Fixed
+values draw nothing, so adding a fixed key never shifts the random stream.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Annotated, ClassVar
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictBool,
-    StrictFloat,
-    StrictInt,
-    StrictStr,
-    model_validator,
-)
 
 from nasx.errors import RuleError
+from nasx.space.fields import (
+    Field,
+    boolean,
+    integer,
+    is_int,
+    items,
+    number,
+    optional,
+    pair,
+    parse_fields,
+    refuse,
+    scalar,
+)
 from nasx.types import JSONObject, Scalar
 
 _TOL = 1e-9  # relative tolerance of "q divides the bound" for floats
@@ -38,21 +43,32 @@ MAX_STRING = 1000  # characters of one string value
 POW2_EXPONENTS = (-50, 49)  # 2**49 < MAX_MAGNITUDE
 
 
-def _to_float(x: float) -> float:
-    """float(x); a pydantic rule (ValueError) for an int beyond the float range."""
-    try:
+def _real(x: Any) -> float:
+    """A bound of a float range: a float, or an integer as a float (within the float range)."""
+    if is_int(x):
+        try:
+            return float(x)
+        except OverflowError:
+            raise RuleError(rule=f"numbers must be within +-{MAX_MAGNITUDE:.0e}",
+                            value=x) from None
+    if isinstance(x, float):
         return float(x)
-    except OverflowError:
-        raise RuleError(rule=f"numbers must be within +-{MAX_MAGNITUDE:.0e}", value=x) from None
+    raise refuse("input should be a valid number", x)
 
 
-_CONFIG = ConfigDict(strict=True, extra="forbid", frozen=True, populate_by_name=True)
-# Tuples keep the frozen models hashable; strict=False only lets a YAML list become a tuple, the
-# items stay strict (no "8" -> 8, no true -> 1).
-Pair = Annotated[tuple[StrictInt, StrictInt], Field(strict=False)]
-Real = Annotated[StrictFloat | StrictInt, AfterValidator(_to_float)]
-FloatPair = Annotated[tuple[Real, Real], Field(strict=False)]
-StrictScalar = StrictBool | StrictInt | StrictFloat | StrictStr | None
+_D = TypeVar("_D", bound="_Dist")
+
+
+class _Dist:
+    """What every distribution has: its fields, and :meth:`parse` to read them from a file."""
+
+    FIELDS: ClassVar[tuple[Field, ...]] = ()
+
+    @classmethod
+    def parse(cls: type[_D], raw: Mapping[Any, Any]) -> _D:
+        """The distribution of a space file's mapping (``{"int": [8, 256], "q": 8}``);
+        RuleError naming the key inside it and the rule otherwise."""
+        return cls(**parse_fields(raw, cls.FIELDS))
 
 
 def _fmt(x: float) -> str:
@@ -60,12 +76,12 @@ def _fmt(x: float) -> str:
 
 
 def _bounds(rule: str, lo: float, hi: float) -> RuleError:
-    """The rule broken by the bounds ``[lo, hi]`` (a pydantic rule: a ValueError)."""
+    """The rule broken by the bounds ``[lo, hi]``."""
     return RuleError(rule=rule, value=[lo, hi], shown=f"[{_fmt(lo)}, {_fmt(hi)}]")
 
 
 def _check_magnitude(*values: float) -> None:
-    """ValueError (a pydantic rule) unless every value is finite and within +-MAX_MAGNITUDE."""
+    """RuleError unless every value is finite and within +-MAX_MAGNITUDE."""
     for v in values:
         if not (isinstance(v, int) or math.isfinite(v)) or abs(v) > MAX_MAGNITUDE:
             raise RuleError(rule=f"numbers must be finite and within +-{MAX_MAGNITUDE:.0e}",
@@ -77,10 +93,10 @@ def _clean_float(x: float) -> float:
     return float(f"{x:.12g}")
 
 
-class Fixed(BaseModel):
+@dataclass(frozen=True)
+class Fixed:
     """A fixed value: ``sample`` returns it and draws nothing."""
 
-    model_config = _CONFIG
     value: Scalar
     kind: ClassVar[str] = "fixed"
 
@@ -107,17 +123,19 @@ class Fixed(BaseModel):
         return repr(self.value) if isinstance(self.value, str) else str(self.value)
 
 
-class IntDist(BaseModel):
+@dataclass(frozen=True)
+class IntDist(_Dist):
     """Integers on [lo, hi] that are multiples of ``q``; uniform or log-uniform then rounded."""
 
-    model_config = _CONFIG
-    bounds: Pair = Field(alias="int")
+    bounds: tuple[int, int]
     q: int = 1
     log: bool = False
     kind: ClassVar[str] = "int"
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("bounds", pair(integer()), key="int"), Field("q", integer(), 1),
+        Field("log", boolean, False))
 
-    @model_validator(mode="after")
-    def _rules(self) -> IntDist:
+    def __post_init__(self) -> None:
         lo, hi = self.bounds
         _check_magnitude(lo, hi, self.q)
         if lo > hi:
@@ -128,7 +146,6 @@ class IntDist(BaseModel):
             raise RuleError(rule=f"q={self.q} must divide both bounds", value=[lo, hi])
         if self.log and lo <= 0:
             raise RuleError(rule="log needs lo > 0", value=[lo, hi])
-        return self
 
     @property
     def lo(self) -> int:
@@ -171,17 +188,19 @@ class IntDist(BaseModel):
         return f"int [{self.lo}, {self.hi}]{extra}"
 
 
-class FloatDist(BaseModel):
+@dataclass(frozen=True)
+class FloatDist(_Dist):
     """Floats on [lo, hi]; uniform or log-uniform, optionally rounded to a multiple of ``q``."""
 
-    model_config = _CONFIG
-    bounds: FloatPair = Field(alias="float")
+    bounds: tuple[float, float]
     q: float | None = None
     log: bool = False
     kind: ClassVar[str] = "float"
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("bounds", pair(_real), key="float"), Field("q", optional(number), None),
+        Field("log", boolean, False))
 
-    @model_validator(mode="after")
-    def _rules(self) -> FloatDist:
+    def __post_init__(self) -> None:
         lo, hi = self.bounds
         if not (math.isfinite(lo) and math.isfinite(hi)):
             raise _bounds("bounds must be finite", lo, hi)
@@ -192,15 +211,14 @@ class FloatDist(BaseModel):
             if not (math.isfinite(self.q) and self.q > 0):
                 raise RuleError(rule="q must be > 0", value=self.q, shown=_fmt(self.q))
             if max(abs(lo), abs(hi)) / self.q > MAX_STEPS:
-                raise ValueError(f"q={_fmt(self.q)} is too fine: the bounds may be at most "
-                                 f"{MAX_STEPS:.0e} steps of q from 0")
+                raise RuleError(f"q={_fmt(self.q)} is too fine: the bounds may be at most "
+                                f"{MAX_STEPS:.0e} steps of q from 0")
             for b in (lo, hi):
                 k = b / self.q
                 if abs(k - round(k)) > _TOL * max(1.0, abs(k)):
                     raise _bounds(f"q={_fmt(self.q)} must divide both bounds", lo, hi)
         if self.log and lo <= 0:
             raise _bounds("log needs lo > 0", lo, hi)
-        return self
 
     @property
     def lo(self) -> float:
@@ -248,15 +266,15 @@ class FloatDist(BaseModel):
         return f"float [{_fmt(self.lo)}, {_fmt(self.hi)}]{extra}"
 
 
-class Pow2Dist(BaseModel):
+@dataclass(frozen=True)
+class Pow2Dist(_Dist):
     """Powers of two 2^e with the integer exponent e uniform between log2(lo) and log2(hi)."""
 
-    model_config = _CONFIG
-    bounds: FloatPair = Field(alias="pow2")
+    bounds: tuple[float, float]
     kind: ClassVar[str] = "pow2"
+    FIELDS: ClassVar[tuple[Field, ...]] = (Field("bounds", pair(_real), key="pow2"),)
 
-    @model_validator(mode="after")
-    def _rules(self) -> Pow2Dist:
+    def __post_init__(self) -> None:
         lo, hi = self.bounds
         for b in (lo, hi):
             if not (b > 0 and math.isfinite(b) and math.log2(b).is_integer()):
@@ -266,7 +284,6 @@ class Pow2Dist(BaseModel):
                 raise _bounds(f"bounds must be 2**{lo2} to 2**{hi2}", lo, hi)
         if lo > hi:
             raise _bounds("needs lo <= hi", lo, hi)
-        return self
 
     @property
     def lo(self) -> int | float:
@@ -301,23 +318,22 @@ def _pow2(e: int) -> int | float:
     return 2**e if e >= 0 else 2.0**e
 
 
-class ChoiceDist(BaseModel):
+@dataclass(frozen=True)
+class ChoiceDist(_Dist):
     """One of the listed scalars, uniformly."""
 
-    model_config = _CONFIG
-    options: Annotated[tuple[StrictScalar, ...],
-                       Field(alias="choice", min_length=1, max_length=MAX_OPTIONS, strict=False)]
+    options: tuple[Scalar, ...]
     kind: ClassVar[str] = "choice"
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("options", items(scalar, 1, MAX_OPTIONS), key="choice"),)
 
-    @model_validator(mode="after")
-    def _rules(self) -> ChoiceDist:
+    def __post_init__(self) -> None:
         for o in self.options:
             if isinstance(o, str) and len(o) > MAX_STRING:
                 raise RuleError(rule=f"a string option may have at most {MAX_STRING} characters",
                                 value=len(o))
             if isinstance(o, (int, float)) and not isinstance(o, bool):
                 _check_magnitude(o)
-        return self
 
     def sample(self, rng: np.random.Generator) -> Scalar:
         """One draw."""
@@ -339,6 +355,6 @@ class ChoiceDist(BaseModel):
 
 Dist = IntDist | FloatDist | Pow2Dist | ChoiceDist
 Param = Fixed | Dist
-DIST_KINDS: dict[str, type[BaseModel]] = {
+DIST_KINDS: dict[str, type[_Dist]] = {
     "int": IntDist, "float": FloatDist, "pow2": Pow2Dist, "choice": ChoiceDist,
 }

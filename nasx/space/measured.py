@@ -9,12 +9,13 @@ block (docs/spaces.md, "Measured constraints"); this module only validates it, t
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
 
 from nasx.errors import RuleError
 from nasx.space.constraints import Bound
+from nasx.space.fields import Field, integer, one_of, parse_fields, string
 
 # Constraint key -> what it reads: inference latency in ms, peak training memory in MiB.
 MEASURED_KEYS = ("latency_ms", "memory_mb")
@@ -22,29 +23,48 @@ MEASURED_UNITS = {"latency_ms": "ms", "memory_mb": "MiB"}
 _DEVICE = re.compile(r"^(cpu|cuda(:\d{1,2})?)$")
 
 
-class MeasureSettings(BaseModel):
+def _device(device: Any) -> str:
+    """cpu, cuda or cuda:N."""
+    device = string(8)(device)
+    if not _DEVICE.match(device):
+        raise RuleError(rule="must be cpu, cuda or cuda:N", value=device)
+    return device
+
+
+def _device_runs_backend(device: str, before: Mapping[str, Any]) -> None:
+    """The onnx backend measures on the cpu only."""
+    if before.get("backend") == "onnx" and device != "cpu":
+        raise RuleError(rule="backend onnx runs on the cpu only", value=device)
+
+
+@dataclass(frozen=True)
+class MeasureSettings:
     """How a measured constraint is measured (the ``measure:`` block; every key optional).
 
     The defaults are the figure ``nasx measure`` records as ``latency_ms_b1_torch_cpu``: batch 1,
     eager PyTorch on the CPU with one thread, median of 20 timed runs after 5 warm-up runs.
     """
 
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
-    backend: Literal["torch", "onnx"] = "torch"
-    device: Annotated[str, Field(max_length=8)] = "cpu"
-    batch: Annotated[int, Field(ge=1, le=4096)] = 1
-    threads: Annotated[int, Field(ge=1, le=256)] = 1
-    repeats: Annotated[int, Field(ge=1, le=1000)] = 20
-    warmup: Annotated[int, Field(ge=0, le=1000)] = 5
+    backend: str = "torch"
+    device: str = "cpu"
+    batch: int = 1
+    threads: int = 1
+    repeats: int = 20
+    warmup: int = 5
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("backend", one_of("torch", "onnx"), "torch"),
+        Field("device", _device, "cpu", relate=_device_runs_backend),
+        Field("batch", integer(1, 4096), 1), Field("threads", integer(1, 256), 1),
+        Field("repeats", integer(1, 1000), 20), Field("warmup", integer(0, 1000), 5))
 
-    @field_validator("device")
     @classmethod
-    def _device(cls, device: str, info: ValidationInfo) -> str:
-        if not _DEVICE.match(device):
-            raise RuleError(rule="must be cpu, cuda or cuda:N", value=device)
-        if info.data.get("backend") == "onnx" and device != "cpu":
-            raise RuleError(rule="backend onnx runs on the cpu only", value=device)
-        return device
+    def parse(cls, raw: Mapping[Any, Any]) -> MeasureSettings:
+        """The settings of a ``measure:`` block; RuleError naming the key and the rule."""
+        return cls(**parse_fields(raw, cls.FIELDS))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as a run's meta records them."""
+        return asdict(self)
 
     def describe(self) -> str:
         """One line for people: ``torch on cpu, batch 1, 1 thread, median of 20 runs ...``."""

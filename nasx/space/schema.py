@@ -1,8 +1,8 @@
 """Reading a space file into a frozen, validated :class:`SearchSpace` (format: docs/spaces.md).
 
-The file's structure is checked with pydantic (strict: no silent coercion of ``"8"`` to 8); every
-violation becomes one :class:`~nasx.errors.SpaceError` naming the file, the key, the rule and the
-value. Family-specific checks (which keys a family accepts) happen in ``nasx.sample``, the first
+The file's structure is checked strictly (``nasx.space.fields``: no silent coercion of ``"8"`` to
+8); every violation becomes one :class:`~nasx.errors.SpaceError` naming the file, the key, the rule
+and the value. Family-specific checks (which keys a family accepts) happen in ``nasx.sample``, the first
 layer that may import the families.
 """
 
@@ -15,13 +15,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_core import ErrorDetails
+from typing import ClassVar
 
 from nasx.constants import INPUT_DEFAULTS
-from nasx.errors import NasxError, RuleError, SpaceError
+from nasx.errors import RuleError, SpaceError
 from nasx.space.constraints import RELATIONS, Bound, parse_bounds
 from nasx.space.dists import (
     DIST_KINDS,
@@ -32,6 +29,7 @@ from nasx.space.dists import (
     Fixed,
     Param,
 )
+from nasx.space.fields import Field, integer, mapping, optional, parse_fields, string
 from nasx.space.measured import MEASURED_KEYS, MeasureSettings, check_measured_bounds
 from nasx.space.shipped import resolve_space
 from nasx.types import JSONObject, Scalar
@@ -49,24 +47,40 @@ MAX_KEYS = 256  # entries of one section
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 
-class _SpaceFile(BaseModel):
+@dataclass(frozen=True)
+class _SpaceFile:
     """Top-level structure of a space file; entries are parsed further by :func:`parse_space`."""
 
-    model_config = ConfigDict(strict=True, extra="forbid")
-    name: str | None = None
-    description: Annotated[str, Field(max_length=10 * MAX_STRING)] = ""
+    name: str | None
+    description: str
     family: str
-    n: Annotated[int, Field(ge=1, le=MAX_N)] = DEFAULT_N
-    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0
-    input: dict[str, object] = {}
-    params: dict[str, object] = {}
-    stages: Annotated[int, Field(ge=1, le=MAX_STAGES)] | None = None
-    per_stage: dict[str, object] = {}
-    relations: dict[str, str] = {}
-    constraints: dict[str, object] = {}
-    measure: dict[str, object] = {}  # MeasureSettings, validated with the measured constraints
-    train: dict[str, object] = {}
-    lineage: dict[str, object] = {}  # YAML provenance, checked only as a mapping
+    n: int
+    seed: int
+    input: dict[str, object]
+    params: dict[str, object]
+    stages: int | None
+    per_stage: dict[str, object]
+    relations: dict[str, str]
+    constraints: dict[str, object]
+    measure: dict[str, object]  # MeasureSettings, validated with the measured constraints
+    train: dict[str, object]
+    lineage: dict[str, object]  # YAML provenance, checked only as a mapping
+    FIELDS: ClassVar[tuple[Field, ...]] = (
+        Field("name", optional(string()), None),
+        Field("description", string(10 * MAX_STRING), ""),
+        Field("family", string()),
+        Field("n", integer(1, MAX_N), DEFAULT_N),
+        Field("seed", integer(0, MAX_SEED), 0),
+        Field("input", mapping(), factory=dict),
+        Field("params", mapping(), factory=dict),
+        Field("stages", optional(integer(1, MAX_STAGES)), None),
+        Field("per_stage", mapping(), factory=dict),
+        Field("relations", mapping(string()), factory=dict),
+        Field("constraints", mapping(), factory=dict),
+        Field("measure", mapping(), factory=dict),
+        Field("train", mapping(), factory=dict),
+        Field("lineage", mapping(), factory=dict),
+    )
 
 
 @dataclass(frozen=True)
@@ -98,31 +112,10 @@ class SearchSpace:
     memo: dict[object, object] = field(default_factory=dict, repr=False, compare=False)
 
 
-def _rule(err: ErrorDetails) -> dict[str, Any]:
-    """A pydantic error as SpaceError fields: the rule and the value it refused (a RuleError a
-    validator raised keeps its own), or a message when no one value broke the rule."""
-    cause = err.get("ctx", {}).get("error")
-    if isinstance(cause, NasxError):
-        return {k: getattr(cause, k) for k in ("message", "rule", "value", "shown")}
-    msg = str(err["msg"]).removeprefix("Value error, ")
-    msg = msg[:1].lower() + msg[1:]
-    if err["type"] == "value_error" or isinstance(err.get("input"), dict):
-        return {"message": clip(msg)}
-    return {"rule": clip(msg), "value": err.get("input")}
-
-
-_TYPE_TAGS = {"int", "float", "str", "bool", "none"}
-
-
-def _key(prefix: str, loc: tuple[int | str, ...]) -> str:
-    """Dotted key of an error location, without pydantic's union-member tags (``float``...)."""
-    parts = [prefix] if prefix else []
-    for i, p in enumerate(loc):
-        tag = str(p)
-        if i > 0 and (tag in _TYPE_TAGS or "[" in tag):
-            continue
-        parts.append(clip(tag, 64))
-    return ".".join(parts)
+def _located(exc: RuleError, where: str, prefix: str) -> SpaceError:
+    """A field's RuleError as the space file's SpaceError, its key below ``prefix``."""
+    parts = [p for p in (prefix, exc.key) if p]
+    return exc.at(where=where, key=".".join(clip(p, 64) for p in parts) or None, kind=SpaceError)
 
 
 def parse_param(raw: object, *, where: str, key: str) -> Param:
@@ -137,10 +130,9 @@ def parse_param(raw: object, *, where: str, key: str) -> Param:
                 where=where, key=key,
             )
         try:
-            return DIST_KINDS[kinds[0]].model_validate(raw)  # type: ignore[return-value]
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            raise SpaceError(**_rule(err), where=where, key=_key(key, err["loc"])) from None
+            return DIST_KINDS[kinds[0]].parse(raw)  # type: ignore[return-value]
+        except RuleError as exc:
+            raise _located(exc, where, key) from None
     if raw is None or isinstance(raw, (bool, str, numbers.Real)):
         if isinstance(raw, numbers.Real) and not isinstance(raw, bool):
             if not (isinstance(raw, int) or math.isfinite(raw)) or abs(raw) > MAX_MAGNITUDE:
@@ -198,10 +190,9 @@ def _top_level(text: str, where: str) -> _SpaceFile:
             raw[section] = {}
     _check_keys(raw, where)
     try:
-        return _SpaceFile.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise SpaceError(**_rule(err), where=where, key=_key("", err["loc"])) from None
+        return _SpaceFile(**parse_fields(raw, _SpaceFile.FIELDS))
+    except RuleError as exc:
+        raise _located(exc, where, "") from None
 
 
 def _name(top: _SpaceFile, path: Path) -> str:
@@ -305,10 +296,9 @@ def _constraints(raw: dict[str, object], where: str) -> tuple[Limits, Limits]:
 def _measure(raw: dict[str, object], where: str) -> MeasureSettings:
     """The ``measure:`` block: how measured constraints are measured (all keys optional)."""
     try:
-        return MeasureSettings.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise SpaceError(**_rule(err), where=where, key=_key("measure", err["loc"])) from None
+        return MeasureSettings.parse(raw)
+    except RuleError as exc:
+        raise _located(exc, where, "measure") from None
 
 
 def _train(raw: dict[str, object], where: str) -> tuple[dict[str, Scalar], dict[str, Dist]]:

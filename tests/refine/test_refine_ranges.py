@@ -11,20 +11,20 @@ from nasx.space import ChoiceDist, FloatDist, IntDist, Pow2Dist
 
 
 def test_int_q_snaps_outward_and_keeps_q_dividing_bounds():
-    d = IntDist.model_validate({"int": [8, 256], "q": 8, "log": True})
+    d = IntDist.parse({"int": [8, 256], "q": 8, "log": True})
     new = cut(d, 21.3, 99.0, [])
     assert new.to_yaml() == {"int": [16, 104], "q": 8, "log": True}
     assert is_strict_subset(new, d)
 
 
 def test_int_never_leaves_the_parent():
-    d = IntDist.model_validate({"int": [1, 16]})
+    d = IntDist.parse({"int": [1, 16]})
     assert cut(d, -3.0, 40.0, []).to_yaml() == {"int": [1, 16]}
     assert not is_strict_subset(cut(d, 1.0, 16.0, []), d)
 
 
 def test_float_rounds_outward_and_keeps_log():
-    d = FloatDist.model_validate({"float": [1.5, 3.0], "log": True})
+    d = FloatDist.parse({"float": [1.5, 3.0], "log": True})
     new = cut(d, 1.98765, 2.51234, [])
     assert new.log
     assert new.lo == pytest.approx(1.98) and new.hi == pytest.approx(2.52)
@@ -32,32 +32,32 @@ def test_float_rounds_outward_and_keeps_log():
 
 
 def test_float_with_q():
-    d = FloatDist.model_validate({"float": [0.0, 1.0], "q": 0.25})
+    d = FloatDist.parse({"float": [0.0, 1.0], "q": 0.25})
     assert cut(d, 0.3, 0.6, []).to_yaml() == {"float": [0.25, 0.75], "q": 0.25}
 
 
 def test_pow2_keeps_powers_inside():
-    d = Pow2Dist.model_validate({"pow2": [1, 32]})
+    d = Pow2Dist.parse({"pow2": [1, 32]})
     new = cut(d, 3.0, 9.0, [])
     assert new.to_yaml() == {"pow2": [2, 16]}
     assert is_strict_subset(new, d)
 
 
 def test_numeric_choice_keeps_values_inside_and_never_empties():
-    d = ChoiceDist.model_validate({"choice": [1, 2, 4]})
+    d = ChoiceDist.parse({"choice": [1, 2, 4]})
     assert list(cut(d, 1.0, 2.0, [1, 2]).options) == [1, 2]
     # an interval between two options keeps the one nearest the winners' median
     assert list(cut(d, 2.2, 3.1, [2, 4, 4]).options) == [4]
 
 
 def test_string_choice_by_winner_share():
-    d = ChoiceDist.model_validate({"choice": ["a", "b", "c"]})
+    d = ChoiceDist.parse({"choice": ["a", "b", "c"]})
     winners = ["a"] * 90 + ["b"] * 10
     assert list(cut(d, math.nan, math.nan, winners).options) == ["a", "b"]
 
 
 def test_subset_needs_same_kind():
-    a = IntDist.model_validate({"int": [1, 4]})
-    b = FloatDist.model_validate({"float": [1.0, 4.0]})
+    a = IntDist.parse({"int": [1, 4]})
+    b = FloatDist.parse({"float": [1.0, 4.0]})
     assert not is_subset(a, b)
     assert is_subset(a, a) and not is_strict_subset(a, a)

@@ -24,10 +24,10 @@ from nasx.refine.support import (
 )
 from nasx.space import ChoiceDist, FloatDist, IntDist
 
-DISTS = {"x1": IntDist.model_validate({"int": [1, 4]}),
-         "x2": IntDist.model_validate({"int": [1, 4]}),
-         "x3": ChoiceDist.model_validate({"choice": [1.0, 0.5, 0.25]}),
-         "x4": FloatDist.model_validate({"float": [8.0, 128.0], "log": True})}
+DISTS = {"x1": IntDist.parse({"int": [1, 4]}),
+         "x2": IntDist.parse({"int": [1, 4]}),
+         "x3": ChoiceDist.parse({"choice": [1.0, 0.5, 0.25]}),
+         "x4": FloatDist.parse({"float": [8.0, 128.0], "log": True})}
 
 
 def _population(n: int, seed: int, delta: float) -> pd.DataFrame:
@@ -95,8 +95,8 @@ def test_support_figures_and_models_needed():
     assert x1.removed_by is not None and 0 <= x1.removed_by < LEVEL  # the kept edge value 2
     assert "half-samples" in x1.clause()
     frame = _population(24, 0, 6.0)
-    bad = removed_mask(IntDist.model_validate({"int": [2, 4]}), frame["x1"].tolist())
-    flat = removed_mask(IntDist.model_validate({"int": [1, 3]}), frame["x2"].tolist())
+    bad = removed_mask(IntDist.parse({"int": [2, 4]}), frame["x1"].tolist())
+    flat = removed_mask(IntDist.parse({"int": [1, 3]}), frame["x2"].tolist())
     assert bad.tolist() == (frame["x1"] == 1).tolist()
     needed = models_needed(frame["error"].to_numpy(), np.array([bad, flat]),
                            np.random.default_rng(0))

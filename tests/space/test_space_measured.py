@@ -31,7 +31,7 @@ def test_measure_block_and_its_defaults(tmp_path):
     space = _parse("constraints: {latency_ms: [null, 2]}\n"
                    "measure: {backend: onnx, batch: 8, threads: 2, repeats: 5, warmup: 0}\n",
                    tmp_path)
-    assert space.measure.model_dump() == {"backend": "onnx", "device": "cpu", "batch": 8,
+    assert space.measure.to_dict() == {"backend": "onnx", "device": "cpu", "batch": 8,
                                           "threads": 2, "repeats": 5, "warmup": 0}
     assert space.measure.describe() == ("onnx on cpu, batch 8, 2 threads, median of 5 runs "
                                         "after 0 warm-up")

@@ -34,7 +34,7 @@ train:
 def test_regnet_space_file():
     s = load_space(REPO / "spaces" / "regnet.yaml")
     assert (s.name, s.family, s.n, s.seed, s.stages) == ("regnet", "regnet", 500, 0, None)
-    assert s.params["w0"] == IntDist.model_validate({"int": [8, 256], "q": 8, "log": True})
+    assert s.params["w0"] == IntDist.parse({"int": [8, 256], "q": 8, "log": True})
     assert s.params["bot_mul"] == Fixed(value=1.0)
     assert s.constraints == {"flops": (360_000_000, 400_000_000), "num_stages": (4, 4)}
     assert s.input == {"resolution": Fixed(value=224), "in_channels": Fixed(value=3),
