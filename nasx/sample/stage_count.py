@@ -9,6 +9,9 @@ agree on every screened candidate.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from typing import NamedTuple
+
 import numpy as np
 
 
@@ -29,12 +32,60 @@ def compatible(widths: np.ndarray, bot_mul: np.ndarray,
     return np.floor(v / bot_mul).astype(np.int64), v.astype(np.int64), g.astype(np.int64)
 
 
+class _Stage(NamedTuple):
+    """One stage of a batch: input width, bottleneck / output / group widths, input and output
+    positions, and the SE terms (cost, activations) of its first and its other blocks."""
+
+    w_in: np.ndarray
+    wb: np.ndarray
+    wo: np.ndarray
+    g: np.ndarray
+    hw_in: np.ndarray
+    hw: np.ndarray
+    se_cost: tuple[np.ndarray | int, np.ndarray | int]
+    se_acts: tuple[np.ndarray | int, np.ndarray | int]
+
+
+def _se_terms(se: np.ndarray, w_in: np.ndarray, wb: np.ndarray, wo: np.ndarray
+              ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """(cost, activations) of the SE of the first block (width of the block INPUT) and the rest."""
+    se1 = np.where(se > 0, np.round(se * w_in), 0).astype(np.int64)
+    ser = np.where(se > 0, np.round(se * wo), 0).astype(np.int64)
+    cost = (np.where(se1 > 0, 2 * wb * se1 + se1 + wb, 0),
+            np.where(ser > 0, 2 * wb * ser + ser + wb, 0))
+    return cost, (np.where(se1 > 0, se1 + wb, 0), np.where(ser > 0, ser + wb, 0))
+
+
+# (first block, other blocks) of a stage per quantity. The first block has its 1x1 in at the
+# input size, stride 2 and a projection shortcut; the others stride 1 and an identity shortcut.
+# Both have the grouped 3x3 (wb/g groups: 9*wb*g per position) and the 1x1 out conv with BNs.
+def _flops(s: _Stage) -> tuple[np.ndarray, np.ndarray]:
+    core = (9 * s.wb * s.g + s.wb * s.wo) * s.hw
+    return (s.w_in * s.wb * s.hw_in + core + s.se_cost[0] + s.w_in * s.wo * s.hw,
+            s.wo * s.wb * s.hw + core + s.se_cost[1])
+
+
+def _params(s: _Stage) -> tuple[np.ndarray, np.ndarray]:
+    core = 9 * s.wb * s.g + s.wb * s.wo + 4 * s.wb + 2 * s.wo
+    return (s.w_in * s.wb + core + s.se_cost[0] + s.w_in * s.wo + 2 * s.wo,
+            s.wo * s.wb + core + s.se_cost[1])
+
+
+def _acts(s: _Stage) -> tuple[np.ndarray, np.ndarray]:
+    return (s.wb * s.hw_in + (s.wb + s.wo) * s.hw + s.se_acts[0] + s.wo * s.hw,
+            s.wb * s.hw + (s.wb + s.wo) * s.hw + s.se_acts[1])
+
+
+_BLOCKS = {"flops": _flops, "params": _params, "acts": _acts}
+
+
 def count_stages(
     depths: np.ndarray, w_out: np.ndarray, w_b: np.ndarray, g: np.ndarray, se: np.ndarray,
     *, stem_width: np.ndarray, stem_stride: np.ndarray, in_channels: np.ndarray,
-    resolution: np.ndarray, num_classes: np.ndarray,
+    resolution: np.ndarray, num_classes: np.ndarray, keys: Collection[str] = tuple(_BLOCKS),
 ) -> dict[str, np.ndarray]:
-    """flops, params, acts of a batch: 3x3 stem, bottleneck stages (depth 0 = absent), FC head.
+    """flops, params, acts (those in ``keys``) of a batch: 3x3 stem, bottleneck stages
+    (depth 0 = absent), FC head.
 
     ``depths``, ``w_out`` (stage width), ``w_b`` (bottleneck width) and ``g`` (group width) are
     (candidates, stages) int arrays; the others one value per candidate.
@@ -42,31 +93,20 @@ def count_stages(
     h = (resolution - 1) // stem_stride + 1
     w_in = stem_width
     conv = 9 * in_channels * w_in
-    flops, params, acts = conv * h * h, conv + 2 * w_in, w_in * h * h
+    stem = {"flops": conv * h * h, "params": conv + 2 * w_in, "acts": w_in * h * h}
+    total = {key: stem[key] for key in _BLOCKS if key in keys}
+    with_se = bool((se > 0).any())  # without SE its terms are 0: skip their ~20 array ops
     for k in range(depths.shape[1]):
         live, rest = depths[:, k] > 0, np.maximum(depths[:, k] - 1, 0)
-        wb, wo, gk = w_b[:, k], w_out[:, k], g[:, k]
+        wb, wo = w_b[:, k], w_out[:, k]
         h_out = (h - 1) // 2 + 1
-        hw_in, hw = h * h, h_out * h_out
-        # grouped 3x3 (wb/g groups: 9*wb*g per position) and the 1x1 out conv, with their BNs
-        core_f = (9 * wb * gk + wb * wo) * hw
-        core_p = 9 * wb * gk + wb * wo + 4 * wb + 2 * wo
-        se1 = np.where(se > 0, np.round(se * w_in), 0).astype(np.int64)  # of the block INPUT
-        ser = np.where(se > 0, np.round(se * wo), 0).astype(np.int64)
-        se1_cost = np.where(se1 > 0, 2 * wb * se1 + se1 + wb, 0)
-        ser_cost = np.where(ser > 0, 2 * wb * ser + ser + wb, 0)
-        # first block: 1x1 in at the input size, stride 2, projection shortcut
-        f1 = w_in * wb * hw_in + core_f + se1_cost + w_in * wo * hw
-        p1 = w_in * wb + core_p + se1_cost + w_in * wo + 2 * wo
-        a1 = wb * hw_in + (wb + wo) * hw + np.where(se1 > 0, se1 + wb, 0) + wo * hw
-        # other blocks: stride 1, identity shortcut
-        fr = wo * wb * hw + core_f + ser_cost
-        pr = wo * wb + core_p + ser_cost
-        ar = wb * hw + (wb + wo) * hw + np.where(ser > 0, ser + wb, 0)
-        flops = flops + live * (f1 + rest * fr)
-        params = params + live * (p1 + rest * pr)
-        acts = acts + live * (a1 + rest * ar)
+        se_cost, se_acts = _se_terms(se, w_in, wb, wo) if with_se else ((0, 0), (0, 0))
+        stage = _Stage(w_in, wb, wo, g[:, k], h * h, h_out * h_out, se_cost, se_acts)
+        for key in total:
+            first, other = _BLOCKS[key](stage)
+            total[key] = total[key] + live * (first + rest * other)
         h = np.where(live, h_out, h)
         w_in = np.where(live, wo, w_in)
     fc = w_in * num_classes + num_classes
-    return {"flops": flops + fc, "params": params + fc, "acts": acts + num_classes}
+    heads = {"flops": fc, "params": fc, "acts": num_classes}
+    return {key: value + heads[key] for key, value in total.items()}

@@ -113,3 +113,20 @@ def test_fixed_values_keep_their_python_type(make_space, relation):
     # the fixed 1 stays an int wherever a relation moves it; the drawn values are floats
     assert all(sorted(type(r[f"bot_mul_{i}"]).__name__ for i in (1, 2)) == ["float", "int"]
                for r in rows)
+
+
+def test_regnet_screen_reuses_its_buffers_cleanly(make_space):
+    """The screen keeps (blocks, candidates) buffers between batches: a shallow batch after a
+    deep one (and the deep one again) gets the verdicts it gets alone."""
+    deep = make_space(WIDE + CONSTRAINTS["window"], "deep")
+    shallow = make_space(WIDE.replace("depth: {int: [1, 28]}", "depth: {int: [1, 5]}")
+                         + CONSTRAINTS["window"], "shallow")
+    batches = []
+    for space, size in ((deep, 700), (shallow, 300), (deep, 700)):
+        bound = bind(space)
+        cols = draw_columns(bound, np.random.default_rng(3), size)
+        batches.append((cols, bound.family.defaults, size, space.constraints))
+    first = [screen_regnet(*b).codes.copy() for b in batches]
+    again = [screen_regnet(*b).codes for b in reversed(batches)][::-1]
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    assert first[0].tolist() == first[2].tolist()
