@@ -11,9 +11,9 @@ what ``nasx.arch`` would accept). Candidates a screen cannot read pass through t
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -126,8 +126,9 @@ def _complexity_verdicts(idx: np.ndarray, c: dict[str, np.ndarray], stem_stride:
 
 
 def screen_regnet(cols: Columns, defaults: Mapping[str, Any], size: int,
-                  constraints: Bounds) -> Screen | None:
-    """Screen a batch of RegNet candidates; None when some column cannot be screened."""
+                  constraints: Bounds, scratch: Scratch | None = None) -> Screen | None:
+    """Screen a batch of RegNet candidates; None when some column cannot be screened.
+    ``scratch``: buffers a sampling pass keeps from one batch to the next (fresh ones if none)."""
     keys = ("depth", "w0", "wa", "wm", "group_w", "bot_mul", "se_ratio", *INPUT_KEYS)
     col = {k: _column(cols, defaults, (k,), size) for k in keys}
     if any(v is None for v in col.values()):
@@ -141,12 +142,13 @@ def screen_regnet(cols: Columns, defaults: Mapping[str, Any], size: int,
     codes = np.zeros(size, dtype=np.int8)
     idx = np.flatnonzero(known)
     if idx.size:
-        _regnet(idx, {k: v[idx] for k, v in c.items()}, stem_stride[idx], constraints, codes)
+        _regnet(idx, {k: v[idx] for k, v in c.items()}, stem_stride[idx], constraints, codes,
+                scratch if scratch is not None else Scratch())
     return Screen(codes=codes)
 
 
-class _Scratch(threading.local):
-    """Per-thread buffers for the (blocks, n) arrays, kept from one batch to the next.
+class Scratch:
+    """Buffers for the screen's (blocks, n) arrays, kept by one sampling pass between batches.
 
     Fresh arrays of this size cost ~100 page faults each (~0.2 ms here): the allocator returns
     the previous batch's memory to the system and takes it back. Buffers up to MAX_SCRATCH
@@ -169,17 +171,15 @@ class _Scratch(threading.local):
         return buf[:size].reshape(shape)
 
 
-_SCRATCH = _Scratch()
-
-
-def _stage_index(d: np.ndarray, w0: np.ndarray, wa: np.ndarray, wm: np.ndarray) -> np.ndarray:
+def _stage_index(d: np.ndarray, w0: np.ndarray, wa: np.ndarray, wm: np.ndarray,
+                 scratch: Scratch) -> np.ndarray:
     """s_j = round(log(u_j / w0) / log(wm)) as (block j, candidate): the decoder's operations.
 
     Blocks past a candidate's depth repeat its last block (j clamped to depth - 1), so they give
     the same bits again: maxima and runs need no mask. Blocks run down the rows so that the
     per-candidate reductions work along whole rows (~10x faster than along short rows).
     """
-    s = _SCRATCH.get("s", (int(d.max()), len(d)), np.float64)
+    s = scratch.get("s", (int(d.max()), len(d)), np.float64)
     np.minimum(np.arange(s.shape[0], dtype=float)[:, None], d - 1, out=s)
     np.multiply(s, wa, out=s)
     np.add(s, w0, out=s)
@@ -190,7 +190,7 @@ def _stage_index(d: np.ndarray, w0: np.ndarray, wa: np.ndarray, wm: np.ndarray) 
 
 
 def _quantised_widths(s: np.ndarray, max_s: np.ndarray, hope: np.ndarray, w0: np.ndarray,
-                      wm: np.ndarray) -> np.ndarray:
+                      wm: np.ndarray, scratch: Scratch) -> np.ndarray:
     """w_j = round(w0 * wm**s_j / q) * q per (block, candidate), from a table over the s values.
 
     np.power(wm, k) on the same (wm, k) as the decoder's np.power(wm, s) gives the same bits,
@@ -207,21 +207,21 @@ def _quantised_widths(s: np.ndarray, max_s: np.ndarray, hope: np.ndarray, w0: np
     # flat table is s + i * n_k, in range after the clip but for nan, whose int 'clip' mode
     # brings into range ('raise' would also copy out first)
     np.clip(s, 0, n_k - 1, out=s)
-    at = _SCRATCH.get("at", s.shape, np.intp)
+    at = scratch.get("at", s.shape, np.intp)
     np.add(s, np.arange(0, s.shape[1] * n_k, n_k, dtype=float), out=at, casting="unsafe")
-    return np.take(table.ravel(), at, out=_SCRATCH.get("w", s.shape, np.int64), mode="clip")
+    return np.take(table.ravel(), at, out=scratch.get("w", s.shape, np.int64), mode="clip")
 
 
 def _regnet(idx: np.ndarray, c: dict[str, np.ndarray], stem_stride: np.ndarray,
-            constraints: Bounds, codes: np.ndarray) -> None:
+            constraints: Bounds, codes: np.ndarray, scratch: Scratch) -> None:
     """Judge screenable RegNet candidates: validity, stage count, then complexity."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        s = _stage_index(c["depth"], c["w0"], c["wa"], c["wm"])
+        s = _stage_index(c["depth"], c["w0"], c["wa"], c["wm"], scratch)
         max_s = s.max(axis=0)
         # valid needs max s + 1 == the number of runs, which is in 1..depth
         hope = (max_s >= 0) & (max_s < c["depth"])
-        w = _quantised_widths(s, max_s, hope, c["w0"], c["wm"])
-    change = _SCRATCH.get("change", w.shape, np.bool_)
+        w = _quantised_widths(s, max_s, hope, c["w0"], c["wm"], scratch)
+    change = scratch.get("change", w.shape, np.bool_)
     np.not_equal(w[1:], w[:-1], out=change[1:])
     change[0] = True
     # int16 holds any count (depth <= 1000) and sums ~4x faster than the default int64
@@ -305,4 +305,15 @@ def screen_anynet(cols: Columns, defaults: Mapping[str, Any], size: int,
 
 
 Screener = Callable[[Columns, Mapping[str, Any], int, Bounds], Screen | None]
-SCREENS: dict[str, Screener] = {"regnet": screen_regnet, "anynet": screen_anynet}
+
+
+def _regnet_pass() -> Screener:
+    return partial(screen_regnet, scratch=Scratch())
+
+
+def _anynet_pass() -> Screener:
+    return screen_anynet
+
+
+# family -> a new screen for one sampling pass (which may keep buffers between its batches)
+SCREENS: dict[str, Callable[[], Screener]] = {"regnet": _regnet_pass, "anynet": _anynet_pass}

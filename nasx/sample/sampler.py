@@ -192,7 +192,8 @@ def _draw(space: SearchSpace, rng: np.random.Generator, *, n: int, budget: int,
     bound = check_space(space)
     arch_rng, trial_rng = rng.spawn(2)
     acceptance = Acceptance(bound, measured)
-    screen = SCREENS.get(space.family)
+    make_screen = SCREENS.get(space.family)
+    screen = make_screen() if make_screen is not None else None
     seen = set(exclude)
     trials: list[NewTrial] = []
     rejected: Counter[str] = Counter()

@@ -10,7 +10,7 @@ from nasx.arch.families import decode
 from nasx.errors import InvalidSample
 from nasx.sample.bind import bind
 from nasx.sample.draw import draw_columns, to_rows
-from nasx.sample.prefilter import SCREENS, screen_regnet
+from nasx.sample.prefilter import SCREENS, Scratch, screen_regnet
 
 WIDE = """
 family: regnet
@@ -69,7 +69,7 @@ def test_screen_verdicts_match_the_decoder(make_space, family, which):
     space = make_space(text + CONSTRAINTS[which], f"{family}_{which}")
     bound = bind(space)
     cols = draw_columns(bound, np.random.default_rng(11), 1500)
-    screen = SCREENS[family](cols, bound.family.defaults, 1500, space.constraints)
+    screen = SCREENS[family]()(cols, bound.family.defaults, 1500, space.constraints)
     assert screen is not None
     mismatches = []
     for i, values in enumerate(to_rows(cols)):
@@ -93,7 +93,7 @@ def test_anynet_stage_count_constraint(make_space):
     space = make_space(ANYNET + "constraints:\n  num_stages: [4, 4]\n", "four")
     bound = bind(space)
     cols = draw_columns(bound, np.random.default_rng(0), 50)
-    screen = SCREENS["anynet"](cols, bound.family.defaults, 50, space.constraints)
+    screen = SCREENS["anynet"]()(cols, bound.family.defaults, 50, space.constraints)
     assert screen is not None
     assert set(screen.reasons.tolist()) <= {"num_stages", None}
     assert sum(r == "num_stages" for r in screen.reasons) > 0
@@ -116,8 +116,8 @@ def test_fixed_values_keep_their_python_type(make_space, relation):
 
 
 def test_regnet_screen_reuses_its_buffers_cleanly(make_space):
-    """The screen keeps (blocks, candidates) buffers between batches: a shallow batch after a
-    deep one (and the deep one again) gets the verdicts it gets alone."""
+    """A sampling pass keeps the screen's (blocks, candidates) buffers between batches: a
+    shallow batch after a deep one (and the deep one again) gets the verdicts it gets alone."""
     deep = make_space(WIDE + CONSTRAINTS["window"], "deep")
     shallow = make_space(WIDE.replace("depth: {int: [1, 28]}", "depth: {int: [1, 5]}")
                          + CONSTRAINTS["window"], "shallow")
@@ -126,7 +126,8 @@ def test_regnet_screen_reuses_its_buffers_cleanly(make_space):
         bound = bind(space)
         cols = draw_columns(bound, np.random.default_rng(3), size)
         batches.append((cols, bound.family.defaults, size, space.constraints))
-    first = [screen_regnet(*b).codes.copy() for b in batches]
-    again = [screen_regnet(*b).codes for b in reversed(batches)][::-1]
-    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
-    assert first[0].tolist() == first[2].tolist()
+    alone = [screen_regnet(*b).codes for b in batches]
+    shared = Scratch()
+    reused = [screen_regnet(*b, scratch=shared).codes for b in [*batches, *batches[::-1]]]
+    assert all(np.array_equal(a, b) for a, b in zip(alone + alone[::-1], reused, strict=True))
+    assert alone[0].tolist() == alone[2].tolist()
