@@ -241,6 +241,17 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in heavy))
         "import sys; import nasx.data, nasx.train, nasx.train.trainer, nasx.train.schedule; "
         "from nasx.data import DataCache; DataCache(); "
         "print('torch' in sys.modules)", "False"),
+    # `nasx sample` (the hot path of bench/bench_sample.py) loads no validation library, no
+    # asyncio (pydantic-core's typing_extensions pulled it in), no frame or stats library
+    "sample-cli": ("""
+import contextlib, io, sys, tempfile
+from nasx.cli.main import main
+with contextlib.redirect_stdout(io.StringIO()):
+    assert main(["sample", "spaces/regnet.yaml", "--n", "3", "--out",
+                 tempfile.mkdtemp() + "/r", "--no-progress"]) == 0
+heavy = {"torch", "ray", "optuna", "pandas", "scipy", "pydantic", "asyncio", "matplotlib"}
+print(sorted(m for m in sys.modules if m.split(".")[0] in heavy))
+""", "[]"),
     "space-below-arch": (
         "import sys, nasx.space; print('nasx.arch' in sys.modules, 'nasx.sample' in sys.modules)",
         "False False"),
