@@ -10,15 +10,15 @@ values draw nothing, so adding a fixed key never shifts the random stream.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from nasx.errors import RuleError
 from nasx.space.fields import (
     Field,
+    Parsed,
     boolean,
     integer,
     is_int,
@@ -26,8 +26,6 @@ from nasx.space.fields import (
     number,
     optional,
     pair,
-    parse_fields,
-    refuse,
     scalar,
 )
 from nasx.types import JSONObject, Scalar
@@ -44,31 +42,14 @@ POW2_EXPONENTS = (-50, 49)  # 2**49 < MAX_MAGNITUDE
 
 
 def _real(x: Any) -> float:
-    """A bound of a float range: a float, or an integer as a float (within the float range)."""
-    if is_int(x):
-        try:
-            return float(x)
-        except OverflowError:
+    """A bound of a float range: a number; an integer beyond the floats breaks the bounds' rule."""
+    try:
+        return number(x)
+    except RuleError:
+        if is_int(x):
             raise RuleError(rule=f"numbers must be within +-{MAX_MAGNITUDE:.0e}",
                             value=x) from None
-    if isinstance(x, float):
-        return float(x)
-    raise refuse("input should be a valid number", x)
-
-
-_D = TypeVar("_D", bound="_Dist")
-
-
-class _Dist:
-    """What every distribution has: its fields, and :meth:`parse` to read them from a file."""
-
-    FIELDS: ClassVar[tuple[Field, ...]] = ()
-
-    @classmethod
-    def parse(cls: type[_D], raw: Mapping[Any, Any]) -> _D:
-        """The distribution of a space file's mapping (``{"int": [8, 256], "q": 8}``);
-        RuleError naming the key inside it and the rule otherwise."""
-        return cls(**parse_fields(raw, cls.FIELDS))
+        raise
 
 
 def _fmt(x: float) -> str:
@@ -124,7 +105,7 @@ class Fixed:
 
 
 @dataclass(frozen=True)
-class IntDist(_Dist):
+class IntDist(Parsed):
     """Integers on [lo, hi] that are multiples of ``q``; uniform or log-uniform then rounded."""
 
     bounds: tuple[int, int]
@@ -189,7 +170,7 @@ class IntDist(_Dist):
 
 
 @dataclass(frozen=True)
-class FloatDist(_Dist):
+class FloatDist(Parsed):
     """Floats on [lo, hi]; uniform or log-uniform, optionally rounded to a multiple of ``q``."""
 
     bounds: tuple[float, float]
@@ -267,7 +248,7 @@ class FloatDist(_Dist):
 
 
 @dataclass(frozen=True)
-class Pow2Dist(_Dist):
+class Pow2Dist(Parsed):
     """Powers of two 2^e with the integer exponent e uniform between log2(lo) and log2(hi)."""
 
     bounds: tuple[float, float]
@@ -319,7 +300,7 @@ def _pow2(e: int) -> int | float:
 
 
 @dataclass(frozen=True)
-class ChoiceDist(_Dist):
+class ChoiceDist(Parsed):
     """One of the listed scalars, uniformly."""
 
     options: tuple[Scalar, ...]
@@ -355,6 +336,6 @@ class ChoiceDist(_Dist):
 
 Dist = IntDist | FloatDist | Pow2Dist | ChoiceDist
 Param = Fixed | Dist
-DIST_KINDS: dict[str, type[_Dist]] = {
+DIST_KINDS: dict[str, type[Parsed]] = {
     "int": IntDist, "float": FloatDist, "pow2": Pow2Dist, "choice": ChoiceDist,
 }

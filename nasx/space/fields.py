@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 from nasx.errors import RuleError
 
@@ -81,6 +81,21 @@ def parse_fields(raw: Mapping[Any, Any], fields: Sequence[Field]) -> dict[str, A
         if key not in known:
             raise refuse("extra inputs are not permitted", value, key)
     return out
+
+
+_P = TypeVar("_P", bound="Parsed")
+
+
+class Parsed:
+    """A frozen dataclass read from a mapping of its :class:`Field` s (``FIELDS``)."""
+
+    FIELDS: ClassVar[tuple[Field, ...]] = ()
+
+    @classmethod
+    def parse(cls: type[_P], raw: Mapping[Any, Any]) -> _P:
+        """The object of a space file's mapping; RuleError naming the key inside it and the
+        rule otherwise (the class's own rules run when it is built)."""
+        return cls(**parse_fields(raw, cls.FIELDS))
 
 
 def is_int(value: object) -> bool:

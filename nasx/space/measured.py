@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from nasx.errors import RuleError
 from nasx.space.constraints import Bound
-from nasx.space.fields import Field, integer, one_of, parse_fields, string
+from nasx.space.fields import Field, Parsed, integer, one_of, string
 
 # Constraint key -> what it reads: inference latency in ms, peak training memory in MiB.
 MEASURED_KEYS = ("latency_ms", "memory_mb")
@@ -38,7 +38,7 @@ def _device_runs_backend(device: str, before: Mapping[str, Any]) -> None:
 
 
 @dataclass(frozen=True)
-class MeasureSettings:
+class MeasureSettings(Parsed):
     """How a measured constraint is measured (the ``measure:`` block; every key optional).
 
     The defaults are the figure ``nasx measure`` records as ``latency_ms_b1_torch_cpu``: batch 1,
@@ -56,11 +56,6 @@ class MeasureSettings:
         Field("device", _device, "cpu", relate=_device_runs_backend),
         Field("batch", integer(1, 4096), 1), Field("threads", integer(1, 256), 1),
         Field("repeats", integer(1, 1000), 20), Field("warmup", integer(0, 1000), 5))
-
-    @classmethod
-    def parse(cls, raw: Mapping[Any, Any]) -> MeasureSettings:
-        """The settings of a ``measure:`` block; RuleError naming the key and the rule."""
-        return cls(**parse_fields(raw, cls.FIELDS))
 
     def to_dict(self) -> dict[str, Any]:
         """The settings as a run's meta records them."""

@@ -29,7 +29,7 @@ from nasx.space.dists import (
     Fixed,
     Param,
 )
-from nasx.space.fields import Field, integer, mapping, optional, parse_fields, string
+from nasx.space.fields import Field, Parsed, integer, mapping, optional, string
 from nasx.space.measured import MEASURED_KEYS, MeasureSettings, check_measured_bounds
 from nasx.space.shipped import resolve_space
 from nasx.types import JSONObject, Scalar
@@ -48,7 +48,7 @@ _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 
 @dataclass(frozen=True)
-class _SpaceFile:
+class _SpaceFile(Parsed):
     """Top-level structure of a space file; entries are parsed further by :func:`parse_space`."""
 
     name: str | None
@@ -190,7 +190,7 @@ def _top_level(text: str, where: str) -> _SpaceFile:
             raw[section] = {}
     _check_keys(raw, where)
     try:
-        return _SpaceFile(**parse_fields(raw, _SpaceFile.FIELDS))
+        return _SpaceFile.parse(raw)
     except RuleError as exc:
         raise _located(exc, where, "") from None
 
